@@ -1,0 +1,54 @@
+/**
+ * Atoms are interned: `atom('ok') === atom('ok')`, so equality is identity and a Map keyed by
+ * Atom needs no hashing. Names are Unicode strings of at most 255 characters (code points),
+ * as in OTP.
+ */
+export const MAX_ATOM_CHARS = 255;
+
+export class Atom {
+  /** @internal use {@link atom} */
+  constructor(readonly name: string) {}
+  toString(): string {
+    return this.name;
+  }
+}
+
+const table = new Map<string, Atom>();
+
+/** The interned atom for `name`. Throws RangeError past 255 characters. */
+export function atom(name: string): Atom {
+  let a = table.get(name);
+  if (a === undefined) {
+    if (name.length > MAX_ATOM_CHARS && [...name].length > MAX_ATOM_CHARS) {
+      throw new RangeError(`atom longer than ${MAX_ATOM_CHARS} characters`);
+    }
+    a = new Atom(name);
+    table.set(name, a);
+  }
+  return a;
+}
+
+export function isAtom(t: unknown): t is Atom {
+  return t instanceof Atom;
+}
+
+/** Atoms used everywhere in the runtime, pre-interned. */
+export const atoms = {
+  ok: atom('ok'),
+  error: atom('error'),
+  undefined: atom('undefined'),
+  normal: atom('normal'),
+  kill: atom('kill'),
+  killed: atom('killed'),
+  noproc: atom('noproc'),
+  noconnection: atom('noconnection'),
+  shutdown: atom('shutdown'),
+  timeout: atom('timeout'),
+  EXIT: atom('EXIT'),
+  DOWN: atom('DOWN'),
+  process: atom('process'),
+  true: atom('true'),
+  false: atom('false'),
+  nonode: atom('nonode@nohost'),
+  empty: atom(''),
+} as const;

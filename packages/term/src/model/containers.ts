@@ -1,0 +1,54 @@
+import type { Term } from './term.js';
+
+/** An Erlang tuple. Elements are kept in a plain array; the class gives it a distinct identity. */
+export class Tuple {
+  readonly elements: Term[];
+  constructor(elements: Term[]) {
+    this.elements = elements;
+  }
+  get length(): number {
+    return this.elements.length;
+  }
+  at(i: number): Term {
+    return this.elements[i] as Term;
+  }
+}
+
+export function tuple(...elements: Term[]): Tuple {
+  return new Tuple(elements);
+}
+
+/** An improper list `[a, b | tail]` whose tail is not `[]`. Proper lists are plain JS arrays. */
+export class ImproperList {
+  constructor(
+    readonly items: Term[],
+    readonly tail: Term,
+  ) {}
+}
+
+/** A bitstring whose length is not a whole number of bytes: `bits` (1..8) are used in the last byte. */
+export class BitBinary {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly bits: number,
+  ) {}
+  get bitLength(): number {
+    return this.bytes.length === 0 ? 0 : (this.bytes.length - 1) * 8 + this.bits;
+  }
+}
+
+/**
+ * A float that must stay a float. Decoded floats with an integral value (1.0, 0.0, -0.0, 1.0e308)
+ * come back as ErlFloat so that they re-encode as floats; other floats are plain numbers.
+ * Wrap a JS number in `float(x)` to send `1.0` rather than `1`.
+ */
+export class ErlFloat {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+}
+
+export function float(value: number): ErlFloat {
+  return new ErlFloat(value);
+}
