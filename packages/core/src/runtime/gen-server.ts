@@ -1,5 +1,5 @@
 import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
-import { CallError } from '../errors.js';
+import { CallError, UsageError } from '../errors.js';
 import type { Dest } from './dest.js';
 import { refKey } from './keys.js';
 import { ExitCall, reasonFromThrow } from './exit-reason.js';
@@ -129,7 +129,12 @@ export async function call(self: Process, server: Dest, request: Term, timeoutMs
   const mref = self.monitor(server as Pid);
   const key = refKey(mref);
   const isRef = (t: Term | undefined): boolean => t === mref || (t instanceof Ref && refKey(t) === key);
-  self.send(server, new Tuple([GEN_CALL, new Tuple([self.pid, mref]), request]));
+  try {
+    self.send(server, new Tuple([GEN_CALL, new Tuple([self.pid, mref]), request]));
+  } catch (e) {
+    // An unregistered local name: the monitor already reported noproc.
+    if (!(e instanceof UsageError)) throw e;
+  }
   const msg = await self.receive(
     (m) =>
       m instanceof Tuple &&
