@@ -1,0 +1,125 @@
+import { ProtocolError } from '@courier/core';
+
+/**
+ * EPMD wire messages (erl_dist_protocol "EPMD Protocol"). Requests carry a 2-byte length;
+ * responses do not. All integers are big-endian.
+ */
+export const ALIVE2_REQ = 120; // 'x'
+export const ALIVE2_X_RESP = 118; // 'v'  result, creation:32
+export const ALIVE2_RESP = 121; // 'y'   result, creation:16 (peers that registered highest version 5)
+export const PORT_PLEASE2_REQ = 122; // 'z'
+export const PORT2_RESP = 119; // 'w'
+export const NAMES_REQ = 110; // 'n'
+export const DUMP_REQ = 100; // 'd'
+export const KILL_REQ = 107; // 'k'
+
+export const NODE_TYPE_NORMAL = 77; // 'M'
+export const NODE_TYPE_HIDDEN = 72; // 'H'
+export const PROTOCOL_TCP = 0;
+
+export interface NodeEntry {
+  readonly name: string;
+  readonly port: number;
+  readonly nodeType: number;
+  readonly protocol: number;
+  readonly highest: number;
+  readonly lowest: number;
+  readonly extra: Uint8Array;
+}
+
+/** The request bytes of ALIVE2_REQ, with its 2-byte length. */
+export function alive2Req(e: NodeEntry): Buffer {
+  const name = Buffer.from(e.name, 'utf8');
+  const body = Buffer.alloc(1 + 2 + 1 + 1 + 2 + 2 + 2 + name.length + 2 + e.extra.length);
+  let o = body.writeUInt8(ALIVE2_REQ, 0);
+  o = body.writeUInt16BE(e.port, o);
+  o = body.writeUInt8(e.nodeType, o);
+  o = body.writeUInt8(e.protocol, o);
+  o = body.writeUInt16BE(e.highest, o);
+  o = body.writeUInt16BE(e.lowest, o);
+  o = body.writeUInt16BE(name.length, o);
+  o += name.copy(body, o);
+  o = body.writeUInt16BE(e.extra.length, o);
+  body.set(e.extra, o);
+  return withLength(body);
+}
+
+/**
+ * Parse the body of ALIVE2_REQ (after tag): `PortNo:16 NodeType:8 Protocol:8 Highest:16 Lowest:16
+ * Nlen:16 Name Elen:16 Extra`.
+ */
+export function parseAlive2Req(b: Buffer): NodeEntry {
+  need(b, 13, 'ALIVE2_REQ');
+  const nlen = b.readUInt16BE(9);
+  need(b, 11 + nlen + 2, 'ALIVE2_REQ');
+  const name = b.subarray(11, 11 + nlen).toString('utf8');
+  const elen = b.readUInt16BE(11 + nlen);
+  need(b, 13 + nlen + elen, 'ALIVE2_REQ');
+  return {
+    port: b.readUInt16BE(1),
+    nodeType: b[3] as number,
+    protocol: b[4] as number,
+    highest: b.readUInt16BE(5),
+    lowest: b.readUInt16BE(7),
+    name,
+    extra: Uint8Array.prototype.slice.call(b, 13 + nlen, 13 + nlen + elen),
+  };
+}
+
+export function portPlease2Req(alive: string): Buffer {
+  return withLength(Buffer.concat([Buffer.from([PORT_PLEASE2_REQ]), Buffer.from(alive, 'utf8')]));
+}
+
+/** PORT2_RESP: `119 Result [PortNo NodeType Protocol Highest Lowest Nlen Name Elen Extra]`. */
+export function port2Resp(e: NodeEntry | undefined): Buffer {
+  if (e === undefined) return Buffer.from([PORT2_RESP, 1]);
+  const req = alive2Req(e);
+  // The PORT2 body is the ALIVE2 body after its tag, preceded by tag 119 and result 0.
+  return Buffer.concat([Buffer.from([PORT2_RESP, 0]), req.subarray(3)]);
+}
+
+/** Parse a complete PORT2_RESP; undefined when the name is not registered. */
+export function parsePort2Resp(b: Buffer): NodeEntry | undefined {
+  need(b, 2, 'PORT2_RESP');
+  if (b[0] !== PORT2_RESP) throw new ProtocolError('EPMD_BAD_RESPONSE', `EPMD answered tag ${b[0]} to PORT_PLEASE2_REQ`, 0);
+  if (b[1] !== 0) return undefined;
+  const body = Buffer.concat([Buffer.from([ALIVE2_REQ]), b.subarray(2)]);
+  return parseAlive2Req(body);
+}
+
+export function alive2XResp(result: number, creation: number): Buffer {
+  const b = Buffer.alloc(6);
+  b[0] = ALIVE2_X_RESP;
+  b[1] = result;
+  b.writeUInt32BE(creation >>> 0, 2);
+  return b;
+}
+
+export function namesResp(epmdPort: number, entries: readonly NodeEntry[]): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(epmdPort);
+  const text = entries.map((e) => `name ${e.name} at port ${e.port}\n`).join('');
+  return Buffer.concat([head, Buffer.from(text, 'utf8')]);
+}
+
+/** Parse NAMES_RESP text into name → port. */
+export function parseNamesResp(b: Buffer): Array<{ name: string; port: number }> {
+  need(b, 4, 'NAMES_RESP');
+  const out: Array<{ name: string; port: number }> = [];
+  for (const line of b.subarray(4).toString('utf8').split('\n')) {
+    const m = /^name (.+) at port (\d+)$/.exec(line);
+    if (m) out.push({ name: m[1] as string, port: Number(m[2]) });
+  }
+  return out;
+}
+
+export function withLength(body: Buffer): Buffer {
+  const b = Buffer.alloc(2 + body.length);
+  b.writeUInt16BE(body.length, 0);
+  body.copy(b, 2);
+  return b;
+}
+
+function need(b: Buffer, n: number, what: string): void {
+  if (b.length < n) throw new ProtocolError('EPMD_TRUNCATED', `${what} is truncated (${b.length} of ${n} bytes)`, b.length);
+}

@@ -1,0 +1,306 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { atom, type Atom } from '@courier/term';
+import { HandshakeError, type Handshake, type HandshakeAction, type HandshakeArbiter } from '@courier/core';
+import { COURIER_FLAGS, DFLAG, expandFlags, missingFlags } from './flags.js';
+
+/**
+ * The Erlang distribution handshake, version 6 (erl_dist_protocol "Distribution Handshake";
+ * OTP's dist_util.erl), as a sans-IO state machine for both roles. Bytes in, actions out.
+ *
+ *   A (initiator)                       B (acceptor)
+ *   sendName 'N' ───────────────────▶  recvName
+ *                ◀─────────────────── sendStatus 's' ok | ok_simultaneous | nok | not_allowed | alive
+ *   (alive: 's' true|false) ────────▶
+ *                ◀─────────────────── sendChallenge 'N'
+ *   sendChallengeReply 'r' ─────────▶ recvChallengeReply (checks A's digest)
+ *                ◀─────────────────── sendChallengeAck 'a'
+ *   recvChallengeAck (checks B's digest)
+ *
+ * Messages are framed with a 2-byte length over TCP and a 4-byte length over TLS (inet_tls_dist
+ * keeps {packet,4} from the first byte).
+ */
+const SEND_NAME = 0x4e; // 'N' (v6 send_name and challenge share the tag)
+const OLD_SEND_NAME = 0x6e; // 'n'
+const STATUS = 0x73; // 's'
+const CHALLENGE_REPLY = 0x72; // 'r'
+const CHALLENGE_ACK = 0x61; // 'a'
+
+/** Hard cap on a handshake message: names are ≤ 255 bytes, so anything near this is hostile. */
+const MAX_MESSAGE = 2048;
+
+export interface ErlHandshakeOptions {
+  readonly role: 'initiator' | 'acceptor';
+  readonly self: Atom;
+  readonly creation: number;
+  /** The node we dial (initiator only): its answer must carry this name. */
+  readonly peer?: Atom;
+  /** The cookie to use with a peer (per-peer cookies as net_kernel's set_cookie/2). */
+  readonly cookie: (peer: Atom) => string;
+  /** Advertise PUBLISHED (visible in nodes()) or not (hidden). */
+  readonly hidden: boolean;
+  readonly arbiter?: HandshakeArbiter;
+  /** 2 over TCP, 4 over TLS. */
+  readonly lengthBytes: 2 | 4;
+  /** For tests: fixed challenge. */
+  readonly challenge?: number;
+}
+
+type State = 'idle' | 'recv_name' | 'recv_status' | 'recv_alive_answer' | 'recv_challenge' | 'recv_reply' | 'recv_ack' | 'done' | 'failed';
+
+/** MD5(Cookie ++ integer_to_list(Challenge)), the challenge read as unsigned 32-bit. */
+export function genDigest(challenge: number, cookie: string): Buffer {
+  return createHash('md5').update(cookie, 'latin1').update(String(challenge >>> 0)).digest();
+}
+
+export class ErlHandshake implements Handshake {
+  private state: State = 'idle';
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly myChallenge: number;
+  private readonly myFlags: bigint;
+  private peerName: Atom | undefined;
+  private peerFlags = 0n;
+  private peerCreation = 0;
+  private cookie = '';
+
+  constructor(private readonly o: ErlHandshakeOptions) {
+    this.myChallenge = o.challenge ?? randomBytes(4).readUInt32BE(0);
+    this.myFlags = COURIER_FLAGS | (o.hidden ? 0n : DFLAG.PUBLISHED);
+    this.peerName = o.peer;
+  }
+
+  get peer(): Atom | undefined {
+    return this.peerName;
+  }
+
+  start(): HandshakeAction[] {
+    if (this.o.role === 'acceptor') {
+      this.state = 'recv_name';
+      return [];
+    }
+    this.state = 'recv_status';
+    return [this.write(this.sendName())];
+  }
+
+  receive(bytes: Uint8Array): HandshakeAction[] {
+    if (this.state === 'done' || this.state === 'failed') return [];
+    this.buf = this.buf.length === 0 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.concat([this.buf, bytes]);
+    const out: HandshakeAction[] = [];
+    for (;;) {
+      const lb = this.o.lengthBytes;
+      if (this.buf.length < lb) break;
+      const len = lb === 2 ? this.buf.readUInt16BE(0) : this.buf.readUInt32BE(0);
+      if (len === 0 || len > MAX_MESSAGE) return this.fail(out, 'BAD_MESSAGE', `handshake message of ${len} bytes`);
+      if (this.buf.length < lb + len) break;
+      const msg = this.buf.subarray(lb, lb + len);
+      this.buf = this.buf.subarray(lb + len);
+      this.step(msg, out);
+      if (this.state === 'done' || this.state === 'failed') break;
+    }
+    return out;
+  }
+
+  private step(m: Buffer, out: HandshakeAction[]): void {
+    switch (this.state) {
+      case 'recv_name':
+        return this.recvName(m, out);
+      case 'recv_status':
+        return this.recvStatus(m, out);
+      case 'recv_alive_answer':
+        return this.recvAliveAnswer(m, out);
+      case 'recv_challenge':
+        return this.recvChallenge(m, out);
+      case 'recv_reply':
+        return this.recvChallengeReply(m, out);
+      case 'recv_ack':
+        return this.recvChallengeAck(m, out);
+      default:
+        this.fail(out, 'BAD_MESSAGE', `unexpected handshake message in state ${this.state}`);
+    }
+  }
+
+  // ---- initiator ---------------------------------------------------------------------------
+
+  /** 'N' Flags:64 Creation:32 Nlen:16 Name */
+  private sendName(): Buffer {
+    const name = Buffer.from(this.o.self.name, 'utf8');
+    const b = Buffer.alloc(1 + 8 + 4 + 2 + name.length);
+    b[0] = SEND_NAME;
+    b.writeBigUInt64BE(this.myFlags, 1);
+    b.writeUInt32BE(this.o.creation >>> 0, 9);
+    b.writeUInt16BE(name.length, 13);
+    name.copy(b, 15);
+    return b;
+  }
+
+  private recvStatus(m: Buffer, out: HandshakeAction[]): void {
+    if (m[0] !== STATUS) return void this.fail(out, 'BAD_MESSAGE', `expected status, got tag ${m[0]}`);
+    const status = m.subarray(1).toString('latin1');
+    switch (status) {
+      case 'ok':
+      case 'ok_simultaneous':
+        this.state = 'recv_challenge';
+        return;
+      case 'alive':
+        // The peer thinks we are already connected; we are dialing, so that connection is stale.
+        out.push(this.write(Buffer.from('strue', 'latin1')));
+        this.state = 'recv_challenge';
+        return;
+      case 'nok':
+        return void this.fail(out, 'NOK', 'the peer is connecting to us at the same time and its attempt wins');
+      case 'not_allowed':
+        return void this.fail(out, 'NOT_ALLOWED', 'the peer refused the connection (not_allowed): check its net_kernel:allow/1 list and that it accepts our flags');
+      default:
+        return void this.fail(out, 'BAD_MESSAGE', `unknown handshake status ${JSON.stringify(status.slice(0, 40))}`);
+    }
+  }
+
+  /** 'N' Flags:64 Challenge:32 Creation:32 Nlen:16 Name [extra ignored] */
+  private recvChallenge(m: Buffer, out: HandshakeAction[]): void {
+    if (m[0] !== SEND_NAME || m.length < 19) return void this.fail(out, 'BAD_MESSAGE', 'malformed challenge');
+    const flags = m.readBigUInt64BE(1);
+    const challenge = m.readUInt32BE(9);
+    const creation = m.readUInt32BE(13);
+    const nlen = m.readUInt16BE(17);
+    if (m.length < 19 + nlen) return void this.fail(out, 'BAD_MESSAGE', 'truncated name in challenge');
+    const name = m.subarray(19, 19 + nlen).toString('utf8');
+    const missing = missingFlags(flags);
+    if (missing.length > 0) {
+      return void this.fail(out, 'MISSING_FLAGS', `connection to ${name} aborted: it cannot handle ${missing.join(', ')}`);
+    }
+    if (this.o.peer !== undefined && name !== this.o.peer.name) {
+      return void this.fail(out, 'NAME_MISMATCH', `dialed ${this.o.peer.name} but the node there is ${name}`);
+    }
+    this.peerName = atom(name);
+    this.peerFlags = expandFlags(flags);
+    this.peerCreation = creation;
+    this.cookie = this.o.cookie(this.peerName);
+    // 'r' Challenge:32 Digest:16
+    const r = Buffer.alloc(21);
+    r[0] = CHALLENGE_REPLY;
+    r.writeUInt32BE(this.myChallenge, 1);
+    genDigest(challenge, this.cookie).copy(r, 5);
+    out.push(this.write(r));
+    this.state = 'recv_ack';
+  }
+
+  private recvChallengeAck(m: Buffer, out: HandshakeAction[]): void {
+    if (m[0] !== CHALLENGE_ACK || m.length !== 17) return void this.fail(out, 'BAD_MESSAGE', 'malformed challenge_ack');
+    if (!m.subarray(1).equals(genDigest(this.myChallenge, this.cookie))) {
+      return void this.fail(out, 'BAD_COOKIE', `${this.peerName?.name} answered with a digest for another cookie: set the same cookie on both nodes`);
+    }
+    this.finish(out);
+  }
+
+  // ---- acceptor ----------------------------------------------------------------------------
+
+  /** 'N' Flags:64 Creation:32 Nlen:16 Name */
+  private recvName(m: Buffer, out: HandshakeAction[]): void {
+    if (m[0] === OLD_SEND_NAME) {
+      return void this.fail(out, 'BAD_MESSAGE', 'the peer sent an old (v5) send_name: only OTP 25+ handshakes (v6) are supported');
+    }
+    if (m[0] !== SEND_NAME || m.length < 15) return void this.fail(out, 'BAD_MESSAGE', 'malformed send_name');
+    const flags = m.readBigUInt64BE(1);
+    const creation = m.readUInt32BE(9);
+    const nlen = m.readUInt16BE(13);
+    if (m.length < 15 + nlen || nlen === 0) return void this.fail(out, 'BAD_MESSAGE', 'truncated name in send_name');
+    const name = m.subarray(15, 15 + nlen).toString('utf8');
+    if ((flags & DFLAG.NAME_ME) !== 0n) {
+      out.push(this.write(Buffer.from('snot_allowed', 'latin1')));
+      return void this.fail(out, 'NOT_ALLOWED', `${name} asked for a dynamic name (NAME_ME), which Courier does not hand out`);
+    }
+    if (!name.includes('@')) {
+      return void this.fail(out, 'BAD_MESSAGE', `peer name ${JSON.stringify(name.slice(0, 60))} is not alive@host`);
+    }
+    const missing = missingFlags(flags);
+    if (missing.length > 0) {
+      out.push(this.write(Buffer.from('snot_allowed', 'latin1')));
+      return void this.fail(out, 'MISSING_FLAGS', `connection from ${name} rejected: it cannot handle ${missing.join(', ')}`);
+    }
+    this.peerName = atom(name);
+    this.peerFlags = expandFlags(flags);
+    this.peerCreation = creation;
+    this.cookie = this.o.cookie(this.peerName);
+    const status = this.o.arbiter?.acceptPending(this.peerName) ?? 'ok';
+    out.push(this.write(Buffer.from('s' + status, 'latin1')));
+    switch (status) {
+      case 'ok':
+      case 'ok_simultaneous':
+        return this.sendChallenge(out);
+      case 'alive':
+        this.state = 'recv_alive_answer';
+        return;
+      case 'nok':
+        return void this.fail(out, 'NOK', `simultaneous connect with ${name}: our own attempt wins`);
+      case 'not_allowed':
+        return void this.fail(out, 'NOT_ALLOWED', `connection from ${name} not allowed`);
+    }
+  }
+
+  private recvAliveAnswer(m: Buffer, out: HandshakeAction[]): void {
+    const answer = m.toString('latin1');
+    if (answer === 'strue') return this.sendChallenge(out);
+    if (answer === 'sfalse') return void this.fail(out, 'ALREADY_CONNECTED', `${this.peerName?.name} keeps its existing connection`);
+    this.fail(out, 'BAD_MESSAGE', 'expected strue or sfalse');
+  }
+
+  /** 'N' Flags:64 Challenge:32 Creation:32 Nlen:16 Name */
+  private sendChallenge(out: HandshakeAction[]): void {
+    const name = Buffer.from(this.o.self.name, 'utf8');
+    const b = Buffer.alloc(1 + 8 + 4 + 4 + 2 + name.length);
+    b[0] = SEND_NAME;
+    b.writeBigUInt64BE(this.myFlags, 1);
+    b.writeUInt32BE(this.myChallenge, 9);
+    b.writeUInt32BE(this.o.creation >>> 0, 13);
+    b.writeUInt16BE(name.length, 17);
+    name.copy(b, 19);
+    out.push(this.write(b));
+    this.state = 'recv_reply';
+  }
+
+  /** 'r' Challenge:32 Digest:16 */
+  private recvChallengeReply(m: Buffer, out: HandshakeAction[]): void {
+    if (m[0] !== CHALLENGE_REPLY || m.length !== 21) return void this.fail(out, 'BAD_MESSAGE', 'malformed challenge_reply');
+    const theirChallenge = m.readUInt32BE(1);
+    if (!m.subarray(5).equals(genDigest(this.myChallenge, this.cookie))) {
+      return void this.fail(out, 'BAD_COOKIE', `${this.peerName?.name} used another cookie: connection refused (set the same cookie on both nodes)`);
+    }
+    const a = Buffer.alloc(17);
+    a[0] = CHALLENGE_ACK;
+    genDigest(theirChallenge, this.cookie).copy(a, 1);
+    out.push(this.write(a));
+    this.finish(out);
+  }
+
+  // ---- common ------------------------------------------------------------------------------
+
+  private finish(out: HandshakeAction[]): void {
+    this.state = 'done';
+    const tail = new Uint8Array(this.buf);
+    this.buf = Buffer.alloc(0);
+    out.push({
+      type: 'done',
+      result: {
+        peer: this.peerName as Atom,
+        peerCreation: this.peerCreation,
+        flags: this.myFlags & this.peerFlags,
+        tail,
+        hidden: (this.peerFlags & DFLAG.PUBLISHED) === 0n || this.o.hidden,
+      },
+    });
+  }
+
+  private write(body: Buffer): HandshakeAction {
+    const lb = this.o.lengthBytes;
+    const b = Buffer.alloc(lb + body.length);
+    if (lb === 2) b.writeUInt16BE(body.length, 0);
+    else b.writeUInt32BE(body.length, 0);
+    body.copy(b, lb);
+    return { type: 'write', bytes: b };
+  }
+
+  private fail(out: HandshakeAction[], code: ConstructorParameters<typeof HandshakeError>[0], msg: string): HandshakeAction[] {
+    this.state = 'failed';
+    out.push({ type: 'fail', error: new HandshakeError(code, msg) });
+    return out;
+  }
+}
