@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -10,6 +10,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'interop/**/*.test.ts', 'examples/**/*.test.ts', 'bench/**/*.test.ts'],
+    // Build output lives in packages/*/dist; tests of src/dist (the wire layer) live in test/dist.
+    exclude: [...configDefaults.exclude.filter((p) => p !== '**/dist/**'), 'packages/*/dist/**'],
     benchmark: { include: ['packages/*/test/**/*.bench.ts'] },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -52,3 +52,27 @@ export function reasonText(reason: Term): string {
 
 export const shutdownWith = (x: Term): Tuple => new Tuple([atoms.shutdown, x]);
 export const nodedownAtom = atom('nodedown');
+
+/**
+ * An Erlang exception raised from TypeScript: `erlang:error(Reason)`, `throw(Value)` or
+ * `exit(Reason)` as seen by an Erlang caller of an exposed function (rpc, erpc).
+ */
+export class ErlangException extends Error {
+  constructor(
+    readonly kind: 'error' | 'throw' | 'exit',
+    readonly reason: Term,
+  ) {
+    super(`${kind}: ${reasonText(reason)}`);
+    this.name = 'ErlangException';
+  }
+}
+
+/** erlang:error(Reason): the Erlang caller sees an error with this reason. */
+export function erlError(reason: Term): never {
+  throw new ErlangException('error', reason);
+}
+
+/** throw(Value): the Erlang caller sees a throw. */
+export function erlThrow(value: Term): never {
+  throw new ErlangException('throw', value);
+}

@@ -14,6 +14,7 @@ import { Signals } from './signals.js';
 import { Timers } from './timers.js';
 import { Exposed, type ExposedModule } from './exposed.js';
 import { RemoteSpawns } from './remote-spawn.js';
+import { installErpc } from './rpc.js';
 
 export interface NodeOptions {
   /** `alive@host`. A node without distribution may use `nonode@nohost`. */
@@ -66,6 +67,8 @@ export class Node implements Router {
   private readonly remoteSpawns: RemoteSpawns;
   private readonly transports: readonly Transport[];
   private started = false;
+  /** The group leader given to processes this node spawns on other nodes (set by Erlang carriers). */
+  groupLeader: Pid | undefined = undefined;
 
   constructor(opts: NodeOptions) {
     this.name = opts.name instanceof Atom ? opts.name : atom(opts.name);
@@ -87,6 +90,7 @@ export class Node implements Router {
       },
       onDown: (peer, reason) => this.signals.nodeDown(peer, reason),
     });
+    installErpc(this);
   }
 
   /** Start listening on every transport. */
@@ -100,6 +104,7 @@ export class Node implements Router {
       arbiter: this.dist,
       attach: (s: Session) => this.dist.attach(s),
       log: this.log,
+      node: this,
     };
     for (const t of this.transports) await t.start(host);
     return this;

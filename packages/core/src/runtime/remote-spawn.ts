@@ -42,7 +42,7 @@ export class RemoteSpawns {
         op: 'spawn_request',
         reqId,
         from: p.pid,
-        groupLeader: p.pid,
+        groupLeader: this.node.groupLeader ?? p.pid,
         module,
         fun,
         args,

@@ -1,4 +1,5 @@
 import type { Atom, Pid, Ref, Term } from '@courier/term';
+import type { Session } from './session.js';
 
 /**
  * The operations that cross between nodes: one variant per Erlang distribution control message
@@ -70,6 +71,10 @@ export type DistOpName = DistOp['op'];
 export interface Router {
   /** An operation arrived from `peer`. */
   route(op: DistOp, peer: Atom): void;
-  /** The connection to `peer` is gone; fire `noconnection` to links and monitors across it. */
-  nodeDown(peer: Atom, reason: Term): void;
+  /**
+   * The connection to `peer` is gone; fire `noconnection` to links and monitors across it.
+   * A session passes itself, so a report from a connection that is no longer the peer's current
+   * one (replaced, or surplus after a simultaneous connect) is ignored.
+   */
+  nodeDown(peer: Atom, reason: Term, session?: Session): void;
 }

@@ -23,7 +23,7 @@ export interface Transport {
   readonly name: string;
   /** Start accepting connections for `host` (listening sockets, EPMD registration…). */
   start(host: TransportHost): Promise<void>;
-  /** Connect to `peer`; resolves once the handshake is done and the session attached. */
+  /** Connect to `peer`; resolves with the session once the handshake is done (the node attaches it). */
   connect(peer: Atom, signal?: AbortSignal): Promise<Session>;
   stop(): Promise<void>;
 }
@@ -37,4 +37,6 @@ export interface TransportHost {
   /** An accepted (incoming) session finished its handshake: make it the peer's connection. */
   attach(session: Session): void;
   readonly log: import('../log.js').Logger;
+  /** The node itself, for transports that run protocol services (Erlang's net_kernel, rex). */
+  readonly node: import('../runtime/node.js').Node;
 }

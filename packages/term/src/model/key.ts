@@ -8,87 +8,31 @@ import type { Term } from './term.js';
 /**
  * A string that is equal for two terms exactly when they are equal under Erlang's `=:=`
  * (so it can key a JS Map). Integers compare by value whether number or bigint; floats are
- * distinct from integers; strings (STRING_EXT) equal the list of their character codes; maps
- * are order-independent.
+ * distinct from integers (and `-0.0` from `0.0`, as in OTP 27+); `true`/`false`/`null`/`undefined`
+ * equal the atoms they encode as; strings (STRING_EXT) equal the list of their character codes;
+ * `[1 | [2]]` equals `[1, 2]`; maps are order-independent.
+ *
+ * The key is a prefix-free code (no key is a prefix of another), so keys of the parts can be
+ * concatenated without ambiguity. Containers are walked with an explicit stack: any depth is fine.
  */
 export function termKey(t: Term): string {
-  const out: string[] = [];
-  put(t, out);
-  return out.join('');
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-function put(t: Term, out: string[]): void {
-  switch (typeof t) {
-    case 'number':
-      if (Number.isInteger(t)) out.push('i', String(t), ';');
-      else out.push('f', String(t), ';');
-      return;
-    case 'bigint':
-      out.push('i', t.toString(), ';');
-      return;
-    case 'boolean':
-      out.push('a', t ? 'true' : 'false', ';');
-      return;
-    case 'string':
-      // A charlist: equal to the list of its codes. Empty string is [].
-      out.push('l');
-      for (const ch of t) out.push('i', String(ch.codePointAt(0)), ';');
-      out.push('n;');
-      return;
-    case 'undefined':
-      out.push('aundefined;');
-      return;
-  }
-  if (t === null) {
-    out.push('aundefined;');
-  } else if (t instanceof Atom) {
-    out.push('a', t.name.length.toString(), ':', t.name, ';');
-  } else if (Array.isArray(t)) {
-    out.push('l');
-    for (const e of t) put(e, out);
-    out.push('n;');
-  } else if (t instanceof Uint8Array) {
-    out.push('b', hex(t), ';');
-  } else if (t instanceof Tuple) {
-    out.push('t', String(t.elements.length), '{');
-    for (const e of t.elements) put(e, out);
-    out.push('}');
-  } else if (t instanceof ErlFloat) {
-    out.push('f', Object.is(t.value, -0) ? '-0' : String(t.value), ';');
-  } else if (t instanceof ImproperList) {
-    out.push('l');
-    for (const e of t.items) put(e, out);
-    put(t.tail, out);
-  } else if (t instanceof Pid) {
-    out.push('p', t.node.name, '.', String(t.id), '.', String(t.serial), '.', String(t.creation), ';');
-  } else if (t instanceof Ref) {
-    out.push('r', t.node.name, '.', String(t.creation), '.', t.ids.join('.'), ';');
-  } else if (t instanceof Port) {
-    out.push('o', t.node.name, '.', String(t.id), '.', String(t.creation), ';');
-  } else if (t instanceof BitBinary) {
-    out.push('B', hex(t.bytes), '/', String(t.bits), ';');
-  } else if (t instanceof ErlMap) {
-    const keys = [...t].map(([k, v]) => termKey(k) + '=>' + termKey(v)).sort();
-    out.push('m', String(keys.length), '{', keys.join(','), '}');
-  } else if (t instanceof ErlExport) {
-    out.push('e', t.module.name, ':', t.fun.name, '/', String(t.arity), ';');
-  } else if (t instanceof ErlFun) {
-    out.push('F', t.module.name, '.', String(t.index), '.', hex(t.uniq), '.', String(t.oldIndex), '.');
-    out.push(String(t.oldUniq), '.');
-    put(t.pid, out);
-    out.push('[');
-    for (const v of t.freeVars) put(v, out);
-    out.push(']');
-  } else {
-    // A plain object: a map with atom keys.
-    const keys = Object.keys(t)
-      .map((k) => termKey(new Atom(k)) + '=>' + termKey((t as Record<string, Term>)[k]))
-      .sort();
-    out.push('m', String(keys.length), '{', keys.join(','), '}');
+  const leaf = leafKey(t);
+  if (leaf !== undefined) return leaf;
+  const stack: Frame[] = [open(t)];
+  for (;;) {
+    const f = stack[stack.length - 1] as Frame;
+    if (f.next < f.children.length) {
+      const child = f.children[f.next++] as Term;
+      const k = leafKey(child);
+      if (k === undefined) stack.push(open(child));
+      else f.parts.push(k);
+      continue;
+    }
+    const key = f.finish(f.parts);
+    stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent === undefined) return key;
+    parent.parts.push(key);
   }
 }
 
@@ -96,4 +40,121 @@ function put(t: Term, out: string[]): void {
 export function termEquals(a: Term, b: Term): boolean {
   if (a === b) return true;
   return termKey(a) === termKey(b);
+}
+
+interface Frame {
+  readonly children: readonly Term[];
+  next: number;
+  readonly parts: string[];
+  readonly finish: (parts: string[]) => string;
+}
+
+function frame(children: readonly Term[], finish: (parts: string[]) => string): Frame {
+  return { children, next: 0, parts: [], finish };
+}
+
+function atomKey(name: string): string {
+  return `a${name.length}:${name};`;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function binaryKey(bytes: Uint8Array): string {
+  return `b${hex(bytes)};`;
+}
+
+/** The key of a term that contains no other terms, or undefined for a container. */
+function leafKey(t: Term): string | undefined {
+  switch (typeof t) {
+    case 'number':
+      return Number.isInteger(t) ? `i${t};` : `f${t};`;
+    case 'bigint':
+      return `i${t};`;
+    case 'boolean':
+      return t ? 'a4:true;' : 'a5:false;';
+    case 'undefined':
+      return 'a9:undefined;';
+    case 'string': {
+      // A charlist: equal to the list of its codes. "" is [].
+      let s = 'l';
+      for (const ch of t) s += `i${ch.codePointAt(0)};`;
+      return s + 'n;';
+    }
+  }
+  if (t === null) return 'a9:undefined;';
+  if (t instanceof Atom) return atomKey(t.name);
+  if (t instanceof Uint8Array) return binaryKey(t);
+  if (t instanceof ErlFloat) return Object.is(t.value, -0) ? 'f-0;' : `f${t.value};`;
+  if (t instanceof Pid) return `p${atomKey(t.node.name)}${t.id}.${t.serial}.${t.creation};`;
+  if (t instanceof Ref) return `r${atomKey(t.node.name)}${t.creation}.${t.ids.length}:${t.ids.join('.')};`;
+  if (t instanceof Port) return `o${atomKey(t.node.name)}${t.id}.${t.creation};`;
+  if (t instanceof ErlExport) return `e${atomKey(t.module.name)}${atomKey(t.fun.name)}${t.arity};`;
+  if (t instanceof BitBinary) {
+    const { bytes, bits } = t;
+    // Whole bytes are a binary; otherwise the unused low bits of the last byte do not count.
+    if (bits === 8 || bytes.length === 0) return binaryKey(bytes);
+    const masked = bytes.slice();
+    masked[masked.length - 1] = (bytes[bytes.length - 1] as number) & (0xff << (8 - bits));
+    return `B${hex(masked)}/${bits};`;
+  }
+  return undefined;
+}
+
+/** A frame for a container term. */
+function open(t: Term): Frame {
+  if (Array.isArray(t)) return frame(t, (parts) => `l${parts.join('')}n;`);
+  if (t instanceof Tuple) return frame(t.elements, (parts) => `t${parts.length}{${parts.join('')}}`);
+  if (t instanceof ImproperList) return improper(t);
+  if (t instanceof ErlMap) {
+    const flat: Term[] = [];
+    for (const [k, v] of t) flat.push(k, v);
+    return frame(flat, (parts) => mapKey(parts, (i) => parts[2 * i] as string, (i) => parts[2 * i + 1] as string, t.size));
+  }
+  if (t instanceof ErlFun) {
+    const head = `F${atomKey(t.module.name)}${t.arity}.${t.index}.${hex(t.uniq)}.${t.oldIndex}.${t.oldUniq}.${leafKey(t.pid)}`;
+    return frame(t.freeVars, (parts) => `${head}[${parts.join('')}]`);
+  }
+  // A plain object: a map with atom keys.
+  const obj = t as { readonly [key: string]: Term };
+  const keys = Object.keys(obj);
+  return frame(
+    keys.map((k) => obj[k]),
+    (parts) => mapKey(parts, (i) => atomKey(keys[i] as string), (i) => parts[i] as string, keys.length),
+  );
+}
+
+function mapKey(parts: string[], key: (i: number) => string, value: (i: number) => string, size: number): string {
+  const entries = new Array<string>(size);
+  for (let i = 0; i < size; i++) entries[i] = `${key(i)}=>${value(i)}`;
+  return `m${size}{${entries.sort().join(',')}}`;
+}
+
+/**
+ * `[a, b | Tail]`. A tail that is itself a list continues the list (`[1 | [2]]` is `[1, 2]`), and
+ * `[ | X]` with no items is just X.
+ */
+function improper(l: ImproperList): Frame {
+  const items: Term[] = [...l.items];
+  let tail: Term = l.tail;
+  let proper = false;
+  for (;;) {
+    if (Array.isArray(tail)) {
+      for (const e of tail) items.push(e);
+      proper = true;
+    } else if (typeof tail === 'string') {
+      for (const ch of tail) items.push(ch.codePointAt(0) as number);
+      proper = true;
+    } else if (tail instanceof ImproperList) {
+      for (const e of tail.items) items.push(e);
+      tail = tail.tail;
+      continue;
+    }
+    break;
+  }
+  if (proper) return frame(items, (parts) => `l${parts.join('')}n;`);
+  if (items.length === 0) return frame([tail], (parts) => parts[0] as string);
+  items.push(tail);
+  return frame(items, (parts) => `l${parts.slice(0, -1).join('')}|${parts[parts.length - 1]}`);
 }

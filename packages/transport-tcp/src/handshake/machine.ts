@@ -94,9 +94,13 @@ export class ErlHandshake implements Handshake {
       const msg = this.buf.subarray(lb, lb + len);
       this.buf = this.buf.subarray(lb + len);
       this.step(msg, out);
-      if (this.state === 'done' || this.state === 'failed') break;
+      if (this.finished()) break;
     }
     return out;
+  }
+
+  private finished(): boolean {
+    return this.state === 'done' || this.state === 'failed';
   }
 
   private step(m: Buffer, out: HandshakeAction[]): void {

@@ -1,0 +1,111 @@
+%% The Erlang half of `npm run bench`: the same four measurements as bench/courier.ts, printed
+%% as one JSON line `COURIER_BENCH {...}` for bench/erlang.ts to parse.
+%% Run: erlc -o DIR courier_bench.erl && erl -noshell -pa DIR -eval 'courier_bench:main([SpawnN, MemN, PingN, ManyN, Senders])'
+-module(courier_bench).
+-export([main/1]).
+
+-define(RUNS, 3).
+
+main([SpawnN, MemN, PingN, ManyN, Senders]) ->
+    %% A warm-up pass at a tenth of the size, then the median of ?RUNS measured passes.
+    Spawn = median(fun() -> spawn_rate(SpawnN) end, fun() -> spawn_rate(SpawnN div 10) end),
+    {MemPerProc, OneProc} = in_proc(fun() -> idle_memory(MemN) end),
+    Ping = median(fun() -> ping_pong(PingN) end, fun() -> ping_pong(PingN div 10) end),
+    Many = median(fun() -> many_to_one(ManyN, Senders) end, fun() -> many_to_one(ManyN div 10, Senders) end),
+    Fields = [{"otp_release", str(erlang:system_info(otp_release))},
+              {"erts", str(erlang:system_info(version))},
+              {"schedulers", erlang:system_info(schedulers_online)},
+              {"spawn_per_s", Spawn},
+              {"idle_bytes_per_proc", MemPerProc},
+              {"process_info_memory", OneProc},
+              {"ping_pong_rt_per_s", Ping},
+              {"many_to_one_msgs_per_s", Many}],
+    io:format("COURIER_BENCH {~s}~n", [lists:join(",", [field(K, V) || {K, V} <- Fields])]),
+    halt(0).
+
+field(K, {str, S}) -> io_lib:format("\"~s\":\"~s\"", [K, S]);
+field(K, V) when is_integer(V) -> io_lib:format("\"~s\":~b", [K, V]);
+field(K, V) when is_float(V) -> io_lib:format("\"~s\":~.3f", [K, V]).
+
+str(S) -> {str, S}.
+
+median(Measure, WarmUp) ->
+    _ = in_proc(WarmUp),
+    lists:nth((?RUNS + 1) div 2, lists:sort([in_proc(Measure) || _ <- lists:seq(1, ?RUNS)])).
+
+%% Each pass runs in a fresh process whose message queue lives off the heap: a process that
+%% collects 10^5..10^6 messages otherwise copies its whole queue at every garbage collection
+%% (measured here: spawn + exit falls from ~600k/s to ~15k/s). Courier's mailbox is off-heap too.
+in_proc(Fun) ->
+    Parent = self(),
+    {Pid, Mref} = spawn_opt(fun() -> Parent ! {self(), Fun()} end, [monitor, {message_queue_data, off_heap}]),
+    receive
+        {Pid, Result} -> erlang:demonitor(Mref, [flush]), Result;
+        {'DOWN', Mref, process, Pid, Reason} -> error({bench_failed, Reason})
+    end.
+
+per_second(N, T0) ->
+    N / ((erlang:monotonic_time(nanosecond) - T0) / 1.0e9).
+
+%% spawn + exit: N processes that each tell the parent they ran, then end.
+spawn_rate(N) ->
+    Parent = self(),
+    T0 = erlang:monotonic_time(nanosecond),
+    spawn_n(N, Parent),
+    await_n(N),
+    per_second(N, T0).
+
+spawn_n(0, _) -> ok;
+spawn_n(N, Parent) -> spawn(fun() -> Parent ! done end), spawn_n(N - 1, Parent).
+
+await_n(0) -> ok;
+await_n(N) -> receive done -> await_n(N - 1) end.
+
+%% Idle memory: N processes blocked in receive; erlang:memory(processes) delta, less the growth
+%% of this process's own heap (it holds the pid list).
+idle_memory(N) ->
+    garbage_collect(),
+    M0 = erlang:memory(processes),
+    {memory, S0} = process_info(self(), memory),
+    Pids = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, N)],
+    garbage_collect(),
+    M1 = erlang:memory(processes),
+    {memory, S1} = process_info(self(), memory),
+    {memory, One} = process_info(hd(Pids), memory),
+    [P ! stop || P <- Pids],
+    {((M1 - M0) - (S1 - S0)) / N, One}.
+
+%% Local ping-pong: N round trips between this process and an echo process.
+ping_pong(N) ->
+    Pong = spawn(fun pong/0),
+    T0 = erlang:monotonic_time(nanosecond),
+    ping(N, Pong),
+    R = per_second(N, T0),
+    Pong ! stop,
+    R.
+
+ping(0, _) -> ok;
+ping(N, Pong) -> Pong ! {ping, self()}, receive pong -> ping(N - 1, Pong) end.
+
+pong() ->
+    receive
+        {ping, From} -> From ! pong, pong();
+        stop -> ok
+    end.
+
+%% Many-to-one: Senders processes send N messages in all to one receiver.
+many_to_one(N, Senders) ->
+    Parent = self(),
+    Per = N div Senders,
+    Total = Per * Senders,
+    Recv = spawn_opt(fun() -> drain(Total), Parent ! done end, [{message_queue_data, off_heap}]),
+    T0 = erlang:monotonic_time(nanosecond),
+    [spawn(fun() -> send_n(Recv, Per) end) || _ <- lists:seq(1, Senders)],
+    receive done -> ok end,
+    per_second(Total, T0).
+
+send_n(_, 0) -> ok;
+send_n(To, K) -> To ! {msg, K}, send_n(To, K - 1).
+
+drain(0) -> ok;
+drain(K) -> receive {msg, _} -> drain(K - 1) end.

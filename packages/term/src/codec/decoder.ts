@@ -1,0 +1,283 @@
+import { EtfErrorCode } from '../errors.js';
+import { atoms } from '../model/atom.js';
+import { BitBinary, ImproperList, Tuple } from '../model/containers.js';
+import { ErlMap } from '../model/map.js';
+import type { Term } from '../model/term.js';
+import { Cursor } from './cursor.js';
+import { finishFun, readExport, readFunHeader, type FunHeader } from './read-fun.js';
+import { readAtomBody, readBig, readNewFloat, readOldFloat, readPid, readPort, readRef } from './scalars.js';
+import { Tag, tagName } from './tags.js';
+import { latin1 } from './text.js';
+
+const { TRUNCATED, LIMIT, BAD_VALUE, UNKNOWN_TAG, UNSUPPORTED_TAG } = EtfErrorCode;
+
+const TUPLE = 0;
+const LIST = 1;
+const MAP = 2;
+const FUN = 3;
+
+/** An open container on the explicit stack. One fixed shape for every kind. */
+class Frame {
+  constructor(
+    readonly kind: number,
+    /** Offset of the container's tag, for errors. */
+    readonly at: number,
+    /** Children still to read (for a list: items, not counting the tail). */
+    public remaining: number,
+    readonly items: Term[],
+    readonly map: ErlMap | null,
+    readonly fun: FunHeader | null,
+  ) {}
+  /** List: the items are read and the next term is the improper tail. Map: a key awaits its value. */
+  flag = false;
+  key: Term = undefined;
+}
+
+/**
+ * The decoder proper: one pass over the input with a cursor and an explicit stack of open
+ * containers, so nesting depth costs heap, not call stack, and is bounded by `maxDepth`.
+ *
+ * Allocation is bounded by the input: `pending` counts the terms announced by open containers
+ * and not yet started; each needs at least one byte, so a container may announce no more
+ * children than `end - pos - pending`. A 4-byte length of 2^32-1 fails before any array exists.
+ */
+export class Decoder extends Cursor {
+  private readonly stack: Frame[] = [];
+  private pending = 1;
+
+  /** Decode one term starting at `pos` (no version byte; no compressed tag here). */
+  term(): Term {
+    const stack = this.stack;
+    let value: Term;
+    next: for (;;) {
+      const at = this.pos;
+      this.pending--;
+      const tag = this.u8('term');
+      switch (tag) {
+        case Tag.SMALL_INTEGER_EXT: // UInt8
+          value = this.u8('SMALL_INTEGER_EXT');
+          break;
+        case Tag.INTEGER_EXT: // Int32
+          value = this.i32('INTEGER_EXT');
+          break;
+        case Tag.SMALL_ATOM_UTF8_EXT:
+        case Tag.ATOM_UTF8_EXT:
+        case Tag.ATOM_EXT:
+        case Tag.SMALL_ATOM_EXT:
+        case Tag.ATOM_CACHE_REF: {
+          const a = readAtomBody(this, tag, at);
+          value = a === atoms.true ? true : a === atoms.false ? false : a;
+          break;
+        }
+        case Tag.SMALL_TUPLE_EXT: // Arity:8, Elements
+        case Tag.LARGE_TUPLE_EXT: {
+          // Arity:32, Elements
+          const n = tag === Tag.SMALL_TUPLE_EXT ? this.u8('tuple arity') : this.u32('tuple arity');
+          if (n === 0) {
+            value = new Tuple([]);
+            break;
+          }
+          this.open(TUPLE, at, n, n, null, null);
+          continue next;
+        }
+        case Tag.NIL_EXT:
+          value = [];
+          break;
+        case Tag.STRING_EXT: {
+          // Len:16, Characters (one byte each)
+          const n = this.u16('string length');
+          this.need(n, 'string');
+          value = latin1(this.buf, this.pos, this.pos + n);
+          this.pos += n;
+          break;
+        }
+        case Tag.LIST_EXT: {
+          // Len:32, Elements, Tail
+          const n = this.u32('list length');
+          const f = this.open(LIST, at, n, n + 1, null, null);
+          if (n > 0 || this.listTail(f)) continue next;
+          value = this.pop(f.items);
+          break;
+        }
+        case Tag.BINARY_EXT: // Len:32, Data
+          value = this.bytes(this.u32('binary length'), 'binary');
+          break;
+        case Tag.BIT_BINARY_EXT:
+          value = this.bitBinary(at);
+          break;
+        case Tag.NEW_FLOAT_EXT:
+          value = readNewFloat(this, at);
+          break;
+        case Tag.SMALL_BIG_EXT:
+        case Tag.LARGE_BIG_EXT:
+          value = readBig(this, tag, at);
+          break;
+        case Tag.NEW_PID_EXT:
+        case Tag.PID_EXT:
+          value = readPid(this, tag);
+          break;
+        case Tag.NEWER_REFERENCE_EXT:
+        case Tag.NEW_REFERENCE_EXT:
+        case Tag.REFERENCE_EXT:
+          value = readRef(this, tag, at);
+          break;
+        case Tag.V4_PORT_EXT:
+        case Tag.NEW_PORT_EXT:
+        case Tag.PORT_EXT:
+          value = readPort(this, tag);
+          break;
+        case Tag.MAP_EXT: {
+          // Arity:32, then Arity key/value pairs
+          const n = this.u32('map arity');
+          if (n === 0) {
+            value = new ErlMap();
+            break;
+          }
+          this.open(MAP, at, n, 2 * n, new ErlMap(), null);
+          continue next;
+        }
+        case Tag.EXPORT_EXT:
+          value = readExport(this, at);
+          break;
+        case Tag.NEW_FUN_EXT: {
+          const h = readFunHeader(this);
+          if (h.numFree === 0) {
+            value = finishFun(this, h, [], at);
+            break;
+          }
+          this.open(FUN, at, h.numFree, h.numFree, null, h);
+          continue next;
+        }
+        case Tag.FLOAT_EXT:
+          value = readOldFloat(this, at);
+          break;
+        case Tag.COMPRESSED:
+          return this.fail(UNSUPPORTED_TAG, 'a compressed term (80) may only stand at the top level', at);
+        case Tag.LOCAL_EXT:
+          return this.fail(UNSUPPORTED_TAG, 'LOCAL_EXT (121) is only meaningful inside the node that made it', at);
+        case Tag.FUN_EXT:
+          return this.fail(UNSUPPORTED_TAG, 'FUN_EXT (117) was removed in OTP 23', at);
+        default:
+          return this.fail(UNKNOWN_TAG, `unknown ${tagName(tag)}`, at);
+      }
+
+      // Deliver `value` to the innermost open container, closing every container it completes.
+      for (;;) {
+        const f = stack[stack.length - 1];
+        if (f === undefined) return value;
+        switch (f.kind) {
+          case TUPLE:
+            f.items.push(value);
+            if (--f.remaining > 0) continue next;
+            value = this.pop(new Tuple(f.items));
+            break;
+          case LIST:
+            if (f.flag) {
+              value = this.pop(f.items.length === 0 ? value : new ImproperList(f.items, value));
+              break;
+            }
+            f.items.push(value);
+            if (--f.remaining > 0 || this.listTail(f)) continue next;
+            value = this.pop(f.items);
+            break;
+          case MAP: {
+            if (!f.flag) {
+              f.key = value;
+              f.flag = true;
+              continue next;
+            }
+            const map = f.map as ErlMap;
+            const size = map.size;
+            map.set(f.key, value);
+            if (map.size === size) this.fail(BAD_VALUE, `map has a duplicate key after ${size} entries`, f.at);
+            f.flag = false;
+            f.key = undefined;
+            if (--f.remaining > 0) continue next;
+            value = this.pop(map);
+            break;
+          }
+          default:
+            f.items.push(value);
+            if (--f.remaining > 0) continue next;
+            value = this.pop(finishFun(this, f.fun as FunHeader, f.items, f.at));
+        }
+      }
+    }
+  }
+
+  /** Push a container announcing `slots` child terms, after checking depth and remaining input. */
+  private open(kind: number, at: number, n: number, slots: number, map: ErlMap | null, fun: FunHeader | null): Frame {
+    if (slots > this.end - this.pos - this.pending) {
+      this.fail(TRUNCATED, `${tagName(this.buf[at] as number)} announces ${n} elements, more than the input holds`, at);
+    }
+    if (this.stack.length >= this.limits.maxDepth) this.fail(LIMIT, `terms nest deeper than maxDepth ${this.limits.maxDepth}`, at);
+    this.pending += slots;
+    const f = new Frame(kind, at, n, [], map, fun);
+    this.stack.push(f);
+    return f;
+  }
+
+  private pop(value: Term): Term {
+    this.stack.pop();
+    return value;
+  }
+
+  /**
+   * After a list's items comes its tail. NIL ends the list; STRING_EXT and LIST_EXT tails (which
+   * OTP never writes, but accepts) continue the same list, so `[1 | [2]]` decodes as `[1, 2]`.
+   * Returns true when more terms belong to this frame: further items, or an improper tail.
+   */
+  private listTail(f: Frame): boolean {
+    for (;;) {
+      const at = this.pos;
+      if (at >= this.end) this.need(1, 'list tail');
+      const tag = this.buf[at] as number;
+      if (tag === Tag.NIL_EXT) {
+        this.pos++;
+        this.pending--;
+        return false;
+      }
+      if (tag === Tag.STRING_EXT) {
+        this.pos++;
+        this.pending--;
+        const n = this.u16('string length');
+        this.need(n, 'string');
+        const { buf, pos } = this;
+        for (let i = pos; i < pos + n; i++) f.items.push(buf[i] as number);
+        this.pos += n;
+        return false;
+      }
+      if (tag !== Tag.LIST_EXT) {
+        f.flag = true;
+        return true;
+      }
+      this.pos++;
+      this.pending--;
+      const n = this.u32('list length');
+      if (n + 1 > this.end - this.pos - this.pending) this.fail(TRUNCATED, `list tail announces ${n} elements, more than the input holds`, at);
+      this.pending += n + 1;
+      if (n > 0) {
+        f.remaining = n;
+        return true;
+      }
+    }
+  }
+
+  /**
+   * BIT_BINARY_EXT: Len:32, Bits:8 (bits used in the last byte, 1..8; 0 only when Len is 0), Data.
+   * Unused low bits of the last byte are cleared, as OTP does, so equal bitstrings compare equal.
+   */
+  private bitBinary(at: number): Uint8Array | BitBinary {
+    const len = this.u32('bitstring length');
+    const bits = this.u8('bitstring bits');
+    if (len === 0 ? bits !== 0 : bits < 1 || bits > 8) this.fail(BAD_VALUE, `bitstring of ${len} bytes with ${bits} bits in the last byte`, at);
+    this.need(len, 'bitstring');
+    const last = this.buf[this.pos + len - 1] as number;
+    const mask = (0xff << (8 - bits)) & 0xff;
+    const clean = len === 0 || bits === 8 || (last & ~mask) === 0;
+    const bytes = this.bytes(len, 'bitstring', !clean || this.limits.copyBinaries);
+    if (len === 0 || bits === 8) return bytes;
+    if (!clean) bytes[len - 1] = last & mask;
+    return new BitBinary(bytes, bits);
+  }
+}

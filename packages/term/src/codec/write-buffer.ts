@@ -1,0 +1,127 @@
+const INITIAL_CAPACITY = 256;
+/** {@link WriteBuffer.take} hands its buffer over, rather than copying, from this size up. */
+const TAKE_MIN = 64 * 1024;
+/** {@link WriteBuffer.take} does not keep a buffer larger than this for the next message. */
+const RETAIN_MAX = 1024 * 1024;
+
+/**
+ * One growable output buffer, reused message after message: `reset()` rewinds it, writes grow
+ * it by doubling (so a long-lived buffer stops allocating once it fits the largest message).
+ */
+export class WriteBuffer {
+  protected buf: Uint8Array;
+  protected dv: DataView;
+  protected pos = 0;
+
+  constructor(initialCapacity: number = INITIAL_CAPACITY) {
+    this.buf = new Uint8Array(initialCapacity);
+    this.dv = new DataView(this.buf.buffer);
+  }
+
+  /** Bytes written since the last reset. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Current capacity; grows as needed. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Start a new message; keeps the allocated buffer. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** A copy of the bytes written since the last reset; the buffer stays reusable. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  /**
+   * A view of the bytes written since the last reset, without copying. It is overwritten by the
+   * next write after `reset()`, so use it before then (e.g. hash it, or copy it into a socket).
+   */
+  subarray(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /**
+   * The bytes written, owned by the caller, and a reset. A large message that fills most of the
+   * buffer is handed over without a copy (the buffer is replaced); an oversized buffer is dropped.
+   */
+  take(): Uint8Array {
+    const n = this.pos;
+    let out: Uint8Array;
+    if (n >= TAKE_MIN && n * 4 >= this.buf.length * 3) {
+      out = this.buf.subarray(0, n);
+      this.replace(INITIAL_CAPACITY);
+    } else {
+      out = this.buf.slice(0, n);
+      if (this.buf.length > RETAIN_MAX) this.replace(INITIAL_CAPACITY);
+    }
+    this.pos = 0;
+    return out;
+  }
+
+  private replace(capacity: number): void {
+    const next = new Uint8Array(capacity);
+    next.set(this.buf.subarray(0, Math.min(this.pos, capacity)));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+
+  /** Make room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    this.replace(Math.max(this.buf.length * 2, need));
+  }
+
+  writeUint8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  writeUint16(v: number): void {
+    this.ensure(2);
+    this.dv.setUint16(this.pos, v);
+    this.pos += 2;
+  }
+
+  writeUint32(v: number): void {
+    this.ensure(4);
+    this.dv.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+
+  writeInt32(v: number): void {
+    this.ensure(4);
+    this.dv.setInt32(this.pos, v);
+    this.pos += 4;
+  }
+
+  writeFloat64(v: number): void {
+    this.ensure(8);
+    this.dv.setFloat64(this.pos, v);
+    this.pos += 8;
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    if (n <= 16) {
+      const { buf } = this;
+      const p = this.pos;
+      for (let i = 0; i < n; i++) buf[p + i] = bytes[i] as number;
+    } else {
+      this.buf.set(bytes, this.pos);
+    }
+    this.pos += n;
+  }
+
+  /** Overwrite a 32-bit big-endian value written earlier (a length known only afterwards). */
+  setUint32At(offset: number, v: number): void {
+    this.dv.setUint32(offset, v);
+  }
+}

@@ -1,0 +1,271 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { atom, type Atom } from '@courier/term';
+import {
+  CarrierError,
+  HandshakeError,
+  ResolveError,
+  driveHandshake,
+  type Carrier,
+  type Logger,
+  type Session,
+  type Transport,
+  type TransportHost,
+} from '@courier/core';
+import { ErlHandshake } from './handshake/machine.js';
+import { ErlSession } from './dist/session.js';
+import { TcpCarrier } from './tcp-carrier.js';
+import { defaultEpmdPort, portPlease, register, type Registration } from './epmd/client.js';
+import { EpmdServer } from './epmd/server.js';
+import { NODE_TYPE_HIDDEN, NODE_TYPE_NORMAL, PROTOCOL_TCP } from './epmd/messages.js';
+import { installErlangServices } from './erlang/services.js';
+
+/**
+ * The Erlang distribution transport: EPMD (client, or an embedded server when none runs),
+ * the v6 handshake and the distribution session, over a byte layer that is plain TCP here and
+ * TLS in @courier/transport-tls (as inet_tls_dist reuses dist_util).
+ */
+export interface ErlDistOptions {
+  /** The cookie for every peer, or a function for per-peer cookies (net_kernel:set_cookie/2). */
+  readonly cookie: string | ((peer: Atom) => string);
+  /** Not listed by the peers' nodes() (erl -hidden). Default true: see docs/erlang.md. */
+  readonly hidden?: boolean;
+  /** Where to listen. Default: all interfaces, an ephemeral port (as OTP). */
+  readonly listen?: { readonly host?: string; readonly port?: number };
+  /**
+   * EPMD: where it is (default 127.0.0.1 and ERL_EPMD_PORT or 4369), and whether to start an
+   * embedded one when nothing answers there (default true). `false`: EPMD-less, like OTP's
+   * `-erl_epmd_port P -start_epmd false`: every peer is dialed at `peerPort`.
+   */
+  readonly epmd?: false | { readonly host?: string; readonly port?: number; readonly embedded?: boolean };
+  /** EPMD-less operation: the port every peer listens on (OTP's -erl_epmd_port). */
+  readonly peerPort?: number;
+  /** net_ticktime in seconds. Default 60 (OTP's). */
+  readonly netTicktime?: number;
+  /** net_setuptime: the whole handshake must finish within this many ms. Default 7000. */
+  readonly handshakeTimeoutMs?: number;
+  /** Largest frame or reassembled message accepted. Default 128 MiB. */
+  readonly maxMessage?: number;
+  readonly log?: Logger;
+}
+
+/** The byte layer under the Erlang handshake and session. */
+export interface DistLayer {
+  /** `tcp` or `tls`. */
+  readonly name: string;
+  /** 2 over TCP, 4 over TLS (inet_tls_dist frames the handshake with {packet,4}). */
+  readonly handshakeLengthBytes: 2 | 4;
+  listen(host: string | undefined, port: number, onCarrier: (c: Carrier) => void, log: Logger): Promise<{ port: number; close(): Promise<void> }>;
+  dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier>;
+}
+
+export const tcpLayer: DistLayer = {
+  name: 'tcp',
+  handshakeLengthBytes: 2,
+  listen(host, port, onCarrier, log) {
+    return new Promise((resolve, reject) => {
+      const server: Server = createServer((s: Socket) => onCarrier(new TcpCarrier(s)));
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.removeListener('error', reject);
+        server.on('error', (err) => log.warn({ err: err.message }, 'listener error'));
+        const a = server.address();
+        resolve({ port: typeof a === 'object' && a !== null ? a.port : port, close: () => new Promise((r) => server.close(() => r())) });
+      });
+    });
+  },
+  dial(host, port, _peer, signal) {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host, port, noDelay: true, signal });
+      s.once('connect', () => {
+        s.removeAllListeners('error');
+        resolve(new TcpCarrier(s));
+      });
+      s.once('error', (err) => reject(new CarrierError('CONNECT_FAILED', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err })));
+    });
+  },
+};
+
+/** Split `alive@host`. */
+export function splitNodeName(n: Atom): { alive: string; host: string } {
+  const i = n.name.indexOf('@');
+  if (i <= 0 || i === n.name.length - 1) throw new ResolveError('BAD_NODE_NAME', `${n.name} is not a node name of the form alive@host`);
+  return { alive: n.name.slice(0, i), host: n.name.slice(i + 1) };
+}
+
+export class ErlDistTransport implements Transport {
+  readonly name: string;
+  private host: TransportHost | undefined;
+  private listener: { port: number; close(): Promise<void> } | undefined;
+  private registration: Registration | undefined;
+  private embedded: EpmdServer | undefined;
+  private readonly carriers = new Set<Carrier>();
+  private log: Logger;
+
+  constructor(
+    private readonly o: ErlDistOptions,
+    private readonly layer: DistLayer = tcpLayer,
+  ) {
+    this.name = layer.name;
+    this.log = o.log ?? (undefined as unknown as Logger);
+  }
+
+  /** The port the node listens on (after start). */
+  get port(): number | undefined {
+    return this.listener?.port;
+  }
+
+  /** The embedded EPMD, when this transport had to start one. */
+  get embeddedEpmd(): EpmdServer | undefined {
+    return this.embedded;
+  }
+
+  private get hidden(): boolean {
+    return this.o.hidden ?? true;
+  }
+
+  private cookieFor = (peer: Atom): string => (typeof this.o.cookie === 'function' ? this.o.cookie(peer) : this.o.cookie);
+
+  async start(host: TransportHost): Promise<void> {
+    this.host = host;
+    this.log = (this.o.log ?? host.log).child({ carrier: this.name });
+    installErlangServices(host.node);
+    const fixed = this.o.epmd === false ? (this.o.listen?.port ?? this.o.peerPort ?? 0) : (this.o.listen?.port ?? 0);
+    this.listener = await this.layer.listen(this.o.listen?.host, fixed, (c) => this.accept(c), this.log);
+    if (this.o.epmd !== false) await this.registerEpmd();
+    this.log.info({ port: this.listener.port, epmd: this.o.epmd !== false }, 'distribution listening');
+  }
+
+  private epmdAddress(host?: string) {
+    const e = this.o.epmd === false ? undefined : this.o.epmd;
+    return { host: host ?? e?.host ?? '127.0.0.1', port: e?.port ?? defaultEpmdPort() };
+  }
+
+  private async registerEpmd(): Promise<void> {
+    const host = this.host as TransportHost;
+    const addr = this.epmdAddress();
+    const entry = {
+      name: splitNodeName(host.name).alive,
+      port: (this.listener as { port: number }).port,
+      nodeType: this.hidden ? NODE_TYPE_HIDDEN : NODE_TYPE_NORMAL,
+      protocol: PROTOCOL_TCP,
+      highest: 6,
+      lowest: 6,
+      extra: new Uint8Array(0),
+    };
+    try {
+      this.registration = await register(addr, entry, this.log);
+    } catch (err) {
+      const epmdOpts = this.o.epmd === false ? undefined : this.o.epmd;
+      const embeddedOk = epmdOpts?.embedded !== false;
+      if (!(err instanceof ResolveError) || err.code !== 'EPMD_UNREACHABLE' || !embeddedOk) throw err;
+      this.embedded = new EpmdServer(this.log.child({ epmd: 'embedded' }));
+      try {
+        await this.embedded.listen(addr.port);
+        this.log.info({ port: addr.port }, 'no EPMD was running: started an embedded one');
+      } catch (listenErr) {
+        // Someone else started an EPMD meanwhile: use theirs.
+        this.embedded = undefined;
+        if ((listenErr as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw listenErr;
+      }
+      this.registration = await register(addr, entry, this.log);
+    }
+  }
+
+  private accept(c: Carrier): void {
+    const host = this.host;
+    if (host === undefined) return c.abort();
+    this.carriers.add(c);
+    const hs = new ErlHandshake({
+      role: 'acceptor',
+      self: host.name,
+      creation: host.creation,
+      cookie: this.cookieFor,
+      hidden: this.hidden,
+      arbiter: host.arbiter,
+      lengthBytes: this.layer.handshakeLengthBytes,
+    });
+    driveHandshake(c, hs, this.o.handshakeTimeoutMs ?? 7000).then(
+      (r) => {
+        this.carriers.delete(c);
+        const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
+        host.attach(s);
+        s.feed(r.tail);
+      },
+      (err: unknown) => {
+        this.carriers.delete(c);
+        this.handshakeFailed(err, c.remote, hs.peer, 'accept');
+      },
+    );
+  }
+
+  async connect(peer: Atom, signal?: AbortSignal): Promise<Session> {
+    const host = this.host;
+    if (host === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
+    const { alive, host: peerHost } = splitNodeName(peer);
+    let port: number;
+    if (this.o.epmd === false) {
+      port = this.o.peerPort ?? (this.listener as { port: number }).port;
+    } else {
+      const e = await portPlease(this.epmdAddress(peerHost), alive);
+      if (e === undefined) throw new ResolveError('NOT_REGISTERED', `${peer.name} is not registered in EPMD on ${peerHost}`);
+      if (e.highest < 6) throw new ResolveError('OLD_VERSION', `${peer.name} speaks distribution version ${e.highest}; Courier needs 6 (OTP 23+)`);
+      port = e.port;
+    }
+    const c = await this.layer.dial(peerHost, port, peer, signal);
+    const hs = new ErlHandshake({
+      role: 'initiator',
+      self: host.name,
+      peer,
+      creation: host.creation,
+      cookie: this.cookieFor,
+      hidden: this.hidden,
+      lengthBytes: this.layer.handshakeLengthBytes,
+    });
+    try {
+      const r = await driveHandshake(c, hs, this.o.handshakeTimeoutMs ?? 7000, signal);
+      const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
+      queueMicrotask(() => s.feed(r.tail));
+      return s;
+    } catch (err) {
+      this.handshakeFailed(err, c.remote, peer, 'connect');
+      throw err;
+    }
+  }
+
+  private session(c: Carrier, peer: Atom, flags: bigint, hidden: boolean): ErlSession {
+    const host = this.host as TransportHost;
+    return new ErlSession(c, host.router, {
+      peer,
+      flags,
+      hidden,
+      carrierName: this.name,
+      log: this.log.child({ peer: peer.name }),
+      netTicktime: this.o.netTicktime,
+      maxMessage: this.o.maxMessage,
+    });
+  }
+
+  private handshakeFailed(err: unknown, remote: string, peer: Atom | undefined, dir: string): void {
+    const e = err as Error;
+    if (err instanceof HandshakeError && err.code === 'NOK') {
+      this.log.debug({ remote, peer: peer?.name }, 'simultaneous connect resolved: the other attempt wins');
+      return;
+    }
+    this.log.warn({ remote, peer: peer?.name, direction: dir, code: (err as { code?: string }).code, err: e.message }, 'handshake failed');
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.carriers) c.abort();
+    this.carriers.clear();
+    this.registration?.close();
+    await this.listener?.close();
+    await this.embedded?.close();
+  }
+}
+
+/** The Erlang distribution over plain TCP, as `inet_tcp_dist`. */
+export function tcpDist(o: ErlDistOptions): ErlDistTransport {
+  return new ErlDistTransport(o, tcpLayer);
+}
+
+
