@@ -3,6 +3,9 @@ import { Atom } from '../model/atom.js';
 /** Container kinds on the encoder's stack. */
 export const FrameKind = { TUPLE: 0, LIST: 1, IMPROPER: 2, FUN: 3, MAP: 4, OBJECT: 5 } as const;
 
+/** Steps shown at each end of a path deeper than twice this. */
+const PATH_EDGE = 10;
+
 /** What {@link encodePath} reads of an encoder stack frame. */
 export interface PathStep {
   readonly kind: number;
@@ -19,6 +22,12 @@ export interface PathStep {
 export function encodePath(frames: readonly PathStep[], base: number, depth: number): string {
   let path = '';
   for (let i = base; i < depth; i++) {
+    if (i === base + PATH_EDGE && depth - base > 2 * PATH_EDGE) {
+      // A very deep path: keep both ends.
+      path += `…(${depth - base - 2 * PATH_EDGE} levels)…`;
+      i = depth - PATH_EDGE - 1;
+      continue;
+    }
     const f = frames[i] as PathStep;
     switch (f.kind) {
       case FrameKind.TUPLE:

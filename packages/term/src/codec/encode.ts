@@ -1,6 +1,6 @@
 import type { Term } from '../model/term.js';
 import { compressTerm, DEFAULT_COMPRESSION_LEVEL } from './compressed.js';
-import { Encoder } from './encoder.js';
+import { DEFAULT_MAX_ENCODE_DEPTH, Encoder } from './encoder.js';
 
 export interface EncodeOptions {
   /**
@@ -9,6 +9,8 @@ export interface EncodeOptions {
    * compressing does not make it smaller.
    */
   compressed?: boolean | number;
+  /** Deepest nesting accepted, default {@link DEFAULT_MAX_ENCODE_DEPTH}; deeper means a cycle. */
+  maxDepth?: number;
 }
 
 /** One encoder for `encode()`, lent out to one call at a time (a re-entrant call gets its own). */
@@ -20,6 +22,7 @@ export function encode(term: Term, opts?: EncodeOptions): Uint8Array {
   spare = null;
   try {
     enc.reset();
+    enc.maxDepth = opts?.maxDepth ?? DEFAULT_MAX_ENCODE_DEPTH;
     enc.writeVersion();
     enc.writeTerm(term);
     const level = compressionLevel(opts?.compressed);

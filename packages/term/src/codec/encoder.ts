@@ -1,6 +1,6 @@
 import { EncodeError } from '../errors.js';
 import { atom, atoms, Atom } from '../model/atom.js';
-import { BitBinary, ErlFloat, ImproperList, Tuple } from '../model/containers.js';
+import { BitBinary, ErlFloat, flattenList, hasListTail, ImproperList, Tuple } from '../model/containers.js';
 import { ErlExport, ErlFun } from '../model/fun.js';
 import { Pid, Port, Ref } from '../model/identifiers.js';
 import { ErlMap } from '../model/map.js';
@@ -25,7 +25,7 @@ class Frame implements PathStep {
 
 const DONE: unique symbol = Symbol('done');
 
-/** Deepest nesting `writeTerm` accepts; deeper means a cyclic term, almost certainly. */
+/** Default {@link Encoder.maxDepth}. */
 export const DEFAULT_MAX_ENCODE_DEPTH = 100_000;
 
 /**
@@ -38,7 +38,8 @@ export const DEFAULT_MAX_ENCODE_DEPTH = 100_000;
 export class Encoder extends ScalarWriter {
   private readonly frames: Frame[] = [];
   private depth = 0;
-  readonly maxDepth: number;
+  /** Deepest nesting `writeTerm` accepts; deeper means a cyclic term, almost certainly. */
+  maxDepth: number;
 
   constructor(opts: { initialCapacity?: number; maxDepth?: number } = {}) {
     super(opts.initialCapacity);
@@ -208,13 +209,22 @@ export class Encoder extends ScalarWriter {
     }
   }
 
-  /** `[a, b | tail]`: LIST_EXT with the tail in place of NIL_EXT; `[ | tail]` is just the tail. */
+  /**
+   * `[a, b | tail]`: LIST_EXT with the tail in place of NIL_EXT; `[ | tail]` is just the tail. A
+   * tail that is a list is flattened first, so the bytes are those of the list Erlang sees.
+   */
   private writeImproper(l: ImproperList): void {
-    if (l.items.length > 0) {
-      this.writeUint8(Tag.LIST_EXT);
-      this.writeUint32(l.items.length);
+    let { items, tail } = l;
+    if (hasListTail(l)) {
+      const flat = flattenList(l);
+      if (flat.proper) return this.writeList(flat.items);
+      ({ items, tail } = flat);
     }
-    this.push(IMPROPER, l.items, l.tail, 0);
+    if (items.length > 0) {
+      this.writeUint8(Tag.LIST_EXT);
+      this.writeUint32(items.length);
+    }
+    this.push(IMPROPER, items, tail, 0);
   }
 
   /** MAP_EXT: Arity:32, then key, value, key, value… in iteration order. */

@@ -26,6 +26,35 @@ export class ImproperList {
   ) {}
 }
 
+/**
+ * The list an ImproperList stands for, as Erlang sees it: a tail that is itself a list (an array,
+ * a string, another ImproperList) continues the list, so `[1 | [2]]` is the proper list `[1, 2]`.
+ * `tail` is undefined when the result is proper.
+ */
+export function flattenList(l: ImproperList): { items: Term[]; tail: Term | undefined; proper: boolean } {
+  const items: Term[] = [...l.items];
+  let tail: Term = l.tail;
+  for (;;) {
+    if (Array.isArray(tail)) {
+      for (const e of tail) items.push(e);
+      return { items, tail: undefined, proper: true };
+    }
+    if (typeof tail === 'string') {
+      for (const ch of tail) items.push(ch.codePointAt(0) as number);
+      return { items, tail: undefined, proper: true };
+    }
+    if (!(tail instanceof ImproperList)) return { items, tail, proper: false };
+    for (const e of tail.items) items.push(e);
+    tail = tail.tail;
+  }
+}
+
+/** Whether an ImproperList's tail is itself a list, so that it is not in its flattest form. */
+export function hasListTail(l: ImproperList): boolean {
+  const t = l.tail;
+  return Array.isArray(t) || typeof t === 'string' || t instanceof ImproperList;
+}
+
 /** A bitstring whose length is not a whole number of bytes: `bits` (1..8) are used in the last byte. */
 export class BitBinary {
   constructor(

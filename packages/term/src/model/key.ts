@@ -1,5 +1,5 @@
 import { Atom } from './atom.js';
-import { BitBinary, ErlFloat, ImproperList, Tuple } from './containers.js';
+import { BitBinary, ErlFloat, flattenList, ImproperList, Tuple } from './containers.js';
 import { ErlExport, ErlFun } from './fun.js';
 import { Pid, Port, Ref } from './identifiers.js';
 import { ErlMap } from './map.js';
@@ -131,28 +131,9 @@ function mapKey(parts: string[], key: (i: number) => string, value: (i: number) 
   return `m${size}{${entries.sort().join(',')}}`;
 }
 
-/**
- * `[a, b | Tail]`. A tail that is itself a list continues the list (`[1 | [2]]` is `[1, 2]`), and
- * `[ | X]` with no items is just X.
- */
+/** `[a, b | Tail]`, flattened as Erlang sees it; `[ | X]` with no items is just X. */
 function improper(l: ImproperList): Frame {
-  const items: Term[] = [...l.items];
-  let tail: Term = l.tail;
-  let proper = false;
-  for (;;) {
-    if (Array.isArray(tail)) {
-      for (const e of tail) items.push(e);
-      proper = true;
-    } else if (typeof tail === 'string') {
-      for (const ch of tail) items.push(ch.codePointAt(0) as number);
-      proper = true;
-    } else if (tail instanceof ImproperList) {
-      for (const e of tail.items) items.push(e);
-      tail = tail.tail;
-      continue;
-    }
-    break;
-  }
+  const { items, tail, proper } = flattenList(l);
   if (proper) return frame(items, (parts) => `l${parts.join('')}n;`);
   if (items.length === 0) return frame([tail], (parts) => parts[0] as string);
   items.push(tail);

@@ -179,7 +179,10 @@ describe('errors name the value and where it is', () => {
   it('a cyclic term fails on depth instead of running away', () => {
     const cyclic: Term[] = [];
     cyclic.push(cyclic);
-    expect(encodeError(cyclic).message).toMatch(/deeper than/);
+    const message = encodeError(cyclic).message;
+    expect(message).toMatch(/deeper than 100000/);
+    expect(message).toMatch(/at \$(\[0\]){10}…\(99980 levels\)…(\[0\]){10}$/);
+    expect(() => encode([[[atom('x')]]], { maxDepth: 2 })).toThrow(EncodeError);
     expect(() => new Encoder({ maxDepth: 3 }).writeTerm([[[[atom('x')]]]])).toThrow(EncodeError);
   });
 });

@@ -83,6 +83,10 @@ export class MemoryHandshake implements Handshake {
     return this.state;
   }
 
+  private over(): boolean {
+    return this.state === 'done' || this.state === 'failed';
+  }
+
   start(): HandshakeAction[] {
     if (this.state !== 'start') return [];
     this.state = 'recvStatus';
@@ -90,12 +94,12 @@ export class MemoryHandshake implements Handshake {
   }
 
   receive(bytes: Uint8Array): HandshakeAction[] {
-    if (this.state === 'done' || this.state === 'failed') return [];
+    if (this.over()) return [];
     const out: HandshakeAction[] = [];
     try {
       if (this.state === 'start') throw this.error('BAD_MESSAGE', 'the peer spoke before our sendName');
       this.reader.push(bytes);
-      for (let m = this.reader.next(); m !== undefined; m = this.state === 'done' || this.state === 'failed' ? undefined : this.reader.next()) {
+      for (let m = this.reader.next(); m !== undefined; m = this.over() ? undefined : this.reader.next()) {
         this.dispatch(m.tag, new BodyReader(m.body, tagText(m.tag)), out);
       }
     } catch (e) {

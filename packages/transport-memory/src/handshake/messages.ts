@@ -172,7 +172,7 @@ export function parseStatus(s: string): Status {
  * stay here: they are the session's first input (`rest()`).
  */
 export class MessageReader {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
 
   push(bytes: Uint8Array): void {

@@ -1,0 +1,32 @@
+export * from './errors.js';
+export * from './log.js';
+export type * from './seams/dist-op.js';
+export type * from './seams/carrier.js';
+export type * from './seams/handshake.js';
+export type * from './seams/resolver.js';
+export type * from './seams/session.js';
+export { ConnectionTable, type ConnectionHooks } from './dist/connection-table.js';
+export {
+  encodeControl,
+  decodeControl,
+  controlName,
+  ControlOp,
+  ControlErrorCode,
+  BadControlError,
+  UnknownControlError,
+  type ControlOptions,
+  type ControlMessage,
+} from './dist/control.js';
+export { Node, type NodeOptions, type NodeEvent, type ProcessExit, type SpawnOptions } from './runtime/node.js';
+export { Process, type Body, type MonitorIn, type MonitorOut } from './runtime/process.js';
+export { Mailbox, TIMEOUT, type Matcher } from './runtime/mailbox.js';
+export { _, matches, ptuple, toMatcher, type Pattern, type Guard } from './runtime/pattern.js';
+export { resolveDest, type Dest } from './runtime/dest.js';
+export { ErlangException, ExceptionReason, ExitCall, ProcessGone, erlError, erlThrow, isNormal, isShutdown, reasonText } from './runtime/exit-reason.js';
+export { pidKey, refKey } from './runtime/keys.js';
+export { applyExposed, type ExposedFn, type ExposedModule, type Outcome } from './runtime/exposed.js';
+export { SpawnError } from './runtime/remote-spawn.js';
+export * from './runtime/gen-server.js';
+export * from './runtime/supervisor.js';
+export { driveHandshake } from './dist/drive-handshake.js';
+export { RpcError, erpcResult, installErpc, rpcCall, rpcCast } from './runtime/rpc.js';

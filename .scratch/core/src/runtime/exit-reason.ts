@@ -1,0 +1,78 @@
+import { Atom, Tuple, atom, atoms, type Term } from '@courier/term';
+
+/**
+ * Exit reasons are data. An exception thrown by a process body becomes an ExceptionReason:
+ * on the wire it is the tuple `{error, <<"Name: message">>}`; locally it also keeps the Error
+ * (with its stack) for logs.
+ */
+export class ExceptionReason extends Tuple {
+  constructor(readonly error: unknown) {
+    super([atoms.error, Buffer.from(describe(error))]);
+  }
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** Thrown by `ctx.exit(reason)` to end the calling process with `reason`. */
+export class ExitCall {
+  constructor(readonly reason: Term) {}
+}
+
+/** Thrown by process operations after the process has been terminated from outside. */
+export class ProcessGone extends Error {
+  constructor() {
+    super('this process has exited; its body is still running after an exit signal killed it');
+    this.name = 'ProcessGone';
+  }
+}
+
+export function reasonFromThrow(e: unknown): Term {
+  if (e instanceof ExitCall) return e.reason;
+  return new ExceptionReason(e);
+}
+
+export function isNormal(reason: Term): boolean {
+  return reason === atoms.normal;
+}
+
+/** `{shutdown, X}` and `shutdown` count as normal for transient children (OTP semantics). */
+export function isShutdown(reason: Term): boolean {
+  if (reason === atoms.shutdown) return true;
+  return reason instanceof Tuple && reason.elements.length === 2 && reason.elements[0] === atoms.shutdown;
+}
+
+export function reasonText(reason: Term): string {
+  if (reason instanceof ExceptionReason) return describe(reason.error);
+  if (reason instanceof Atom) return reason.name;
+  return String(reason);
+}
+
+export const shutdownWith = (x: Term): Tuple => new Tuple([atoms.shutdown, x]);
+export const nodedownAtom = atom('nodedown');
+
+/**
+ * An Erlang exception raised from TypeScript: `erlang:error(Reason)`, `throw(Value)` or
+ * `exit(Reason)` as seen by an Erlang caller of an exposed function (rpc, erpc).
+ */
+export class ErlangException extends Error {
+  constructor(
+    readonly kind: 'error' | 'throw' | 'exit',
+    readonly reason: Term,
+  ) {
+    super(`${kind}: ${reasonText(reason)}`);
+    this.name = 'ErlangException';
+  }
+}
+
+/** erlang:error(Reason): the Erlang caller sees an error with this reason. */
+export function erlError(reason: Term): never {
+  throw new ErlangException('error', reason);
+}
+
+/** throw(Value): the Erlang caller sees a throw. */
+export function erlThrow(value: Term): never {
+  throw new ErlangException('throw', value);
+}

@@ -1,0 +1,374 @@
+import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import { Subject } from 'rxjs';
+import { UsageError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { ConnectionTable } from '../dist/connection-table.js';
+import type { DistOp, Router } from '../seams/dist-op.js';
+import type { Session, Transport, TransportHost } from '../seams/session.js';
+import { resolveDest, type Dest } from './dest.js';
+import { ExceptionReason, nodedownAtom, reasonFromThrow, reasonText } from './exit-reason.js';
+import { IdAllocator } from './ids.js';
+import { pidKey, refKey } from './keys.js';
+import { Process, type Body } from './process.js';
+import { Signals } from './signals.js';
+import { Timers } from './timers.js';
+import { Exposed, type ExposedModule } from './exposed.js';
+import { RemoteSpawns } from './remote-spawn.js';
+import { installErpc } from './rpc.js';
+
+export interface NodeOptions {
+  /** `alive@host`. A node without distribution may use `nonode@nohost`. */
+  readonly name: string | Atom;
+  /** Incarnation number; set by EPMD registration for Erlang carriers. Random when omitted. */
+  readonly creation?: number;
+  readonly log?: Logger;
+  /** Carriers this node listens on and dials with, in preference order. */
+  readonly transports?: readonly Transport[];
+  /** Which transport reaches `peer` (default: the first). */
+  readonly transportFor?: (peer: Atom, transports: readonly Transport[]) => Transport | undefined;
+}
+
+export interface SpawnOptions {
+  /** Link the new process to this one before it runs. */
+  readonly linkTo?: Process;
+  /** Register the new process under this name before it runs. */
+  readonly name?: Atom;
+  readonly trapExit?: boolean;
+}
+
+export type NodeEvent =
+  | { readonly type: 'nodeup'; readonly node: Atom; readonly carrier: string; readonly hidden: boolean }
+  | { readonly type: 'nodedown'; readonly node: Atom; readonly reason: Term };
+
+export interface ProcessExit {
+  readonly pid: Pid;
+  readonly name: Atom | undefined;
+  readonly reason: Term;
+}
+
+/**
+ * A Courier node: its processes, registered names, timers, exposed modules and connections.
+ * It is the router every session delivers into, and the host every transport runs on.
+ */
+export class Node implements Router {
+  readonly name: Atom;
+  readonly creation: number;
+  readonly log: Logger;
+  readonly events$ = new Subject<NodeEvent>();
+  readonly exits$ = new Subject<ProcessExit>();
+  readonly timers: Timers;
+  readonly exposed = new Exposed();
+  readonly dist: ConnectionTable;
+  /** @internal */ readonly procs = new Map<number, Process>();
+  /** @internal */ readonly names = new Map<Atom, Process>();
+  /** @internal */ readonly aliasTable = new Map<string, Process>();
+  /** @internal */ readonly signals: Signals;
+  private readonly ids: IdAllocator;
+  private readonly remoteSpawns: RemoteSpawns;
+  private readonly transports: readonly Transport[];
+  private started = false;
+  /** The group leader given to processes this node spawns on other nodes (set by Erlang carriers). */
+  groupLeader: Pid | undefined = undefined;
+
+  constructor(opts: NodeOptions) {
+    this.name = opts.name instanceof Atom ? opts.name : atom(opts.name);
+    this.creation = opts.creation ?? 1 + Math.floor(Math.random() * 0xfffffffe);
+    this.log = (opts.log ?? silentLogger).child({ node: this.name.name });
+    this.ids = new IdAllocator(this.name, this.creation);
+    this.timers = new Timers(this);
+    this.signals = new Signals(this);
+    this.remoteSpawns = new RemoteSpawns(this);
+    this.transports = opts.transports ?? [];
+    const pick = opts.transportFor ?? ((_p: Atom, ts: readonly Transport[]) => ts[0]);
+    this.dist = new ConnectionTable({
+      self: this.name,
+      log: this.log,
+      pickTransport: (peer) => pick(peer, this.transports),
+      onUp: (peer, s) => {
+        this.log.info({ peer: peer.name, carrier: s.carrier }, 'node up');
+        this.events$.next({ type: 'nodeup', node: peer, carrier: s.carrier, hidden: s.hidden });
+      },
+      onDown: (peer, reason) => this.signals.nodeDown(peer, reason),
+    });
+    installErpc(this);
+  }
+
+  /** Start listening on every transport. */
+  async start(): Promise<this> {
+    if (this.started) return this;
+    this.started = true;
+    const host: TransportHost = {
+      name: this.name,
+      creation: this.creation,
+      router: this,
+      arbiter: this.dist,
+      attach: (s: Session) => this.dist.attach(s),
+      log: this.log,
+      node: this,
+    };
+    for (const t of this.transports) await t.start(host);
+    return this;
+  }
+
+  /** Stop: close connections, stop transports, kill every process with `shutdown`. */
+  async stop(): Promise<void> {
+    this.dist.closeAll();
+    for (const t of this.transports) await t.stop();
+    for (const p of [...this.procs.values()]) this.signals.terminate(p, atoms.shutdown);
+    this.timers.clear();
+    this.events$.complete();
+    this.exits$.complete();
+  }
+
+  // ---- processes -------------------------------------------------------------------------
+
+  spawn(body: Body, opts?: SpawnOptions): Pid {
+    const pid = this.ids.nextPid((id) => this.procs.has(id));
+    const p = new Process(this, pid);
+    this.procs.set(pid.id, p);
+    if (opts !== undefined) {
+      if (opts.trapExit) p.trapExit = true;
+      if (opts.name !== undefined) this.register(opts.name, pid);
+      if (opts.linkTo !== undefined) {
+        p.addLink(opts.linkTo.pid);
+        opts.linkTo.addLink(pid);
+      }
+    }
+    queueMicrotask(() => this.run(p, body));
+    return pid;
+  }
+
+  private run(p: Process, body: Body): void {
+    if (!p.alive) return;
+    let r: unknown;
+    try {
+      r = body(p);
+    } catch (e) {
+      this.bodyEnded(p, e, true);
+      return;
+    }
+    if (r instanceof Promise) {
+      r.then(
+        () => this.bodyEnded(p, undefined, false),
+        (e: unknown) => this.bodyEnded(p, e, true),
+      );
+    } else {
+      this.bodyEnded(p, undefined, false);
+    }
+  }
+
+  private bodyEnded(p: Process, e: unknown, threw: boolean): void {
+    if (!p.alive) return;
+    const reason = threw ? reasonFromThrow(e) : atoms.normal;
+    if (reason instanceof ExceptionReason) {
+      const err = reason.error;
+      this.log.error({ pid: p.pid.toString(), name: p.name?.name, err }, 'process crashed');
+    }
+    this.signals.terminate(p, reason);
+  }
+
+  /** The local process behind `pid`, when alive. */
+  lookup(pid: Pid): Process | undefined {
+    if (pid.node !== this.name || pid.creation !== this.creation) return undefined;
+    const p = this.procs.get(pid.id);
+    return p !== undefined && p.pid.serial === pid.serial ? p : undefined;
+  }
+
+  isLocal(pid: Pid): boolean {
+    return pid.node === this.name;
+  }
+
+  isAlive(pid: Pid): boolean {
+    return this.lookup(pid) !== undefined;
+  }
+
+  processes(): Pid[] {
+    return [...this.procs.values()].map((p) => p.pid);
+  }
+
+  /** @internal */ info(pid: Pid): Process | undefined {
+    return this.lookup(pid);
+  }
+
+  makeRef(): Ref {
+    return this.ids.nextRef();
+  }
+
+  // ---- names -----------------------------------------------------------------------------
+
+  register(name: Atom, pid: Pid): void {
+    const p = this.lookup(pid);
+    if (p === undefined) throw new UsageError('NOPROC', `cannot register ${name.name}: ${pid} is not alive`);
+    if (this.names.has(name)) throw new UsageError('NAME_TAKEN', `the name ${name.name} is already registered`);
+    if (p.name !== undefined) throw new UsageError('ALREADY_NAMED', `${pid} is already registered as ${p.name.name}`);
+    if (name === atoms.undefined) throw new UsageError('BAD_NAME', 'the name undefined cannot be registered');
+    this.names.set(name, p);
+    p.name = name;
+  }
+
+  unregister(name: Atom): boolean {
+    const p = this.names.get(name);
+    if (p === undefined) return false;
+    this.names.delete(name);
+    p.name = undefined;
+    return true;
+  }
+
+  whereis(name: Atom): Pid | undefined {
+    return this.names.get(name)?.pid;
+  }
+
+  registered(): Atom[] {
+    return [...this.names.keys()];
+  }
+
+  // ---- messages --------------------------------------------------------------------------
+
+  /** Send from outside any process (no sender pid). */
+  send(dest: Dest, msg: Term): void {
+    this.sendFrom(undefined, dest, msg);
+  }
+
+  /** @internal */
+  sendFrom(from: Pid | undefined, dest: Dest, msg: Term): void {
+    if (dest instanceof Pid) {
+      if (dest.node === this.name) {
+        const p = this.lookup(dest);
+        if (p !== undefined) this.signals.message(p, msg);
+      } else {
+        this.dist.send(dest.node, { op: 'send', from, to: dest, msg });
+      }
+      return;
+    }
+    const d = resolveDest(dest);
+    if (d.kind === 'name') {
+      if (d.node === undefined || d.node === this.name) {
+        const p = this.names.get(d.name);
+        if (p !== undefined) this.signals.message(p, msg);
+        else if (d.node === undefined) throw new UsageError('NOT_REGISTERED', `no process is registered as ${d.name.name} (badarg)`);
+        return;
+      }
+      this.dist.send(d.node, { op: 'reg_send', from: from ?? this.anonymous(), to: d.name, msg });
+    } else if (d.kind === 'alias') {
+      if (d.ref.node === this.name) {
+        const p = this.aliasTable.get(refKey(d.ref));
+        if (p !== undefined) this.signals.message(p, msg);
+      } else {
+        this.dist.send(d.ref.node, { op: 'alias_send', from: from ?? this.anonymous(), alias: d.ref, msg });
+      }
+    } else {
+      this.sendFrom(from, d.pid, msg);
+    }
+  }
+
+  /** A stand-in sender pid for sends from outside any process (REG_SEND needs one). */
+  private anonymous(): Pid {
+    return new Pid(this.name, 0, 0, this.creation);
+  }
+
+  // ---- links, exits, monitors (called through Process) -------------------------------------
+
+  /** @internal */ linkFrom(p: Process, pid: Pid): void {
+    this.signals.link(p, pid);
+  }
+  /** @internal */ unlinkFrom(p: Process, pid: Pid): void {
+    this.signals.unlink(p, pid);
+  }
+  /** exit/2 from `from` (a process or none) to `to`. */
+  exitSignal(from: Pid | undefined, to: Pid, reason: Term): void {
+    this.signals.exit2(from ?? this.anonymous(), to, reason);
+  }
+  /** @internal */ monitorFrom(p: Process, target: Pid | Atom | Tuple | { name: Atom | string; node: Atom | string }): Ref {
+    return this.signals.monitor(p, target);
+  }
+  /** @internal */ demonitorFrom(p: Process, ref: Ref): boolean {
+    return this.signals.demonitor(p, ref);
+  }
+  /** @internal */ monitorNodeFrom(p: Process, node: Atom, on: boolean): void {
+    this.signals.monitorNode(p, node, on);
+  }
+
+  /** @internal */ makeAlias(p: Process): Ref {
+    const ref = this.makeRef();
+    const key = refKey(ref);
+    this.aliasTable.set(key, p);
+    (p.aliases ??= new Set()).add(key);
+    return ref;
+  }
+  /** @internal */ dropAlias(p: Process, ref: Ref): boolean {
+    const key = refKey(ref);
+    if (this.aliasTable.get(key) !== p) return false;
+    this.aliasTable.delete(key);
+    p.aliases?.delete(key);
+    return true;
+  }
+
+  // ---- distribution ----------------------------------------------------------------------
+
+  /** Connected peers (visible ones by default, like `nodes()`). */
+  nodes(which: 'visible' | 'hidden' | 'all' = 'visible'): Atom[] {
+    return this.dist.nodes(which);
+  }
+
+  /** Connect to `peer` now; true when a session is up (like net_kernel:connect_node/1). */
+  connect(peer: Atom | string): Promise<boolean> {
+    return this.dist.connect(typeof peer === 'string' ? atom(peer) : peer);
+  }
+
+  disconnect(peer: Atom | string): boolean {
+    const a = typeof peer === 'string' ? atom(peer) : peer;
+    const s = this.dist.session(a);
+    if (s === undefined) return false;
+    s.close('disconnect_node');
+    this.dist.down(a, atoms.noconnection, s);
+    return true;
+  }
+
+  /** Expose functions as an Erlang-callable module (rpc, erpc, spawn_request target). */
+  expose(module: string | Atom, fns: ExposedModule): void {
+    this.exposed.add(typeof module === 'string' ? atom(module) : module, fns);
+  }
+
+  /** Router: an operation arrived from `peer`. */
+  route(op: DistOp, peer: Atom): void {
+    this.signals.route(op, peer);
+  }
+
+  /** Router: the session to `peer` went away. */
+  nodeDown(peer: Atom, reason: Term, session?: Session): void {
+    this.dist.down(peer, reason, session);
+  }
+
+  /** @internal */ spawnRequest(
+    p: Process,
+    node: Atom,
+    module: Atom,
+    fun: Atom,
+    args: Term[],
+    opts: { link?: boolean; monitor?: boolean },
+  ): Promise<[Pid, Ref | undefined]> {
+    return this.remoteSpawns.request(p, node, module, fun, args, opts);
+  }
+
+  /** @internal */ remoteSpawnReply(op: DistOp & { op: 'spawn_reply' }): void {
+    this.remoteSpawns.reply(op);
+  }
+
+  /** @internal */ remoteSpawnsDown(peer: Atom): void {
+    this.remoteSpawns.nodeDown(peer);
+  }
+
+  /** @internal */ emitExit(p: Process, reason: Term): void {
+    if (this.exits$.observed) this.exits$.next({ pid: p.pid, name: p.name, reason });
+  }
+
+  /** @internal */ nodedownMessage(node: Atom): Tuple {
+    return new Tuple([nodedownAtom, node]);
+  }
+
+  toString(): string {
+    return this.name.name;
+  }
+}
+
+export { pidKey, reasonText };

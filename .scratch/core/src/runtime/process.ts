@@ -1,0 +1,211 @@
+import { Atom, Pid, Ref, Tuple, atoms, type Term } from '@courier/term';
+import { ExitCall, ProcessGone } from './exit-reason.js';
+import { Mailbox, TIMEOUT, type Matcher } from './mailbox.js';
+import { toMatcher, type Pattern } from './pattern.js';
+import type { Dest } from './dest.js';
+import type { Node, SpawnOptions } from './node.js';
+import { pidKey, refKey } from './keys.js';
+
+/** A process body: an async function of its own Process. What it returns is ignored (exit `normal`). */
+export type Body = (self: Process) => unknown;
+
+/** A monitor this process holds on another. */
+export interface MonitorOut {
+  readonly ref: Ref;
+  readonly target: Pid | undefined;
+  /** The node the target lives on (for remote monitors and by-name monitors). */
+  readonly node: Atom;
+  /** The `Who` of the DOWN message: the pid, or `{Name, Node}` for by-name monitors. */
+  readonly who: Term;
+  readonly name: Atom | undefined;
+}
+
+/** A monitor another process holds on this one. */
+export interface MonitorIn {
+  readonly ref: Ref;
+  readonly by: Pid;
+  /** The `Who` to report: our pid, or `{Name, Node}` when monitored by name. */
+  readonly who: Term;
+  /** For remote by-name monitors: the name, sent back in MONITOR_P_EXIT. */
+  readonly name: Atom | undefined;
+}
+
+/**
+ * A process: its pid, mailbox, links, monitors and the API its body uses (Erlang's BIFs as
+ * methods). A Process is single-use: once it has exited every operation throws.
+ */
+export class Process {
+  readonly mailbox = new Mailbox();
+  trapExit = false;
+  name: Atom | undefined = undefined;
+  alive = true;
+  links: Map<string, Pid> | undefined = undefined;
+  monitors: Map<string, MonitorOut> | undefined = undefined;
+  monitoredBy: Map<string, MonitorIn> | undefined = undefined;
+  /** Aliases made by `alias()` still active (keys into the node's alias table). */
+  aliases: Set<string> | undefined = undefined;
+  /** The nodes this process watches with monitor_node, with a count per node. */
+  nodeMonitors: Map<Atom, number> | undefined = undefined;
+  /** Set once the process has exited. */
+  exitReason: Term | undefined = undefined;
+
+  constructor(
+    readonly node: Node,
+    readonly pid: Pid,
+  ) {}
+
+  get self(): Pid {
+    return this.pid;
+  }
+
+  // ---- messages --------------------------------------------------------------------------
+
+  send(dest: Dest, msg: Term): void {
+    this.check();
+    this.node.sendFrom(this.pid, dest, msg);
+  }
+
+  /** Wait for the first message (matching `pattern`, when given). */
+  receive(pattern?: Pattern | Matcher): Promise<Term>;
+  /** Wait at most `timeoutMs`; resolves with TIMEOUT when nothing matched in time (`after`). */
+  receive(pattern: Pattern | Matcher | undefined, timeoutMs: number): Promise<Term | typeof TIMEOUT>;
+  receive(pattern?: Pattern | Matcher, timeoutMs?: number): Promise<Term | typeof TIMEOUT> {
+    this.check();
+    return this.mailbox.receive(toMatcher(pattern), timeoutMs);
+  }
+
+  // ---- spawning --------------------------------------------------------------------------
+
+  spawn(body: Body, opts?: SpawnOptions): Pid {
+    this.check();
+    return this.node.spawn(body, opts);
+  }
+
+  spawnLink(body: Body, opts?: SpawnOptions): Pid {
+    this.check();
+    return this.node.spawn(body, { ...opts, linkTo: this });
+  }
+
+  spawnMonitor(body: Body, opts?: SpawnOptions): [Pid, Ref] {
+    this.check();
+    const pid = this.node.spawn(body, opts);
+    return [pid, this.monitor(pid)];
+  }
+
+  /** spawn_request on another node: runs `module:fun(...args)` there. */
+  spawnRemote(node: Atom, module: Atom, fun: Atom, args: Term[], opts?: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
+    this.check();
+    return this.node.spawnRequest(this, node, module, fun, args, opts ?? {});
+  }
+
+  // ---- links and exits -------------------------------------------------------------------
+
+  link(pid: Pid): void {
+    this.check();
+    this.node.linkFrom(this, pid);
+  }
+
+  unlink(pid: Pid): void {
+    this.check();
+    this.node.unlinkFrom(this, pid);
+  }
+
+  /** exit/1: end this process with `reason`. */
+  exit(reason: Term): never;
+  /** exit/2: send an exit signal to `pid`. */
+  exit(pid: Pid, reason: Term): void;
+  exit(a: Term, b?: Term): void {
+    this.check();
+    if (b === undefined) throw new ExitCall(a);
+    this.node.exitSignal(this.pid, a as Pid, b);
+  }
+
+  // ---- monitors --------------------------------------------------------------------------
+
+  /** Monitor a pid, a registered name, or `{Name, Node}`. The DOWN message carries the ref. */
+  monitor(target: Pid | Atom | Tuple | { name: Atom | string; node: Atom | string }): Ref {
+    this.check();
+    return this.node.monitorFrom(this, target);
+  }
+
+  /** Remove a monitor. With `flush`, also drop a DOWN for it already in the mailbox. */
+  demonitor(ref: Ref, opts?: { flush?: boolean }): boolean {
+    this.check();
+    const had = this.node.demonitorFrom(this, ref);
+    if (opts?.flush) {
+      const key = refKey(ref);
+      this.mailbox.drop(
+        (m) =>
+          m instanceof Tuple &&
+          m.elements.length === 5 &&
+          m.elements[0] === atoms.DOWN &&
+          m.elements[1] instanceof Ref &&
+          refKey(m.elements[1]) === key,
+      );
+    }
+    return had;
+  }
+
+  /** monitor_node/2: `{nodedown, Node}` arrives when the connection to `node` is lost. */
+  monitorNode(node: Atom, on = true): void {
+    this.check();
+    this.node.monitorNodeFrom(this, node, on);
+  }
+
+  /** An alias: a reference that delivers to this process while active (OTP 24 aliases). */
+  alias(): Ref {
+    this.check();
+    return this.node.makeAlias(this);
+  }
+
+  unalias(ref: Ref): boolean {
+    return this.node.dropAlias(this, ref);
+  }
+
+  // ---- names -----------------------------------------------------------------------------
+
+  register(name: Atom): void {
+    this.check();
+    this.node.register(name, this.pid);
+  }
+
+  // ---- timers ----------------------------------------------------------------------------
+
+  /** erlang:send_after: deliver `msg` to `dest` after `ms`. Returns a ref for cancelTimer. */
+  sendAfter(ms: number, dest: Dest, msg: Term): Ref {
+    this.check();
+    return this.node.timers.sendAfter(this.pid, ms, dest, msg);
+  }
+
+  /** Cancel a timer: the milliseconds it had left, or false when it already fired or was cancelled. */
+  cancelTimer(ref: Ref): number | false {
+    return this.node.timers.cancel(ref);
+  }
+
+  /** Sleep without touching the mailbox. */
+  sleep(ms: number): Promise<void> {
+    this.check();
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** Throws when this process has exited, so a body that survives an exit signal stops at its next call. */
+  check(): void {
+    if (!this.alive) throw new ProcessGone();
+  }
+
+  addLink(pid: Pid): void {
+    (this.links ??= new Map()).set(pidKey(pid), pid);
+  }
+
+  removeLink(pid: Pid): boolean {
+    return this.links?.delete(pidKey(pid)) ?? false;
+  }
+
+  isLinked(pid: Pid): boolean {
+    return this.links?.has(pidKey(pid)) ?? false;
+  }
+}
+
+export { TIMEOUT };

@@ -1,0 +1,86 @@
+import { Atom, Pid, atom, type Ref, type Term } from '@courier/term';
+import { CourierError } from '../errors.js';
+import type { DistOp } from '../seams/dist-op.js';
+import { refKey } from './keys.js';
+import type { Node } from './node.js';
+import type { Process } from './process.js';
+
+/** A spawn_request to another node failed: the reason is Erlang's (`noconnection`, `badopt`, `notsup`, …). */
+export class SpawnError extends CourierError {
+  constructor(readonly reason: Term) {
+    super('SPAWN_FAILED', `remote spawn failed: ${reason instanceof Atom ? reason.name : String(reason)}`);
+    this.name = 'SpawnError';
+  }
+}
+
+interface Pending {
+  readonly p: Process;
+  readonly peer: Atom;
+  readonly resolve: (r: [Pid, Ref | undefined]) => void;
+  readonly reject: (e: Error) => void;
+}
+
+const LINK = atom('link');
+const MONITOR = atom('monitor');
+const SPAWN_LINK = 1;
+const SPAWN_MONITOR = 2;
+
+/** Outgoing spawn_request bookkeeping: request ids waiting for their spawn_reply. */
+export class RemoteSpawns {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly node: Node) {}
+
+  request(p: Process, peer: Atom, module: Atom, fun: Atom, args: Term[], opts: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
+    const reqId = this.node.makeRef();
+    const sopts: Term[] = [];
+    if (opts.link) sopts.push(LINK);
+    if (opts.monitor) sopts.push(MONITOR);
+    return new Promise((resolve, reject) => {
+      this.pending.set(refKey(reqId), { p, peer, resolve, reject });
+      this.node.dist.send(peer, {
+        op: 'spawn_request',
+        reqId,
+        from: p.pid,
+        groupLeader: this.node.groupLeader ?? p.pid,
+        module,
+        fun,
+        args,
+        opts: sopts,
+      });
+    });
+  }
+
+  reply(op: DistOp & { op: 'spawn_reply' }): void {
+    const key = refKey(op.reqId);
+    const w = this.pending.get(key);
+    if (w === undefined) return;
+    this.pending.delete(key);
+    if (!(op.result instanceof Pid)) {
+      w.reject(new SpawnError(op.result));
+      return;
+    }
+    const pid = op.result;
+    const linked = (op.flags & SPAWN_LINK) !== 0;
+    const monitored = (op.flags & SPAWN_MONITOR) !== 0;
+    if (!w.p.alive) {
+      // The requester died meanwhile: undo what the other side set up for it.
+      if (linked) this.node.dist.send(pid.node, { op: 'exit', from: w.p.pid, to: pid, reason: w.p.exitReason ?? atom('noproc') });
+      if (monitored) this.node.dist.send(pid.node, { op: 'demonitor_p', from: w.p.pid, to: pid, ref: op.reqId });
+      return;
+    }
+    if (linked) w.p.addLink(pid);
+    if (monitored) {
+      (w.p.monitors ??= new Map()).set(key, { ref: op.reqId, target: pid, node: pid.node, who: pid, name: undefined });
+    }
+    w.resolve([pid, monitored ? op.reqId : undefined]);
+  }
+
+  nodeDown(peer: Atom): void {
+    for (const [key, w] of this.pending) {
+      if (w.peer !== peer) continue;
+      this.pending.delete(key);
+      w.reject(new SpawnError(atom('noconnection')));
+    }
+  }
+}

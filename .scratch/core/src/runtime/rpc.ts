@@ -1,0 +1,126 @@
+import { Atom, Tuple, atom, atoms, listItems, type Ref, type Term } from '@courier/term';
+import { CallError, CourierError } from '../errors.js';
+import { applyExposed, type Outcome } from './exposed.js';
+import { TIMEOUT } from './mailbox.js';
+import type { Node } from './node.js';
+import type { Process } from './process.js';
+import { refKey } from './keys.js';
+
+/**
+ * erpc, both ways. Every node exposes the `erpc` module (`execute_call/4`, `execute_cast/3`),
+ * which is what Erlang's rpc:call and erpc:call spawn on the target node (OTP 23+): the spawned
+ * process runs the function and exits with `{Ref, return, Value}` (or throw/exit/error), which
+ * reaches the caller through the monitor set up by spawn_request. `rpcCall` does the same from
+ * Courier to any node, Erlang or Courier.
+ */
+const RETURN = atom('return');
+const THROW = atom('throw');
+const ERROR = atom('error');
+const EXIT = atom('exit');
+const ERPC = atom('erpc');
+const EXECUTE_CALL = atom('execute_call');
+const EXECUTE_CAST = atom('execute_cast');
+
+/** The remote function failed: `kind` is the Erlang class, `reason` the term. */
+export class RpcError extends CourierError {
+  constructor(
+    readonly kind: 'error' | 'throw' | 'exit',
+    readonly reason: Term,
+    readonly erlangStack: Term = [],
+  ) {
+    super(`RPC_${kind.toUpperCase()}`, `remote call raised ${kind}: ${String(reason)}`);
+    this.name = 'RpcError';
+  }
+}
+
+export function erpcResult(ref: Term, o: Outcome): Tuple {
+  switch (o.kind) {
+    case 'return':
+      return new Tuple([ref, RETURN, o.value]);
+    case 'throw':
+      return new Tuple([ref, THROW, o.value]);
+    case 'exit':
+      return new Tuple([ref, EXIT, o.reason]);
+    case 'error':
+      return new Tuple([ref, ERROR, o.reason, o.stack]);
+  }
+}
+
+export function installErpc(node: Node): void {
+  node.expose(ERPC, {
+    async execute_call(this: Process, ref: Term, m: Term, f: Term, a: Term) {
+      const o = await applyExposed(node.exposed, this, m as Atom, f as Atom, listItems(a) ?? []);
+      this.exit(erpcResult(ref, o));
+    },
+    async execute_cast(this: Process, m: Term, f: Term, a: Term) {
+      const o = await applyExposed(node.exposed, this, m as Atom, f as Atom, listItems(a) ?? []);
+      if (o.kind !== 'return') node.log.warn({ module: String(m), fun: String(f), outcome: o.kind }, 'erpc cast failed');
+    },
+  });
+}
+
+/**
+ * erpc:call(Node, M, F, Args, Timeout) from a Courier process. Returns the value; throws RpcError
+ * when the function raised, CallError NOCONNECTION when the node cannot be reached, TIMEOUT after
+ * `timeoutMs`, and EXIT when the remote process died otherwise.
+ */
+export async function rpcCall(self: Process, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], timeoutMs = 5000): Promise<Term> {
+  const n = typeof node === 'string' ? atom(node) : node;
+  const m = typeof module === 'string' ? atom(module) : module;
+  const f = typeof fun === 'string' ? atom(fun) : fun;
+  const res = self.node.makeRef();
+  const deadline = Date.now() + timeoutMs;
+  let mref: Ref | undefined;
+  try {
+    [, mref] = await withTimeout(self.spawnRemote(n, ERPC, EXECUTE_CALL, [res, m, f, args], { monitor: true }), timeoutMs);
+  } catch (err) {
+    if (err === TIMEOUT) throw new CallError('TIMEOUT', `rpc to ${n.name} timed out after ${timeoutMs} ms`);
+    if (err instanceof CourierError && String((err as { reason?: unknown }).reason) === 'noconnection') {
+      throw new CallError('NOCONNECTION', `cannot reach ${n.name}`, atoms.noconnection);
+    }
+    throw err;
+  }
+  const key = refKey(mref as Ref);
+  const down = await self.receive(
+    (x) => x instanceof Tuple && x.elements.length === 5 && x.elements[0] === atoms.DOWN && x.elements[1] instanceof Object && refKey(x.elements[1] as Ref) === key,
+    Math.max(0, deadline - Date.now()),
+  );
+  if (down === TIMEOUT) {
+    self.demonitor(mref as Ref, { flush: true });
+    throw new CallError('TIMEOUT', `rpc ${m.name}:${f.name} on ${n.name} timed out after ${timeoutMs} ms`);
+  }
+  const reason = (down as Tuple).elements[4] as Term;
+  if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `lost the connection to ${n.name} during the call`, reason);
+  if (reason instanceof Tuple && reason.elements.length >= 3 && reason.elements[0] instanceof Object && refKey(reason.elements[0] as Ref) === refKey(res)) {
+    const cls = reason.elements[1];
+    if (cls === RETURN) return reason.elements[2] as Term;
+    if (cls === THROW) throw new RpcError('throw', reason.elements[2] as Term);
+    if (cls === EXIT) throw new RpcError('exit', reason.elements[2] as Term);
+    if (cls === ERROR) throw new RpcError('error', reason.elements[2] as Term, (reason.elements[3] ?? []) as Term);
+  }
+  throw new CallError('EXIT', `the rpc process on ${n.name} exited: ${String(reason)}`, reason);
+}
+
+/** erpc:cast: run M:F(Args) on `node`, no answer. */
+export function rpcCast(self: Process, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[]): void {
+  const n = typeof node === 'string' ? atom(node) : node;
+  const m = typeof module === 'string' ? atom(module) : module;
+  const f = typeof fun === 'string' ? atom(fun) : fun;
+  self.spawnRemote(n, ERPC, EXECUTE_CAST, [m, f, args]).catch(() => undefined);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(TIMEOUT), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,375 @@
+import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import type { DistOp } from '../seams/dist-op.js';
+import { resolveDest } from './dest.js';
+import { pidKey, refKey } from './keys.js';
+import type { Node } from './node.js';
+import type { Process } from './process.js';
+import { ExceptionReason, ExitCall } from './exit-reason.js';
+
+/**
+ * Signals between processes with OTP semantics: messages, links, exit signals, monitors, and
+ * the same operations arriving from other nodes. Local signals are processed in one FIFO per
+ * node: a signal raised while another is being handled (a crash cascading over links) waits its
+ * turn, so order between any two processes is kept and no cascade recurses.
+ */
+const EXIT_TAG = atoms.EXIT;
+const NOPROC = atoms.noproc;
+const NOCONNECTION = atoms.noconnection;
+const KILL = atoms.kill;
+const KILLED = atoms.killed;
+const NORMAL = atoms.normal;
+const UNDEF = atom('undef');
+const SPAWN_LINKED = 1;
+const SPAWN_MONITORED = 2;
+
+export class Signals {
+  private draining = false;
+  private readonly queue: Array<() => void> = [];
+  private unlinkIds = 0n;
+
+  constructor(private readonly node: Node) {}
+
+  /** Run `fn` now if no signal is being handled, else after the ones before it. */
+  private post(fn: () => void): void {
+    if (this.draining) {
+      this.queue.push(fn);
+      return;
+    }
+    this.draining = true;
+    try {
+      fn();
+      for (let i = 0; i < this.queue.length; i++) (this.queue[i] as () => void)();
+    } finally {
+      this.queue.length = 0;
+      this.draining = false;
+    }
+  }
+
+  message(p: Process, msg: Term): void {
+    if (!this.draining) {
+      p.mailbox.push(msg);
+      return;
+    }
+    this.queue.push(() => {
+      if (p.alive) p.mailbox.push(msg);
+    });
+  }
+
+  // ---- links -----------------------------------------------------------------------------
+
+  link(p: Process, pid: Pid): void {
+    if (pid === p.pid || p.isLinked(pid)) return;
+    if (!this.node.isLocal(pid)) {
+      p.addLink(pid);
+      this.node.dist.send(pid.node, { op: 'link', from: p.pid, to: pid });
+      return;
+    }
+    const q = this.node.lookup(pid);
+    if (q === undefined) {
+      // Linking to a dead process: an exit signal `noproc` arrives (trapped or fatal).
+      p.addLink(pid);
+      this.post(() => this.exitArrived(p, pid, NOPROC, true));
+      return;
+    }
+    p.addLink(pid);
+    q.addLink(p.pid);
+  }
+
+  unlink(p: Process, pid: Pid): void {
+    if (!p.removeLink(pid)) return;
+    if (!this.node.isLocal(pid)) {
+      this.node.dist.send(pid.node, { op: 'unlink_id', id: ++this.unlinkIds, from: p.pid, to: pid });
+      return;
+    }
+    this.node.lookup(pid)?.removeLink(p.pid);
+  }
+
+  // ---- exits -----------------------------------------------------------------------------
+
+  /** exit/2 */
+  exit2(from: Pid, to: Pid, reason: Term): void {
+    if (!this.node.isLocal(to)) {
+      this.node.dist.send(to.node, { op: 'exit2', from, to, reason });
+      return;
+    }
+    const q = this.node.lookup(to);
+    if (q !== undefined) this.post(() => this.exitArrived(q, from, reason, false));
+  }
+
+  /**
+   * An exit signal reached `p`. Link signals need the link to exist (and remove it); `kill`
+   * sent by exit/2 cannot be trapped and becomes `killed`; `normal` is ignored unless trapped
+   * (or sent by the process to itself).
+   */
+  private exitArrived(p: Process, from: Pid, reason: Term, viaLink: boolean): void {
+    if (!p.alive) return;
+    if (viaLink && !p.removeLink(from)) return;
+    if (!viaLink && reason === KILL) {
+      this.terminate(p, KILLED);
+    } else if (p.trapExit) {
+      p.mailbox.push(new Tuple([EXIT_TAG, from, reason]));
+    } else if (reason === NORMAL) {
+      if (!viaLink && from === p.pid) this.terminate(p, NORMAL);
+    } else {
+      this.terminate(p, reason);
+    }
+  }
+
+  /** The process is gone: tell links and monitors, free its name, aliases and slot. */
+  terminate(p: Process, reason: Term): void {
+    if (!p.alive) return;
+    p.alive = false;
+    p.exitReason = reason;
+    p.mailbox.close();
+    const node = this.node;
+    node.procs.delete(p.pid.id);
+    if (p.name !== undefined) {
+      node.names.delete(p.name);
+    }
+    if (p.aliases !== undefined) for (const k of p.aliases) node.aliasTable.delete(k);
+    const self = p.pid;
+    // Local link partners get the reason; `killed` propagates as is.
+    if (p.links !== undefined) {
+      for (const pid of p.links.values()) {
+        if (node.isLocal(pid)) {
+          const q = node.lookup(pid);
+          if (q !== undefined) this.post(() => this.exitArrived(q, self, reason, true));
+        } else {
+          node.dist.send(pid.node, { op: 'exit', from: self, to: pid, reason });
+        }
+      }
+    }
+    if (p.monitors !== undefined) {
+      for (const m of p.monitors.values()) {
+        if (m.node === node.name) {
+          const t = m.target !== undefined ? node.lookup(m.target) : undefined;
+          t?.monitoredBy?.delete(refKey(m.ref));
+        } else {
+          node.dist.send(m.node, { op: 'demonitor_p', from: self, to: m.target ?? (m.name as Atom), ref: m.ref });
+        }
+      }
+    }
+    if (p.monitoredBy !== undefined) {
+      for (const m of p.monitoredBy.values()) this.fireDown(m.by, m.ref, m.who, m.name ?? self, reason);
+    }
+    node.emitExit(p, reason);
+    if (reason !== NORMAL && !(reason instanceof ExceptionReason)) {
+      node.log.debug({ pid: self.toString(), reason: String(reason) }, 'process exited');
+    }
+  }
+
+  private fireDown(by: Pid, ref: Ref, who: Term, from: Pid | Atom, reason: Term): void {
+    if (this.node.isLocal(by)) {
+      const q = this.node.lookup(by);
+      if (q === undefined) return;
+      this.post(() => this.downArrived(q, ref, reason));
+    } else {
+      void who;
+      this.node.dist.send(by.node, { op: 'monitor_p_exit', from, to: by, ref, reason });
+    }
+  }
+
+  /** A DOWN for a monitor `p` holds: delivered only if the monitor is still active. */
+  private downArrived(p: Process, ref: Ref, reason: Term): void {
+    if (!p.alive) return;
+    const key = refKey(ref);
+    const m = p.monitors?.get(key);
+    if (m === undefined) return;
+    p.monitors?.delete(key);
+    p.mailbox.push(new Tuple([atoms.DOWN, ref, atoms.process, m.who, reason]));
+  }
+
+  // ---- monitors --------------------------------------------------------------------------
+
+  monitor(p: Process, target: Pid | Atom | Tuple | { name: Atom | string; node: Atom | string }): Ref {
+    const node = this.node;
+    const ref = node.makeRef();
+    const key = refKey(ref);
+    const monitors = (p.monitors ??= new Map());
+    let pid: Pid | undefined;
+    let name: Atom | undefined;
+    let where = node.name;
+    if (target instanceof Pid) {
+      pid = target;
+      where = target.node;
+    } else {
+      const d = resolveDest(target);
+      if (d.kind !== 'name') throw new TypeError('monitor a pid, a name or {Name, Node}');
+      name = d.name;
+      where = d.node ?? node.name;
+    }
+    const who: Term = pid ?? new Tuple([name as Atom, where]);
+    monitors.set(key, { ref, target: pid, node: where, who, name });
+    if (where !== node.name) {
+      node.dist.send(where, { op: 'monitor_p', from: p.pid, to: pid ?? (name as Atom), ref });
+      return ref;
+    }
+    const q = pid !== undefined ? node.lookup(pid) : node.names.get(name as Atom);
+    if (q === undefined) {
+      this.post(() => this.downArrived(p, ref, NOPROC));
+    } else {
+      (q.monitoredBy ??= new Map()).set(key, { ref, by: p.pid, who, name });
+      if (name !== undefined) monitors.set(key, { ref, target: q.pid, node: where, who, name });
+    }
+    return ref;
+  }
+
+  demonitor(p: Process, ref: Ref): boolean {
+    const key = refKey(ref);
+    const m = p.monitors?.get(key);
+    if (m === undefined) return false;
+    p.monitors?.delete(key);
+    if (m.node === this.node.name) {
+      const q = m.target !== undefined ? this.node.lookup(m.target) : undefined;
+      q?.monitoredBy?.delete(key);
+    } else {
+      this.node.dist.send(m.node, { op: 'demonitor_p', from: p.pid, to: m.target ?? (m.name as Atom), ref });
+    }
+    return true;
+  }
+
+  monitorNode(p: Process, peer: Atom, on: boolean): void {
+    const nm = (p.nodeMonitors ??= new Map());
+    if (!on) {
+      nm.delete(peer);
+      return;
+    }
+    nm.set(peer, (nm.get(peer) ?? 0) + 1);
+    if (peer === this.node.name) return;
+    void this.node.dist.connect(peer).then((up) => {
+      if (!up && p.alive && nm.has(peer)) {
+        nm.delete(peer);
+        p.mailbox.push(this.node.nodedownMessage(peer));
+      }
+    });
+  }
+
+  // ---- remote operations -----------------------------------------------------------------
+
+  /** An operation from `peer`, for a local process. */
+  route(op: DistOp, peer: Atom): void {
+    const node = this.node;
+    switch (op.op) {
+      case 'send': {
+        const q = node.lookup(op.to);
+        if (q !== undefined) this.message(q, op.msg);
+        return;
+      }
+      case 'reg_send': {
+        const q = node.names.get(op.to);
+        if (q !== undefined) this.message(q, op.msg);
+        else node.log.debug({ peer: peer.name, name: op.to.name }, 'reg_send to unregistered name dropped');
+        return;
+      }
+      case 'alias_send': {
+        const q = node.aliasTable.get(refKey(op.alias));
+        if (q !== undefined) this.message(q, op.msg);
+        return;
+      }
+      case 'link': {
+        const q = node.lookup(op.to);
+        if (q === undefined) node.dist.send(peer, { op: 'exit', from: op.to, to: op.from, reason: NOPROC });
+        else q.addLink(op.from);
+        return;
+      }
+      case 'unlink_id':
+        node.lookup(op.to)?.removeLink(op.from);
+        node.dist.send(peer, { op: 'unlink_id_ack', id: op.id, from: op.to, to: op.from });
+        return;
+      case 'unlink_id_ack':
+      case 'group_leader':
+        return;
+      case 'exit':
+      case 'exit2': {
+        const q = node.lookup(op.to);
+        if (q !== undefined) this.post(() => this.exitArrived(q, op.from, op.reason, op.op === 'exit'));
+        return;
+      }
+      case 'monitor_p': {
+        const byName = op.to instanceof Atom;
+        const q = byName ? node.names.get(op.to as Atom) : node.lookup(op.to as Pid);
+        if (q === undefined) {
+          node.dist.send(peer, { op: 'monitor_p_exit', from: op.to, to: op.from, ref: op.ref, reason: NOPROC });
+          return;
+        }
+        const who: Term = byName ? new Tuple([op.to as Atom, node.name]) : q.pid;
+        (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? (op.to as Atom) : undefined });
+        return;
+      }
+      case 'demonitor_p': {
+        const q = op.to instanceof Atom ? node.names.get(op.to) : node.lookup(op.to);
+        q?.monitoredBy?.delete(refKey(op.ref));
+        return;
+      }
+      case 'monitor_p_exit': {
+        const q = node.lookup(op.to);
+        if (q !== undefined) this.post(() => this.downArrived(q, op.ref, op.reason));
+        return;
+      }
+      case 'spawn_request':
+        this.spawnRequest(op, peer);
+        return;
+      case 'spawn_reply':
+        node.remoteSpawnReply(op);
+        return;
+    }
+  }
+
+  private spawnRequest(op: DistOp & { op: 'spawn_request' }, peer: Atom): void {
+    const node = this.node;
+    let link = false;
+    let monitor = false;
+    for (const o of op.opts) {
+      if (o === atom('link')) link = true;
+      else if (o === atom('monitor')) monitor = true;
+      else if (o instanceof Tuple && o.elements[0] === atom('monitor')) monitor = true;
+    }
+    const fn = node.exposed.lookup(op.module, op.fun, op.args.length);
+    const pid = node.spawn(async (self) => {
+      if (fn === undefined) throw new ExitCall(new Tuple([UNDEF, [new Tuple([op.module, op.fun, op.args, []])]]));
+      await fn.apply(self, op.args);
+    });
+    const q = node.lookup(pid) as Process;
+    if (link) q.addLink(op.from);
+    if (monitor) {
+      (q.monitoredBy ??= new Map()).set(refKey(op.reqId), { ref: op.reqId, by: op.from, who: pid, name: undefined });
+    }
+    node.dist.send(peer, {
+      op: 'spawn_reply',
+      reqId: op.reqId,
+      to: op.from,
+      flags: (link ? SPAWN_LINKED : 0) | (monitor ? SPAWN_MONITORED : 0),
+      result: pid,
+    });
+  }
+
+  /** The connection to `peer` is gone: `noconnection` to every link and monitor across it. */
+  nodeDown(peer: Atom, reason: Term): void {
+    const node = this.node;
+    node.log.info({ peer: peer.name, reason: String(reason) }, 'node down');
+    node.remoteSpawnsDown(peer);
+    this.post(() => {
+      for (const p of [...node.procs.values()]) {
+        if (p.monitoredBy !== undefined) {
+          for (const [k, m] of p.monitoredBy) if (m.by.node === peer) p.monitoredBy.delete(k);
+        }
+        if (p.monitors !== undefined) {
+          for (const m of [...p.monitors.values()]) if (m.node === peer) this.downArrived(p, m.ref, NOCONNECTION);
+        }
+        if (p.nodeMonitors?.has(peer)) {
+          const n = p.nodeMonitors.get(peer) as number;
+          p.nodeMonitors.delete(peer);
+          for (let i = 0; i < n; i++) p.mailbox.push(node.nodedownMessage(peer));
+        }
+        if (p.links !== undefined) {
+          for (const pid of [...p.links.values()]) {
+            if (pid.node === peer) this.post(() => this.exitArrived(p, pid, NOCONNECTION, true));
+          }
+        }
+      }
+    });
+    node.events$.next({ type: 'nodedown', node: peer, reason });
+  }
+}
+
+export { pidKey };

@@ -1,0 +1,35 @@
+/**
+ * A carrier moves bytes and nothing else: a TCP socket, a TLS socket, an SSH channel, a WebSocket,
+ * or an in-memory pipe. It knows nothing of terms, nodes or handshakes.
+ */
+export interface CarrierReceiver {
+  /** Bytes arrived. The chunk is the receiver's to keep (the carrier does not reuse it). */
+  onData(chunk: Uint8Array): void;
+  /** `write` returned false earlier and the carrier can take more now. */
+  onDrain(): void;
+  /** The carrier closed, by either side; `error` set if it failed. Called exactly once. */
+  onClose(error?: Error): void;
+}
+
+export interface Carrier {
+  /** Queue bytes; false means "buffer full, wait for onDrain" (the bytes are still queued). */
+  write(chunk: Uint8Array): boolean;
+  /** Queue several chunks as one write (writev/cork where the bearer has it). */
+  writev?(chunks: readonly Uint8Array[]): boolean;
+  /** Attach the receiver; data that arrived before is delivered now, in order. */
+  setReceiver(receiver: CarrierReceiver): void;
+  /** Stop delivering onData until resume (backpressure toward the peer). */
+  pause(): void;
+  resume(): void;
+  /** Graceful close after queued bytes are written. */
+  close(): void;
+  /** Immediate close; queued bytes are dropped. */
+  abort(error?: Error): void;
+  /** A short human description of the far end, for logs (`127.0.0.1:4370`). */
+  readonly remote: string;
+}
+
+/** Opens carriers toward an address and accepts them. Each carrier package provides one. */
+export interface CarrierFactory<Address> {
+  dial(address: Address, signal?: AbortSignal): Promise<Carrier>;
+}

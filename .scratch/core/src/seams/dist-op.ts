@@ -1,0 +1,80 @@
+import type { Atom, Pid, Ref, Term } from '@courier/term';
+import type { Session } from './session.js';
+
+/**
+ * The operations that cross between nodes: one variant per Erlang distribution control message
+ * (erl_dist_protocol, "Protocol between connected nodes"). A session decodes frames into these
+ * and calls `router.route(op)`; the node hands them to a session with `session.send(op)`.
+ * The `_TT` (trace token) variants are folded into their plain forms: Courier does not trace.
+ *
+ * | op              | Erlang control message                       |
+ * |-----------------|----------------------------------------------|
+ * | send            | SEND (2) / SEND_SENDER (22)                  |
+ * | reg_send        | REG_SEND (6)                                 |
+ * | alias_send      | ALIAS_SEND (33)                              |
+ * | link            | LINK (1)                                     |
+ * | unlink_id       | UNLINK_ID (35)                               |
+ * | unlink_id_ack   | UNLINK_ID_ACK (36)                           |
+ * | exit            | EXIT (3) / PAYLOAD_EXIT (24): a link broke   |
+ * | exit2           | EXIT2 (8) / PAYLOAD_EXIT2 (26): exit/2       |
+ * | monitor_p       | MONITOR_P (19)                               |
+ * | demonitor_p     | DEMONITOR_P (20)                             |
+ * | monitor_p_exit  | MONITOR_P_EXIT (21) / PAYLOAD_MONITOR_P_EXIT |
+ * | spawn_request   | SPAWN_REQUEST (29)                           |
+ * | spawn_reply     | SPAWN_REPLY (31)                             |
+ * | group_leader    | GROUP_LEADER (7)                             |
+ */
+export type DistOp =
+  | { readonly op: 'send'; readonly from?: Pid; readonly to: Pid; readonly msg: Term }
+  | { readonly op: 'reg_send'; readonly from: Pid; readonly to: Atom; readonly msg: Term }
+  | { readonly op: 'alias_send'; readonly from: Pid; readonly alias: Ref; readonly msg: Term }
+  | { readonly op: 'link'; readonly from: Pid; readonly to: Pid }
+  | { readonly op: 'unlink_id'; readonly id: bigint; readonly from: Pid; readonly to: Pid }
+  | { readonly op: 'unlink_id_ack'; readonly id: bigint; readonly from: Pid; readonly to: Pid }
+  | { readonly op: 'exit'; readonly from: Pid; readonly to: Pid; readonly reason: Term }
+  | { readonly op: 'exit2'; readonly from: Pid; readonly to: Pid; readonly reason: Term }
+  | { readonly op: 'monitor_p'; readonly from: Pid; readonly to: Pid | Atom; readonly ref: Ref }
+  | { readonly op: 'demonitor_p'; readonly from: Pid; readonly to: Pid | Atom; readonly ref: Ref }
+  | {
+      readonly op: 'monitor_p_exit';
+      /** The monitored process: a pid, or the name it was monitored by. */
+      readonly from: Pid | Atom;
+      readonly to: Pid;
+      readonly ref: Ref;
+      readonly reason: Term;
+    }
+  | {
+      readonly op: 'spawn_request';
+      readonly reqId: Ref;
+      readonly from: Pid;
+      readonly groupLeader: Pid;
+      readonly module: Atom;
+      readonly fun: Atom;
+      readonly args: Term[];
+      /** Erlang spawn options as sent: `link`, `monitor`, `{reply, yes|no|error_only|success_only}`, … */
+      readonly opts: Term[];
+    }
+  | {
+      readonly op: 'spawn_reply';
+      readonly reqId: Ref;
+      readonly to: Pid;
+      /** Bit 0: a link was set up; bit 1: a monitor was set up. */
+      readonly flags: number;
+      /** The new pid, or an error reason atom such as `notsup`, `badopt`, `noconnection`. */
+      readonly result: Pid | Term;
+    }
+  | { readonly op: 'group_leader'; readonly from: Pid; readonly to: Pid };
+
+export type DistOpName = DistOp['op'];
+
+/** The router edge: what a session calls on the node, one method a direction. */
+export interface Router {
+  /** An operation arrived from `peer`. */
+  route(op: DistOp, peer: Atom): void;
+  /**
+   * The connection to `peer` is gone; fire `noconnection` to links and monitors across it.
+   * A session passes itself, so a report from a connection that is no longer the peer's current
+   * one (replaced, or surplus after a simultaneous connect) is ignored.
+   */
+  nodeDown(peer: Atom, reason: Term, session?: Session): void;
+}

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Node, type Process } from '@courier/core';
+import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
+import { compileErl, findErl, requirePeer, startErl, uniqueName, type ErlNode } from '@courier/testkit';
+
+/**
+ * Shared set-up of the Erlang interop suites: a private `epmd` on a free port (so tests never
+ * touch the machine's EPMD), the fixture module compiled once, Courier nodes and real `erl`
+ * nodes registered with that EPMD, and teardown by pid.
+ */
+export const tools = findErl();
+export const erlPeer = requirePeer('erl', tools !== null, 'erl/erlc not on PATH (install Debian erlang-base)');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Epmd {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Start OTP's own epmd on a free port, in the foreground, as our child. */
+export async function startEpmd(): Promise<Epmd> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('epmd', ['-port', String(port)], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Wait until it accepts connections.
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+let fixtureDir: Promise<string> | undefined;
+export function fixtures(): Promise<string> {
+  fixtureDir ??= compileErl([fileURLToPath(new URL('./fixtures/courier_peer.erl', import.meta.url))], tools).then((c) => c.dir);
+  return fixtureDir;
+}
+
+export async function erlNode(epmd: Epmd, cookie: string, opts: { name?: string; eval?: string; args?: string[] } = {}): Promise<ErlNode> {
+  const name = `${opts.name ?? uniqueName('erl')}@127.0.0.1`;
+  const e = startErl({
+    name,
+    cookie,
+    codePath: [await fixtures()],
+    env: { ERL_EPMD_PORT: String(epmd.port) },
+    eval: opts.eval ?? 'io:format("UP~n").',
+    args: opts.args,
+  });
+  await e.stdout.waitFor('UP', 15_000);
+  return e;
+}
+
+export async function courierNode(epmd: Epmd, cookie: string | ((p: import('@courier/term').Atom) => string), opts: Partial<ErlDistOptions> & { name?: string } = {}): Promise<Node> {
+  const node = new Node({
+    name: `${opts.name ?? uniqueName('ts')}@127.0.0.1`,
+    transports: [tcpDist({ cookie, epmd: { port: epmd.port, embedded: false }, ...opts })],
+  });
+  await node.start();
+  return node;
+}
+
+/** Run `body` in a fresh process of `node` and resolve with its result. */
+export function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    node.spawn(async (self) => {
+      try {
+        resolve(await body(self));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

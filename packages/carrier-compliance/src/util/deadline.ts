@@ -1,0 +1,75 @@
+/** Waiting with deadlines: a case that waits never hangs, and never sleeps to synchronise. */
+
+/** `p`, or a rejection naming `what` once `ms` have passed. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** The rejection of `p` (fails if it resolves, or nothing happens within `ms`). */
+export async function rejection(p: Promise<unknown>, ms: number, what: string): Promise<unknown> {
+  const outcome = await within(
+    p.then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+    ms,
+    what,
+  );
+  if (outcome.ok) throw new Error(`${what}: expected a failure, it succeeded`);
+  return outcome.error;
+}
+
+/** Let `n` turns of the event loop pass (after every I/O callback and immediate queued so far). */
+export async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** Something observable (rxjs Subject, …) reduced to what the suite uses. */
+export interface Subscribable<T> {
+  subscribe(next: (value: T) => void): { unsubscribe(): void };
+}
+
+/** Every value `source` emits from now on, with waits for the ones to come. */
+export class Recorder<T> {
+  readonly values: T[] = [];
+  private readonly sub: { unsubscribe(): void };
+  private waiters: Array<{ pred: (v: T) => boolean; resolve: (v: T) => void }> = [];
+
+  constructor(source: Subscribable<T>) {
+    this.sub = source.subscribe((v) => {
+      this.values.push(v);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(v)) return true;
+        w.resolve(v);
+        return false;
+      });
+    });
+  }
+
+  /** The first value (recorded already, or to come) satisfying `pred`. */
+  next(pred: (v: T) => boolean, ms: number, what: string): Promise<T> {
+    const seen = this.values.find(pred);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return within(new Promise<T>((resolve) => this.waiters.push({ pred, resolve })), ms, what);
+  }
+
+  count(pred: (v: T) => boolean): number {
+    return this.values.filter(pred).length;
+  }
+
+  stop(): void {
+    this.sub.unsubscribe();
+  }
+}
