@@ -22,18 +22,18 @@ export interface NodesOptions {
 
 /**
  * What a carrier package gives the compliance suite, fresh for every test case.
- * Node names the suite asks for are `<short>@localhost`.
+ * The suite names nodes `<short>@localhost`.
  */
 export interface CarrierHarness {
   /** Two connected carriers, receivers not yet set. `highWaterMark` is a hint for carriers that take one. */
   carrierPair(opts?: { readonly highWaterMark?: number }): Promise<readonly [Carrier, Carrier]>;
   /** The two roles of one handshake of this carrier, sans-IO, not started. */
   handshakePair(opts: HandshakePairOptions): { readonly initiator: Handshake; readonly acceptor: Handshake };
-  /** Started nodes that can reach one another by name over this carrier. */
+  /** Started nodes (full names given) that can reach one another by name over this carrier. */
   makeNodes(names: readonly string[], opts: NodesOptions): Promise<Node[]>;
   /** The transport a node made by `makeNodes` runs (to see a connect attempt's typed error). */
   transportOf(node: Node): Transport;
-  /** Listen as node `name`, accept connections and never answer a byte (a hung peer). */
+  /** Listen as node `name` (full name), accept connections and never answer a byte (a hung peer). */
   silentPeer(name: string): Promise<void>;
   /** Connections open right now, each counted once, when the carrier can tell. */
   openConnections?(): number;

@@ -1,4 +1,4 @@
-import { Tuple, atom, atoms, termKey, type Atom, type Pid, type Ref, type Term } from '@courier/term';
+import { Tuple, atom, atoms, termKey, type Pid, type Ref, type Term } from '@courier/term';
 import { TIMEOUT, _, ptuple, type Node, type Pattern, type Process } from '@courier/core';
 
 /**
@@ -52,6 +52,3 @@ export const exitFrom = (from: Pid): Tuple => ptuple(atoms.EXIT, from, _);
 export const el = (t: Term, i: number): Term => (t as Tuple).elements[i];
 
 export const same = (a: Term, b: Term): boolean => termKey(a) === termKey(b);
-
-export const nodeName = (short: string): string => `${short}@localhost`;
-export const nodeAtom = (short: string): Atom => atom(nodeName(short));

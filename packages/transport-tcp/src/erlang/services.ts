@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { ImproperList, Pid, Ref, Tuple, atom, atoms, listItems, type Atom, type Term } from '@courier/term';
+import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, listItems, type Term } from '@courier/term';
 import { applyExposed, type Node, type Outcome, type Process } from '@courier/core';
 
 /**
@@ -22,6 +22,9 @@ const ERPC = atom('erpc');
 const BADRPC = atom('badrpc');
 const EXIT = atom('EXIT');
 const IO_REQUEST = atom('io_request');
+const REX = atom('rex');
+const CALL = atom('call');
+const BLOCK_CALL = atom('block_call');
 const IO_REPLY = atom('io_reply');
 
 const installed = new WeakSet<Node>();
@@ -61,10 +64,18 @@ async function rex(self: Process): Promise<void> {
     const e = m.elements;
     if (e.length === 2 && e[1] === FEATURES_REQUEST && e[0] instanceof Pid) {
       self.send(e[0], new Tuple([FEATURES_REPLY, node.name, [ERPC]]));
+    } else if (e.length === 2 && e[0] instanceof Pid && isCall(e[1] as Term)) {
+      // ei_rpc (erl_call, C nodes): {From, {call, M, F, A, GL}} answered by {rex, Result}.
+      const from = e[0];
+      const [, mod, fun, args] = (e[1] as Tuple).elements as [Term, Atom, Atom, Term];
+      self.spawn(async (worker) => {
+        const o = await applyExposed(node.exposed, worker, mod, fun, listItems(args) ?? []);
+        worker.send(from, new Tuple([REX, rpcResult(o)]));
+      });
     } else if (e.length === 3 && e[0] === GEN_CALL) {
-      const req = e[2];
-      if (req instanceof Tuple && (req.elements[0] === atom('call') || req.elements[0] === atom('block_call')) && req.elements.length >= 4) {
-        const [, mod, fun, args] = req.elements as [Term, Atom, Atom, Term[]];
+      const req = e[2] as Term;
+      if (isCall(req)) {
+        const [, mod, fun, args] = (req as Tuple).elements as [Term, Atom, Atom, Term[]];
         const from = e[1] as Term;
         self.spawn(async (worker) => {
           const o = await applyExposed(node.exposed, worker, mod, fun, listItems(args) ?? []);
@@ -79,6 +90,10 @@ async function rex(self: Process): Promise<void> {
       }
     }
   }
+}
+
+function isCall(req: Term): req is Tuple {
+  return req instanceof Tuple && (req.elements[0] === CALL || req.elements[0] === BLOCK_CALL) && req.elements.length >= 4 && req.elements[1] instanceof Atom && req.elements[2] instanceof Atom;
 }
 
 /** The legacy rex reply: the value, or `{badrpc, {'EXIT', …}}` (rpc.erl's shape). */
