@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:dist`: TCP distribution, Erlang↔Erlang vs Courier↔Erlang vs Courier↔Courier,
+ * in one run on this machine: round trips (rate, p50/p99), one-way small messages, 64 KiB and
+ * 1 MiB binaries. Each pair is two OS processes (erl or node) on 127.0.0.1 with a private epmd.
+ * Prints one table with ratios against Erlang↔Erlang. Not a test.
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Node, rpcCall, type Process } from '@courier/core';
+import { tcpDist } from '@courier/transport-tcp';
+import { Tuple, atom, encode, type Atom, type Term } from '@courier/term';
+import { compileErl, findErl, randomCookie, startErl, uniqueName, type ErlNode } from '@courier/testkit';
+import { startEpmd } from '../../interop/erlang/harness.js';
+import { rtt, tput, type Rtt, type Tput } from './ops.js';
+
+const quick = process.argv.includes('--quick');
+const N_RTT = quick ? 5_000 : 20_000;
+const N_SMALL = quick ? 50_000 : 300_000;
+const N_64K = quick ? 500 : 2_000;
+const N_1M = quick ? 50 : 200;
+const SMALL: Term = new Tuple([atom('msg'), 42]);
+
+interface Row {
+  rtt: Rtt;
+  small: Tput;
+  k64: Tput;
+  m1: Tput;
+}
+
+async function main(): Promise<void> {
+  const tools = findErl();
+  if (tools === null) {
+    console.log('erl not found: the distribution benchmark needs Erlang/OTP (Debian erlang-base). Skipped.');
+    return;
+  }
+  const epmd = await startEpmd();
+  const cookie = randomCookie();
+  const dir = (await compileErl([fileURLToPath(new URL('../erlang/dist_bench.erl', import.meta.url))], tools)).dir;
+  const env = { ERL_EPMD_PORT: String(epmd.port) };
+  const erlArgs = ['+sbwt', 'none'];
+  const startE = async (prefix: string, evalExpr: string): Promise<ErlNode> => {
+    const e = startErl({ name: uniqueName(prefix), cookie, codePath: [dir], env, eval: `${evalExpr}, io:format("UP~n").`, args: erlArgs });
+    await e.stdout.waitFor('UP', 15_000);
+    return e;
+  };
+  const peerE = await startE('bpeer', 'dist_bench:serve()');
+  const driverE = await startE('bdrv', 'ok');
+  const courierPeer = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./peer.ts', import.meta.url)), `${uniqueName('cpeer')}@127.0.0.1`, cookie, String(epmd.port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const peerName = await new Promise<string>((resolve, reject) => {
+    courierPeer.stdout.setEncoding('utf8');
+    courierPeer.stdout.on('data', (d: string) => {
+      const m = /READY (\S+)/.exec(d);
+      if (m) resolve(m[1] as string);
+    });
+    courierPeer.once('exit', (code) => reject(new Error(`courier peer exited ${code}`)));
+  });
+  const driver = new Node({ name: `${uniqueName('bdriver')}@127.0.0.1`, transports: [tcpDist({ cookie, epmd: { port: epmd.port, embedded: false } })] });
+  await driver.start();
+  const E_PEER = atom(peerE.node as string);
+  const E_DRV = atom(driverE.node as string);
+  const C_PEER = atom(peerName);
+  const sizes = { small: encode(SMALL).length - 1, k64: encode(Buffer.alloc(65536)).length - 1, m1: encode(Buffer.alloc(1 << 20)).length - 1 };
+
+  try {
+    const rows = await inProcess(driver, async (self) => {
+      const erlang = await erlangPair(self, E_DRV, E_PEER);
+      const c2e = await courierPair(self, E_PEER, sizes);
+      const c2c = await courierPair(self, C_PEER, sizes);
+      return { erlang, c2e, c2c };
+    });
+    print(rows.erlang, rows.c2e, rows.c2c);
+  } finally {
+    courierPeer.kill('SIGTERM');
+    await driver.stop();
+    await peerE.stop();
+    await driverE.stop();
+    await epmd.stop();
+  }
+}
+
+/** Erlang↔Erlang, driven inside the erl driver node by rpc (the control connection stays idle). */
+async function erlangPair(self: Process, drv: Atom, peer: Atom): Promise<Row> {
+  const call = (f: string, args: Term[]) => rpcCall(self, drv, atom('dist_bench'), atom(f), args, 600_000) as Promise<Tuple>;
+  const r = await call('rtt', [peer, N_RTT]);
+  const bin64 = await rpcCall(self, drv, atom('dist_bench'), atom('binary'), [65536]);
+  void bin64;
+  const t = (x: Tuple): Tput => ({ msgsPerSec: x.elements[0] as number, bytesPerSec: x.elements[1] as number });
+  const small = t(await call('tput', [peer, N_SMALL, SMALL]));
+  const k64 = t(await rpcCall(self, drv, atom('erlang'), atom('apply'), [atom('dist_bench'), atom('tput'), [peer, N_64K, Buffer.alloc(65536)]], 600_000) as Tuple);
+  const m1 = t(await rpcCall(self, drv, atom('erlang'), atom('apply'), [atom('dist_bench'), atom('tput'), [peer, N_1M, Buffer.alloc(1 << 20)]], 600_000) as Tuple);
+  const [perSec, p50us, p99us] = r.elements as [number, number, number];
+  return { rtt: { perSec, p50us, p99us }, small, k64, m1 };
+}
+
+async function courierPair(self: Process, peer: Atom, sizes: { small: number; k64: number; m1: number }): Promise<Row> {
+  await self.node.connect(peer);
+  const r = await rtt(self, peer, N_RTT);
+  const small = await tput(self, peer, N_SMALL, SMALL, sizes.small);
+  const k64 = await tput(self, peer, N_64K, Buffer.alloc(65536), sizes.k64);
+  const m1 = await tput(self, peer, N_1M, Buffer.alloc(1 << 20), sizes.m1);
+  return { rtt: r, small, k64, m1 };
+}
+
+function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    node.spawn(async (self) => {
+      try {
+        resolve(await body(self));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function print(e: Row, c2e: Row, c2c: Row): void {
+  const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const ratio = (a: number, b: number, lowerBetter = false) => `${(lowerBetter ? b / a : a / b).toFixed(2)}×`;
+  const rows: string[][] = [
+    ['round trips/s', f(e.rtt.perSec), f(c2e.rtt.perSec), ratio(c2e.rtt.perSec, e.rtt.perSec), f(c2c.rtt.perSec), ratio(c2c.rtt.perSec, e.rtt.perSec)],
+    ['round trip p50 (µs)', f(e.rtt.p50us, 1), f(c2e.rtt.p50us, 1), ratio(c2e.rtt.p50us, e.rtt.p50us, true), f(c2c.rtt.p50us, 1), ratio(c2c.rtt.p50us, e.rtt.p50us, true)],
+    ['round trip p99 (µs)', f(e.rtt.p99us, 1), f(c2e.rtt.p99us, 1), ratio(c2e.rtt.p99us, e.rtt.p99us, true), f(c2c.rtt.p99us, 1), ratio(c2c.rtt.p99us, e.rtt.p99us, true)],
+    ['small msgs/s (one-way)', f(e.small.msgsPerSec), f(c2e.small.msgsPerSec), ratio(c2e.small.msgsPerSec, e.small.msgsPerSec), f(c2c.small.msgsPerSec), ratio(c2c.small.msgsPerSec, e.small.msgsPerSec)],
+    ['64 KiB binaries MB/s', f(e.k64.bytesPerSec / 1e6), f(c2e.k64.bytesPerSec / 1e6), ratio(c2e.k64.bytesPerSec, e.k64.bytesPerSec), f(c2c.k64.bytesPerSec / 1e6), ratio(c2c.k64.bytesPerSec, e.k64.bytesPerSec)],
+    ['1 MiB binaries MB/s', f(e.m1.bytesPerSec / 1e6), f(c2e.m1.bytesPerSec / 1e6), ratio(c2e.m1.bytesPerSec, e.m1.bytesPerSec), f(c2c.m1.bytesPerSec / 1e6), ratio(c2c.m1.bytesPerSec, e.m1.bytesPerSec)],
+  ];
+  const head = ['TCP distribution', 'Erlang↔Erlang', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  console.log(`machine: ${cpus().length} cores, node ${process.version}; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`);
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log(`targets: Courier↔Courier ≥ 1.0× and Courier↔Erlang ≥ 0.8× on small messages and round trips. N: rtt ${N_RTT}, small ${N_SMALL}, 64 KiB ${N_64K}, 1 MiB ${N_1M}`);
+}
+
+await main();
+process.exit(0);
