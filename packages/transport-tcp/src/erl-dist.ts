@@ -4,6 +4,8 @@ import {
   CarrierError,
   HandshakeError,
   ResolveError,
+  UsageError,
+  silentLogger,
   driveHandshake,
   type Carrier,
   type Logger,
@@ -45,34 +47,33 @@ export interface ErlDistOptions {
   readonly handshakeTimeoutMs?: number;
   /** Largest frame or reassembled message accepted. Default 128 MiB. */
   readonly maxMessage?: number;
+  /** Which layer (`tcp`, `tls`) dials `peer`, when the transport has several; default the first. */
+  readonly layerFor?: (peer: Atom) => string | undefined;
   readonly log?: Logger;
 }
 
-/** The byte layer under the Erlang handshake and session. */
+/** The byte layer under the Erlang handshake and session: plain TCP here, TLS in @courier/transport-tls. */
 export interface DistLayer {
-  /** `tcp` or `tls`. */
+  /** `tcp` or `tls`: the session's carrier name. */
   readonly name: string;
   /** 2 over TCP, 4 over TLS (inet_tls_dist frames the handshake with {packet,4}). */
   readonly handshakeLengthBytes: 2 | 4;
-  listen(host: string | undefined, port: number, onCarrier: (c: Carrier) => void, log: Logger): Promise<{ port: number; close(): Promise<void> }>;
+  /** Whether an incoming connection whose first byte is `first` is for this layer (when several share a port). */
+  claims(first: number): boolean;
+  /** Turn an accepted socket into a carrier (TLS: the server side of the TLS handshake). */
+  accept(socket: Socket, log: Logger): Promise<Carrier>;
   dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier>;
+  /** Called when the transport stops (TLS: stop watching certificate files). */
+  close?(): void;
 }
+
+const TLS_HANDSHAKE_RECORD = 0x16;
 
 export const tcpLayer: DistLayer = {
   name: 'tcp',
   handshakeLengthBytes: 2,
-  listen(host, port, onCarrier, log) {
-    return new Promise((resolve, reject) => {
-      const server: Server = createServer((s: Socket) => onCarrier(new TcpCarrier(s)));
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.removeListener('error', reject);
-        server.on('error', (err) => log.warn({ err: err.message }, 'listener error'));
-        const a = server.address();
-        resolve({ port: typeof a === 'object' && a !== null ? a.port : port, close: () => new Promise((r) => server.close(() => r())) });
-      });
-    });
-  },
+  claims: (first) => first !== TLS_HANDSHAKE_RECORD,
+  accept: (socket) => Promise.resolve(new TcpCarrier(socket)),
   dial(host, port, _peer, signal) {
     return new Promise((resolve, reject) => {
       const s = connect({ host, port, noDelay: true, signal });
@@ -85,11 +86,45 @@ export const tcpLayer: DistLayer = {
   },
 };
 
+/** Read the first byte of an accepted socket without consuming it. */
+function firstByte(socket: Socket, timeoutMs: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => done(undefined), timeoutMs);
+    const onData = (c: Buffer) => {
+      socket.pause();
+      socket.unshift(c);
+      done(c[0]);
+    };
+    const done = (b: number | undefined) => {
+      clearTimeout(t);
+      socket.removeListener('data', onData);
+      socket.removeListener('close', onClose);
+      resolve(b);
+    };
+    const onClose = () => done(undefined);
+    socket.on('data', onData);
+    socket.once('close', onClose);
+  });
+}
+
 /** Split `alive@host`. */
 export function splitNodeName(n: Atom): { alive: string; host: string } {
   const i = n.name.indexOf('@');
   if (i <= 0 || i === n.name.length - 1) throw new ResolveError('BAD_NODE_NAME', `${n.name} is not a node name of the form alive@host`);
   return { alive: n.name.slice(0, i), host: n.name.slice(i + 1) };
+}
+
+function listen(host: string | undefined, port: number, onSocket: (s: Socket) => void, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server: Server = createServer({ noDelay: true }, onSocket);
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.removeListener('error', reject);
+      server.on('error', (err) => log.warn({ err: err.message }, 'listener error'));
+      const a = server.address();
+      resolve({ port: typeof a === 'object' && a !== null ? a.port : port, close: () => new Promise((r) => server.close(() => r())) });
+    });
+  });
 }
 
 export class ErlDistTransport implements Transport {
@@ -101,12 +136,21 @@ export class ErlDistTransport implements Transport {
   private readonly carriers = new Set<Carrier>();
   private log: Logger;
 
+  private readonly layers: readonly DistLayer[];
+
+  /**
+   * `layers`: the byte layers this node speaks, all on one port (the first byte of an incoming
+   * connection tells TLS from plain TCP). Outgoing connections use `o.layerFor(peer)`, by default
+   * the first layer. A TLS-only node has only the TLS layer and never falls back to plain TCP.
+   */
   constructor(
     private readonly o: ErlDistOptions,
-    private readonly layer: DistLayer = tcpLayer,
+    layers: DistLayer | readonly DistLayer[] = tcpLayer,
   ) {
-    this.name = layer.name;
-    this.log = o.log ?? (undefined as unknown as Logger);
+    this.layers = Array.isArray(layers) ? layers : [layers as DistLayer];
+    if (this.layers.length === 0) throw new UsageError('NO_LAYER', 'an Erlang distribution transport needs at least one layer (tcp or tls)');
+    this.name = this.layers.map((l) => l.name).join('+');
+    this.log = o.log ?? silentLogger;
   }
 
   /** The port the node listens on (after start). */
@@ -130,7 +174,7 @@ export class ErlDistTransport implements Transport {
     this.log = (this.o.log ?? host.log).child({ carrier: this.name });
     installErlangServices(host.node);
     const fixed = this.o.epmd === false ? (this.o.listen?.port ?? this.o.peerPort ?? 0) : (this.o.listen?.port ?? 0);
-    this.listener = await this.layer.listen(this.o.listen?.host, fixed, (c) => this.accept(c), this.log);
+    this.listener = await listen(this.o.listen?.host, fixed, (socket) => void this.acceptSocket(socket), this.log);
     if (this.o.epmd !== false) await this.registerEpmd();
     this.log.info({ port: this.listener.port, epmd: this.o.epmd !== false }, 'distribution listening');
   }
@@ -171,7 +215,31 @@ export class ErlDistTransport implements Transport {
     }
   }
 
-  private accept(c: Carrier): void {
+  private async acceptSocket(socket: Socket): Promise<void> {
+    socket.on('error', () => undefined);
+    let layer = this.layers[0] as DistLayer;
+    if (this.layers.length > 1) {
+      const first = await firstByte(socket, this.o.handshakeTimeoutMs ?? 7000);
+      const found = first === undefined ? undefined : this.layers.find((l) => l.claims(first));
+      if (found === undefined) {
+        this.log.warn({ remote: socket.remoteAddress, first }, 'connection refused: no carrier for it');
+        socket.destroy();
+        return;
+      }
+      layer = found;
+    }
+    let c: Carrier;
+    try {
+      c = await layer.accept(socket, this.log);
+    } catch (err) {
+      this.log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, carrier: layer.name, err: (err as Error).message }, 'connection refused by the carrier');
+      socket.destroy();
+      return;
+    }
+    this.accept(c, layer);
+  }
+
+  private accept(c: Carrier, layer: DistLayer): void {
     const host = this.host;
     if (host === undefined) return c.abort();
     this.carriers.add(c);
@@ -182,12 +250,12 @@ export class ErlDistTransport implements Transport {
       cookie: this.cookieFor,
       hidden: this.hidden,
       arbiter: host.arbiter,
-      lengthBytes: this.layer.handshakeLengthBytes,
+      lengthBytes: layer.handshakeLengthBytes,
     });
     driveHandshake(c, hs, this.o.handshakeTimeoutMs ?? 7000).then(
       (r) => {
         this.carriers.delete(c);
-        const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
+        const s = this.session(c, r.peer, r.flags, r.hidden ?? false, layer);
         host.attach(s);
         s.feed(r.tail);
       },
@@ -211,7 +279,8 @@ export class ErlDistTransport implements Transport {
       if (e.highest < 6) throw new ResolveError('OLD_VERSION', `${peer.name} speaks distribution version ${e.highest}; Courier needs 6 (OTP 23+)`);
       port = e.port;
     }
-    const c = await this.layer.dial(peerHost, port, peer, signal);
+    const layer = this.layerFor(peer);
+    const c = await layer.dial(peerHost, port, peer, signal);
     const hs = new ErlHandshake({
       role: 'initiator',
       self: host.name,
@@ -219,11 +288,11 @@ export class ErlDistTransport implements Transport {
       creation: host.creation,
       cookie: this.cookieFor,
       hidden: this.hidden,
-      lengthBytes: this.layer.handshakeLengthBytes,
+      lengthBytes: layer.handshakeLengthBytes,
     });
     try {
       const r = await driveHandshake(c, hs, this.o.handshakeTimeoutMs ?? 7000, signal);
-      const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
+      const s = this.session(c, r.peer, r.flags, r.hidden ?? false, layer);
       queueMicrotask(() => s.feed(r.tail));
       return s;
     } catch (err) {
@@ -232,13 +301,21 @@ export class ErlDistTransport implements Transport {
     }
   }
 
-  private session(c: Carrier, peer: Atom, flags: bigint, hidden: boolean): ErlSession {
+  private layerFor(peer: Atom): DistLayer {
+    const want = this.o.layerFor?.(peer);
+    if (want === undefined) return this.layers[0] as DistLayer;
+    const l = this.layers.find((x) => x.name === want);
+    if (l === undefined) throw new UsageError('NO_LAYER', `${peer.name} is routed to carrier ${want}, which this node does not run`);
+    return l;
+  }
+
+  private session(c: Carrier, peer: Atom, flags: bigint, hidden: boolean, layer: DistLayer): ErlSession {
     const host = this.host as TransportHost;
     return new ErlSession(c, host.router, {
       peer,
       flags,
       hidden,
-      carrierName: this.name,
+      carrierName: layer.name,
       log: this.log.child({ peer: peer.name }),
       netTicktime: this.o.netTicktime,
       maxMessage: this.o.maxMessage,
@@ -258,6 +335,7 @@ export class ErlDistTransport implements Transport {
     for (const c of this.carriers) c.abort();
     this.carriers.clear();
     this.registration?.close();
+    for (const l of this.layers) l.close?.();
     await this.listener?.close();
     await this.embedded?.close();
   }

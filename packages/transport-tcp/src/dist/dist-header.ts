@@ -1,0 +1,113 @@
+import { atom, type Atom } from '@courier/term';
+import { ProtocolError } from '@courier/core';
+
+/**
+ * The first bytes of a distribution frame (erl_ext_dist "Distribution Header"):
+ *
+ *   112, 131 Ctrl, [131 Payload]                                  pass-through ('p')
+ *   131, 68, N:8, [Flags:(N/2+1), Refs], Ctrl, [Payload]          normal header
+ *   131, 69, SeqId:64, FragId:64, N:8, [Flags, Refs], data        first fragment
+ *   131, 70, SeqId:64, FragId:64, data                            next fragment
+ *
+ * Flags hold a half-byte per atom-cache ref (NewCacheEntryFlag:1, SegmentIndex:3; ref 0 in the
+ * low half of the first byte) and a last half-byte with LongAtoms in bit 0. A new entry is
+ * InternalSegmentIndex:8, Len:8|16, text; an old one is InternalSegmentIndex:8. Terms after the
+ * header refer to atoms with ATOM_CACHE_REF (82, index into this header's refs).
+ */
+export const PASS_THROUGH = 112;
+export const VERSION_MAGIC = 131;
+export const DIST_HEADER = 68;
+export const DIST_FRAG_HEADER = 69;
+export const DIST_FRAG_CONT = 70;
+
+export type ParsedFrame =
+  | { readonly kind: 'pass'; readonly body: Uint8Array; readonly offset: number }
+  | { readonly kind: 'message'; readonly refs: readonly Atom[]; readonly body: Uint8Array; readonly offset: number }
+  | { readonly kind: 'fragment'; readonly first: boolean; readonly seq: bigint; readonly fragId: bigint; readonly refs: readonly Atom[]; readonly data: Uint8Array };
+
+/** The atom cache of one direction of one connection: 8 segments × 256 entries. */
+export class AtomCache {
+  private readonly entries: Array<Atom | undefined> = new Array(2048);
+  get(i: number): Atom | undefined {
+    return this.entries[i];
+  }
+  set(i: number, a: Atom): void {
+    this.entries[i] = a;
+  }
+}
+
+const NO_REFS: readonly Atom[] = [];
+
+export function parseFrame(f: Uint8Array, cache: AtomCache): ParsedFrame {
+  if (f[0] === PASS_THROUGH) return { kind: 'pass', body: f, offset: 1 };
+  if (f[0] !== VERSION_MAGIC || f.length < 2) throw bad(`frame starts with ${f[0]}, expected 112 or 131`, 0);
+  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
+  switch (f[1]) {
+    case DIST_HEADER: {
+      const { refs, end } = readRefs(f, 2, cache);
+      return { kind: 'message', refs, body: f, offset: end };
+    }
+    case DIST_FRAG_HEADER: {
+      need(f, 19, 'fragment header');
+      const seq = dv.getBigUint64(2);
+      const fragId = dv.getBigUint64(10);
+      const { refs, end } = readRefs(f, 18, cache);
+      return { kind: 'fragment', first: true, seq, fragId, refs, data: f.subarray(end) };
+    }
+    case DIST_FRAG_CONT: {
+      need(f, 18, 'fragment');
+      return { kind: 'fragment', first: false, seq: dv.getBigUint64(2), fragId: dv.getBigUint64(10), refs: NO_REFS, data: f.subarray(18) };
+    }
+    default:
+      throw bad(`unknown distribution header type ${f[1]}`, 1);
+  }
+}
+
+function readRefs(f: Uint8Array, at: number, cache: AtomCache): { refs: readonly Atom[]; end: number } {
+  need(f, at + 1, 'distribution header');
+  const n = f[at] as number;
+  let o = at + 1;
+  if (n === 0) return { refs: NO_REFS, end: o };
+  const flagBytes = (n >> 1) + 1;
+  need(f, o + flagBytes, 'atom cache flags');
+  const flagsAt = o;
+  o += flagBytes;
+  const half = (i: number) => ((f[flagsAt + (i >> 1)] as number) >> ((i & 1) * 4)) & 0xf;
+  const longAtoms = (half(n) & 1) === 1;
+  const refs: Atom[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = half(i);
+    const segment = h & 7;
+    need(f, o + 1, 'atom cache ref');
+    const index = segment * 256 + (f[o++] as number);
+    if ((h & 8) !== 0) {
+      let len: number;
+      if (longAtoms) {
+        need(f, o + 2, 'atom cache ref');
+        len = ((f[o] as number) << 8) | (f[o + 1] as number);
+        o += 2;
+      } else {
+        need(f, o + 1, 'atom cache ref');
+        len = f[o++] as number;
+      }
+      need(f, o + len, 'atom text');
+      const a = atom(Buffer.from(f.buffer, f.byteOffset + o, len).toString('utf8'));
+      o += len;
+      cache.set(index, a);
+      refs[i] = a;
+    } else {
+      const a = cache.get(index);
+      if (a === undefined) throw bad(`atom cache ref to empty entry ${index}`, o - 1);
+      refs[i] = a;
+    }
+  }
+  return { refs, end: o };
+}
+
+function need(f: Uint8Array, n: number, what: string): void {
+  if (f.length < n) throw bad(`truncated ${what}`, f.length);
+}
+
+function bad(msg: string, offset: number): ProtocolError {
+  return new ProtocolError('BAD_DIST_HEADER', msg, offset);
+}

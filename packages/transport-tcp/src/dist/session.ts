@@ -1,0 +1,303 @@
+import { Encoder, ProtocolError, atom, decodeTerm, type Atom, type Term } from '@courier/term';
+import {
+  UnknownControlError,
+  decodeControl,
+  encodeControl,
+  type Carrier,
+  type ControlOptions,
+  type DistOp,
+  type Logger,
+  type Router,
+  type Session,
+} from '@courier/core';
+import { DFLAG } from '../handshake/flags.js';
+import { AtomCache, parseFrame } from './dist-header.js';
+import { FrameReader } from './frame-reader.js';
+import { Reassembler } from './fragments.js';
+
+/**
+ * One Erlang distribution connection after the handshake: 4-byte frames, ticks, the
+ * distribution header (131,68) or pass-through ('p') framing as negotiated, fragments both ways,
+ * and control messages ⇄ DistOps. Outgoing frames of one tick are encoded back to back into one
+ * buffer and written with a single `write` after the microtasks of that tick have run.
+ */
+export interface ErlSessionOptions {
+  readonly peer: Atom;
+  readonly flags: bigint;
+  readonly hidden: boolean;
+  readonly carrierName: string;
+  readonly log: Logger;
+  /** net_ticktime in seconds (OTP default 60): ticks every ticktime/4, down after ticktime of silence. */
+  readonly netTicktime?: number;
+  /** Largest frame or reassembled message accepted, bytes. Default 128 MiB. */
+  readonly maxMessage?: number;
+  /** Messages larger than this are sent as fragments when the peer supports them. Default 64 KiB. */
+  readonly fragmentSize?: number;
+}
+
+const VERSION = 131;
+const DEFAULT_MAX_MESSAGE = 128 * 1024 * 1024;
+const TICK = new Uint8Array(4);
+/** Pending output past this many bytes is written at once instead of at the end of the tick. */
+const FLUSH_AT = 256 * 1024;
+
+
+/** The encoder with a rewind, to replace a just-written oversized frame by its fragments. */
+class FrameEncoder extends Encoder {
+  rewind(to: number): void {
+    this.pos = to;
+  }
+  bytes(from: number, to: number): Uint8Array {
+    return this.buf.slice(from, to);
+  }
+}
+
+export class ErlSession implements Session {
+  readonly peer: Atom;
+  readonly hidden: boolean;
+  readonly carrier: string;
+  private readonly log: Logger;
+  private readonly reader: FrameReader;
+  private readonly cache = new AtomCache();
+  private readonly reassembler: Reassembler;
+  private readonly enc = new FrameEncoder({ initialCapacity: 64 * 1024 });
+  private readonly ctl: ControlOptions;
+  private readonly distHeader: boolean;
+  private readonly fragments: boolean;
+  private readonly fragmentSize: number;
+  private readonly maxMessage: number;
+  private readonly decodeOpts: { maxTermBytes: number };
+  private flushScheduled = false;
+  private busy = false;
+  private closed = false;
+  private reads = 0;
+  private writes = 0;
+  private silentTicks = 0;
+  private lastReads = 0;
+  private lastWrites = 0;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private seq = 0n;
+  /** Counters for observation. */
+  readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+
+  constructor(
+    private readonly link: Carrier,
+    private readonly router: Router,
+    o: ErlSessionOptions,
+  ) {
+    this.peer = o.peer;
+    this.hidden = o.hidden;
+    this.carrier = o.carrierName;
+    this.log = o.log;
+    this.maxMessage = o.maxMessage ?? DEFAULT_MAX_MESSAGE;
+    this.fragmentSize = o.fragmentSize ?? 64 * 1024;
+    this.decodeOpts = { maxTermBytes: this.maxMessage };
+    this.ctl = { payloadExits: (o.flags & DFLAG.EXIT_PAYLOAD) !== 0n, sendSender: (o.flags & DFLAG.SEND_SENDER) !== 0n };
+    this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
+    this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
+    this.reassembler = new Reassembler(this.maxMessage);
+    this.reader = new FrameReader(
+      this.maxMessage,
+      (f) => this.onFrame(f),
+      () => this.reads++,
+    );
+    const tickMs = ((o.netTicktime ?? 60) * 1000) / 4;
+    this.tickTimer = setInterval(() => this.tick(), tickMs);
+    this.tickTimer.unref?.();
+    link.setReceiver({
+      onData: (chunk) => this.onData(chunk),
+      onDrain: () => {
+        this.busy = false;
+      },
+      onClose: (err) => this.onClose(err),
+    });
+  }
+
+  /** Bytes that arrived with the end of the handshake. */
+  feed(tail: Uint8Array): void {
+    if (tail.length > 0) this.onData(tail);
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------
+
+  send(op: DistOp): boolean {
+    if (this.closed) return false;
+    const { control, payload } = encodeControl(op, this.ctl);
+    const e = this.enc;
+    const start = e.length;
+    e.writeUint32(0);
+    if (this.distHeader) {
+      e.writeUint8(VERSION);
+      e.writeUint8(68);
+      e.writeUint8(0);
+      e.writeTerm(control);
+      if (payload !== undefined) e.writeTerm(payload);
+    } else {
+      e.writeUint8(112);
+      e.writeUint8(VERSION);
+      e.writeTerm(control);
+      if (payload !== undefined) {
+        e.writeUint8(VERSION);
+        e.writeTerm(payload);
+      }
+    }
+    const len = e.length - start - 4;
+    if (this.fragments && len > this.fragmentSize + 3) this.refragment(start, len);
+    else e.setUint32At(start, len);
+    this.stats.framesOut++;
+    if (e.length >= FLUSH_AT) {
+      // A big backlog goes out now rather than growing one buffer for the whole tick.
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushTick);
+    }
+    return !this.busy;
+  }
+
+  /** Replace the frame at `start` (131,68,0 + data) by 131,69 / 131,70 fragments. */
+  private refragment(start: number, len: number): void {
+    const e = this.enc;
+    const data = e.bytes(start + 4 + 3, start + 4 + len);
+    e.rewind(start);
+    const size = this.fragmentSize;
+    const count = Math.ceil(data.length / size);
+    const seq = ++this.seq;
+    for (let i = 0; i < count; i++) {
+      const part = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
+      const fragId = BigInt(count - i);
+      const headerLen = i === 0 ? 19 : 18;
+      e.writeUint32(headerLen + part.length);
+      e.writeUint8(VERSION);
+      e.writeUint8(i === 0 ? 69 : 70);
+      e.writeUint32(Number(seq >> 32n));
+      e.writeUint32(Number(seq & 0xffffffffn));
+      e.writeUint32(Number(fragId >> 32n));
+      e.writeUint32(Number(fragId & 0xffffffffn));
+      if (i === 0) e.writeUint8(0);
+      e.writeBytes(part);
+    }
+  }
+
+  private readonly flushTick = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private readonly flush = (): void => {
+    if (this.closed || this.enc.length === 0) return;
+    const bytes = this.enc.take();
+    this.writes++;
+    this.stats.bytesOut += bytes.length;
+    if (!this.link.write(bytes)) this.busy = true;
+  };
+
+  close(reason = 'closed'): void {
+    if (this.closed) return;
+    this.log.debug({ peer: this.peer.name, reason }, 'closing distribution connection');
+    this.flush();
+    this.link.close();
+    this.onClose(undefined, reason);
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.reads++;
+    this.stats.bytesIn += chunk.length;
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.protocolFailure(err);
+    }
+  }
+
+  private onFrame(f: Uint8Array): void {
+    if (this.closed) return;
+    this.stats.framesIn++;
+    const p = parseFrame(f, this.cache);
+    if (p.kind === 'pass') {
+      if (p.body[p.offset] !== VERSION) throw new ProtocolError('BAD_FRAME', 'pass-through frame without 131', p.offset);
+      this.dispatch(p.body, p.offset + 1, undefined, true);
+    } else if (p.kind === 'message') {
+      this.dispatch(p.body, p.offset, p.refs.length > 0 ? p.refs : undefined, false);
+    } else {
+      const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, p.data);
+      if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false);
+    }
+  }
+
+  private dispatch(body: Uint8Array, at: number, refs: readonly Atom[] | undefined, versioned: boolean): void {
+    const opts = refs === undefined ? this.decodeOpts : { maxTermBytes: this.maxMessage, atomCache: (i: number) => refs[i] };
+    const c = decodeTerm(body, at, opts);
+    let payload: Term | undefined;
+    if (c.end < body.length) {
+      let o = c.end;
+      if (versioned) {
+        if (body[o] !== VERSION) throw new ProtocolError('BAD_FRAME', 'payload without 131 in pass-through frame', o);
+        o++;
+      }
+      const d = decodeTerm(body, o, opts);
+      if (d.end !== body.length) throw new ProtocolError('BAD_FRAME', `${body.length - d.end} stray bytes after the payload`, d.end);
+      payload = d.term;
+    }
+    let op: DistOp;
+    try {
+      op = decodeControl(c.term, payload);
+    } catch (err) {
+      if (err instanceof UnknownControlError) {
+        this.log.warn({ peer: this.peer.name, err: err.message }, 'unknown control message ignored');
+        return;
+      }
+      throw err;
+    }
+    this.router.route(op, this.peer);
+  }
+
+  private protocolFailure(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (err instanceof ProtocolError) {
+      this.log.warn({ peer: this.peer.name, code: err.code, offset: err.offset, err: err.message }, 'protocol error, closing connection');
+    } else {
+      this.log.error({ peer: this.peer.name, err: e }, 'failure handling a frame, closing connection');
+    }
+    this.link.abort(e);
+    this.onClose(e);
+  }
+
+  private onClose(err?: Error, reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    if (err) this.log.info({ peer: this.peer.name, err: err.message }, 'connection lost');
+    void reason;
+    this.router.nodeDown(this.peer, atom('noconnection'), this);
+  }
+
+  // ---- ticks -------------------------------------------------------------------------------
+
+  /** Every ticktime/4: send a tick if we wrote nothing; declare the peer down after 4 silent periods. */
+  private tick(): void {
+    if (this.closed) return;
+    if (this.writes === this.lastWrites && this.enc.length === 0) {
+      this.link.write(TICK);
+      this.writes++;
+    }
+    this.lastWrites = this.writes;
+    if (this.reads === this.lastReads) {
+      if (++this.silentTicks >= 4) {
+        this.log.warn({ peer: this.peer.name }, 'net_tick_timeout: peer silent, closing connection');
+        this.link.abort(new Error('net_tick_timeout'));
+        this.onClose(new Error('net_tick_timeout'));
+        return;
+      }
+    } else {
+      this.silentTicks = 0;
+    }
+    this.lastReads = this.reads;
+  }
+}
+
+
