@@ -18,3 +18,5 @@ export {
 export { encode, type EncodeOptions } from './codec/encode.js';
 export { Encoder, DEFAULT_MAX_ENCODE_DEPTH } from './codec/encoder.js';
 export { Tag, VERSION } from './codec/tags.js';
+export { parseErlang, consultErlang } from './text/parse.js';
+export { formatErlang, formatAtom, formatFloat } from './text/format.js';
