@@ -59,7 +59,12 @@ export class MemoryCarrier implements Carrier {
 
   write(chunk: Uint8Array): boolean {
     if (this.state !== 'open') return false;
-    if (chunk.length > 0) this.peer.enqueue(chunk.slice());
+    if (chunk.length > 0) {
+      // A copy (not Buffer#slice, which is a view): the writer may reuse its buffer at once.
+      const copy = new Uint8Array(chunk.length);
+      copy.set(chunk);
+      this.peer.enqueue(copy);
+    }
     return this.afterWrite();
   }
 
@@ -168,7 +173,8 @@ export class MemoryCarrier implements Carrier {
       } else {
         out = new Uint8Array(n);
         let at = 0;
-        while (this.inboxHead < k) {
+        // dropHead may compact the list: count chunks rather than compare indexes.
+        for (let left = k - this.inboxHead; left > 0; left--) {
           const c = this.inbox[this.inboxHead] as Uint8Array;
           out.set(c, at);
           at += c.length;

@@ -362,8 +362,12 @@ export class Signals {
           for (let i = 0; i < n; i++) p.mailbox.push(node.nodedownMessage(peer));
         }
         if (p.links !== undefined) {
+          // Every link across the lost connection goes now, before any exit is handled: a process
+          // killed by the first one must not send EXIT back over the others (that would redial).
           for (const pid of [...p.links.values()]) {
-            if (pid.node === peer) this.post(() => this.exitArrived(p, pid, NOCONNECTION, true));
+            if (pid.node !== peer) continue;
+            p.removeLink(pid);
+            this.post(() => this.exitArrived(p, pid, NOCONNECTION, false));
           }
         }
       }

@@ -94,6 +94,13 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A fresh copy (Buffer#slice would be a view into the caller's chunk). */
+function copyOf(view: Uint8Array): Uint8Array {
+  const out = new Uint8Array(view.length);
+  out.set(view);
+  return out;
+}
+
 const bad = (what: string): HandshakeError => new HandshakeError('BAD_MESSAGE', `malformed handshake message: ${what}`);
 
 /** A message body, read front to back; any shortfall is a BAD_MESSAGE. */
@@ -135,7 +142,7 @@ export class BodyReader {
 
   bytes(n: number): Uint8Array {
     this.need(n);
-    const v = this.body.slice(this.pos, this.pos + n);
+    const v = copyOf(this.body.subarray(this.pos, this.pos + n));
     this.pos += n;
     return v;
   }
@@ -205,6 +212,6 @@ export class MessageReader {
 
   /** Bytes received after the last message taken (a copy, owned by the caller). */
   rest(): Uint8Array {
-    return this.buf.slice(this.pos);
+    return copyOf(this.buf.subarray(this.pos));
   }
 }

@@ -94,7 +94,7 @@ export class FrameParser {
     if (this.ci === this.chunks.length) {
       this.chunks = [];
       this.ci = 0;
-    } else if (this.ci >= 64) {
+    } else if (this.ci >= 64 && this.ci * 2 >= this.chunks.length) {
       this.chunks = this.chunks.slice(this.ci);
       this.ci = 0;
     }

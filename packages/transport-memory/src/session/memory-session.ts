@@ -61,6 +61,7 @@ export class MemorySession implements Session {
   private lastRead = Date.now();
   private lastWrite = Date.now();
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly unknownOps = new Set<number>();
 
   constructor(private readonly opts: MemorySessionOptions) {
     const h = opts.handshake;
@@ -203,7 +204,9 @@ export class MemorySession implements Session {
     } catch (e) {
       if (e instanceof ProtocolError && e.code === ControlErrorCode.UNKNOWN_CONTROL) {
         const n = (e as ProtocolError & { op: number }).op;
-        this.log.warn({ op: controlName(n) }, 'unknown control message ignored');
+        // Once per operation number and connection: a peer may send many.
+        if (!this.unknownOps.has(n)) this.log.warn({ op: controlName(n) }, 'unknown control message ignored');
+        this.unknownOps.add(n);
         return;
       }
       throw e;

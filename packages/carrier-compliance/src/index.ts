@@ -1,0 +1,5 @@
+export { carrierComplianceSuite } from './suite.js';
+export type { CarrierHarness, CarrierHarnessFactory, HandshakePairOptions, NodesOptions, SuiteOptions } from './harness.js';
+export { checkBackpressure, checkChunked, checkClose, checkLargeWrite, pattern, Sink } from './cases/bytes.js';
+export { recordingLogger, type LogRecord } from './util/log.js';
+export { Recorder, within, rejection, turns, type Subscribable } from './util/deadline.js';

@@ -1,0 +1,4 @@
+import { carrierComplianceSuite } from '@courier/carrier-compliance';
+import { memoryHarness } from './memory-harness.js';
+
+carrierComplianceSuite('memory', memoryHarness);
