@@ -28,5 +28,5 @@ export { applyExposed, type ExposedFn, type ExposedModule, type Outcome } from '
 export { SpawnError } from './runtime/remote-spawn.js';
 export * from './runtime/gen-server.js';
 export * from './runtime/supervisor.js';
-export { driveHandshake } from './dist/drive-handshake.js';
+export { driveHandshake, Handover, type DriveOptions, type Handshaken } from './dist/drive-handshake.js';
 export { RpcError, erpcResult, installErpc, rpcCall, rpcCast } from './runtime/rpc.js';

@@ -1,5 +1,6 @@
 import type { Atom } from '@courier/term';
 import {
+  driveHandshake,
   CarrierError,
   HandshakeError,
   UsageError,
@@ -14,7 +15,6 @@ import type { MemoryCarrier } from './memory-carrier.js';
 import type { MemoryAccept, MemoryNetwork } from './memory-network.js';
 import { MemoryHandshake } from './handshake/memory-handshake.js';
 import { DEFAULT_MEMORY_FLAGS, MemoryFlag } from './handshake/messages.js';
-import { driveHandshake } from './handshake/drive.js';
 import { MemorySession } from './session/memory-session.js';
 
 export interface MemoryDistOptions {

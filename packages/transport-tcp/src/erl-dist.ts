@@ -252,12 +252,12 @@ export class ErlDistTransport implements Transport {
       arbiter: host.arbiter,
       lengthBytes: layer.handshakeLengthBytes,
     });
-    driveHandshake(c, hs, this.o.handshakeTimeoutMs ?? 7000).then(
-      (r) => {
+    driveHandshake(c, hs, { timeoutMs: this.o.handshakeTimeoutMs ?? 7000 }).then(
+      ({ result: r, handover }) => {
         this.carriers.delete(c);
         const s = this.session(c, r.peer, r.flags, r.hidden ?? false, layer);
         host.attach(s);
-        s.feed(r.tail);
+        s.start(r.tail, handover);
       },
       (err: unknown) => {
         this.carriers.delete(c);
@@ -291,9 +291,11 @@ export class ErlDistTransport implements Transport {
       lengthBytes: layer.handshakeLengthBytes,
     });
     try {
-      const r = await driveHandshake(c, hs, this.o.handshakeTimeoutMs ?? 7000, signal);
+      const { result: r, handover } = await driveHandshake(c, hs, { timeoutMs: this.o.handshakeTimeoutMs ?? 7000, signal, waitOnNok: true });
       const s = this.session(c, r.peer, r.flags, r.hidden ?? false, layer);
-      queueMicrotask(() => s.feed(r.tail));
+      // Take the carrier over once the connection table has recorded the session (it does so
+      // when this promise settles); the carrier stays paused until then.
+      setImmediate(() => s.start(r.tail, handover));
       return s;
     } catch (err) {
       this.handshakeFailed(err, c.remote, peer, 'connect');

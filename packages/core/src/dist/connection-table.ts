@@ -19,7 +19,8 @@ export interface ConnectionHooks {
   readonly self: Atom;
   readonly log: Logger;
   onUp(peer: Atom, session: Session): void;
-  onDown(peer: Atom, reason: Term): void;
+  /** `wasUp`: a session had been up (false: a dial that never connected). */
+  onDown(peer: Atom, reason: Term, wasUp: boolean): void;
   pickTransport(peer: Atom): Transport | undefined;
 }
 
@@ -87,7 +88,7 @@ export class ConnectionTable implements HandshakeArbiter {
       // The handshake answered `alive` and the peer confirmed: the old connection goes.
       this.conns.delete(peer);
       c.session.close('replaced');
-      this.hooks.onDown(peer, atoms.noconnection);
+      this.hooks.onDown(peer, atoms.noconnection, true);
     }
     let queue: DistOp[] = [];
     if (c?.state === 'pending') {
@@ -108,7 +109,7 @@ export class ConnectionTable implements HandshakeArbiter {
     this.conns.delete(peer);
     if (c.state === 'pending') c.abort.abort();
     this.wake(peer, false);
-    this.hooks.onDown(peer, reason);
+    this.hooks.onDown(peer, reason, c.state === 'up');
   }
 
   acceptPending(peer: Atom): 'ok' | 'ok_simultaneous' | 'nok' | 'alive' | 'not_allowed' {

@@ -1,59 +1,120 @@
 import { CarrierError, HandshakeError } from '../errors.js';
-import type { Carrier } from '../seams/carrier.js';
-import type { Handshake, HandshakeResult } from '../seams/handshake.js';
+import type { Carrier, CarrierReceiver } from '../seams/carrier.js';
+import type { Handshake, HandshakeAction, HandshakeResult } from '../seams/handshake.js';
+
+export interface DriveOptions {
+  /** The whole handshake must finish within this (OTP's net_setuptime). */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /**
+   * Initiator: after `nok` (the peer's own simultaneous attempt wins) keep this attempt pending
+   * until `signal` aborts it (the node took the peer's connection) or the deadline passes, as
+   * dist_util's initiator waits for net_kernel to kill it. Otherwise `nok` fails at once.
+   */
+  readonly waitOnNok?: boolean;
+}
 
 /**
- * Runs a sans-IO handshake over a carrier: feeds it what arrives, performs its writes, and settles
- * on `done` (the result carries the leftover bytes) or `fail` (the carrier is aborted). A
- * handshake that has not finished within `timeoutMs` fails with HandshakeError TIMEOUT. After
- * `done` the carrier's receiver is left to the caller (the session sets its own).
+ * Whatever reaches the carrier after the handshake's last message, until the session takes the
+ * carrier over: chunks delivered before the driver's pause took effect, and a close.
  */
-export function driveHandshake(carrier: Carrier, hs: Handshake, timeoutMs: number, signal?: AbortSignal): Promise<HandshakeResult> {
+export class Handover implements CarrierReceiver {
+  readonly chunks: Uint8Array[] = [];
+  closed: { readonly error: Error | undefined } | undefined;
+
+  onData(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+  }
+  onDrain(): void {}
+  onClose(error?: Error): void {
+    this.closed = { error };
+  }
+}
+
+export interface Handshaken {
+  readonly result: HandshakeResult;
+  /** Feed `result.tail`, then these, to the session. The carrier is paused until then. */
+  readonly handover: Handover;
+}
+
+/**
+ * Run a sans-IO handshake over a carrier: feed it what arrives, perform its actions, enforce
+ * the deadline. Resolves at `done` with the carrier paused and a Handover attached; rejects
+ * with the handshake's HandshakeError (the carrier closed gracefully, so a refusal written
+ * just before still reaches the peer), HandshakeError `TIMEOUT`, or CarrierError `ABORTED` /
+ * `CLOSED` (the carrier is then closed too).
+ */
+export function driveHandshake(carrier: Carrier, hs: Handshake, opts: DriveOptions): Promise<Handshaken> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const finish = (err: Error | undefined, result?: HandshakeResult) => {
-      if (settled) return;
+    let nok: HandshakeError | undefined;
+    const { signal } = opts;
+
+    const end = (): void => {
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      if (err) {
-        carrier.abort(err);
-        reject(err);
-      } else {
-        resolve(result as HandshakeResult);
-      }
     };
-    const perform = (actions: ReturnType<Handshake['receive']>) => {
+    const failHard = (err: Error): void => {
+      if (settled) return;
+      end();
+      carrier.abort();
+      reject(err);
+    };
+    const onAbort = (): void => failHard(new CarrierError('ABORTED', 'the connection attempt was aborted', { cause: signal?.reason }));
+    const timer = setTimeout(
+      () => failHard(nok ?? new HandshakeError('TIMEOUT', `the handshake with ${carrier.remote} did not finish within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
+    timer.unref?.();
+
+    const act = (actions: HandshakeAction[]): void => {
       for (const a of actions) {
-        if (settled) return;
-        if (a.type === 'write') carrier.write(a.bytes);
-        else if (a.type === 'done') finish(undefined, a.result);
-        else if (a.type === 'fail') {
-          // Let the last write (a refusal status) leave before closing.
-          settled = true;
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          carrier.close();
-          reject(a.error);
-        } else if (a.type === 'upgrade') {
-          finish(new HandshakeError('BAD_MESSAGE', `carrier upgrade "${a.how}" is not supported by this driver`));
+        if (settled || nok !== undefined) return;
+        switch (a.type) {
+          case 'write':
+            carrier.write(a.bytes);
+            break;
+          case 'upgrade':
+            failHard(new CarrierError('UPGRADE_UNSUPPORTED', `this carrier cannot upgrade (${a.how})`));
+            return;
+          case 'fail':
+            if (a.error.code === 'NOK' && opts.waitOnNok === true) {
+              nok = a.error;
+              return;
+            }
+            end();
+            carrier.close();
+            reject(a.error);
+            return;
+          case 'done': {
+            end();
+            carrier.pause();
+            const handover = new Handover();
+            carrier.setReceiver(handover);
+            resolve({ result: a.result, handover });
+            return;
+          }
         }
       }
     };
-    const timer = setTimeout(
-      () => finish(new HandshakeError('TIMEOUT', `handshake with ${carrier.remote} did not finish within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onAbort = () => finish(new CarrierError('ABORTED', `handshake with ${carrier.remote} was cancelled`));
-    if (signal?.aborted) return onAbort();
+
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     carrier.setReceiver({
       onData: (chunk) => {
-        if (!settled) perform(hs.receive(chunk));
+        if (!settled && nok === undefined) act(hs.receive(chunk));
       },
       onDrain: () => {},
-      onClose: (err) => finish(new CarrierError('CLOSED', `${carrier.remote} closed the connection during the handshake`, { cause: err })),
+      onClose: (error) => {
+        if (settled || nok !== undefined) return;
+        end();
+        reject(new CarrierError('CLOSED', `${carrier.remote} closed the connection during the handshake`, { cause: error }));
+      },
     });
-    perform(hs.start());
+    act(hs.start());
   });
 }

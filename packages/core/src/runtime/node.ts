@@ -88,7 +88,7 @@ export class Node implements Router {
         this.log.info({ peer: peer.name, carrier: s.carrier }, 'node up');
         this.events$.next({ type: 'nodeup', node: peer, carrier: s.carrier, hidden: s.hidden });
       },
-      onDown: (peer, reason) => this.signals.nodeDown(peer, reason),
+      onDown: (peer, reason, wasUp) => this.signals.nodeDown(peer, reason, wasUp),
     });
     installErpc(this);
   }

@@ -344,9 +344,9 @@ export class Signals {
   }
 
   /** The connection to `peer` is gone: `noconnection` to every link and monitor across it. */
-  nodeDown(peer: Atom, reason: Term): void {
+  nodeDown(peer: Atom, reason: Term, wasUp = true): void {
     const node = this.node;
-    node.log.info({ peer: peer.name, reason: String(reason) }, 'node down');
+    if (wasUp) node.log.info({ peer: peer.name, reason: String(reason) }, 'node down');
     node.remoteSpawnsDown(peer);
     this.post(() => {
       for (const p of [...node.procs.values()]) {
@@ -372,7 +372,8 @@ export class Signals {
         }
       }
     });
-    node.events$.next({ type: 'nodedown', node: peer, reason });
+    // As net_kernel:monitor_nodes, a connection that never came up is no nodedown.
+    if (wasUp) node.events$.next({ type: 'nodedown', node: peer, reason });
   }
 }
 

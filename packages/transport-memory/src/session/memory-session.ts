@@ -13,7 +13,7 @@ import {
   type Session,
 } from '@courier/core';
 import { MemoryFlag } from '../handshake/messages.js';
-import type { Handover } from '../handshake/drive.js';
+import type { Handover } from '@courier/core';
 import { FrameParser } from './frame-parser.js';
 
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { atom } from '@courier/term';
-import { CarrierError, HandshakeError, type Handshake, type HandshakeAction, type HandshakeResult } from '@courier/core';
+import { CarrierError, HandshakeError, driveHandshake, type Handshake, type HandshakeAction, type HandshakeResult } from '@courier/core';
 import { rejection, turns, within } from '@courier/carrier-compliance';
 import { memoryCarrierPair } from '../../src/memory-carrier.js';
-import { driveHandshake } from '../../src/handshake/drive.js';
+
 
 const result = (tail: Uint8Array): HandshakeResult => ({ peer: atom('p@h'), peerCreation: 1, flags: 0n, tail });
 

@@ -1,4 +1,4 @@
-import { atom, type Atom } from '@courier/term';
+import { MAX_ATOM_CHARS, atom, type Atom } from '@courier/term';
 import { ProtocolError } from '@courier/core';
 
 /**
@@ -91,7 +91,7 @@ function readRefs(f: Uint8Array, at: number, cache: AtomCache): { refs: readonly
         len = f[o++] as number;
       }
       need(f, o + len, 'atom text');
-      const a = atom(Buffer.from(f.buffer, f.byteOffset + o, len).toString('utf8'));
+      const a = atomText(f, o, len);
       o += len;
       cache.set(index, a);
       refs[i] = a;
@@ -102,6 +102,22 @@ function readRefs(f: Uint8Array, at: number, cache: AtomCache): { refs: readonly
     }
   }
   return { refs, end: o };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A new cache entry's text: UTF-8 (UTF8_ATOMS is mandatory) of at most 255 characters, as in ETF. */
+function atomText(f: Uint8Array, at: number, len: number): Atom {
+  let name: string;
+  try {
+    name = utf8.decode(f.subarray(at, at + len));
+  } catch {
+    throw bad('atom cache entry is not valid UTF-8', at);
+  }
+  if (name.length > MAX_ATOM_CHARS && [...name].length > MAX_ATOM_CHARS) {
+    throw bad(`atom cache entry of ${len} bytes is longer than ${MAX_ATOM_CHARS} characters`, at);
+  }
+  return atom(name);
 }
 
 function need(f: Uint8Array, n: number, what: string): void {

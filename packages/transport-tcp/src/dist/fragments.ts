@@ -40,8 +40,9 @@ export class Reassembler {
     this.total += data.length;
     s.size += data.length;
     if (this.total > this.maxBytes) throw bad(`fragmented messages exceed ${this.maxBytes} bytes`);
-    // Carriers hand over chunks they never reuse, so the view can be kept as is.
-    s.parts.push(data);
+    // Carriers never reuse chunks, so a view is safe to keep; but a small view would pin its whole
+    // socket chunk, and maxBytes would no longer bound memory: copy those.
+    s.parts.push(data.byteLength * 2 < data.buffer.byteLength ? data.slice() : data);
     if (first || fragId !== 1n) return undefined;
     this.open.delete(seq);
     this.total -= s.size;

@@ -107,15 +107,26 @@ export class FrameReader {
       this.consume(n);
       return v;
     }
+    // Walk the chunks by index and drop the used ones in one splice: shifting them one by one
+    // is quadratic when a peer trickles a large frame in tiny segments.
     const out = new Uint8Array(n);
     let w = 0;
+    let ci = 0;
+    let off = this.head;
     while (w < n) {
-      const d = this.chunks[0] as Uint8Array;
-      const k = Math.min(n - w, d.length - this.head);
-      out.set(d.subarray(this.head, this.head + k), w);
+      const d = this.chunks[ci] as Uint8Array;
+      const k = Math.min(n - w, d.length - off);
+      out.set(d.subarray(off, off + k), w);
       w += k;
-      this.consume(k);
+      off += k;
+      if (off === d.length) {
+        ci++;
+        off = 0;
+      }
     }
+    this.chunks.splice(0, ci);
+    this.head = off;
+    this.buffered -= n;
     return out;
   }
 

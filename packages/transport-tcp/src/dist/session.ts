@@ -5,6 +5,7 @@ import {
   encodeControl,
   type Carrier,
   type ControlOptions,
+  type Handover,
   type DistOp,
   type Logger,
   type Router,
@@ -104,18 +105,27 @@ export class ErlSession implements Session {
     const tickMs = ((o.netTicktime ?? 60) * 1000) / 4;
     this.tickTimer = setInterval(() => this.tick(), tickMs);
     this.tickTimer.unref?.();
-    link.setReceiver({
+  }
+
+  /**
+   * Take the carrier over: the bytes that came with the last handshake message, then what
+   * arrived while the node recorded the session (the driver's handover), then live data.
+   */
+  start(tail: Uint8Array, handover?: Handover): void {
+    this.link.setReceiver({
       onData: (chunk) => this.onData(chunk),
       onDrain: () => {
         this.busy = false;
       },
       onClose: (err) => this.onClose(err),
     });
-  }
-
-  /** Bytes that arrived with the end of the handshake. */
-  feed(tail: Uint8Array): void {
     if (tail.length > 0) this.onData(tail);
+    if (handover !== undefined) {
+      for (const chunk of handover.chunks) if (!this.closed) this.onData(chunk);
+      handover.chunks.length = 0;
+      if (handover.closed !== undefined) return this.onClose(handover.closed.error);
+    }
+    if (!this.closed) this.link.resume();
   }
 
   // ---- outgoing ----------------------------------------------------------------------------
