@@ -128,7 +128,10 @@ export function startErl(opts: StartErlOptions = {}): ErlNode {
   args.push(...(opts.args ?? []));
 
   const child = spawn(erl, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error(`could not spawn ${erl}`);
+  if (child.pid === undefined) {
+    child.once('error', () => undefined); // reported by the throw below
+    throw new Error(`could not spawn ${erl}`);
+  }
   const pid = child.pid;
   let status: ExitStatus | null = null;
   const describe = (): string => `erl pid ${pid}${node ? ` (${node})` : ''}, ${status ? `exited ${JSON.stringify(status)}` : 'running'}, stderr: ${stderr.text.slice(-2000) || '(empty)'}`;

@@ -2,19 +2,19 @@ import { EtfErrorCode, ProtocolError } from '../errors.js';
 import type { DecodeLimits } from './limits.js';
 
 /**
- * A read position over one input buffer with a cached DataView. Every read checks bounds first
- * and reports a shortfall as `ETF_TRUNCATED` at the offset where the missing bytes begin.
+ * A read position over one input buffer. Integers are assembled from bytes; floats go through a
+ * DataView created on first use and cached. Every read checks bounds first and reports a
+ * shortfall as `ETF_TRUNCATED` at the offset where the missing bytes begin.
  */
 export class Cursor {
   readonly buf: Uint8Array;
-  readonly view: DataView;
   readonly end: number;
   readonly limits: DecodeLimits;
   pos: number;
+  private dv: DataView | null = null;
 
   constructor(buf: Uint8Array, pos: number, end: number, limits: DecodeLimits) {
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
     this.end = end;
     this.limits = limits;
@@ -38,38 +38,35 @@ export class Cursor {
 
   u16(what: string): number {
     this.need(2, what);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
+    const { buf, pos } = this;
+    this.pos = pos + 2;
+    return ((buf[pos] as number) << 8) | (buf[pos + 1] as number);
+  }
+
+  /** Signed 32-bit big-endian. */
+  i32(what: string): number {
+    this.need(4, what);
+    const { buf, pos } = this;
+    this.pos = pos + 4;
+    return ((buf[pos] as number) << 24) | ((buf[pos + 1] as number) << 16) | ((buf[pos + 2] as number) << 8) | (buf[pos + 3] as number);
   }
 
   u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  i32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
+    return this.i32(what) >>> 0;
   }
 
   f64(what: string): number {
     this.need(8, what);
-    const v = this.view.getFloat64(this.pos);
+    this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    const v = this.dv.getFloat64(this.pos);
     this.pos += 8;
     return v;
   }
 
   /** An unsigned 64-bit big-endian integer: a number when safe, else a bigint. */
   u64(what: string): number | bigint {
-    this.need(8, what);
-    const hi = this.view.getUint32(this.pos);
-    const lo = this.view.getUint32(this.pos + 4);
-    this.pos += 8;
+    const hi = this.u32(what);
+    const lo = this.u32(what);
     return hi < 0x200000 ? hi * 0x1_0000_0000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 

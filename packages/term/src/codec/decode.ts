@@ -27,6 +27,8 @@ export function decode(buf: Uint8Array, opts?: DecodeOptions): Term {
 /**
  * Decode one term at `offset`, without a version byte, as terms follow a distribution header.
  * ATOM_CACHE_REF (82) is resolved through `opts.atomCache`. Bytes after the term are the caller's.
+ * A compressed term (80) is accepted here too; `end` is then where its zlib stream ends.
+ * Bad bytes raise {@link ProtocolError}; an offset outside `buf` is a RangeError (a caller bug).
  */
 export function decodeTerm(buf: Uint8Array, offset: number, opts?: DecodeOptions): Decoded {
   if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {

@@ -2,6 +2,7 @@ import { EtfErrorCode } from '../errors.js';
 import { atom, MAX_ATOM_CHARS, type Atom } from '../model/atom.js';
 import { ErlFloat } from '../model/containers.js';
 import { Pid, Port, Ref } from '../model/identifiers.js';
+import { cacheAtom, cachedAtom } from './atom-cache.js';
 import { intFromLittleEndian } from './bigint.js';
 import type { Cursor } from './cursor.js';
 import { FLOAT_EXT_BYTES, MAX_REF_WORDS, Tag, tagName } from './tags.js';
@@ -54,6 +55,11 @@ export function readAtomBody(c: Cursor, tag: number, at: number): Atom {
   c.need(len, 'atom text');
   const start = c.pos;
   const end = start + len;
+  const cached = cachedAtom(c.buf, start, len, isUtf8);
+  if (cached !== undefined) {
+    c.pos = end;
+    return cached;
+  }
   let name: string;
   if (isUtf8) {
     const text = utf8(c.buf, start, end);
@@ -66,7 +72,9 @@ export function readAtomBody(c: Cursor, tag: number, at: number): Atom {
     name = latin1(c.buf, start, end);
   }
   c.pos = end;
-  return atom(name);
+  const a = atom(name);
+  cacheAtom(c.buf, start, len, isUtf8, a);
+  return a;
 }
 
 /** An atom in a position that must hold one (a node name, a module). */

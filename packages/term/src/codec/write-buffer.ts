@@ -4,6 +4,27 @@ const TAKE_MIN = 64 * 1024;
 /** {@link WriteBuffer.take} does not keep a buffer larger than this for the next message. */
 const RETAIN_MAX = 1024 * 1024;
 
+// Small results are carved out of a shared slab, as Node's Buffer pool does: a fresh ArrayBuffer
+// per 80-byte message costs more than encoding the message.
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX = 2 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/** A copy of `src` in memory the caller owns (possibly a view into a shared slab). */
+function copyOut(src: Uint8Array): Uint8Array {
+  const n = src.length;
+  if (n > SLAB_MAX) return src.slice();
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  out.set(src);
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return out;
+}
+
 /**
  * One growable output buffer, reused message after message: `reset()` rewinds it, writes grow
  * it by doubling (so a long-lived buffer stops allocating once it fits the largest message).
@@ -33,9 +54,12 @@ export class WriteBuffer {
     this.pos = 0;
   }
 
-  /** A copy of the bytes written since the last reset; the buffer stays reusable. */
+  /**
+   * A copy of the bytes written since the last reset; the buffer stays reusable. Small copies
+   * share a slab ArrayBuffer (mind `byteOffset` when wrapping `.buffer`).
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return copyOut(this.buf.subarray(0, this.pos));
   }
 
   /**
@@ -52,15 +76,14 @@ export class WriteBuffer {
    */
   take(): Uint8Array {
     const n = this.pos;
-    let out: Uint8Array;
-    if (n >= TAKE_MIN && n * 4 >= this.buf.length * 3) {
-      out = this.buf.subarray(0, n);
-      this.replace(INITIAL_CAPACITY);
-    } else {
-      out = this.buf.slice(0, n);
-      if (this.buf.length > RETAIN_MAX) this.replace(INITIAL_CAPACITY);
-    }
     this.pos = 0;
+    if (n >= TAKE_MIN && n * 4 >= this.buf.length * 3) {
+      const out = this.buf.subarray(0, n);
+      this.replace(INITIAL_CAPACITY);
+      return out;
+    }
+    const out = copyOut(this.buf.subarray(0, n));
+    if (this.buf.length > RETAIN_MAX) this.replace(INITIAL_CAPACITY);
     return out;
   }
 

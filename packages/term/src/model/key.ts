@@ -57,6 +57,18 @@ function atomKey(name: string): string {
   return `a${name.length}:${name};`;
 }
 
+// Atoms are interned and key every map that comes off the wire: remember their keys.
+const atomKeys = new Map<Atom, string>();
+
+function internedAtomKey(a: Atom): string {
+  let k = atomKeys.get(a);
+  if (k === undefined) {
+    k = atomKey(a.name);
+    atomKeys.set(a, k);
+  }
+  return k;
+}
+
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
@@ -84,7 +96,7 @@ function leafKey(t: Term): string | undefined {
     }
   }
   if (t === null) return 'a9:undefined;';
-  if (t instanceof Atom) return atomKey(t.name);
+  if (t instanceof Atom) return internedAtomKey(t);
   if (t instanceof Uint8Array) return binaryKey(t);
   if (t instanceof ErlFloat) return Object.is(t.value, -0) ? 'f-0;' : `f${t.value};`;
   if (t instanceof Pid) return `p${atomKey(t.node.name)}${t.id}.${t.serial}.${t.creation};`;

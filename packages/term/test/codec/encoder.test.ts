@@ -168,7 +168,7 @@ describe('errors name the value and where it is', () => {
     expect(encodeError(new Map()).message).toMatch(/a Map/);
   });
   it('gives a path into the term', () => {
-    expect(encodeError([1, tuple(2, Symbol('x'))]).message).toMatch(/at \$\[1\]\{1\}$/);
+    expect(encodeError([1, tuple(2, Symbol('x') as unknown as Term)]).message).toMatch(/at \$\[1\]\{1\}$/);
     expect(encodeError({ user: { name: NaN } }).message).toMatch(/at \$\.user\.name$/);
     expect(encodeError(new ErlMap([[atom('k'), [() => 0]]])).message).toMatch(/at \$#\{k\}\[0\]$/);
     expect(encodeError(new ErlMap([[() => 0, 1]])).message).toMatch(/at \$#key$/);

@@ -37,11 +37,17 @@ function pool(): Uint8Array[] {
   return out;
 }
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 function mutate(rand: () => number, inputs: Uint8Array[]): Uint8Array {
   const int = (n: number): number => Math.floor(rand() * n);
   const pick = (): Uint8Array => inputs[int(inputs.length)] as Uint8Array;
-  const src = pick();
-  const b = src.slice();
+  const b = pick().slice();
   switch (int(8)) {
     case 0: {
       // random bytes, usually behind a version byte
@@ -84,13 +90,12 @@ function mutate(rand: () => number, inputs: Uint8Array[]): Uint8Array {
       // delete or duplicate a region
       const i = int(b.length);
       const n = 1 + int(8);
-      if (rand() < 0.5) return new Uint8Array([...b.subarray(0, i), ...b.subarray(i + n)]);
-      return new Uint8Array([...b.subarray(0, i + n), ...b.subarray(i)]);
+      if (rand() < 0.5) return concat(b.subarray(0, i), b.subarray(i + n));
+      return concat(b.subarray(0, Math.min(b.length, i + n)), b.subarray(i));
     }
-    default: {
+    default:
       // trailing garbage
-      return new Uint8Array([...b, int(256), int(256)]);
-    }
+      return concat(b, new Uint8Array([int(256), int(256)]));
   }
 }
 
@@ -124,7 +129,7 @@ describe(`fuzz (seed ${SEED}, FUZZ_SEED=${SEED} to replay)`, () => {
     expect(decoded + rejected).toBe(CASES);
     expect(rejected).toBeGreaterThan(CASES / 2);
     expect(decoded).toBeGreaterThan(0);
-    expect(slowest).toBeLessThan(250);
+    expect(slowest).toBeLessThan(1000);
     expect(total).toBeLessThan(CASES * 2);
-  });
+  }, 120_000);
 });
