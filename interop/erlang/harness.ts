@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Node, type Process } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
@@ -12,6 +14,26 @@ import { compileErl, findErl, requirePeer, startErl, uniqueName, type ErlNode } 
  */
 export const tools = findErl();
 export const erlPeer = requirePeer('erl', tools !== null, 'erl/erlc not on PATH (install Debian erlang-base)');
+
+/**
+ * A program of the OTP installation `erl` belongs to (`epmd`, `erl_call`): the install root is
+ * two levels above the real `erl` (`<root>/bin/erl`), the tools are in `<root>/erts-<vsn>/bin`.
+ */
+export function ertsTool(tool: string): string | null {
+  if (tools === null) return null;
+  const root = dirname(dirname(realpathSync(tools.erl)));
+  const erts = readdirSync(root).filter((d) => d.startsWith('erts-')).sort().reverse();
+  for (const d of erts) {
+    const file = join(root, d, 'bin', tool);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not in this erts
+    }
+  }
+  return null;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

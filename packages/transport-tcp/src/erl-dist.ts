@@ -73,7 +73,12 @@ export const tcpLayer: DistLayer = {
   name: 'tcp',
   handshakeLengthBytes: 2,
   claims: (first) => first !== TLS_HANDSHAKE_RECORD,
-  accept: (socket) => Promise.resolve(new TcpCarrier(socket)),
+  accept: (socket) => {
+    const c = new TcpCarrier(socket);
+    // The socket may have been paused to look at its first byte.
+    socket.resume();
+    return Promise.resolve(c);
+  },
   dial(host, port, _peer, signal) {
     return new Promise((resolve, reject) => {
       const s = connect({ host, port, noDelay: true, signal });
@@ -217,12 +222,13 @@ export class ErlDistTransport implements Transport {
 
   private async acceptSocket(socket: Socket): Promise<void> {
     socket.on('error', () => undefined);
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     let layer = this.layers[0] as DistLayer;
     if (this.layers.length > 1) {
       const first = await firstByte(socket, this.o.handshakeTimeoutMs ?? 7000);
       const found = first === undefined ? undefined : this.layers.find((l) => l.claims(first));
       if (found === undefined) {
-        this.log.warn({ remote: socket.remoteAddress, first }, 'connection refused: no carrier for it');
+        this.log.warn({ remote, first }, 'connection refused: no carrier for it');
         socket.destroy();
         return;
       }
@@ -232,7 +238,7 @@ export class ErlDistTransport implements Transport {
     try {
       c = await layer.accept(socket, this.log);
     } catch (err) {
-      this.log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, carrier: layer.name, err: (err as Error).message }, 'connection refused by the carrier');
+      this.log.warn({ remote, carrier: layer.name, err: (err as Error).message }, 'connection refused by the carrier');
       socket.destroy();
       return;
     }

@@ -95,6 +95,15 @@ export function alive2XResp(result: number, creation: number): Buffer {
   return b;
 }
 
+/** ALIVE2_RESP, the answer to a registration with HighestVersion < 6: a 16-bit creation. */
+export function alive2Resp(result: number, creation: number): Buffer {
+  const b = Buffer.alloc(4);
+  b[0] = ALIVE2_RESP;
+  b[1] = result;
+  b.writeUInt16BE(creation & 0xffff, 2);
+  return b;
+}
+
 export function namesResp(epmdPort: number, entries: readonly NodeEntry[]): Buffer {
   const head = Buffer.alloc(4);
   head.writeUInt32BE(epmdPort);

@@ -4,6 +4,7 @@ import {
   ALIVE2_REQ,
   NAMES_REQ,
   PORT_PLEASE2_REQ,
+  alive2Resp,
   alive2XResp,
   namesResp,
   parseAlive2Req,
@@ -18,6 +19,9 @@ import {
  * later register with it. It stops when its owner asks and no registration is left.
  */
 const MAX_REQUEST = 1024;
+/** What OTP's epmd puts in the Creation field of a refused registration. */
+const REFUSED_CREATION = 99;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class EpmdServer {
   private readonly nodes = new Map<string, { entry: NodeEntry; socket: Socket }>();
@@ -57,12 +61,17 @@ export class EpmdServer {
     let handled = false;
     s.on('error', () => s.destroy());
     s.on('data', (c: Buffer) => {
-      if (handled) return; // after ALIVE2 the client sends nothing more
+      if (handled) {
+        // A registration socket carries nothing after ALIVE2_REQ: OTP's epmd then unregisters.
+        if (this.isRegistration(s)) this.reject(s, 'data after ALIVE2_REQ');
+        return;
+      }
       buf = Buffer.concat([buf, c]);
       if (buf.length < 2) return;
       const len = buf.readUInt16BE(0);
       if (len === 0 || len > MAX_REQUEST) return this.reject(s, `bad request length ${len}`);
       if (buf.length < 2 + len) return;
+      if (buf.length > 2 + len) return this.reject(s, `${buf.length - 2 - len} bytes after the request`);
       handled = true;
       try {
         this.handle(s, buf.subarray(2, 2 + len));
@@ -75,9 +84,14 @@ export class EpmdServer {
   private handle(s: Socket, req: Buffer): void {
     switch (req[0]) {
       case ALIVE2_REQ: {
+        // As OTP's epmd: an empty name or one with NUL is dropped unanswered; a name that is not
+        // UTF-8, longer than 255 characters or already registered is refused with result 1.
         const entry = parseAlive2Req(req);
-        if (this.nodes.has(entry.name)) {
-          s.end(alive2XResp(1, 0));
+        const name = req.subarray(11, 11 + req.readUInt16BE(9));
+        if (name.length === 0 || name.includes(0)) return this.reject(s, 'ALIVE2_REQ with an empty name or a NUL in it');
+        const old = entry.highest < 6;
+        if (!validName(name) || this.nodes.has(entry.name)) {
+          s.end(old ? alive2Resp(1, REFUSED_CREATION) : alive2XResp(1, REFUSED_CREATION));
           return;
         }
         const creation = this.nextCreation();
@@ -86,13 +100,17 @@ export class EpmdServer {
         s.on('close', () => {
           if (this.nodes.get(entry.name)?.socket === s) this.nodes.delete(entry.name);
         });
-        if (entry.highest >= 6) s.write(alive2XResp(0, creation));
-        else s.write(Buffer.from([121, 0, (creation >> 8) & 0xff, creation & 0xff]));
+        // Version 5 nodes get a 16-bit creation of 1..3, as OTP's epmd hands them out.
+        s.write(old ? alive2Resp(0, (creation % 3) + 1) : alive2XResp(0, creation));
         return;
       }
-      case PORT_PLEASE2_REQ:
-        s.end(port2Resp(this.nodes.get(req.subarray(1).toString('utf8'))?.entry));
+      case PORT_PLEASE2_REQ: {
+        let name = req.subarray(1);
+        if (name[name.length - 1] === 0) name = name.subarray(0, -1);
+        if (name.length === 0 || name.includes(0) || !validName(name)) return this.reject(s, 'PORT_PLEASE2_REQ with a malformed name');
+        s.end(port2Resp(this.nodes.get(name.toString('utf8'))?.entry));
         return;
+      }
       case NAMES_REQ: {
         const addr = this.server?.address();
         const port = typeof addr === 'object' && addr !== null ? addr.port : 4369;
@@ -104,6 +122,11 @@ export class EpmdServer {
     }
   }
 
+  private isRegistration(s: Socket): boolean {
+    for (const n of this.nodes.values()) if (n.socket === s) return true;
+    return false;
+  }
+
   private reject(s: Socket, why: string): void {
     this.log.warn({ remote: s.remoteAddress, why }, 'epmd request refused');
     s.destroy();
@@ -112,5 +135,15 @@ export class EpmdServer {
   private nextCreation(): number {
     this.creation = (this.creation + 1) >>> 0 || 1;
     return this.creation;
+  }
+}
+
+/** A node name epmd accepts: UTF-8 of 1 to 255 characters. */
+function validName(b: Buffer): boolean {
+  try {
+    const n = [...utf8.decode(b)].length;
+    return n >= 1 && n <= 255;
+  } catch {
+    return false;
   }
 }

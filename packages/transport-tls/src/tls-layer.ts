@@ -1,0 +1,169 @@
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { isIP, type Socket } from 'node:net';
+import tls, { type SecureContext, type TLSSocket } from 'node:tls';
+import type { Atom } from '@courier/term';
+import { CarrierError, UsageError, type Carrier, type Logger } from '@courier/core';
+import { TcpCarrier, splitNodeName, type DistLayer } from '@courier/transport-tcp';
+import { resolveSide, type ResolvedSide, type TlsDistOptions } from './options.js';
+
+/**
+ * The TLS byte layer of the Erlang distribution, as OTP's inet_tls_dist: TLS first (the dialing
+ * node is the TLS client and sends the target host as SNI), then the unchanged v6 handshake and
+ * session inside it, with 4-byte handshake frames. Secure contexts are built from files and
+ * rebuilt by `reload()` or when a watched file changes, so new connections pick up renewed
+ * certificates without a restart; connections already up keep theirs.
+ */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+interface Contexts {
+  /** The server's material (a tls.Server builds its context from options, not from a SecureContext). */
+  readonly server: tls.SecureContextOptions;
+  readonly client: SecureContext;
+}
+
+export class TlsLayer implements DistLayer {
+  readonly name = 'tls';
+  readonly handshakeLengthBytes = 4 as const;
+  readonly server: ResolvedSide;
+  readonly client: ResolvedSide;
+  private ctx: Contexts;
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private log: Logger | undefined;
+
+  constructor(private readonly o: TlsDistOptions) {
+    this.server = resolveSide(o.server, o.client, 'server');
+    this.client = resolveSide(o.client, o.server, 'client');
+    if (this.server.certfile === undefined) {
+      throw new UsageError('TLS_NO_CERT', 'a TLS listener needs a certificate: pass server.certfile and server.keyfile (--tls-cert, --tls-key)');
+    }
+    this.ctx = this.build();
+    if (o.watch !== false) this.watchFiles();
+  }
+
+  /** Re-read every certificate, key, CA and CRL file; new connections use them. Throws on a bad file (the old ones stay). */
+  reload(): void {
+    this.ctx = this.build();
+    this.log?.info({}, 'TLS certificates reloaded');
+  }
+
+  claims(first: number): boolean {
+    return first === TLS_HANDSHAKE_RECORD;
+  }
+
+  accept(socket: Socket, log: Logger): Promise<Carrier> {
+    this.log ??= log;
+    const material = this.ctx.server;
+    const s = this.server;
+    return new Promise((resolve, reject) => {
+      // A tls.Server (never listening) runs the server side, so that `authorized` and
+      // `authorizationError` are computed as for any Node TLS server; the socket is handed to it.
+      const server = tls.createServer({ ...material, requestCert: s.verify === 'verify_peer', rejectUnauthorized: false });
+      let done = false;
+      const fail = (why: string, t?: TLSSocket) => {
+        if (done) return;
+        done = true;
+        t?.destroy();
+        socket.destroy();
+        reject(new CarrierError('TLS_REFUSED', why));
+      };
+      server.once('tlsClientError', (err: Error, t: TLSSocket) => fail(`TLS handshake failed: ${err.message.trim()}`, t));
+      server.once('secureConnection', (t: TLSSocket) => {
+        if (s.verify === 'verify_peer') {
+          const cert = t.getPeerCertificate();
+          const none = cert === null || Object.keys(cert).length === 0;
+          if (none && s.failIfNoPeerCert) return fail('the client sent no certificate (fail_if_no_peer_cert)', t);
+          if (!none && !t.authorized) return fail(`client certificate rejected: ${String(t.authorizationError)}`, t);
+        }
+        done = true;
+        resolve(new TcpCarrier(t, 'tls'));
+      });
+      socket.once('close', () => fail('the client closed the connection during the TLS handshake'));
+      server.emit('connection', socket);
+    });
+  }
+
+  dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier> {
+    const c = this.client;
+    const sniHost = splitNodeName(peer).host;
+    return new Promise((resolve, reject) => {
+      const t = tls.connect({
+        host,
+        port,
+        // OTP sends the host part of the node name as SNI (even an IP literal); Node refuses
+        // IP literals as servername, so those go without SNI.
+        servername: isIP(sniHost) === 0 ? sniHost : undefined,
+        secureContext: this.ctx.client,
+        rejectUnauthorized: c.verify === 'verify_peer',
+        checkServerIdentity: this.o.checkHostname ? (_h, cert) => tls.checkServerIdentity(sniHost, cert) : () => undefined,
+      });
+      t.setNoDelay(true);
+      const onAbort = () => t.destroy(new CarrierError('ABORTED', `connection to ${peer.name} cancelled`));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      t.once('close', () => signal?.removeEventListener('abort', onAbort));
+      t.once('secureConnect', () => {
+        t.removeAllListeners('error');
+        resolve(new TcpCarrier(t, 'tls'));
+      });
+      t.once('error', (err) => {
+        t.destroy();
+        reject(new CarrierError('TLS_REFUSED', `TLS connection to ${peer.name} (${host}:${port}) failed: ${err.message}`, { cause: err }));
+      });
+    });
+  }
+
+  close(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+  }
+
+  private build(): Contexts {
+    const material = (x: ResolvedSide): tls.SecureContextOptions => ({
+      cert: x.certfile ? readFileSync(x.certfile) : undefined,
+      key: x.keyfile ? readFileSync(x.keyfile) : undefined,
+      passphrase: x.password,
+      ca: x.cacertfile ? readFileSync(x.cacertfile) : undefined,
+      crl: x.crlfile ? readFileSync(x.crlfile) : undefined,
+      minVersion: x.minVersion,
+      maxVersion: x.maxVersion,
+      ciphers: x.ciphers,
+    });
+    try {
+      const server = material(this.server);
+      // Parse once now so that a bad file fails here, not at the first connection.
+      tls.createSecureContext(server);
+      return { server, client: tls.createSecureContext(material(this.client)) };
+    } catch (err) {
+      throw new UsageError('TLS_FILES', `cannot load the TLS certificates: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private watchFiles(): void {
+    const files = new Set<string>();
+    for (const s of [this.server, this.client]) for (const f of [s.certfile, s.keyfile, s.cacertfile, s.crlfile]) if (f) files.add(f);
+    for (const f of files) {
+      try {
+        const w = watch(f, { persistent: false }, () => this.scheduleReload());
+        w.on('error', () => undefined);
+        this.watchers.push(w);
+      } catch {
+        // A file that cannot be watched is still reloadable by reload().
+      }
+    }
+  }
+
+  private scheduleReload(): void {
+    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      try {
+        this.reload();
+      } catch (err) {
+        this.log?.warn({ err: (err as Error).message }, 'TLS reload failed, keeping the previous certificates');
+      }
+    }, 100);
+    this.reloadTimer.unref?.();
+  }
+}
