@@ -81,12 +81,20 @@ export const tcpLayer: DistLayer = {
   },
   dial(host, port, _peer, signal) {
     return new Promise((resolve, reject) => {
-      const s = connect({ host, port, noDelay: true, signal });
+      const s = connect({ host, port, noDelay: true });
+      // The signal bounds the connect only: it is detached once connected.
+      const onAbort = () => s.destroy(new CarrierError('ABORTED', `connecting to ${host}:${port} was cancelled`));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       s.once('connect', () => {
+        signal?.removeEventListener('abort', onAbort);
         s.removeAllListeners('error');
         resolve(new TcpCarrier(s));
       });
-      s.once('error', (err) => reject(new CarrierError('CONNECT_FAILED', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err })));
+      s.once('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err instanceof CarrierError ? err : new CarrierError('CONNECT_FAILED', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+      });
     });
   },
 };
@@ -286,7 +294,16 @@ export class ErlDistTransport implements Transport {
       port = e.port;
     }
     const layer = this.layerFor(peer);
-    const c = await layer.dial(peerHost, port, peer, signal);
+    // net_setuptime bounds the carrier's own set-up (TLS) as well as the distribution handshake.
+    const setupMs = this.o.handshakeTimeoutMs ?? 7000;
+    const timeout = AbortSignal.timeout(setupMs);
+    let c: Carrier;
+    try {
+      c = await layer.dial(peerHost, port, peer, signal ? AbortSignal.any([signal, timeout]) : timeout);
+    } catch (err) {
+      if (timeout.aborted) throw new HandshakeError('TIMEOUT', `connecting to ${peer.name} (${peerHost}:${port}) did not finish within ${setupMs} ms`);
+      throw err;
+    }
     const hs = new ErlHandshake({
       role: 'initiator',
       self: host.name,

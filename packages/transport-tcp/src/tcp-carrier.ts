@@ -10,6 +10,7 @@ export class TcpCarrier implements Carrier {
   private receiver: CarrierReceiver | undefined;
   private early: Uint8Array[] = [];
   private closed = false;
+  private ending = false;
   private error: Error | undefined;
 
   constructor(
@@ -34,7 +35,7 @@ export class TcpCarrier implements Carrier {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.ending) return false;
     return this.socket.write(chunk);
   }
 
@@ -63,6 +64,8 @@ export class TcpCarrier implements Carrier {
     this.socket.resume();
   }
   close(): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
     this.socket.end();
     // A peer that never closes its side must not hold the socket forever.
     setTimeout(() => this.socket.destroy(), 5000).unref();

@@ -103,6 +103,7 @@ export class TlsLayer implements DistLayer {
       signal?.addEventListener('abort', onAbort, { once: true });
       t.once('close', () => signal?.removeEventListener('abort', onAbort));
       t.once('secureConnect', () => {
+        signal?.removeEventListener('abort', onAbort);
         t.removeAllListeners('error');
         resolve(new TcpCarrier(t, 'tls'));
       });

@@ -112,7 +112,7 @@ export function driveHandshake(carrier: Carrier, hs: Handshake, opts: DriveOptio
       onClose: (error) => {
         if (settled || nok !== undefined) return;
         end();
-        reject(new CarrierError('CLOSED', `${carrier.remote} closed the connection during the handshake`, { cause: error }));
+        reject(hs.closedByPeer?.() ?? new CarrierError('CLOSED', `${carrier.remote} closed the connection during the handshake`, { cause: error }));
       },
     });
     act(hs.start());

@@ -12,7 +12,11 @@ export interface CarrierReceiver {
 }
 
 export interface Carrier {
-  /** Queue bytes; false means "buffer full, wait for onDrain" (the bytes are still queued). */
+  /**
+   * Queue bytes; false means "buffer full, wait for onDrain" (the bytes are still queued), or
+   * that the carrier is closing. The chunk belongs to the carrier from then on: the caller must
+   * not modify it (sockets write from it later, without a copy).
+   */
   write(chunk: Uint8Array): boolean;
   /** Queue several chunks as one write (writev/cork where the bearer has it). */
   writev?(chunks: readonly Uint8Array[]): boolean;

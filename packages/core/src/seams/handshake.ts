@@ -33,6 +33,12 @@ export interface Handshake {
   receive(bytes: Uint8Array): HandshakeAction[];
   /** The carrier was swapped after an `upgrade` action. */
   upgraded?(): HandshakeAction[];
+  /**
+   * The peer closed the connection mid-handshake: what that means at this step, when the
+   * protocol gives it a meaning (Erlang: a close right after our challenge reply is the peer
+   * refusing our digest, i.e. another cookie).
+   */
+  closedByPeer?(): HandshakeError | undefined;
 }
 
 /**
