@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import pino from 'pino';
 import { Node } from '@courier/core';
-import { tcpDist } from '@courier/transport-tcp';
+import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
+import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify } from '@courier/transport-tls';
 import { startEcho } from './echo-module.js';
 
 /**
@@ -22,6 +23,12 @@ const { values } = parseArgs({
     visible: { type: 'boolean' },
     port: { type: 'string' },
     'net-ticktime': { type: 'string' },
+    carrier: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-cacert': { type: 'string' },
+    'tls-optfile': { type: 'string' },
+    'tls-verify': { type: 'string' },
   },
   strict: true,
 });
@@ -44,18 +51,29 @@ if (!cookie) {
 const level = values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info';
 const log = pino({ level, redact: ['cookie'] }, pino.destination(2));
 
-const node = new Node({
-  name,
-  log,
-  transports: [
-    tcpDist({
-      cookie,
-      hidden: values.visible ? false : values.hidden ?? true,
-      listen: values.port ? { port: Number(values.port) } : undefined,
-      netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
-    }),
-  ],
-});
+const carriers = new Set((values.carrier ?? 'tcp').split(',').map((c) => c.trim()));
+for (const c of carriers) if (c !== 'tcp' && c !== 'tls') fail(`unknown carrier ${c} (tcp, tls, or tcp,tls)`);
+const dist: ErlDistOptions = {
+  cookie,
+  hidden: values.visible ? false : values.hidden ?? true,
+  listen: values.port ? { port: Number(values.port) } : undefined,
+  netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
+};
+
+function tlsOptions(): TlsDistOptions {
+  if (values['tls-optfile']) return loadTlsOptions(values['tls-optfile']);
+  if (!values['tls-cert'] || !values['tls-key']) fail('--carrier tls needs --tls-cert FILE and --tls-key FILE (and --tls-cacert FILE to verify peers), or --tls-optfile FILE');
+  const verify = values['tls-verify'] as Verify | undefined;
+  return { server: { certfile: values['tls-cert'], keyfile: values['tls-key'], cacertfile: values['tls-cacert'], verify } };
+}
+
+let transport;
+try {
+  transport = carriers.has('tls') ? (carriers.has('tcp') ? tcpTlsDist({ ...dist, tls: tlsOptions() }) : tlsDist({ ...dist, tls: tlsOptions() })) : tcpDist(dist);
+} catch (err) {
+  fail((err as Error).message);
+}
+const node = new Node({ name, log, transports: [transport] });
 startEcho(node);
 
 let stopping = false;
