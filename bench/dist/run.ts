@@ -9,8 +9,9 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
 import { tcpDist } from '@courier/transport-tcp';
+import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
 import { Tuple, atom, encode, type Atom, type Term } from '@courier/term';
-import { compileErl, findErl, randomCookie, startErl, uniqueName, type ErlNode } from '@courier/testkit';
+import { compileErl, findErl, hasOpenssl, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
@@ -28,27 +29,56 @@ interface Row {
   m1: Tput;
 }
 
+type Proto = 'tcp' | 'tls';
+
+interface Rows {
+  readonly erlang: Row;
+  readonly c2e: Row;
+  readonly c2c: Row;
+}
+
 async function main(): Promise<void> {
   const tools = findErl();
   if (tools === null) {
     console.log('erl not found: the distribution benchmark needs Erlang/OTP (Debian erlang-base). Skipped.');
     return;
   }
+  const dir = (await compileErl([fileURLToPath(new URL('../erlang/dist_bench.erl', import.meta.url))], tools)).dir;
+  const results: Partial<Record<Proto, Rows>> = {};
+  results.tcp = await runSet('tcp', dir);
+  if (hasOpenssl()) results.tls = await runSet('tls', dir);
+  else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
+  for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
+  if (results.tcp && results.tls) {
+    const perMsg = (r: Row) => 1 / r.small.msgsPerSec;
+    console.log(`TLS cost per small message, Courier↔Courier: ${(perMsg(results.tls.c2c) / perMsg(results.tcp.c2c)).toFixed(2)}× TCP (target ≤ 1.5×); Erlang↔Erlang: ${(perMsg(results.tls.erlang) / perMsg(results.tcp.erlang)).toFixed(2)}×`);
+  }
+}
+
+async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const epmd = await startEpmd();
   const cookie = randomCookie();
-  const dir = (await compileErl([fileURLToPath(new URL('../erlang/dist_bench.erl', import.meta.url))], tools)).dir;
   const env = { ERL_EPMD_PORT: String(epmd.port) };
+  let tls: TlsDistOptions | undefined;
   const erlArgs = ['+sbwt', 'none'];
+  if (proto === 'tls') {
+    const certs = makeTestCerts();
+    tls = { server: { certfile: certs.node.cert, keyfile: certs.node.key, cacertfile: certs.ca }, watch: false };
+    const conf = sslDistOptfile(certs.dir, 'bench', { cert: certs.other.cert, key: certs.other.key, ca: certs.ca });
+    erlArgs.push('-proto_dist', 'inet_tls', '-ssl_dist_optfile', conf);
+  }
   const startE = async (prefix: string, evalExpr: string): Promise<ErlNode> => {
     const e = startErl({ name: uniqueName(prefix), cookie, codePath: [dir], env, eval: `${evalExpr}, io:format("UP~n").`, args: erlArgs });
-    await e.stdout.waitFor('UP', 15_000);
+    await e.stdout.waitFor('UP', 20_000);
     return e;
   };
   const peerE = await startE('bpeer', 'dist_bench:serve()');
   const driverE = await startE('bdrv', 'ok');
-  const courierPeer = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./peer.ts', import.meta.url)), `${uniqueName('cpeer')}@127.0.0.1`, cookie, String(epmd.port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const courierPeer = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./peer.ts', import.meta.url)), `${uniqueName('cpeer')}@127.0.0.1`, cookie, String(epmd.port), tls ? JSON.stringify(tls) : ''],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const peerName = await new Promise<string>((resolve, reject) => {
     courierPeer.stdout.setEncoding('utf8');
     courierPeer.stdout.on('data', (d: string) => {
@@ -57,21 +87,17 @@ async function main(): Promise<void> {
     });
     courierPeer.once('exit', (code) => reject(new Error(`courier peer exited ${code}`)));
   });
-  const driver = new Node({ name: `${uniqueName('bdriver')}@127.0.0.1`, transports: [tcpDist({ cookie, epmd: { port: epmd.port, embedded: false } })] });
+  const distOpts = { cookie, epmd: { port: epmd.port, embedded: false } };
+  const driver = new Node({ name: `${uniqueName('bdriver')}@127.0.0.1`, transports: [tls ? tlsDist({ ...distOpts, tls }) : tcpDist(distOpts)] });
   await driver.start();
-  const E_PEER = atom(peerE.node as string);
-  const E_DRV = atom(driverE.node as string);
-  const C_PEER = atom(peerName);
   const sizes = { small: encode(SMALL).length - 1, k64: encode(Buffer.alloc(65536)).length - 1, m1: encode(Buffer.alloc(1 << 20)).length - 1 };
-
   try {
-    const rows = await inProcess(driver, async (self) => {
-      const erlang = await erlangPair(self, E_DRV, E_PEER);
-      const c2e = await courierPair(self, E_PEER, sizes);
-      const c2c = await courierPair(self, C_PEER, sizes);
+    return await inProcess(driver, async (self) => {
+      const erlang = await erlangPair(self, atom(driverE.node as string), atom(peerE.node as string));
+      const c2e = await courierPair(self, atom(peerE.node as string), sizes);
+      const c2c = await courierPair(self, atom(peerName), sizes);
       return { erlang, c2e, c2c };
     });
-    print(rows.erlang, rows.c2e, rows.c2c);
   } finally {
     courierPeer.kill('SIGTERM');
     await driver.stop();
@@ -116,7 +142,7 @@ function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<
   });
 }
 
-function print(e: Row, c2e: Row, c2c: Row): void {
+function print(proto: Proto, { erlang: e, c2e, c2c }: Rows): void {
   const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const ratio = (a: number, b: number, lowerBetter = false) => `${(lowerBetter ? b / a : a / b).toFixed(2)}×`;
   const rows: string[][] = [
@@ -127,10 +153,10 @@ function print(e: Row, c2e: Row, c2c: Row): void {
     ['64 KiB binaries MB/s', f(e.k64.bytesPerSec / 1e6), f(c2e.k64.bytesPerSec / 1e6), ratio(c2e.k64.bytesPerSec, e.k64.bytesPerSec), f(c2c.k64.bytesPerSec / 1e6), ratio(c2c.k64.bytesPerSec, e.k64.bytesPerSec)],
     ['1 MiB binaries MB/s', f(e.m1.bytesPerSec / 1e6), f(c2e.m1.bytesPerSec / 1e6), ratio(c2e.m1.bytesPerSec, e.m1.bytesPerSec), f(c2c.m1.bytesPerSec / 1e6), ratio(c2c.m1.bytesPerSec, e.m1.bytesPerSec)],
   ];
-  const head = ['TCP distribution', 'Erlang↔Erlang', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'];
+  const head = [`${proto.toUpperCase()} distribution`, 'Erlang↔Erlang', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
-  console.log(`machine: ${cpus().length} cores, node ${process.version}; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`);
+  console.log(`\n${proto.toUpperCase()} — machine: ${cpus().length} cores, node ${process.version}; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`);
   console.log(line(head));
   console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
   for (const r of rows) console.log(line(r));
