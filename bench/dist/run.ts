@@ -11,7 +11,7 @@ import { Node, rpcCall, type Process } from '@courier/core';
 import { tcpDist } from '@courier/transport-tcp';
 import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
 import { Tuple, atom, encode, type Atom, type Term } from '@courier/term';
-import { compileErl, findErl, hasOpenssl, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
+import { compileErl, findErl, hasOpenssl, inProcess, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
@@ -128,18 +128,6 @@ async function courierPair(self: Process, peer: Atom, sizes: { small: number; k6
   const k64 = await tput(self, peer, N_64K, Buffer.alloc(65536), sizes.k64);
   const m1 = await tput(self, peer, N_1M, Buffer.alloc(1 << 20), sizes.m1);
   return { rtt: r, small, k64, m1 };
-}
-
-function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    node.spawn(async (self) => {
-      try {
-        resolve(await body(self));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
 }
 
 function print(proto: Proto, { erlang: e, c2e, c2c }: Rows): void {

@@ -3,7 +3,7 @@ import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Node, type Process } from '@courier/core';
+import { Node } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
 import { compileErl, findErl, requirePeer, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 
@@ -108,18 +108,7 @@ export async function courierNode(epmd: Epmd, cookie: string | ((p: import('@cou
   return node;
 }
 
-/** Run `body` in a fresh process of `node` and resolve with its result. */
-export function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    node.spawn(async (self) => {
-      try {
-        resolve(await body(self));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
+export { inProcess } from '@courier/testkit';
 
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;

@@ -6,3 +6,4 @@ export { requirePeer, isCI, type Peer } from './peer.js';
 export { childPids, isAlive } from './procs.js';
 export { makeTestCerts, hasOpenssl, sslDistOptfile, type TestCerts } from './certs.js';
 export { captureLog, type CapturedLog, type LogEntry } from './log.js';
+export { inProcess } from './process.js';

@@ -1,4 +1,4 @@
-import { Node, type Process } from '@courier/core';
+import { Node } from '@courier/core';
 import type { Term } from '@courier/term';
 
 /** A fresh local node per test. */
@@ -6,18 +6,7 @@ export function localNode(): Node {
   return new Node({ name: `t${process.pid}_${Math.random().toString(36).slice(2, 8)}@localhost` });
 }
 
-/** Run `body` in a process and resolve with what it returns (reject with what it throws). */
-export function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    node.spawn(async (self) => {
-      try {
-        resolve(await body(self));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
+export { inProcess } from '@courier/testkit';
 
 /** Resolves when `pid` exits, with its reason; fails after `ms`. */
 export function exitOf(node: Node, pid: import('@courier/term').Pid, ms = 2000): Promise<Term> {
