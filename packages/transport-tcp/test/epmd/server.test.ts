@@ -213,7 +213,6 @@ const MALFORMED: Array<{ what: string; hex: string; answer: string }> = [
 const REFUSED: Array<{ what: string; hex: string; answer: string }> = [
   { what: 'a name that is not UTF-8', hex: alive(Buffer.from([0x61, 0xff, 0x62])), answer: '760100000063' },
   { what: 'a name of 256 characters', hex: alive(Buffer.from('x'.repeat(256))), answer: '760100000063' },
-  { what: 'a version 5 node with a taken name', hex: '', answer: '79010063' },
 ];
 
 describe('embedded EPMD: bad requests', () => {
@@ -228,7 +227,7 @@ describe('embedded EPMD: bad requests', () => {
     });
   }
 
-  for (const r of REFUSED.slice(0, 2)) {
+  for (const r of REFUSED) {
     it(`ALIVE2_REQ with ${r.what} is refused (result 1, creation 99) and not registered`, async () => {
       const a = await ask(port, r.hex, r.answer.length / 2);
       a.socket.destroy();
@@ -310,7 +309,7 @@ describe('embedded EPMD and OTP 25\u2019s epmd, side by side', () => {
       expect(fromReal, m.what).toMatchObject({ hex: m.answer, closed: true });
       expect((await ask(port, m.hex)).hex, m.what).toBe(fromReal.hex);
     }
-    for (const r of REFUSED.slice(0, 2)) {
+    for (const r of REFUSED) {
       const fromReal = await ask(realPort, r.hex, r.answer.length / 2);
       const ours = await ask(port, r.hex, r.answer.length / 2);
       fromReal.socket.destroy();
