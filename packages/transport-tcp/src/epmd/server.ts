@@ -86,6 +86,8 @@ export class EpmdServer {
       case ALIVE2_REQ: {
         // As OTP's epmd: an empty name or one with NUL is dropped unanswered; a name that is not
         // UTF-8, longer than 255 characters or already registered is refused with result 1.
+        // As OTP's epmd, only nodes on this host may register.
+        if (!isLoopback(s.remoteAddress)) return this.reject(s, `ALIVE2_REQ from a remote address ${s.remoteAddress}`);
         const entry = parseAlive2Req(req);
         const name = req.subarray(11, 11 + req.readUInt16BE(9));
         if (name.length === 0 || name.includes(0)) return this.reject(s, 'ALIVE2_REQ with an empty name or a NUL in it');
@@ -146,4 +148,10 @@ function validName(b: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  if (addr === undefined) return false;
+  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return a === '::1' || a.startsWith('127.');
 }
