@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, Sizes } from './courier.js';
 
@@ -23,7 +23,14 @@ const SOURCE = fileURLToPath(new URL('./erlang/courier_bench.erl', import.meta.u
 const TIME_LIMIT_MS = 90_000;
 
 function found(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return dir !== '';
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function runErlang(sizes: Sizes): ErlangOutcome {
@@ -56,6 +63,7 @@ export function runErlang(sizes: Sizes): ErlangOutcome {
         spawnPerS: Number(j['spawn_per_s']),
         idleBytesPerProc: Number(j['idle_bytes_per_proc']),
         pingPongRtPerS: Number(j['ping_pong_rt_per_s']),
+        pingPongBesideIdleRtPerS: Number(j['ping_pong_beside_idle_rt_per_s']),
         manyToOneMsgsPerS: Number(j['many_to_one_msgs_per_s']),
       },
     };

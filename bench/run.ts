@@ -1,23 +1,18 @@
 /**
  * `npm run bench`: Courier's local runtime against an equivalent Erlang program on this machine,
- * printed as one table. Courier runs in this process (re-executed with --expose-gc for the memory
- * measurement), then erl runs bench/erlang/courier_bench.erl; never both at once.
+ * printed as one table. Each Courier metric runs in a fresh `node --expose-gc` (bench/courier-metric.ts),
+ * then erl runs bench/erlang/courier_bench.erl; never two at once.
  * `npm run bench -- --quick` runs a tenth of the sizes (a smoke run; numbers are noisier).
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { runCourier, type Sizes } from './courier.js';
+import { fileURLToPath } from 'node:url';
+import type { Metric, Results, Sizes } from './courier.js';
 import { runErlang } from './erlang.js';
 import { table } from './table.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) {
-  // Re-run this same command with the flag the memory measurement needs.
-  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
-
-const scale = process.argv.includes('--quick') ? 0.1 : 1;
+const quick = process.argv.includes('--quick');
+const scale = quick ? 0.1 : 1;
 const sizes: Sizes = {
   spawn: 200_000 * scale,
   memory: 100_000 * scale,
@@ -25,23 +20,35 @@ const sizes: Sizes = {
   manyToOne: 1_000_000 * scale,
   senders: 4,
 };
+const METRICS: readonly Metric[] = ['spawnPerS', 'idleBytesPerProc', 'pingPongRtPerS', 'pingPongBesideIdleRtPerS', 'manyToOneMsgsPerS'];
+const METRIC_SCRIPT = fileURLToPath(new URL('./courier-metric.ts', import.meta.url));
+
+function courierMetric(metric: Metric): number {
+  const args = ['--expose-gc', '--conditions=source', '--import', 'tsx', METRIC_SCRIPT, metric, JSON.stringify(sizes)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('COURIER_METRIC '));
+  if (r.status !== 0 || line === undefined) throw new Error(`Courier ${metric} failed: ${r.stderr || r.stdout || r.error?.message}`);
+  return Number(line.slice('COURIER_METRIC '.length));
+}
 
 const started = Date.now();
 process.stdout.write('running Courier … ');
-const courier = await runCourier(sizes, gc as () => void);
+const courier = Object.fromEntries(METRICS.map((m) => [m, courierMetric(m)])) as unknown as Results;
 process.stdout.write('done; running Erlang … ');
 const erlang = runErlang(sizes);
 process.stdout.write(`done (${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`);
 
 const cpu = cpus();
+const erlFlags = process.env['COURIER_BENCH_ERL_FLAGS'];
 const otp = erlang.ok
-  ? `Erlang/OTP ${erlang.results.otpRelease} (erts ${erlang.results.erts}, ${erlang.results.schedulers} schedulers${process.env['COURIER_BENCH_ERL_FLAGS'] ? `, flags ${process.env['COURIER_BENCH_ERL_FLAGS']}` : ''})`
+  ? `Erlang/OTP ${erlang.results.otpRelease} (erts ${erlang.results.erts}, ${erlang.results.schedulers} scheduler${erlang.results.schedulers === 1 ? "" : "s"}${erlFlags ? `, flags ${erlFlags}` : ''})`
   : 'Erlang skipped';
 console.log(`date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
 console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform} ${process.arch}`);
 console.log(`runtimes: node ${process.version} (one event loop); ${otp}`);
 console.log(
-  `sizes: spawn ${sizes.spawn}, idle ${sizes.memory}, ping-pong ${sizes.pingPong}, many-to-one ${sizes.manyToOne} from ${sizes.senders} senders; median of 3 passes after a warm-up (memory: one pass)`,
+  `sizes: spawn ${sizes.spawn}, idle ${sizes.memory}, ping-pong ${sizes.pingPong}, many-to-one ${sizes.manyToOne} from ${sizes.senders} senders; ` +
+    'rates: best of 5 passes after a warm-up; each Courier metric in a fresh node process',
 );
 console.log('');
 console.log(table(courier, erlang.ok ? erlang.results : undefined));

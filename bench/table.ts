@@ -11,6 +11,7 @@ const METRICS: readonly Metric[] = [
   { key: 'spawnPerS', label: 'spawn + exit (processes/s)', higherIsBetter: true },
   { key: 'idleBytesPerProc', label: 'memory per idle process (bytes)', higherIsBetter: false },
   { key: 'pingPongRtPerS', label: 'local ping-pong (round trips/s)', higherIsBetter: true },
+  { key: 'pingPongBesideIdleRtPerS', label: 'ping-pong beside the idle processes (round trips/s)', higherIsBetter: true },
   { key: 'manyToOneMsgsPerS', label: 'many-to-one (messages/s)', higherIsBetter: true },
 ];
 

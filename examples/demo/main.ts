@@ -3,7 +3,7 @@
  * `pong` crashes on purpose, the supervisor logs it and restarts it, and the exchange resumes.
  * Run with `npm start` (add `-- --json` for raw pino JSON lines). Exits 0 after a few seconds.
  */
-import { Node, TIMEOUT, _, call, ptuple, startServer, startSupervisor, type ChildSpec } from '@courier/core';
+import { Node, TIMEOUT, _, call, isNormal, isShutdown, ptuple, startServer, startSupervisor, type ChildSpec } from '@courier/core';
 import { Pid, Tuple, atom } from '@courier/term';
 import { DONE, PING, PONG, STATS, pingServer, pongServer } from './actors.js';
 import { demoLogger } from './log-format.js';
@@ -20,7 +20,7 @@ const log = node.log;
 // Observation edge: count pong's abnormal exits from the node's exit stream.
 let pongCrashes = 0;
 node.exits$.subscribe((e) => {
-  if (e.name === PONG && e.reason !== atom('normal') && e.reason !== atom('shutdown')) pongCrashes++;
+  if (e.name === PONG && !isNormal(e.reason) && !isShutdown(e.reason)) pongCrashes++;
 });
 
 let pongStarts = 0;
