@@ -48,4 +48,11 @@ export interface SuiteOptions {
   readonly handshakeTimeoutMs?: number;
   /** Deadline of every wait (default 5000 ms). */
   readonly deadlineMs?: number;
+  /**
+   * The HandshakeError code with which a peer whose credentials the other side refuses fails
+   * (default `BAD_COOKIE`). Carriers whose credentials are keys rather than cookies read the
+   * suite's cookies as trust domains (nodes with one cookie trust each other's keys) and name
+   * their refusal here (SSH: `NOT_ALLOWED`, the server refused our key).
+   */
+  readonly refusedCredentialCode?: string;
 }

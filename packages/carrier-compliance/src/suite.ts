@@ -42,7 +42,7 @@ export function carrierComplianceSuite(name: string, factory: CarrierHarnessFact
 
     bytesCases(h, deadline);
     handshakeCases(h);
-    connectCases(h, deadline, handshakeTimeoutMs);
+    connectCases(h, deadline, handshakeTimeoutMs, opts.refusedCredentialCode ?? 'BAD_COOKIE');
     messagingCases(h, deadline);
     linkCases(h, deadline);
     monitorCases(h, deadline);

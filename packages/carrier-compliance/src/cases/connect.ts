@@ -17,9 +17,9 @@ async function roundTrip(from: Node, to: Node, deadline: number): Promise<void> 
   await recv(p, atom('pong'), deadline, `${to.name.name} → ${from.name.name}`);
 }
 
-export function connectCases(h: () => CarrierHarness, deadline: number, handshakeTimeoutMs: number): void {
+export function connectCases(h: () => CarrierHarness, deadline: number, handshakeTimeoutMs: number, refused = 'BAD_COOKIE'): void {
   describe('connections', () => {
-    it('a wrong cookie fails the handshake with HandshakeError BAD_COOKIE, logged; the node carries on', async () => {
+    it(`a wrong cookie fails the handshake with HandshakeError ${refused}, logged; the node carries on`, async () => {
       const log = recordingLogger();
       const [A, B, C] = ['a', 'b', 'c'].map(nodeName) as [string, string, string];
       const [a, b, c] = (await h().makeNodes([A, B, C], { cookie: COOKIE, cookies: { [C]: 'not-the-cookie' }, log })) as [Node, Node, Node];
@@ -29,9 +29,9 @@ export function connectCases(h: () => CarrierHarness, deadline: number, handshak
       ] as const) {
         const err = await rejection(h().transportOf(from).connect(to.name), deadline, `${from.name.name} → ${to.name.name}`);
         expect(err).toBeInstanceOf(HandshakeError);
-        expect((err as HandshakeError).code).toBe('BAD_COOKIE');
-        const warned = log.records.some((r) => r.level === 'warn' && r.fields['node'] === to.name.name && r.fields['code'] === 'BAD_COOKIE');
-        expect(warned, `${to.name.name} logged BAD_COOKIE at warn`).toBe(true);
+        expect((err as HandshakeError).code).toBe(refused);
+        const warned = log.records.some((r) => r.level === 'warn' && r.fields['node'] === to.name.name && r.fields['code'] === refused);
+        expect(warned, `${to.name.name} logged ${refused} at warn`).toBe(true);
         expect(JSON.stringify(log.records, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain('not-the-cookie');
         expect(await within(from.connect(to.name), deadline, 'connect through the node')).toBe(false);
       }
