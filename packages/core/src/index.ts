@@ -21,7 +21,7 @@ export { Node, type NodeOptions, type NodeEvent, type ProcessExit, type SpawnOpt
 export { Process, type Body, type MonitorIn, type MonitorOut } from './runtime/process.js';
 export { Mailbox, TIMEOUT, type Matcher } from './runtime/mailbox.js';
 export { _, matches, ptuple, toMatcher, type Pattern, type Guard } from './runtime/pattern.js';
-export { resolveDest, type Dest } from './runtime/dest.js';
+export { resolveDest, type AddressResolver, type Dest, type ResolvedDest } from './runtime/dest.js';
 export { ErlangException, ExceptionReason, ExitCall, ProcessGone, erlError, erlThrow, isNormal, isShutdown, reasonText } from './runtime/exit-reason.js';
 export { pidKey, refKey } from './runtime/keys.js';
 export { applyExposed, type ExposedFn, type ExposedModule, type Outcome } from './runtime/exposed.js';

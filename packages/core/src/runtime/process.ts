@@ -74,6 +74,16 @@ export class Process {
     return this.mailbox.receive(toMatcher(pattern), timeoutMs);
   }
 
+  /**
+   * Take the first (matching) message now without waiting: Erlang's `receive … after 0`, but
+   * synchronous, so a process can drain its mailbox without a promise per message. TIMEOUT when
+   * nothing matches.
+   */
+  tryReceive(pattern?: Pattern | Matcher): Term | typeof TIMEOUT {
+    this.check();
+    return this.mailbox.take(toMatcher(pattern));
+  }
+
   // ---- spawning --------------------------------------------------------------------------
 
   spawn(body: Body, opts?: SpawnOptions): Pid {

@@ -255,10 +255,12 @@ export class Signals {
         if (q !== undefined) this.message(q, op.msg);
         return;
       }
-      case 'reg_send': {
-        const q = node.names.get(op.to);
+      case 'reg_send':
+      case 'port_send': {
+        const name = op.op === 'reg_send' ? op.to : atom(op.to);
+        const q = node.names.get(name);
         if (q !== undefined) this.message(q, op.msg);
-        else node.log.debug({ peer: peer.name, name: op.to.name }, 'reg_send to unregistered name dropped');
+        else node.log.debug({ peer: peer.name, name: name.name }, 'reg_send to unregistered name dropped');
         return;
       }
       case 'alias_send': {

@@ -23,6 +23,12 @@ import type { Session } from './session.js';
  * | spawn_request   | SPAWN_REQUEST (29)                           |
  * | spawn_reply     | SPAWN_REPLY (31)                             |
  * | group_leader    | GROUP_LEADER (7)                             |
+ * | port_send       | REG_SEND (6), the port name as the atom      |
+ *
+ * `port_send` is a send to a named port of the peer given as a string (an AEMP port name, the
+ * part after `#` of a port id), so that a carrier whose peers name ports freely (Perl makes a
+ * fresh name for every reply port) need not make an atom of each. A carrier that addresses
+ * processes by registered name only (Erlang) sends it as REG_SEND.
  */
 export type DistOp =
   | { readonly op: 'send'; readonly from?: Pid; readonly to: Pid; readonly msg: Term }
@@ -63,7 +69,8 @@ export type DistOp =
       /** The new pid, or an error reason atom such as `notsup`, `badopt`, `noconnection`. */
       readonly result: Pid | Term;
     }
-  | { readonly op: 'group_leader'; readonly from: Pid; readonly to: Pid };
+  | { readonly op: 'group_leader'; readonly from: Pid; readonly to: Pid }
+  | { readonly op: 'port_send'; readonly from: Pid; readonly to: string; readonly msg: Term };
 
 export type DistOpName = DistOp['op'];
 
