@@ -71,3 +71,39 @@ describe('Mailbox', () => {
     expect(r2).toEqual(tuple(atom('x'), 1, 2));
   });
 });
+
+describe('fairness and draining', () => {
+  it('a busy local ping-pong lets timers and I/O run (wake-up budget)', async () => {
+    const node = localNode();
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 1);
+    const n = 200_000;
+    const done = await inProcess(node, async (self) => {
+      const pong = self.spawn(async (p) => {
+        for (;;) {
+          const m = (await p.receive()) as import('@courier/term').Pid;
+          p.send(m, 1);
+        }
+      });
+      for (let i = 0; i < n; i++) {
+        self.send(pong, self.pid);
+        await self.receive();
+      }
+      return n;
+    });
+    clearInterval(iv);
+    expect(done).toBe(n);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('tryReceive takes queued messages synchronously and TIMEOUT when empty', async () => {
+    const node = localNode();
+    const r = await inProcess(node, async (self) => {
+      expect(self.tryReceive()).toBe(TIMEOUT);
+      self.send(self.pid, 'a');
+      self.send(self.pid, 2);
+      return [self.tryReceive((x) => typeof x === 'number'), self.tryReceive(), self.tryReceive()];
+    });
+    expect(r).toEqual([2, 'a', TIMEOUT]);
+  });
+});
