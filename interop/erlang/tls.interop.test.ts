@@ -235,6 +235,60 @@ describe('TCP and TLS together; certificate reload', () => {
     }
   });
 
+  it('dials TLS or TCP per peer by a name pattern (layerFor)', async (ctx) => {
+    erlPeer.require(ctx);
+    opensslPeer.require(ctx);
+    const tlsName = uniqueName('secure');
+    const conf = sslDistOptfile(certs.dir, 'dialed', { cert: certs.other.cert, key: certs.other.key, ca: certs.ca });
+    const viaTls = await erlTls(tlsName, conf);
+    const viaTcp = await erlNode(epmd, cookie);
+    const mixed = new Node({
+      name: `${uniqueName('mixed')}@127.0.0.1`,
+      transports: [tcpTlsDist({ cookie, epmd: { port: epmd.port, embedded: false }, tls: tlsOpts(), layerFor: (p) => (/^secure_/.test(p.name) ? 'tls' : 'tcp') })],
+    });
+    await mixed.start();
+    try {
+      expect(await mixed.connect(atom(viaTls.node as string))).toBe(true);
+      expect(await mixed.connect(atom(viaTcp.node as string))).toBe(true);
+      expect(mixed.dist.session(atom(viaTls.node as string))?.carrier).toBe('tls');
+      expect(mixed.dist.session(atom(viaTcp.node as string))?.carrier).toBe('tcp');
+    } finally {
+      await mixed.stop();
+      await viaTls.stop();
+      await viaTcp.stop();
+    }
+  });
+
+  it('checkHostname refuses a server certificate that does not name the host; a CRL revokes a certificate', async (ctx) => {
+    opensslPeer.require(ctx);
+    // A certificate from the trusted CA that names another host only.
+    const elsewhere = certs.issueFor('elsewhere', 'DNS:elsewhere.example');
+    const server = await tlsNode(tlsOpts(elsewhere));
+    const strict = await tlsNode(tlsOpts(certs.node, certs.ca, { checkHostname: true }));
+    const lax = await tlsNode(tlsOpts(certs.node, certs.ca));
+    try {
+      expect(await strict.connect(server.name)).toBe(false);
+      expect(await lax.connect(server.name)).toBe(true);
+    } finally {
+      await strict.stop();
+      await lax.stop();
+      await server.stop();
+    }
+    // Revoke `other` and give the CRL to a server: a client presenting `other` is refused.
+    const crl = certs.revoke(certs.other.cert);
+    const guarded = await tlsNode({ server: { certfile: certs.node.cert, keyfile: certs.node.key, cacertfile: certs.ca, crlfile: crl } });
+    const revoked = await tlsNode(tlsOpts(certs.other));
+    const fine = await tlsNode(tlsOpts(certs.issueFor('fresh', 'DNS:localhost,IP:127.0.0.1')));
+    try {
+      expect(await revoked.connect(guarded.name)).toBe(false);
+      expect(await fine.connect(guarded.name)).toBe(true);
+    } finally {
+      await revoked.stop();
+      await fine.stop();
+      await guarded.stop();
+    }
+  });
+
   it('new connections use a renewed certificate after the files change, without a restart', async (ctx) => {
     opensslPeer.require(ctx);
     const live = { cert: join(certs.dir, 'live.pem'), key: join(certs.dir, 'live.key') };

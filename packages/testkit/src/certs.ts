@@ -18,6 +18,10 @@ export interface TestCerts {
   readonly expired: { readonly cert: string; readonly key: string };
   /** Issue one more certificate from the trusted CA (for reload tests). */
   issue(name: string): { cert: string; key: string };
+  /** Issue one from the trusted CA with the given subjectAltName (`DNS:a,IP:…`). */
+  issueFor(name: string, san: string): { cert: string; key: string };
+  /** Revoke a certificate of the trusted CA; returns the path of the CRL that lists it. */
+  revoke(certPath: string): string;
 }
 
 export function hasOpenssl(): boolean {
@@ -40,9 +44,9 @@ export function makeTestCerts(): TestCerts {
     run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', `/CN=${name}`], dir);
     return join(dir, `${name}.pem`);
   };
-  const issue = (caName: string, name: string) => {
+  const issue = (caName: string, name: string, extFile = ext) => {
     run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-    run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '30', '-extfile', ext], dir);
+    run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '30', '-extfile', extFile], dir);
     return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
   };
 
@@ -57,7 +61,7 @@ export function makeTestCerts(): TestCerts {
   writeFileSync(join(dir, 'serial'), '1000\n');
   writeFileSync(
     join(dir, 'ca.cnf'),
-    `[ca]\ndefault_ca=test\n[test]\ndir=${dir}\ndatabase=$dir/index.txt\nserial=$dir/serial\nnew_certs_dir=$dir\ncertificate=$dir/test-ca.pem\nprivate_key=$dir/test-ca.key\ndefault_md=sha256\npolicy=any\nunique_subject=no\ncopy_extensions=none\n[any]\ncommonName=supplied\n[ext]\nsubjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n`,
+    `[ca]\ndefault_ca=test\n[test]\ndir=${dir}\ndatabase=$dir/index.txt\nserial=$dir/serial\nnew_certs_dir=$dir\ncertificate=$dir/test-ca.pem\nprivate_key=$dir/test-ca.key\ndefault_md=sha256\ndefault_crl_days=30\npolicy=any\nunique_subject=no\ncopy_extensions=none\n[any]\ncommonName=supplied\n[ext]\nsubjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n`,
   );
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=expired'], dir);
   run(['ca', '-batch', '-config', 'ca.cnf', '-in', 'expired.csr', '-out', 'expired.pem', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-extensions', 'ext', '-notext'], dir);
@@ -71,6 +75,16 @@ export function makeTestCerts(): TestCerts {
     untrusted,
     expired: { cert: join(dir, 'expired.pem'), key: join(dir, 'expired.key') },
     issue: (name: string) => issue('test-ca', name),
+    issueFor(name: string, san: string) {
+      const f = join(dir, `${name}.ext`);
+      writeFileSync(f, `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`);
+      return issue('test-ca', name, f);
+    },
+    revoke(certPath: string) {
+      run(['ca', '-batch', '-config', 'ca.cnf', '-revoke', certPath], dir);
+      run(['ca', '-batch', '-config', 'ca.cnf', '-gencrl', '-crldays', '30', '-out', 'test-ca.crl'], dir);
+      return join(dir, 'test-ca.crl');
+    },
   };
 }
 
