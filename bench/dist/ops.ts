@@ -71,7 +71,8 @@ export function serve(spawn: (body: (p: Process) => Promise<void>, name: Atom) =
       const from = m.elements[1];
       let left = m.elements[2] as number;
       while (left > 0) {
-        await p.receive();
+        // Drain what is queued synchronously; wait only when the mailbox is empty.
+        if (p.tryReceive() === TIMEOUT) await p.receive();
         left--;
       }
       p.send(from as never, new Tuple([DONE, m.elements[2] as Term]));

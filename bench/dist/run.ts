@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
 import { tcpDist } from '@courier/transport-tcp';
 import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
-import { Tuple, atom, encode, type Atom, type Term } from '@courier/term';
+import { ErlFloat, Tuple, atom, encode, type Atom, type Term } from '@courier/term';
 import { compileErl, findErl, hasOpenssl, inProcess, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
@@ -113,11 +113,12 @@ async function erlangPair(self: Process, drv: Atom, peer: Atom): Promise<Row> {
   const r = await call('rtt', [peer, N_RTT]);
   const bin64 = await rpcCall(self, drv, atom('dist_bench'), atom('binary'), [65536]);
   void bin64;
-  const t = (x: Tuple): Tput => ({ msgsPerSec: x.elements[0] as number, bytesPerSec: x.elements[1] as number });
+  const num = (x: Term | undefined) => Number(x instanceof ErlFloat ? x.value : x);
+  const t = (x: Tuple): Tput => ({ msgsPerSec: num(x.elements[0]), bytesPerSec: num(x.elements[1]) });
   const small = t(await call('tput', [peer, N_SMALL, SMALL]));
   const k64 = t(await rpcCall(self, drv, atom('erlang'), atom('apply'), [atom('dist_bench'), atom('tput'), [peer, N_64K, Buffer.alloc(65536)]], 600_000) as Tuple);
   const m1 = t(await rpcCall(self, drv, atom('erlang'), atom('apply'), [atom('dist_bench'), atom('tput'), [peer, N_1M, Buffer.alloc(1 << 20)]], 600_000) as Tuple);
-  const [perSec, p50us, p99us] = r.elements as [number, number, number];
+  const [perSec, p50us, p99us] = r.elements.map((x) => Number(x instanceof ErlFloat ? x.value : x)) as [number, number, number];
   return { rtt: { perSec, p50us, p99us }, small, k64, m1 };
 }
 

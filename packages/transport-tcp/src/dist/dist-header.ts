@@ -41,7 +41,6 @@ const NO_REFS: readonly Atom[] = [];
 export function parseFrame(f: Uint8Array, cache: AtomCache): ParsedFrame {
   if (f[0] === PASS_THROUGH) return { kind: 'pass', body: f, offset: 1 };
   if (f[0] !== VERSION_MAGIC || f.length < 2) throw bad(`frame starts with ${f[0]}, expected 112 or 131`, 0);
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
   switch (f[1]) {
     case DIST_HEADER: {
       const { refs, end } = readRefs(f, 2, cache);
@@ -49,14 +48,14 @@ export function parseFrame(f: Uint8Array, cache: AtomCache): ParsedFrame {
     }
     case DIST_FRAG_HEADER: {
       need(f, 19, 'fragment header');
-      const seq = dv.getBigUint64(2);
-      const fragId = dv.getBigUint64(10);
+      const seq = u64(f, 2);
+      const fragId = u64(f, 10);
       const { refs, end } = readRefs(f, 18, cache);
       return { kind: 'fragment', first: true, seq, fragId, refs, data: f.subarray(end) };
     }
     case DIST_FRAG_CONT: {
       need(f, 18, 'fragment');
-      return { kind: 'fragment', first: false, seq: dv.getBigUint64(2), fragId: dv.getBigUint64(10), refs: NO_REFS, data: f.subarray(18) };
+      return { kind: 'fragment', first: false, seq: u64(f, 2), fragId: u64(f, 10), refs: NO_REFS, data: f.subarray(18) };
     }
     default:
       throw bad(`unknown distribution header type ${f[1]}`, 1);
@@ -126,4 +125,9 @@ function need(f: Uint8Array, n: number, what: string): void {
 
 function bad(msg: string, offset: number): ProtocolError {
   return new ProtocolError('BAD_DIST_HEADER', msg, offset);
+}
+
+/** A big-endian 64-bit unsigned integer (fragment headers only, so no DataView per frame). */
+function u64(f: Uint8Array, at: number): bigint {
+  return new DataView(f.buffer, f.byteOffset + at, 8).getBigUint64(0);
 }
