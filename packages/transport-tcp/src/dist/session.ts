@@ -43,16 +43,6 @@ const TICK = new Uint8Array(4);
 const FLUSH_AT = 256 * 1024;
 
 
-/** The encoder with a rewind, to replace a just-written oversized frame by its fragments. */
-class FrameEncoder extends Encoder {
-  rewind(to: number): void {
-    this.pos = to;
-  }
-  bytes(from: number, to: number): Uint8Array {
-    return this.buf.slice(from, to);
-  }
-}
-
 export class ErlSession implements Session {
   readonly peer: Atom;
   readonly hidden: boolean;
@@ -61,7 +51,7 @@ export class ErlSession implements Session {
   private readonly reader: FrameReader;
   private readonly cache = new AtomCache();
   private readonly reassembler: Reassembler;
-  private readonly enc = new FrameEncoder({ initialCapacity: 64 * 1024 });
+  private readonly enc = new Encoder({ initialCapacity: 64 * 1024 });
   private readonly ctl: ControlOptions;
   private readonly distHeader: boolean;
   private readonly fragments: boolean;
@@ -165,28 +155,49 @@ export class ErlSession implements Session {
     return !this.busy;
   }
 
-  /** Replace the frame at `start` (131,68,0 + data) by 131,69 / 131,70 fragments. */
+  /**
+   * Send the frame just encoded at `start` (131,68,0 + data) as 131,69 / 131,70 fragments,
+   * without copying its data: frames batched before it go out first, then each fragment as a
+   * small header followed by a view of the encoded data.
+   */
   private refragment(start: number, len: number): void {
-    const e = this.enc;
-    const data = e.bytes(start + 4 + 3, start + 4 + len);
-    e.rewind(start);
+    const all = this.enc.take();
+    if (start > 0) this.write(all.subarray(0, start));
+    const data = all.subarray(start + 4 + 3, start + 4 + len);
     const size = this.fragmentSize;
     const count = Math.ceil(data.length / size);
     const seq = ++this.seq;
+    const chunks: Uint8Array[] = [];
     for (let i = 0; i < count; i++) {
       const part = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
-      const fragId = BigInt(count - i);
-      const headerLen = i === 0 ? 19 : 18;
-      e.writeUint32(headerLen + part.length);
-      e.writeUint8(VERSION);
-      e.writeUint8(i === 0 ? 69 : 70);
-      e.writeUint32(Number(seq >> 32n));
-      e.writeUint32(Number(seq & 0xffffffffn));
-      e.writeUint32(Number(fragId >> 32n));
-      e.writeUint32(Number(fragId & 0xffffffffn));
-      if (i === 0) e.writeUint8(0);
-      e.writeBytes(part);
+      const first = i === 0;
+      // <<Len:32, 131, 69|70, SeqId:64, FragId:64, [NumAtomCacheRefs = 0]>>
+      const h = Buffer.allocUnsafe(first ? 23 : 22);
+      h.writeUInt32BE((first ? 19 : 18) + part.length, 0);
+      h[4] = VERSION;
+      h[5] = first ? 69 : 70;
+      h.writeBigUInt64BE(seq, 6);
+      h.writeBigUInt64BE(BigInt(count - i), 14);
+      if (first) h[22] = 0;
+      chunks.push(h, part);
     }
+    this.writeAll(chunks);
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.writes++;
+    this.stats.bytesOut += bytes.length;
+    if (!this.link.write(bytes)) this.busy = true;
+  }
+
+  private writeAll(chunks: Uint8Array[]): void {
+    if (this.link.writev === undefined) {
+      for (const c of chunks) this.write(c);
+      return;
+    }
+    this.writes++;
+    for (const c of chunks) this.stats.bytesOut += c.length;
+    if (!this.link.writev(chunks)) this.busy = true;
   }
 
   private readonly flushTick = (): void => {
@@ -196,10 +207,7 @@ export class ErlSession implements Session {
 
   private readonly flush = (): void => {
     if (this.closed || this.enc.length === 0) return;
-    const bytes = this.enc.take();
-    this.writes++;
-    this.stats.bytesOut += bytes.length;
-    if (!this.link.write(bytes)) this.busy = true;
+    this.write(this.enc.take());
   };
 
   close(reason = 'closed'): void {
