@@ -79,7 +79,9 @@ export class WriteBuffer {
     this.pos = 0;
     if (n >= TAKE_MIN && n * 4 >= this.buf.length * 3) {
       const out = this.buf.subarray(0, n);
-      this.replace(INITIAL_CAPACITY);
+      // A fresh buffer of the same size (up to RETAIN_MAX), so that a stream of large messages
+      // does not regrow from the initial capacity, copying at every doubling, for each one.
+      this.replace(Math.min(this.buf.length, RETAIN_MAX));
       return out;
     }
     const out = copyOut(this.buf.subarray(0, n));
