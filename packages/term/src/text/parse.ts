@@ -49,7 +49,7 @@ class Parser {
   }
 
   fail(msg: string): never {
-    throw new ProtocolError('TERM_SYNTAX', `${msg} at offset ${this.i}`, this.i);
+    throw new ProtocolError('TERM_SYNTAX', msg, this.i);
   }
 
   expect(ch: string): void {

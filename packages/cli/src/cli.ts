@@ -1,0 +1,251 @@
+/**
+ * `courier`: a command in the spirit of erl_call and `epmd -names`.
+ *
+ *   courier node --config FILE | --name N@H [--cookie C] [--carrier tcp|tls|tcp,tls] [--tls-…]
+ *   courier names [HOST]                      EPMD names on HOST (default 127.0.0.1)
+ *   courier ping NODE                         pong / pang
+ *   courier send DEST TERM                    DEST: {Name, 'node@host'} (Erlang syntax)
+ *   courier call NODE MOD FUN ARGS            ARGS: an Erlang list, e.g. '[1, <<"x">>]'
+ *
+ * Terms are typed and printed in Erlang syntax. The cookie comes from --cookie, COURIER_COOKIE or
+ * ~/.erlang.cookie. Exit codes: 0 done, 1 the remote side said no (pang, badrpc, an exception),
+ * 2 usage or configuration error, 3 the node could not be reached.
+ */
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+import pino from 'pino';
+import { CourierError, Node, RpcError, CallError, call, rpcCall, UsageError } from '@courier/core';
+import { Atom, Tuple, atom, formatErlang, parseErlang, type Term } from '@courier/term';
+import { defaultEpmdPort, names } from '@courier/transport-tcp';
+import { buildNode } from './container.js';
+import { loadConfig } from './config/load.js';
+import { validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
+import { startEcho } from './services/echo.js';
+
+export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  name: { type: 'string' },
+  sname: { type: 'string' },
+  cookie: { type: 'string' },
+  carrier: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-cacert': { type: 'string' },
+  'tls-optfile': { type: 'string' },
+  'epmd-port': { type: 'string' },
+  port: { type: 'string' },
+  'log-level': { type: 'string' },
+  timeout: { type: 'string' },
+  visible: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+const out = (s: string) => process.stdout.write(s + '\n');
+const err = (s: string) => process.stderr.write(`courier: ${s}\n`);
+
+/** The configuration from --config, or from the echo-node style flags. */
+export function configFrom(v: Values, defaultName: string, echo: boolean): CourierConfig {
+  if (v.config) return loadConfig(v.config);
+  const name = v.name ?? (v.sname ? `${v.sname}@${hostname().split('.')[0]}` : defaultName);
+  const kinds = (v.carrier ?? 'tcp').split(',').map((s) => s.trim());
+  const epmd = v['epmd-port'] ? { port: Number(v['epmd-port']) } : undefined;
+  const carriers: CarrierSection[] = kinds.map((kind) => {
+    const listen = v.port ? { port: Number(v.port) } : undefined;
+    if (kind !== 'tls') return { kind, listen, epmd };
+    if (v['tls-optfile']) return { kind, optfile: v['tls-optfile'], listen, epmd };
+    return { kind, listen, epmd, server: { certfile: v['tls-cert'], keyfile: v['tls-key'], cacertfile: v['tls-cacert'] } };
+  });
+  return validateConfig({ node: { name, cookie: v.cookie, hidden: v.visible ? false : true }, carriers, echo });
+}
+
+function logger(v: Values, config?: CourierConfig) {
+  const level = v['log-level'] ?? config?.log?.level ?? process.env['LOG_LEVEL'] ?? 'warn';
+  return pino({ level, redact: ['cookie'] }, pino.destination(2));
+}
+
+/** A short-lived client node: hidden, unique name, on the host of the target. */
+async function clientNode(v: Values, target: string): Promise<Node> {
+  const host = target.includes('@') ? target.split('@')[1] : '127.0.0.1';
+  const config = configFrom(v, `courier_cli_${process.pid}@${host}`, false);
+  const node = buildNode(config, { log: logger(v, config) });
+  await node.start();
+  return node;
+}
+
+function inProcess<T>(node: Node, body: (self: import('@courier/core').Process) => Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    node.spawn(async (self) => {
+      try {
+        resolve(await body(self));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+async function cmdNode(v: Values): Promise<number> {
+  const config = configFrom(v, '', true);
+  const log = logger({ ...v, 'log-level': v['log-level'] ?? 'info' }, config);
+  const node = buildNode(config, { log });
+  if (config.echo !== false) startEcho(node);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await node.stop();
+    process.exit(EXIT.OK);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await node.start();
+  out(`READY ${node.name.name}`);
+  return new Promise<number>(() => undefined);
+}
+
+async function cmdNames(v: Values, host = '127.0.0.1'): Promise<number> {
+  const port = v['epmd-port'] ? Number(v['epmd-port']) : defaultEpmdPort();
+  const list = await names({ host, port });
+  out(`epmd: up and running on port ${port} with data:`);
+  for (const n of list) out(`name ${n.name} at port ${n.port}`);
+  return EXIT.OK;
+}
+
+async function cmdPing(v: Values, target: string): Promise<number> {
+  const node = await clientNode(v, target);
+  try {
+    const peer = atom(target);
+    const up = await node.connect(peer);
+    let ok = false;
+    if (up) {
+      const r = await inProcess(node, (self) => call(self, new Tuple([atom('net_kernel'), peer]), new Tuple([atom('is_auth'), node.name]), timeout(v)).catch(() => undefined));
+      ok = r === atom('yes');
+    }
+    out(ok ? 'pong' : 'pang');
+    return ok ? EXIT.OK : EXIT.REFUSED;
+  } finally {
+    await node.stop();
+  }
+}
+
+async function cmdSend(v: Values, destText: string, termText: string): Promise<number> {
+  const dest = parseErlang(destText);
+  const msg = parseErlang(termText);
+  if (!(dest instanceof Tuple) || dest.elements.length !== 2 || !(dest.elements[0] instanceof Atom) || !(dest.elements[1] instanceof Atom)) {
+    throw new UsageError('BAD_DEST', `DEST is {Name, 'node@host'}, not ${destText}`);
+  }
+  const peer = dest.elements[1];
+  const node = await clientNode(v, peer.name);
+  try {
+    if (!(await node.connect(peer))) {
+      err(`cannot reach ${peer.name}`);
+      return EXIT.UNREACHABLE;
+    }
+    node.send(dest, msg);
+    // Let the message leave before the connection closes.
+    await new Promise((r) => setTimeout(r, 50));
+    out('ok');
+    return EXIT.OK;
+  } finally {
+    await node.stop();
+  }
+}
+
+async function cmdCall(v: Values, target: string, mod: string, fun: string, argsText: string): Promise<number> {
+  const args = parseErlang(argsText ?? '[]');
+  const list: Term[] = Array.isArray(args) ? args : typeof args === 'string' ? Array.from(args, (c) => c.charCodeAt(0)) : [args];
+  const node = await clientNode(v, target);
+  try {
+    const result = await inProcess(node, (self) => rpcCall(self, atom(target), atom(mod), atom(fun), list, timeout(v)));
+    out(formatErlang(result));
+    return EXIT.OK;
+  } catch (e) {
+    if (e instanceof RpcError) {
+      out(formatErlang(new Tuple([atom('badrpc'), new Tuple([atom('EXIT'), e.kind === 'error' ? new Tuple([e.reason, e.erlangStack]) : e.reason])])));
+      return EXIT.REFUSED;
+    }
+    if (e instanceof CallError && e.code === 'NOCONNECTION') {
+      out(formatErlang(new Tuple([atom('badrpc'), atom('nodedown')])));
+      return EXIT.UNREACHABLE;
+    }
+    if (e instanceof CallError && e.code === 'TIMEOUT') {
+      out(formatErlang(new Tuple([atom('badrpc'), atom('timeout')])));
+      return EXIT.REFUSED;
+    }
+    throw e;
+  } finally {
+    await node.stop();
+  }
+}
+
+function timeout(v: Values): number {
+  return v.timeout ? Number(v.timeout) : 10_000;
+}
+
+const USAGE = `usage:
+  courier node --config FILE | --name NAME@HOST --cookie C [--carrier tcp|tls|tcp,tls] [--tls-cert F --tls-key F --tls-cacert F]
+  courier names [HOST]
+  courier ping NODE
+  courier send DEST TERM          e.g. courier send "{echo, 'ts@127.0.0.1'}" "{self, hi}"
+  courier call NODE MOD FUN ARGS  e.g. courier call ts@127.0.0.1 courier_echo add "[1, 2]"
+options: --cookie C (or COURIER_COOKIE, ~/.erlang.cookie), --config FILE, --epmd-port P, --timeout MS, --log-level L`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    err((e as Error).message);
+    err(USAGE);
+    return EXIT.USAGE;
+  }
+  const { values: v, positionals: [cmd, ...rest] } = parsed;
+  if (v.help || cmd === undefined) {
+    out(USAGE);
+    return cmd === undefined && !v.help ? EXIT.USAGE : EXIT.OK;
+  }
+  const need = (n: number) => {
+    if (rest.length < n) throw new UsageError('USAGE', `${cmd} needs ${n} argument${n > 1 ? 's' : ''}\n${USAGE}`);
+  };
+  try {
+    switch (cmd) {
+      case 'node':
+        return await cmdNode(v);
+      case 'names':
+        return await cmdNames(v, rest[0]);
+      case 'ping':
+        need(1);
+        return await cmdPing(v, rest[0] as string);
+      case 'send':
+        need(2);
+        return await cmdSend(v, rest[0] as string, rest[1] as string);
+      case 'call':
+        need(3);
+        return await cmdCall(v, rest[0] as string, rest[1] as string, rest[2] as string, rest[3] ?? '[]');
+      default:
+        err(`unknown command ${cmd}`);
+        err(USAGE);
+        return EXIT.USAGE;
+    }
+  } catch (e) {
+    err(e instanceof Error ? e.message : String(e));
+    if (e instanceof UsageError || (e instanceof CourierError && (e.code === 'TERM_SYNTAX' || e.code === 'CONFIG'))) return EXIT.USAGE;
+    if (e instanceof CourierError) return EXIT.UNREACHABLE;
+    return EXIT.USAGE;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      err(String(e));
+      process.exit(EXIT.USAGE);
+    },
+  );
+}

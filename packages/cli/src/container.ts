@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { Container } from 'inversify';
+import { atom, type Atom } from '@courier/term';
+import { Node, silentLogger, type Logger, type Transport } from '@courier/core';
+import { ConfigError, globToRegExp, type CarrierSection, type CourierConfig, type NodeSection } from './config/schema.js';
+import { erlangPlugin } from './plugins/erlang.js';
+
+/**
+ * The composition root. Carrier plugins are bound in an inversify container under
+ * CARRIER_PLUGIN, without decorators: library classes stay plain and the container only says
+ * which plugins exist. `buildNode` turns a configuration into a Node whose transports come from
+ * the plugins named by the carrier sections. A third-party carrier is one more binding:
+ *
+ * ```ts
+ * const c = defaultContainer();
+ * c.bind(CARRIER_PLUGIN).toConstantValue(myPlugin);   // kinds: ['quic']
+ * const node = buildNode(config, { container: c });
+ * ```
+ */
+export const CARRIER_PLUGIN = Symbol.for('courier.carrierPlugin');
+
+export interface PluginContext {
+  readonly node: NodeSection;
+  readonly log: Logger;
+  /** The cookie for `peer` (node.cookie, node.cookieFile, COURIER_COOKIE, ~/.erlang.cookie). */
+  readonly cookie: () => string;
+  /** Which configured carrier kind reaches `peer`, by the routes (first match; default the first carrier). */
+  readonly carrierFor: (peer: Atom) => string;
+}
+
+/** A numbered section, so that a plugin's errors can name `carriers[i].field`. */
+export interface IndexedSection {
+  readonly index: number;
+  readonly section: CarrierSection;
+}
+
+export interface CarrierPlugin {
+  /** The carrier kinds this plugin builds (one transport for all of its sections). */
+  readonly kinds: readonly string[];
+  create(sections: readonly IndexedSection[], ctx: PluginContext): Transport;
+}
+
+export function defaultContainer(): Container {
+  const c = new Container();
+  c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(erlangPlugin);
+  return c;
+}
+
+/** Resolve the cookie as erl does, plus the COURIER_COOKIE variable. */
+export function resolveCookie(node: NodeSection): string {
+  if (node.cookie) return node.cookie;
+  const file = node.cookieFile;
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new ConfigError('node.cookieFile', `cannot read ${file}`);
+    }
+  }
+  const env = process.env['COURIER_COOKIE'];
+  if (env) return env;
+  try {
+    return readFileSync(`${homedir()}/.erlang.cookie`, 'utf8').trim();
+  } catch {
+    throw new ConfigError('node.cookie', 'no cookie: set node.cookie, node.cookieFile, COURIER_COOKIE or ~/.erlang.cookie');
+  }
+}
+
+export function buildNode(config: CourierConfig, opts: { container?: Container; log?: Logger } = {}): Node {
+  const container = opts.container ?? defaultContainer();
+  const plugins = container.getAll<CarrierPlugin>(CARRIER_PLUGIN);
+  const log = opts.log ?? silentLogger;
+  const routes = (config.routes ?? []).map((r) => ({ re: globToRegExp(r.match), carrier: r.carrier }));
+  const firstKind = (config.carriers[0] as CarrierSection).kind;
+  const carrierFor = (peer: Atom): string => routes.find((r) => r.re.test(peer.name))?.carrier ?? firstKind;
+  let cookie: string | undefined;
+  const ctx: PluginContext = { node: config.node, log, cookie: () => (cookie ??= resolveCookie(config.node)), carrierFor };
+
+  const byPlugin = new Map<CarrierPlugin, IndexedSection[]>();
+  config.carriers.forEach((section, index) => {
+    const p = plugins.find((x) => x.kinds.includes(section.kind));
+    if (p === undefined) {
+      const known = plugins.flatMap((x) => x.kinds).join(', ');
+      throw new ConfigError(`carriers[${index}].kind`, `unknown carrier ${JSON.stringify(section.kind)} (known: ${known})`);
+    }
+    byPlugin.set(p, [...(byPlugin.get(p) ?? []), { index, section }]);
+  });
+  const transportOfKind = new Map<string, Transport>();
+  const transports: Transport[] = [];
+  for (const [plugin, sections] of byPlugin) {
+    const t = plugin.create(sections, ctx);
+    transports.push(t);
+    for (const s of sections) transportOfKind.set(s.section.kind, t);
+  }
+  return new Node({
+    name: atom(config.node.name),
+    log,
+    transports,
+    transportFor: (peer) => transportOfKind.get(carrierFor(peer)),
+  });
+}

@@ -1,0 +1,56 @@
+import { Tuple, atom, atoms, type Term } from '@courier/term';
+import { erlError, type ExposedModule, type Node, type Process } from '@courier/core';
+
+/**
+ * The echo services (the contract of the echo node, relied on by interop tests and independent
+ * checks): a process registered as `echo` answering `{FromPid, Msg}` with `{echo, Msg}`, and a
+ * module `courier_echo` with `echo(X) -> X`, `add(A, B) -> A + B`, `crash(Reason)` (fails with
+ * Reason) and `sleep(Ms) -> ok` after Ms milliseconds.
+ */
+const ECHO = atom('echo');
+
+const isInt = (x: Term) => typeof x === 'bigint' || (typeof x === 'number' && Number.isInteger(x));
+const asNumber = (x: Term): number | undefined =>
+  typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : x !== null && typeof x === 'object' && 'value' in x && typeof x.value === 'number' ? x.value : undefined;
+
+function add(a: Term, b: Term): Term {
+  if (isInt(a) && isInt(b)) {
+    const s = BigInt(a as number | bigint) + BigInt(b as number | bigint);
+    return s >= BigInt(Number.MIN_SAFE_INTEGER) && s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
+  }
+  const x = asNumber(a);
+  const y = asNumber(b);
+  if (x === undefined || y === undefined) erlError(atom('badarith'));
+  return x + y;
+}
+
+export const courierEcho: ExposedModule = {
+  echo: (x: Term) => x,
+  add,
+  crash: (reason: Term) => erlError(reason),
+  async sleep(this: Process, ms: Term) {
+    if (typeof ms !== 'number' || ms < 0) erlError(atom('badarg'));
+    await new Promise((r) => setTimeout(r, ms as number));
+    return atoms.ok;
+  },
+};
+
+/** Expose `courier_echo` and start the registered `echo` process on `node`. */
+export function startEcho(node: Node): void {
+  node.expose('courier_echo', courierEcho);
+  node.spawn(
+    async (self) => {
+      for (;;) {
+        const m = await self.receive();
+        if (m instanceof Tuple && m.elements.length === 2) {
+          try {
+            self.send(m.elements[0] as never, new Tuple([ECHO, m.elements[1] as Term]));
+          } catch (err) {
+            node.log.debug({ err }, 'echo: reply not sent');
+          }
+        }
+      }
+    },
+    { name: ECHO },
+  );
+}
