@@ -6,11 +6,16 @@ import pino from 'pino';
 import { Node } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
 import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify } from '@courier/transport-tls';
+import { parseHostPort, sshRpc, type SshTransport } from '@courier/transport-ssh';
 import { startEcho } from './echo-module.js';
 
 /**
  * The runnable echo node: `npm run -s echo-node -- --name NAME@HOST --cookie COOKIE`.
- * Prints `READY <node name>` on stdout once it listens and is registered in EPMD; logs (pino,
+ * With `--carrier ssh --ssh-bind HOST:PORT --ssh-host-key FILE --ssh-authorized-keys FILE`
+ * (alone, or with tcp/tls: `--carrier tcp,ssh`) it also serves `courier_echo` over sshrpc
+ * (`ssh -s sshrpc@k2r.org`) and the Courier subsystem to the keys listed; `--ssh-known-hosts FILE`
+ * pins the host keys of the Courier peers it dials over SSH. No cookie is needed for SSH alone.
+ * Prints `READY <node name>` on stdout once it listens (and is registered in EPMD); logs (pino,
  * JSON) go to stderr at --log-level / LOG_LEVEL (default info). SIGINT/SIGTERM stop it cleanly.
  */
 const { values } = parseArgs({
@@ -29,6 +34,10 @@ const { values } = parseArgs({
     'tls-cacert': { type: 'string' },
     'tls-optfile': { type: 'string' },
     'tls-verify': { type: 'string' },
+    'ssh-bind': { type: 'string' },
+    'ssh-host-key': { type: 'string' },
+    'ssh-authorized-keys': { type: 'string' },
+    'ssh-known-hosts': { type: 'string' },
   },
   strict: true,
 });
@@ -38,10 +47,16 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
+startErlangEchoNode();
+
+function startErlangEchoNode(): void {
 const name = values.name ?? (values.sname ? `${values.sname}@${hostname().split('.')[0]}` : undefined);
 if (!name || !name.includes('@')) fail('give --name alive@host (or --sname alive)');
+const carriers = new Set((values.carrier ?? 'tcp').split(',').map((c) => c.trim()));
+for (const c of carriers) if (c !== 'tcp' && c !== 'tls' && c !== 'ssh') fail(`unknown carrier ${c} (tcp, tls, ssh, or a list such as tcp,ssh)`);
+const erlangDist = carriers.has('tcp') || carriers.has('tls');
 let cookie = values.cookie ?? process.env['COURIER_COOKIE'];
-if (!cookie) {
+if (!cookie && erlangDist) {
   try {
     cookie = readFileSync(`${homedir()}/.erlang.cookie`, 'utf8').trim();
   } catch {
@@ -51,10 +66,8 @@ if (!cookie) {
 const level = values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info';
 const log = pino({ level, redact: ['cookie'] }, pino.destination(2));
 
-const carriers = new Set((values.carrier ?? 'tcp').split(',').map((c) => c.trim()));
-for (const c of carriers) if (c !== 'tcp' && c !== 'tls') fail(`unknown carrier ${c} (tcp, tls, or tcp,tls)`);
 const dist: ErlDistOptions = {
-  cookie,
+  cookie: cookie ?? '',
   hidden: values.visible ? false : values.hidden ?? true,
   listen: values.port ? { port: Number(values.port) } : undefined,
   netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
@@ -67,13 +80,25 @@ function tlsOptions(): TlsDistOptions {
   return { server: { certfile: values['tls-cert'], keyfile: values['tls-key'], cacertfile: values['tls-cacert'], verify } };
 }
 
-let transport;
+function sshTransport(): SshTransport {
+  const bind = values['ssh-bind'];
+  const hostKey = values['ssh-host-key'];
+  const authorizedKeys = values['ssh-authorized-keys'];
+  if (!bind || !hostKey || !authorizedKeys) fail('--carrier ssh needs --ssh-bind HOST:PORT, --ssh-host-key FILE and --ssh-authorized-keys FILE');
+  const listen = parseHostPort(bind, '--ssh-bind');
+  return sshRpc({ hostKey, authorizedKeys, knownHosts: values['ssh-known-hosts'], listen, peerPort: listen.port });
+}
+
+const transports = [];
 try {
-  transport = carriers.has('tls') ? (carriers.has('tcp') ? tcpTlsDist({ ...dist, tls: tlsOptions() }) : tlsDist({ ...dist, tls: tlsOptions() })) : tcpDist(dist);
+  if (erlangDist) {
+    transports.push(carriers.has('tls') ? (carriers.has('tcp') ? tcpTlsDist({ ...dist, tls: tlsOptions() }) : tlsDist({ ...dist, tls: tlsOptions() })) : tcpDist(dist));
+  }
+  if (carriers.has('ssh')) transports.push(sshTransport());
 } catch (err) {
   fail((err as Error).message);
 }
-const node = new Node({ name, log, transports: [transport] });
+const node = new Node({ name, log, transports });
 startEcho(node);
 
 let stopping = false;
@@ -94,3 +119,4 @@ node.start().then(
     fail((err as Error).message);
   },
 );
+}

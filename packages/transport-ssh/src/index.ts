@@ -1,0 +1,24 @@
+import { SshTransport } from './dist/ssh-transport.js';
+import type { SshTransportOptions } from './options.js';
+
+export { SshTransport, COURIER_SUBSYSTEM } from './dist/ssh-transport.js';
+export { sshDistHandshake, CHANNEL_COOKIE, type SshDistHandshakeOptions } from './dist/handshake.js';
+export type { SshTransportOptions } from './options.js';
+export { parseHostPort } from './options.js';
+export { HostKeyError, SshRpcError, type HostKeyErrorCode } from './errors.js';
+export { AuthorizedKeys, type AuthorizedKey } from './keys/authorized-keys.js';
+export { KnownHosts, hostNames, type HostCheck } from './keys/known-hosts.js';
+export { HostTrust, type HostTrustOptions, type HostIdentity } from './keys/host-trust.js';
+export { fingerprint, publicKeyText } from './keys/fingerprint.js';
+export { SshChannelCarrier } from './ssh/channel-carrier.js';
+export { SshDaemon, type SshDaemonOptions, type SubsystemContext, type SubsystemHandler } from './ssh/daemon.js';
+export { SshClientConnection, type DialOptions } from './ssh/client-connection.js';
+export { SshRpcClient, SSHRPC_SUBSYSTEM, type SshRpcConnectOptions } from './sshrpc/client.js';
+export { SshRpcServerChannel, type SshRpcServerOptions } from './sshrpc/server-channel.js';
+export { AllowList, type SshRpcPolicy } from './sshrpc/allow-list.js';
+export { parseRequest, type Request } from './sshrpc/protocol.js';
+
+/** The SSH transport for a node: `new Node({ name, transports: [sshRpc({ hostKey, authorizedKeys, knownHosts })] })`. */
+export function sshRpc(o: SshTransportOptions): SshTransport {
+  return new SshTransport(o);
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { ResolveError, UsageError, type Logger } from '@courier/core';
+import type { Atom } from '@courier/term';
+import type { AuthorizedKeys } from './keys/authorized-keys.js';
+import type { HostTrustOptions } from './keys/host-trust.js';
+import type { SshRpcPolicy } from './sshrpc/allow-list.js';
+
+/** Options of the SSH transport ({@link sshRpc}). */
+export interface SshTransportOptions extends HostTrustOptions {
+  /** The node's private key: its host key as a daemon and its user key when dialing. Text, or a file path. */
+  readonly hostKey: string | Buffer;
+  /** Another key to log in with when dialing (default: the host key). */
+  readonly userKey?: string | Buffer;
+  /**
+   * Who may log in: an OpenSSH authorized_keys file (path; re-read when it changes) or a table.
+   * Each key's comment is the node name it may claim.
+   */
+  readonly authorizedKeys: string | AuthorizedKeys;
+  /** Where the daemon listens; `false`: no daemon (dial only). Default: all interfaces, an ephemeral port. */
+  readonly listen?: false | { readonly host?: string; readonly port?: number };
+  /** Where peers listen: `{ 'b@host': 'host:port' }`. Others: their node name's host, at `peerPort`. */
+  readonly peers?: Readonly<Record<string, string>>;
+  /** Port of peers not in `peers`. Default: the port this node listens on. */
+  readonly peerPort?: number;
+  /** What sshrpc peers may call (default: what the node exposes); `false`: no sshrpc subsystem. */
+  readonly sshrpc?: false | (SshRpcPolicy & { readonly maxFrame?: number; readonly maxInFlight?: number });
+  /** Listed by peers' nodes()? Default visible (false). */
+  readonly hidden?: boolean;
+  /** SSH set-up plus the distribution handshake must finish within this (net_setuptime). Default 7000 ms. */
+  readonly handshakeTimeoutMs?: number;
+  readonly netTicktime?: number;
+  /** Largest distribution frame accepted. Default 128 MiB. */
+  readonly maxMessage?: number;
+  readonly log?: Logger;
+}
+
+/** Key material given inline (PEM / OpenSSH text) or as a file path. */
+export function keyText(k: string | Buffer, what: string): string | Buffer {
+  if (Buffer.isBuffer(k) || k.includes('-----BEGIN')) return k;
+  try {
+    return readFileSync(k);
+  } catch (err) {
+    throw new UsageError('SSH_KEY_FILE', `cannot read the ${what} ${k}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `host:port` or `[v6]:port`. */
+export function parseHostPort(s: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port < 65536)) throw new UsageError('SSH_ADDRESS', `${what} ${JSON.stringify(s)} is not host:port`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/** Where `peer` listens: the `peers` table, else its host part at `port`. */
+export function peerAddress(peer: Atom, peers: Readonly<Record<string, string>> | undefined, port: number | undefined): { host: string; port: number } {
+  const listed = peers?.[peer.name];
+  if (listed !== undefined) return parseHostPort(listed, `the address of ${peer.name}`);
+  const at = peer.name.indexOf('@');
+  if (at <= 0 || at === peer.name.length - 1) throw new ResolveError('BAD_NODE_NAME', `${peer.name} is not a node name of the form alive@host`);
+  if (port === undefined) throw new ResolveError('NO_ADDRESS', `no address for ${peer.name}: list it in peers, or set peerPort`);
+  return { host: peer.name.slice(at + 1), port };
+}

@@ -1,0 +1,203 @@
+import { ProtocolError, Pid, Tuple, decode, type Atom, type Term } from '@courier/term';
+import { applyExposed, type Carrier, type Node, type Outcome } from '@courier/core';
+import { FrameReader } from '@courier/transport-tcp';
+import type { SubsystemContext } from '../ssh/daemon.js';
+import type { AllowList, SpawnedPids } from './allow-list.js';
+import { FrameWriter } from './frame-writer.js';
+import { A, badRequest, flatAnswer, notAllowed, parseRequest, reply, tupleAnswer, type Mfa } from './protocol.js';
+
+export interface SshRpcServerOptions {
+  readonly node: Node;
+  readonly allow: AllowList;
+  readonly spawned: SpawnedPids;
+  /** Largest request frame accepted, checked before anything is allocated. */
+  readonly maxFrame: number;
+  /** Most calls running at once on a channel; reading pauses beyond it. */
+  readonly maxInFlight: number;
+}
+
+type Refused = { kind: 'refused'; reason: Term };
+
+/** A carrier that tells when the peer has finished sending, and closes with an exit status (SshChannelCarrier). */
+export interface EofCarrier extends Carrier {
+  onPeerEof: (() => void) | undefined;
+  close(exitStatus?: number): void;
+}
+const t = (...xs: Term[]): Tuple => new Tuple(xs);
+
+/**
+ * One sshrpc channel served by a Courier node: frames in, requests classified (protocol.ts),
+ * allowed calls run as Courier processes over the node's exposed functions, answers framed out.
+ * `{mfa, …}` answers keep request order (sshrpc clients match them by position); `{call, Id, …}`
+ * replies go out as calls finish. A malformed term or an oversized frame is answered with
+ * `{error, bad_term}` / `{error, {frame_too_large, Max}}`, logged once, and closes this channel
+ * only. When the client sends EOF, calls in flight finish before the channel closes (exit 0).
+ */
+export class SshRpcServerChannel {
+  private readonly reader: FrameReader;
+  private readonly out: FrameWriter;
+  private inFlight = 0;
+  private ordered: Promise<unknown> = Promise.resolve();
+  private eof = false;
+  private done = false;
+  private paused = false;
+
+  constructor(
+    private readonly carrier: EofCarrier,
+    private readonly ctx: Pick<SubsystemContext, 'user' | 'log' | 'connection'>,
+    private readonly o: SshRpcServerOptions,
+  ) {
+    this.out = new FrameWriter(carrier, () => this.flow());
+    this.reader = new FrameReader(o.maxFrame, (f) => this.onFrame(f), () => this.refuse(A.badTerm, 'an empty frame'));
+    carrier.onPeerEof = () => {
+      this.eof = true;
+      this.maybeFinish();
+    };
+    carrier.setReceiver({
+      onData: (chunk) => {
+        if (this.done) return;
+        try {
+          this.reader.push(chunk);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.refuse(t(A.frameTooLarge, this.o.maxFrame), err.message);
+        }
+      },
+      onDrain: () => this.out.drained(),
+      onClose: () => {
+        this.done = true;
+        this.out.closed = true;
+      },
+    });
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    if (this.done) return;
+    let term: Term;
+    try {
+      term = decode(frame, { maxTermBytes: this.o.maxFrame });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return this.refuse(A.badTerm, err.message);
+    }
+    const r = parseRequest(term);
+    switch (r.kind) {
+      case 'mfa': {
+        const shape = r.form === 'tuple' ? tupleAnswer : flatAnswer;
+        return this.inOrder(this.run(r).then(shape));
+      }
+      case 'call':
+        return this.track(this.run(r).then((o) => this.send(reply(r.id, flatAnswer(o)))));
+      case 'cast':
+        return this.track(
+          this.run(r).then((o) => {
+            if (o.kind !== 'return') this.ctx.log.warn({ module: r.m.name, fun: r.f.name, outcome: o.kind }, 'sshrpc cast failed');
+          }),
+        );
+      case 'spawn':
+        return this.send(reply(r.id, this.spawn(r)));
+      case 'send':
+        return this.deliver(r.to, r.msg);
+      case 'whoami':
+        return this.inOrder(Promise.resolve(t(A.answer, [t(A.user, Buffer.from(this.ctx.user)), t(A.node, this.o.node.name)])));
+      case 'bad':
+        this.ctx.log.warn({ code: 'BAD_REQUEST' }, 'sshrpc request not understood');
+        return this.inOrder(Promise.resolve(r.form === 'tuple' ? tupleAnswer({ kind: 'refused', reason: r.term }) : badRequest(r.term)));
+    }
+  }
+
+  /** Run an allowed call in a fresh process; resolves with how it ended (never rejects). */
+  private run(x: Mfa): Promise<Outcome | Refused> {
+    if (!this.o.allow.permits(x.m, x.f, x.args.length)) {
+      this.ctx.log.warn({ module: x.m.name, fun: x.f.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc call refused by the allow-list');
+      return Promise.resolve({ kind: 'refused', reason: notAllowed(x) });
+    }
+    return new Promise<Outcome>((resolve) => {
+      this.o.node.spawn(async (self) => resolve(await applyExposed(this.o.node.exposed, self, x.m, x.f, x.args)));
+    });
+  }
+
+  /** Count `work` (a request up to its answer being queued) as in flight until it settles. */
+  private track(work: Promise<unknown>): void {
+    this.inFlight++;
+    this.flow();
+    void work.finally(() => {
+      this.inFlight--;
+      this.flow();
+    });
+  }
+
+  private spawn(x: Mfa): Term {
+    if (!this.o.allow.permits(x.m, x.f, x.args.length)) {
+      this.ctx.log.warn({ module: x.m.name, fun: x.f.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc spawn refused by the allow-list');
+      return t(A.error, notAllowed(x));
+    }
+    const node = this.o.node;
+    const log = this.ctx.log;
+    const pid = node.spawn(async (self) => {
+      const o = await applyExposed(node.exposed, self, x.m, x.f, x.args);
+      if (o.kind !== 'return') log.warn({ module: x.m.name, fun: x.f.name, outcome: o.kind }, 'sshrpc-spawned process failed');
+    });
+    this.o.spawned.add(this.ctx.connection, pid);
+    return t(A.pid, pid);
+  }
+
+  private deliver(to: Atom | Pid, msg: Term): void {
+    const ok = to instanceof Pid ? this.o.spawned.has(this.ctx.connection, to) : this.o.allow.mayReceive(to);
+    if (!ok) {
+      this.ctx.log.warn({ to: to.toString(), code: 'NOT_ALLOWED' }, 'sshrpc send refused: not an allowed name or a pid this connection spawned');
+      return;
+    }
+    try {
+      this.o.node.send(to, msg);
+    } catch (err) {
+      this.ctx.log.debug({ to: to.toString(), err: (err as Error).message }, 'sshrpc send: no such process');
+    }
+  }
+
+  /** Answer in request order, after every earlier ordered answer. */
+  private inOrder(answer: Promise<Term>): void {
+    this.ordered = this.ordered.then(() => answer).then((a) => this.send(a));
+    this.track(this.ordered);
+  }
+
+  private send(term: Term): void {
+    if (this.done) return;
+    try {
+      this.out.write(term);
+    } catch (err) {
+      // An exposed function returned something with no Erlang form: a local bug, not the peer's.
+      this.ctx.log.error({ err }, 'sshrpc answer cannot be encoded');
+      this.out.write(t(A.error, t(A.badrpc, t(A.error, Buffer.from((err as Error).message)))));
+    }
+  }
+
+  /** The peer broke the protocol: answer once, log once, close this channel only. */
+  private refuse(reason: Term, why: string): void {
+    if (this.done) return;
+    this.ctx.log.warn({ err: why, code: reason === A.badTerm ? 'BAD_TERM' : 'FRAME_TOO_LARGE' }, 'sshrpc frame refused, closing the channel');
+    this.out.write(t(A.error, reason));
+    this.out.flush();
+    this.done = true;
+    this.carrier.close(1);
+  }
+
+  /** Pause reading while the output is refused or too many calls run; resume when both clear. */
+  private flow(): void {
+    const stop = this.out.busy || this.inFlight >= this.o.maxInFlight;
+    if (stop !== this.paused) {
+      this.paused = stop;
+      if (stop) this.carrier.pause();
+      else this.carrier.resume();
+    }
+    this.maybeFinish();
+  }
+
+  /** After the client's EOF, once every answer is queued: flush and close (exit status 0). */
+  private maybeFinish(): void {
+    if (!this.eof || this.done || this.inFlight > 0) return;
+    this.done = true;
+    this.out.flush();
+    this.carrier.close(0);
+  }
+}
