@@ -5,6 +5,7 @@ import { atom, type Atom } from '@courier/term';
 import { Node, silentLogger, type Logger, type Transport } from '@courier/core';
 import { ConfigError, globToRegExp, type CarrierSection, type CourierConfig, type NodeSection } from './config/schema.js';
 import { erlangPlugin } from './plugins/erlang.js';
+import { sshPlugin } from './plugins/ssh.js';
 
 /**
  * The composition root. Carrier plugins are bound in an inversify container under
@@ -44,6 +45,7 @@ export interface CarrierPlugin {
 export function defaultContainer(): Container {
   const c = new Container();
   c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(erlangPlugin);
+  c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(sshPlugin);
   return c;
 }
 

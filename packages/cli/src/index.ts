@@ -2,5 +2,6 @@ export { buildNode, defaultContainer, resolveCookie, CARRIER_PLUGIN, type Carrie
 export { loadConfig } from './config/load.js';
 export { validateConfig, globToRegExp, ConfigError, type CourierConfig, type CarrierSection, type NodeSection, type RouteSection } from './config/schema.js';
 export { erlangPlugin } from './plugins/erlang.js';
+export { sshPlugin } from './plugins/ssh.js';
 export { startEcho, courierEcho } from './services/echo.js';
 export { main as cli, configFrom, EXIT } from './cli.js';
