@@ -1,9 +1,11 @@
-import { atom, atoms, Tuple, type Term } from '@courier/term';
+import { atom, atoms, Tuple, type Pid, type Term } from '@courier/term';
 import { erlError, type ExposedModule, type Node, type Process } from '@courier/core';
 
 /**
  * What the echo node serves (the contract the interop tests and independent checks rely on):
  * - a process registered as `echo` answering `{FromPid, Msg}` with `{echo, Msg}` sent to FromPid;
+ *   over AEMP it is the port `<nodeid>#echo` and answers `[ReplyPortId, ...Args]` by sending
+ *   `Args` to ReplyPortId (as Perl's echo ports do);
  * - a module `courier_echo`: `echo(X) -> X`, `add(A, B) -> A + B`, `crash(Reason)` fails with
  *   Reason, `sleep(Ms) -> ok` after Ms milliseconds.
  */
@@ -33,19 +35,22 @@ export const courierEcho: ExposedModule = {
   },
 };
 
-export function startEcho(node: Node): void {
+/** Start the echo services; returns the echo process. */
+export function startEcho(node: Node): Pid {
   node.expose('courier_echo', courierEcho);
-  node.spawn(
+  return node.spawn(
     async (self) => {
       for (;;) {
         const m = await self.receive();
-        if (m instanceof Tuple && m.elements.length === 2) {
-          const [from, msg] = m.elements as [Term, Term];
-          try {
+        try {
+          if (m instanceof Tuple && m.elements.length === 2) {
+            const [from, msg] = m.elements as [Term, Term];
             self.send(from as never, new Tuple([ECHO, msg]));
-          } catch (err) {
-            node.log.debug({ err }, 'echo: reply not sent');
+          } else if (Array.isArray(m) && typeof m[0] === 'string') {
+            self.send(m[0], m.slice(1));
           }
+        } catch (err) {
+          node.log.debug({ err }, 'echo: reply not sent');
         }
       }
     },

@@ -8,9 +8,12 @@ import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
 import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify } from '@courier/transport-tls';
 import { parseHostPort, sshRpc, type SshTransport } from '@courier/transport-ssh';
 import { startEcho } from './echo-module.js';
+import { startAempEchoNode } from './aemp-node.js';
 
 /**
- * The runnable echo node: `npm run -s echo-node -- --name NAME@HOST --cookie COOKIE`.
+ * The runnable echo node: `npm run -s echo-node -- --name NAME@HOST --cookie COOKIE`, or on the
+ * AEMP carrier `npm run -s echo-node -- --carrier aemp --aemp-nodeid ID --aemp-bind HOST:PORT
+ * --aemp-secret S [--aemp-seed HOST:PORT]` (serving `ID#echo`; see docs/aemp.md).
  * With `--carrier ssh --ssh-bind HOST:PORT --ssh-host-key FILE --ssh-authorized-keys FILE`
  * (alone, or with tcp/tls: `--carrier tcp,ssh`) it also serves `courier_echo` over sshrpc
  * (`ssh -s sshrpc@k2r.org`) and the Courier subsystem to the keys listed; `--ssh-known-hosts FILE`
@@ -38,6 +41,11 @@ const { values } = parseArgs({
     'ssh-host-key': { type: 'string' },
     'ssh-authorized-keys': { type: 'string' },
     'ssh-known-hosts': { type: 'string' },
+    'aemp-nodeid': { type: 'string' },
+    'aemp-bind': { type: 'string' },
+    'aemp-secret': { type: 'string' },
+    'aemp-seed': { type: 'string', multiple: true },
+    'aemp-framing': { type: 'string' },
   },
   strict: true,
 });
@@ -47,7 +55,34 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-startErlangEchoNode();
+if (values.carrier === 'aemp') runAempEchoNode();
+else startErlangEchoNode();
+
+/** `--carrier aemp`: see aemp-node.ts and docs/aemp.md. */
+function runAempEchoNode(): void {
+  const log = pino({ level: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info', redact: ['secret'] }, pino.destination(2));
+  const seeds = (values['aemp-seed'] ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
+  const flags = { nodeid: values['aemp-nodeid'], bind: values['aemp-bind'], secret: values['aemp-secret'], seeds, framing: values['aemp-framing'] };
+  startAempEchoNode(flags, log, fail).then(
+    (node) => {
+      let stopping = false;
+      const stop = async (signal: string): Promise<void> => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping');
+        await node.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.stdout.write(`READY ${node.name.name}\n`);
+    },
+    (err: unknown) => {
+      log.error({ err }, 'cannot start');
+      fail((err as Error).message);
+    },
+  );
+}
 
 function startErlangEchoNode(): void {
 const name = values.name ?? (values.sname ? `${values.sname}@${hostname().split('.')[0]}` : undefined);

@@ -12,6 +12,12 @@ export interface DriveOptions {
    * dist_util's initiator waits for net_kernel to kill it. Otherwise `nok` fails at once.
    */
   readonly waitOnNok?: boolean;
+  /**
+   * Performs a handshake's `upgrade` action (STARTTLS-style): given the carrier so far and the
+   * bytes the handshake holds for the new layer, resolves with the carrier to go on with. Without
+   * it an upgrade fails the handshake with CarrierError `UPGRADE_UNSUPPORTED`.
+   */
+  readonly upgrade?: (how: string, carrier: Carrier, rest: Uint8Array) => Promise<Carrier>;
 }
 
 /**
@@ -35,17 +41,23 @@ export interface Handshaken {
   readonly result: HandshakeResult;
   /** Feed `result.tail`, then these, to the session. The carrier is paused until then. */
   readonly handover: Handover;
+  /** The carrier the session runs on: the one given, or the one an upgrade swapped in. */
+  readonly carrier: Carrier;
 }
 
 /**
- * Run a sans-IO handshake over a carrier: feed it what arrives, perform its actions, enforce
- * the deadline. Resolves at `done` with the carrier paused and a Handover attached; rejects
+ * Run a sans-IO handshake over a carrier: feed it what arrives, perform its actions (an
+ * `upgrade` through `opts.upgrade`, going on over the carrier it gives), enforce the deadline.
+ * Resolves at `done` with the carrier paused and a Handover attached; rejects
  * with the handshake's HandshakeError (the carrier closed gracefully, so a refusal written
  * just before still reaches the peer), HandshakeError `TIMEOUT`, or CarrierError `ABORTED` /
  * `CLOSED` (the carrier is then closed too).
  */
-export function driveHandshake(carrier: Carrier, hs: Handshake, opts: DriveOptions): Promise<Handshaken> {
+export function driveHandshake(first: Carrier, hs: Handshake, opts: DriveOptions): Promise<Handshaken> {
   return new Promise((resolve, reject) => {
+    let carrier = first;
+    /** An upgrade is under way: bytes of the old layer are not the handshake's any more. */
+    let upgrading = false;
     let settled = false;
     let nok: HandshakeError | undefined;
     const { signal } = opts;
@@ -76,7 +88,25 @@ export function driveHandshake(carrier: Carrier, hs: Handshake, opts: DriveOptio
             carrier.write(a.bytes);
             break;
           case 'upgrade':
-            failHard(new CarrierError('UPGRADE_UNSUPPORTED', `this carrier cannot upgrade (${a.how})`));
+            if (opts.upgrade === undefined) {
+              failHard(new CarrierError('UPGRADE_UNSUPPORTED', `this carrier cannot upgrade (${a.how})`));
+              return;
+            }
+            upgrading = true;
+            carrier.pause();
+            carrier.setReceiver(new Handover());
+            opts.upgrade(a.how, carrier, a.rest ?? new Uint8Array(0)).then(
+              (next) => {
+                if (settled) return next.abort();
+                upgrading = false;
+                carrier = next;
+                // The handshake hears of the new layer before any byte of it (the carrier keeps
+                // what arrives until a receiver is set).
+                act(hs.upgraded?.() ?? []);
+                if (!settled) listen();
+              },
+              (err: unknown) => failHard(err instanceof Error ? err : new CarrierError('UPGRADE_FAILED', String(err))),
+            );
             return;
           case 'fail':
             if (a.error.code === 'NOK' && opts.waitOnNok === true) {
@@ -92,7 +122,7 @@ export function driveHandshake(carrier: Carrier, hs: Handshake, opts: DriveOptio
             carrier.pause();
             const handover = new Handover();
             carrier.setReceiver(handover);
-            resolve({ result: a.result, handover });
+            resolve({ result: a.result, handover, carrier });
             return;
           }
         }
@@ -104,17 +134,19 @@ export function driveHandshake(carrier: Carrier, hs: Handshake, opts: DriveOptio
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    carrier.setReceiver({
-      onData: (chunk) => {
-        if (!settled && nok === undefined) act(hs.receive(chunk));
-      },
-      onDrain: () => {},
-      onClose: (error) => {
-        if (settled || nok !== undefined) return;
-        end();
-        reject(hs.closedByPeer?.() ?? new CarrierError('CLOSED', `${carrier.remote} closed the connection during the handshake`, { cause: error }));
-      },
-    });
+    const listen = (): void =>
+      carrier.setReceiver({
+        onData: (chunk) => {
+          if (!settled && nok === undefined && !upgrading) act(hs.receive(chunk));
+        },
+        onDrain: () => {},
+        onClose: (error) => {
+          if (settled || nok !== undefined) return;
+          end();
+          reject(hs.closedByPeer?.() ?? new CarrierError('CLOSED', `${carrier.remote} closed the connection during the handshake`, { cause: error }));
+        },
+      });
+    listen();
     act(hs.start());
   });
 }

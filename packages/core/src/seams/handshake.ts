@@ -7,8 +7,11 @@ import type { HandshakeError } from '../errors.js';
  */
 export type HandshakeAction =
   | { readonly type: 'write'; readonly bytes: Uint8Array }
-  /** Swap the carrier (e.g. start TLS) before continuing; the driver calls `upgraded()` after. */
-  | { readonly type: 'upgrade'; readonly how: string }
+  /**
+   * Swap the carrier (e.g. start TLS) before continuing; the driver calls `upgraded()` after.
+   * `rest`: bytes received after the last cleartext message, which belong to the new layer.
+   */
+  | { readonly type: 'upgrade'; readonly how: string; readonly rest?: Uint8Array }
   | { readonly type: 'done'; readonly result: HandshakeResult }
   | { readonly type: 'fail'; readonly error: HandshakeError };
 

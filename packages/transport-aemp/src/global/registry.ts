@@ -1,0 +1,258 @@
+import { atom, type Atom, type Pid, type Term } from '@courier/term';
+import { ResolveError, UsageError, pidKey, type Logger, type Node } from '@courier/core';
+import type { AempSession } from '../session/aemp-session.js';
+import { pidOfPortName, portIdOfPid, splitPortId } from '../values/port-id.js';
+import { LISTENERS, familyObject, type Db, type Family } from './db.js';
+import { GlobalRole } from './global-role.js';
+import { SlaveRole } from './slave-role.js';
+
+/** A change to a monitored family: the keys set (on the first call: all of them) and deleted. */
+export interface DbChange {
+  readonly family: string;
+  readonly set: ReadonlyMap<string, Term>;
+  readonly del: readonly string[];
+}
+export type DbListener = (change: DbChange) => void;
+
+export interface RegistryDeps {
+  readonly self: Atom;
+  readonly node: Node;
+  readonly log: Logger;
+  /** Up sessions by peer node id. */
+  readonly sessions: () => ReadonlyMap<string, AempSession>;
+  /** Node ids of the seeds connected, in the order they came up. */
+  readonly seedPeers: () => readonly string[];
+  readonly connect: (peer: string) => void;
+  /** How long a query waits for a master's answer. */
+  readonly queryTimeoutMs: number;
+}
+
+/**
+ * The AEMP global registry as a Courier node sees it (MP.pm db_*): its own registrations, the
+ * network's through its master (slave role) or its own merged database (global role — a seed, or
+ * a node a Perl node sent `g_slave`), and subscriptions. `db_reg` entries go when their process
+ * exits.
+ */
+export class AempRegistry {
+  readonly local: Db = new Map();
+  private global: GlobalRole | undefined;
+  private readonly slave: SlaveRole;
+  private readonly listeners = new Map<string, Set<DbListener>>();
+  /** Contents of families we monitor through the master (slave role). */
+  private readonly cache = new Map<string, Family>();
+  private readonly regs = new Map<string, Array<[string, string]>>();
+  private exitsWatched = false;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.slave = new SlaveRole({
+      local: this.local,
+      seedSessions: () => deps.seedPeers().flatMap((p) => deps.sessions().get(p) ?? []),
+      remoteChanged: (family, full, set, del) => this.remoteChanged(family, full, set, del),
+    });
+  }
+
+  get isGlobal(): boolean {
+    return this.global !== undefined;
+  }
+
+  /** The node id of our master (slave role), when one is up. */
+  get master(): string | undefined {
+    return this.global !== undefined ? this.deps.self.name : this.slave.masterPeer;
+  }
+
+  /** Resolves once a master is up, or rejects with ResolveError TIMEOUT after `timeoutMs`. */
+  whenAttached(timeoutMs: number): Promise<void> {
+    if (this.global !== undefined) return Promise.resolve();
+    return this.query(this.slave.whenMaster(), 'attaching to a seed', timeoutMs);
+  }
+
+  /** Run the global service from now on (a seed that is itself, or told so by `g_slave`). */
+  becomeGlobal(): void {
+    if (this.global !== undefined) return;
+    this.deps.log.info('running the global registry service');
+    const sessions = this.deps.sessions();
+    this.global = new GlobalRole({
+      self: this.deps.self.name,
+      local: this.local,
+      sessions: () => sessions.values(),
+      session: (peer) => sessions.get(peer),
+      changed: (family, set, del) => this.notify(family, set, del),
+      connect: this.deps.connect,
+    });
+  }
+
+  peerUp(s: AempSession, isSeed: boolean): void {
+    if (this.global !== undefined) this.global.peerUp(s);
+    else if (isSeed) this.slave.seedUp(s);
+  }
+
+  peerDown(peer: string): void {
+    this.global?.peerDown(peer);
+    this.slave.peerDown(peer);
+  }
+
+  /** A `g_*` request from a peer; false when the tag is not the registry's. */
+  handle(s: AempSession, tag: string, args: Term[]): boolean {
+    if (tag === 'g_slave') this.becomeGlobal();
+    if (this.global?.handle(s, tag, args)) return true;
+    if (this.slave.handle(s, tag, args)) return true;
+    return tag === 'g_global'; // a slave notes nothing more: its master is a seed
+  }
+
+  // ---- our registrations ------------------------------------------------------------------
+
+  /** `db_set family => key => value` */
+  dbSet(family: string, key: string, value: Term = null): void {
+    this.changeLocal(family, (f) => f.set(key, value));
+  }
+
+  /** `db_del family => keys…` */
+  dbDel(family: string, ...keys: string[]): void {
+    this.changeLocal(family, (f) => keys.forEach((k) => f.delete(k)));
+  }
+
+  /**
+   * `db_reg family => $port [, $value]`: register a local process until it exits. The key is
+   * the port id given (`me#name`) or the pid's (`me#~id.serial.creation`). Returns a function
+   * that unregisters it sooner.
+   */
+  dbReg(family: string, port: Pid | string, value: Term = null): () => void {
+    const pid = typeof port === 'string' ? this.localPid(port) : port;
+    if (pid === undefined) throw new UsageError('NOPROC', `db_reg: ${port} is not a live local port`);
+    const key = typeof port === 'string' ? port : portIdOfPid(pid);
+    this.dbSet(family, key, value);
+    const k = pidKey(pid);
+    const list = this.regs.get(k) ?? [];
+    list.push([family, key]);
+    this.regs.set(k, list);
+    this.watchExits();
+    if (!this.deps.node.isAlive(pid)) this.dbDel(family, key);
+    return () => this.dbDel(family, key);
+  }
+
+  private localPid(portId: string): Pid | undefined {
+    const [nodeid, name] = splitPortId(portId);
+    if (nodeid !== this.deps.self.name) return undefined;
+    return pidOfPortName(this.deps.self, name) ?? this.deps.node.whereis(atom(name));
+  }
+
+  /** Our own listener addresses, published as `'l` (what other nodes connect to). */
+  setListeners(addrs: readonly string[]): void {
+    this.dbSet(LISTENERS, this.deps.self.name, [...addrs]);
+  }
+
+  // ---- the network's registrations ---------------------------------------------------------
+
+  dbFamily(family: string): Promise<Record<string, Term>> {
+    if (this.global !== undefined) return Promise.resolve(familyObject(this.global.family(family)) ?? {});
+    return this.query(this.slave.call('g_db_family', family), `db_family ${family}`) as Promise<Record<string, Term>>;
+  }
+
+  dbKeys(family: string): Promise<string[]> {
+    if (this.global !== undefined) return Promise.resolve([...this.global.family(family).keys()]);
+    return this.query(this.slave.call('g_db_keys', family), `db_keys ${family}`).then((v) => (Array.isArray(v) ? v.map(String) : []));
+  }
+
+  dbValues(family: string): Promise<Term[]> {
+    if (this.global !== undefined) return Promise.resolve([...this.global.family(family).values()]);
+    return this.query(this.slave.call('g_db_values', family), `db_values ${family}`).then((v) => (Array.isArray(v) ? v : []));
+  }
+
+  /** The listener addresses the network knows for `nodeid` (null: none). */
+  find(nodeid: string): Promise<string[] | null> {
+    if (this.global !== undefined) {
+      const a = this.global.family(LISTENERS).get(nodeid);
+      return Promise.resolve(Array.isArray(a) ? a.map(String) : null);
+    }
+    return this.query(this.slave.find(nodeid), `g_find ${nodeid}`);
+  }
+
+  /** `db_mon family`: `listener` gets the whole family first, then every change. Returns the unsubscribe. */
+  dbMon(family: string, listener: DbListener): () => void {
+    const set = this.listeners.get(family) ?? new Set<DbListener>();
+    this.listeners.set(family, set.add(listener));
+    if (this.global !== undefined) {
+      const now = this.global.family(family);
+      queueMicrotask(() => set.has(listener) && listener({ family, set: now, del: [] }));
+    } else {
+      const cached = this.cache.get(family);
+      if (cached !== undefined) queueMicrotask(() => set.has(listener) && listener({ family, set: new Map(cached), del: [] }));
+      this.slave.monitor(family, true);
+    }
+    return () => {
+      set.delete(listener);
+      if (set.size > 0) return;
+      this.listeners.delete(family);
+      this.cache.delete(family);
+      this.slave.monitor(family, false);
+    };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private changeLocal(family: string, mutate: (f: Family) => void): void {
+    const f = this.local.get(family) ?? new Map<string, Term>();
+    this.local.set(family, f);
+    const before = new Map(f);
+    mutate(f);
+    if (f.size === 0) this.local.delete(family);
+    if (this.global !== undefined) {
+      this.global.localChanged(family, before);
+      return;
+    }
+    const set: Family = new Map();
+    for (const [k, v] of f) if (!before.has(k) || before.get(k) !== v) set.set(k, v);
+    const del = [...before.keys()].filter((k) => !f.has(k));
+    this.slave.localChanged(family, set, del);
+  }
+
+  private remoteChanged(family: string, full: Family | undefined, set: Family, del: string[]): void {
+    if (!this.listeners.has(family)) return;
+    const cached = full ?? this.cache.get(family) ?? new Map<string, Term>();
+    if (full === undefined) {
+      for (const [k, v] of set) cached.set(k, v);
+      for (const k of del) cached.delete(k);
+    }
+    this.cache.set(family, cached);
+    this.notify(family, set, del);
+  }
+
+  private notify(family: string, set: Family, del: string[]): void {
+    for (const l of this.listeners.get(family) ?? []) {
+      try {
+        l({ family, set, del });
+      } catch (err) {
+        this.deps.log.error({ err, family }, 'db_mon listener failed');
+      }
+    }
+  }
+
+  private watchExits(): void {
+    if (this.exitsWatched) return;
+    this.exitsWatched = true;
+    this.deps.node.exits$.subscribe(({ pid }) => {
+      const k = pidKey(pid);
+      const list = this.regs.get(k);
+      if (list === undefined) return;
+      this.regs.delete(k);
+      for (const [family, key] of list) this.dbDel(family, key);
+    });
+  }
+
+  private query<T>(p: Promise<T>, what: string, ms = this.deps.queryTimeoutMs): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new ResolveError('TIMEOUT', `${what}: no answer from a master within ${ms} ms`)), ms);
+      t.unref?.();
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      );
+    });
+  }
+}
