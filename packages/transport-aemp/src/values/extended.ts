@@ -1,4 +1,5 @@
 import { Atom, BitBinary, ErlFloat, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, atom, type Term } from '@courier/term';
+import { put } from './own-key.js';
 import { Tag } from 'cbor-x';
 import { latin1, smallInt } from './natural.js';
 
@@ -86,7 +87,7 @@ export function toCourier(t: Term, style: Style): unknown {
   let keys = 0;
   let only = '';
   for (const k in src) {
-    o[k] = toCourier(src[k] as Term, style);
+    put(o, k, toCourier(src[k] as Term, style));
     only = k;
     keys++;
   }
@@ -118,7 +119,7 @@ export function fromCourierJson(v: unknown): Term {
   }
   const kind = keys === 1 ? JSON_KIND.get(only) : undefined;
   if (kind === undefined) {
-    for (const k in o) o[k] = fromCourierJson(o[k]);
+    for (const k in o) put(o, k, fromCourierJson(o[k]));
     return o as Term;
   }
   const x = o[only];
@@ -129,7 +130,7 @@ export function fromCourierJson(v: unknown): Term {
       return BigInt(String(x));
     case 'object': {
       const inner = x as Record<string, unknown>;
-      for (const k in inner) inner[k] = fromCourierJson(inner[k]);
+      for (const k in inner) put(inner, k, fromCourierJson(inner[k]));
       return inner as Term;
     }
     default:
@@ -156,7 +157,7 @@ export function fromCourierCbor(v: unknown): Term {
   }
   if (v instanceof Map) {
     const o: Record<string, Term> = {};
-    for (const [k, x] of v) o[typeof k === 'string' ? k : k instanceof Uint8Array ? latin1(k) : String(k)] = fromCourierCbor(x);
+    for (const [k, x] of v) put(o, typeof k === 'string' ? k : k instanceof Uint8Array ? latin1(k) : String(k), fromCourierCbor(x));
     return o;
   }
   return v as Term;

@@ -1,4 +1,5 @@
 import { Atom, BitBinary, ErlFloat, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, formatErlang, type Term } from '@courier/term';
+import { put } from './own-key.js';
 import { Tag } from 'cbor-x';
 import { portIdOfPid } from './port-id.js';
 
@@ -48,7 +49,7 @@ export function toPerl(t: Term, binary: BinaryStyle): unknown {
   if (t instanceof BitBinary) return toPerl(t.bytes, binary);
   if (t instanceof ErlMap) {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of t) o[keyText(k)] = toPerl(v, binary);
+    for (const [k, v] of t) put(o, keyText(k), toPerl(v, binary));
     return o;
   }
   if (t instanceof Tag || Object.getPrototypeOf(t) !== Object.prototype) throw new EncodeError(`${String(t)} cannot be sent to a Perl node`);
@@ -58,7 +59,7 @@ export function toPerl(t: Term, binary: BinaryStyle): unknown {
     const v = src[k] as Term;
     const w = toPerl(v, binary);
     if (w !== v && out === undefined) out = { ...src };
-    if (out !== undefined) out[k] = w;
+    if (out !== undefined) put(out, k, w);
   }
   return out ?? src;
 }
@@ -102,14 +103,14 @@ export function fromPerlCbor(v: unknown): Term {
   if (v instanceof Map) {
     // Perl hash keys are strings (byte strings, mostly); anything else is printed.
     const o: Record<string, Term> = {};
-    for (const [k, x] of v) o[typeof k === 'string' ? k : k instanceof Uint8Array ? latin1(k) : String(k)] = fromPerlCbor(x);
+    for (const [k, x] of v) put(o, typeof k === 'string' ? k : k instanceof Uint8Array ? latin1(k) : String(k), fromPerlCbor(x));
     return o;
   }
   const o = v as Record<string, unknown>;
   for (const k in o) {
     const x = o[k];
-    if ((typeof x === 'object' && x !== null) || typeof x === 'bigint') o[k] = fromPerlCbor(x);
-    else if (x === undefined) o[k] = null;
+    if ((typeof x === 'object' && x !== null) || typeof x === 'bigint') put(o, k, fromPerlCbor(x));
+    else if (x === undefined) put(o, k, null);
   }
   return o as Term;
 }

@@ -37,6 +37,16 @@ describe('value mappings', () => {
       expect(termKey(roundTrip(rich, framing, 'courier'))).toBe(termKey(rich));
     });
 
+    it(`a peer's "__proto__" key stays a key and changes no prototype (${framing})`, () => {
+      const t = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as Term;
+      for (const dialect of ['courier', 'perl'] as const) {
+        const back = roundTrip(t, framing, dialect) as Record<string, unknown>;
+        expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+        expect(Object.keys(back).sort()).toEqual(['__proto__', 'x']);
+        expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      }
+    });
+
     it(`extended (${framing}): arbitrary JSON-like data round-trips`, () => {
       fc.assert(
         fc.property(fc.jsonValue({ maxDepth: 3 }), (v) => {
