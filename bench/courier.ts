@@ -135,7 +135,11 @@ export const manyToOne = (n: number, senders: number): Promise<number> =>
     const t0 = performance.now();
     for (let s = 0; s < senders; s++) {
       self.spawn(async (p) => {
-        for (let k = per; k > 0; k--) p.send(recv, new Tuple([MSG, k]));
+        for (let k = per; k > 0; k--) {
+          p.send(recv, new Tuple([MSG, k]));
+          // erlang:yield/0 every 1024 sends, as Erlang's scheduler preempts by reductions.
+          if ((k & 1023) === 0) await p.yield();
+        }
       });
     }
     await self.receive();

@@ -1,6 +1,7 @@
 import { Atom, Pid, Ref, Tuple, atoms, type Term } from '@courier/term';
 import { ExitCall, ProcessGone } from './exit-reason.js';
 import { Mailbox, TIMEOUT, type Matcher } from './mailbox.js';
+import { wake } from './scheduler.js';
 import { toMatcher, type Pattern } from './pattern.js';
 import type { Dest } from './dest.js';
 import type { Node, SpawnOptions } from './node.js';
@@ -190,6 +191,16 @@ export class Process {
   /** Cancel a timer: the milliseconds it had left, or false when it already fired or was cancelled. */
   cancelTimer(ref: Ref): number | false {
     return this.node.timers.cancel(ref);
+  }
+
+  /**
+   * erlang:yield/0: let other processes run before going on. JS cannot preempt a busy loop the
+   * way Erlang's scheduler counts reductions, so a process that sends in a long loop yields now
+   * and then to let its receivers drain their mailboxes.
+   */
+  yield(): Promise<void> {
+    this.check();
+    return new Promise((resolve) => wake(resolve, undefined));
   }
 
   /** Sleep without touching the mailbox. */
