@@ -1,3 +1,4 @@
+import { captureLog } from '@courier/testkit';
 import { connect, type Socket } from 'node:net';
 import { Pid, Tuple, atom, atoms, decodeTerm, encode, type Atom, type Term } from '@courier/term';
 import { silentLogger, type Logger } from '@courier/core';
@@ -192,23 +193,6 @@ export interface LogEntry {
 
 /** A Logger that keeps every call (with child bindings merged), for asserting what was logged. */
 export function collectingLogger(): { log: Logger; entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const at =
-      (level: LogEntry['level']) =>
-      (a: object | string, msg?: string): void => {
-        if (typeof a === 'string') entries.push({ level, msg: a, fields: { ...bindings } });
-        else entries.push({ level, msg, fields: { ...bindings, ...(a as Record<string, unknown>) } });
-      };
-    return {
-      trace: at('trace'),
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      child: (b) => make({ ...bindings, ...b }),
-      isLevelEnabled: () => true,
-    };
-  };
-  return { log: make({}), entries };
+  const c = captureLog();
+  return { log: c.logger as Logger, entries: c.entries as LogEntry[] };
 }

@@ -1,11 +1,13 @@
-import { Tuple, atom, atoms, type Term } from '@courier/term';
+import { Tuple, atom, atoms, type Pid, type Term } from '@courier/term';
 import { erlError, type ExposedModule, type Node, type Process } from '@courier/core';
 
 /**
  * The echo services (the contract of the echo node, relied on by interop tests and independent
  * checks): a process registered as `echo` answering `{FromPid, Msg}` with `{echo, Msg}`, and a
  * module `courier_echo` with `echo(X) -> X`, `add(A, B) -> A + B`, `crash(Reason)` (fails with
- * Reason) and `sleep(Ms) -> ok` after Ms milliseconds.
+ * Reason) and `sleep(Ms) -> ok` after Ms milliseconds. Over AEMP the echo process is the port
+ * `<nodeid>#echo` and answers `[ReplyPortId, ...Args]` by sending `Args` to ReplyPortId, as Perl's
+ * echo ports do.
  */
 const ECHO = atom('echo');
 
@@ -35,19 +37,21 @@ export const courierEcho: ExposedModule = {
   },
 };
 
-/** Expose `courier_echo` and start the registered `echo` process on `node`. */
-export function startEcho(node: Node): void {
+/** Expose `courier_echo` and start the registered `echo` process on `node`; returns its pid. */
+export function startEcho(node: Node): Pid {
   node.expose('courier_echo', courierEcho);
-  node.spawn(
+  return node.spawn(
     async (self) => {
       for (;;) {
         const m = await self.receive();
-        if (m instanceof Tuple && m.elements.length === 2) {
-          try {
+        try {
+          if (m instanceof Tuple && m.elements.length === 2) {
             self.send(m.elements[0] as never, new Tuple([ECHO, m.elements[1] as Term]));
-          } catch (err) {
-            node.log.debug({ err }, 'echo: reply not sent');
+          } else if (Array.isArray(m) && typeof m[0] === 'string') {
+            self.send(m[0], m.slice(1));
           }
+        } catch (err) {
+          node.log.debug({ err }, 'echo: reply not sent');
         }
       }
     },
