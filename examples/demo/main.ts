@@ -1,12 +1,17 @@
 /**
- * Courier demo: one node, a one_for_one supervisor with two gen_servers that exchange ping/pong.
- * `pong` crashes on purpose, the supervisor logs it and restarts it, and the exchange resumes.
- * Run with `npm start` (add `-- --json` for raw pino JSON lines). Exits 0 after a few seconds.
+ * Courier demo. Act one: one node, a one_for_one supervisor with two gen_servers that exchange
+ * ping/pong; `pong` crashes on purpose, the supervisor logs it and restarts it, and the exchange
+ * resumes. Act two (cluster.ts): Courier nodes on tcp, memory and aemp in one cluster with an
+ * embedded EPMD on a free private port, a supervised service called across carriers and crashed
+ * and restarted, and — when `erl` is on PATH — an Erlang node whose message crosses the bridge
+ * to an AEMP port and back. Run with `npm start` (add `-- --json` for raw pino JSON lines).
+ * Exits 0 by itself within about ten seconds; it logs what it skipped and why.
  */
 import { Node, TIMEOUT, _, call, isNormal, isShutdown, ptuple, startServer, startSupervisor, type ChildSpec } from '@courier/core';
 import { Pid, Tuple, atom } from '@courier/term';
 import { DONE, PING, PONG, STATS, pingServer, pongServer } from './actors.js';
 import { demoLogger } from './log-format.js';
+import { runCluster } from './cluster.js';
 
 const ROUNDS = 10;
 const EVERY_MS = 250;
@@ -14,7 +19,8 @@ const CRASH_AT = 4;
 const DEADLINE_MS = 15_000;
 const MAIN = atom('main');
 
-const node = new Node({ name: 'demo@localhost', log: demoLogger(process.argv.includes('--json')) });
+const base = demoLogger(process.argv.includes('--json'));
+const node = new Node({ name: 'demo@localhost', log: base });
 const log = node.log;
 
 // Observation edge: count pong's abnormal exits from the node's exit stream.
@@ -58,15 +64,23 @@ async function main(): Promise<number> {
   log.info({ rounds: ROUNDS, everyMs: EVERY_MS, crashAt: CRASH_AT }, 'demo starting');
   supervisor = await startSupervisor(node, { strategy: 'one_for_one', intensity: 3, period: 5 }, children);
   log.info({ supervisor: supervisor.toString() }, 'supervisor up');
+  let summary: Record<string, unknown>;
   try {
-    const summary = await finished;
-    log.info(summary, 'demo finished');
-    return 0;
+    summary = await finished;
+    log.info(summary, 'local supervision finished');
   } catch (err) {
     log.error({ err }, 'demo failed');
     return 1;
   } finally {
     await node.stop();
+  }
+  try {
+    const cluster = await runCluster(base);
+    log.info({ ...summary, cluster }, 'demo finished');
+    return 0;
+  } catch (err) {
+    log.error({ err }, 'demo failed (cluster)');
+    return 1;
   }
 }
 

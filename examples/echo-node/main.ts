@@ -9,6 +9,7 @@ import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify }
 import { parseHostPort, sshRpc, type SshTransport } from '@courier/transport-ssh';
 import { startEcho } from './echo-module.js';
 import { startAempEchoNode } from './aemp-node.js';
+import { LogTap, observe } from '@courier/observer';
 
 /**
  * The runnable echo node: `npm run -s echo-node -- --name NAME@HOST --cookie COOKIE`, or on the
@@ -18,6 +19,7 @@ import { startAempEchoNode } from './aemp-node.js';
  * (alone, or with tcp/tls: `--carrier tcp,ssh`) it also serves `courier_echo` over sshrpc
  * (`ssh -s sshrpc@k2r.org`) and the Courier subsystem to the keys listed; `--ssh-known-hosts FILE`
  * pins the host keys of the Courier peers it dials over SSH. No cookie is needed for SSH alone.
+ * `--observer HOST:PORT` serves the live web observer and /metrics there (docs/observer.md).
  * Prints `READY <node name>` on stdout once it listens (and is registered in EPMD); logs (pino,
  * JSON) go to stderr at --log-level / LOG_LEVEL (default info). SIGINT/SIGTERM stop it cleanly.
  */
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     'aemp-secret': { type: 'string' },
     'aemp-seed': { type: 'string', multiple: true },
     'aemp-framing': { type: 'string' },
+    observer: { type: 'string' },
   },
   strict: true,
 });
@@ -53,6 +56,18 @@ const { values } = parseArgs({
 function fail(msg: string): never {
   process.stderr.write(`echo-node: ${msg}\n`);
   process.exit(2);
+}
+
+/** `--observer HOST:PORT` (or `PORT`, on loopback): the live web observer and /metrics (docs/observer.md). */
+function startObserver(node: Node, tap?: LogTap): void {
+  const spec = values.observer;
+  if (spec === undefined) return;
+  const i = spec.lastIndexOf(':');
+  const host = i > 0 ? spec.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const port = Number(i >= 0 ? spec.slice(i + 1) : spec);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--observer wants HOST:PORT or PORT, not ${spec}`);
+  // observe() logs `observer listening` with its URL.
+  observe(node, { host, port, ...(tap ? { logTap: tap } : {}) }).catch((err: unknown) => fail((err as Error).message));
 }
 
 if (values.carrier === 'aemp') runAempEchoNode();
@@ -75,6 +90,7 @@ function runAempEchoNode(): void {
       };
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      startObserver(node);
       process.stdout.write(`READY ${node.name.name}\n`);
     },
     (err: unknown) => {
@@ -133,7 +149,8 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-const node = new Node({ name, log, transports });
+const tap = new LogTap(log);
+const node = new Node({ name, log: tap.logger, transports });
 startEcho(node);
 
 let stopping = false;
@@ -148,7 +165,10 @@ process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
 node.start().then(
-  () => process.stdout.write(`READY ${node.name.name}\n`),
+  () => {
+    startObserver(node, tap);
+    process.stdout.write(`READY ${node.name.name}\n`);
+  },
   (err: unknown) => {
     log.error({ err }, 'cannot start');
     fail((err as Error).message);

@@ -6,6 +6,7 @@
  *   courier ping NODE                         pong / pang
  *   courier send DEST TERM                    DEST: {Name, 'node@host'} (Erlang syntax)
  *   courier call NODE MOD FUN ARGS            ARGS: an Erlang list, e.g. '[1, <<"x">>]'
+ *   courier aemp snd|mon|db …                 AnyEvent::MP ports and registry (commands/aemp.ts)
  *
  * Terms are typed and printed in Erlang syntax. The cookie comes from --cookie, COURIER_COOKIE or
  * ~/.erlang.cookie. Exit codes: 0 done, 1 the remote side said no (pang, badrpc, an exception),
@@ -21,6 +22,7 @@ import { buildNode } from './container.js';
 import { loadConfig } from './config/load.js';
 import { validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
 import { startEcho } from './services/echo.js';
+import { aempCommand } from './commands/aemp.js';
 
 export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
@@ -40,6 +42,10 @@ const OPTIONS = {
   timeout: { type: 'string' },
   visible: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  seed: { type: 'string', multiple: true },
+  peer: { type: 'string', multiple: true },
+  secret: { type: 'string' },
+  hold: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -193,7 +199,11 @@ const USAGE = `usage:
   courier ping NODE
   courier send DEST TERM          e.g. courier send "{echo, 'ts@127.0.0.1'}" "{self, hi}"
   courier call NODE MOD FUN ARGS  e.g. courier call ts@127.0.0.1 courier_echo add "[1, 2]"
-options: --cookie C (or COURIER_COOKIE, ~/.erlang.cookie), --config FILE, --epmd-port P, --timeout MS, --log-level L`;
+  courier aemp snd PORTID TERM…   e.g. courier aemp snd courier-echo#echo '"me#x"' hello --seed 127.0.0.1:4040 --secret S
+  courier aemp mon PORTID         prints DOWN Reason when the port dies
+  courier aemp db keys|values FAMILY, db get FAMILY KEY, db set FAMILY KEY [TERM]
+options: --cookie C (or COURIER_COOKIE, ~/.erlang.cookie), --config FILE, --epmd-port P, --timeout MS, --log-level L
+aemp options: --seed HOST:PORT, --peer NODEID=HOST:PORT, --secret S (or COURIER_AEMP_SECRET), --hold MS`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -227,6 +237,18 @@ export async function main(argv: string[]): Promise<number> {
       case 'call':
         need(3);
         return await cmdCall(v, rest[0] as string, rest[1] as string, rest[2] as string, rest[3] ?? '[]');
+      case 'aemp':
+        need(1);
+        return await aempCommand(rest, {
+          config: v.config,
+          seed: v.seed,
+          peer: v.peer,
+          secret: v.secret,
+          timeoutMs: timeout(v),
+          holdMs: v.hold ? Number(v.hold) : undefined,
+          log: logger(v),
+          out,
+        });
       default:
         err(`unknown command ${cmd}`);
         err(USAGE);

@@ -6,6 +6,8 @@ import { Node, silentLogger, type Logger, type Transport } from '@courier/core';
 import { ConfigError, globToRegExp, type CarrierSection, type CourierConfig, type NodeSection } from './config/schema.js';
 import { erlangPlugin } from './plugins/erlang.js';
 import { sshPlugin } from './plugins/ssh.js';
+import { aempPlugin } from './plugins/aemp.js';
+import { startBridge } from './bridge.js';
 
 /**
  * The composition root. Carrier plugins are bound in an inversify container under
@@ -46,6 +48,7 @@ export function defaultContainer(): Container {
   const c = new Container();
   c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(erlangPlugin);
   c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(sshPlugin);
+  c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(aempPlugin);
   return c;
 }
 
@@ -70,12 +73,25 @@ export function resolveCookie(node: NodeSection): string {
 }
 
 export function buildNode(config: CourierConfig, opts: { container?: Container; log?: Logger } = {}): Node {
+  return buildNodeParts(config, opts).node;
+}
+
+/** A built node and its transports by carrier kind (e.g. the `aemp` transport, for its registry). */
+export interface BuiltNode {
+  readonly node: Node;
+  readonly transports: ReadonlyMap<string, Transport>;
+}
+
+export function buildNodeParts(config: CourierConfig, opts: { container?: Container; log?: Logger } = {}): BuiltNode {
   const container = opts.container ?? defaultContainer();
   const plugins = container.getAll<CarrierPlugin>(CARRIER_PLUGIN);
   const log = opts.log ?? silentLogger;
   const routes = (config.routes ?? []).map((r) => ({ re: globToRegExp(r.match), carrier: r.carrier }));
   const firstKind = (config.carriers[0] as CarrierSection).kind;
-  const carrierFor = (peer: Atom): string => routes.find((r) => r.re.test(peer.name))?.carrier ?? firstKind;
+  // AEMP node ids need no `@`; Erlang node names always have one: without a route, such peers go to aemp.
+  const aempKind = config.carriers.some((c) => c.kind === 'aemp') ? 'aemp' : undefined;
+  const carrierFor = (peer: Atom): string =>
+    routes.find((r) => r.re.test(peer.name))?.carrier ?? (aempKind !== undefined && !peer.name.includes('@') ? aempKind : firstKind);
   let cookie: string | undefined;
   const ctx: PluginContext = { node: config.node, log, cookie: () => (cookie ??= resolveCookie(config.node)), carrierFor };
 
@@ -95,10 +111,14 @@ export function buildNode(config: CourierConfig, opts: { container?: Container; 
     transports.push(t);
     for (const s of sections) transportOfKind.set(s.section.kind, t);
   }
-  return new Node({
+  const node = new Node({
     name: atom(config.node.name),
     log,
     transports,
     transportFor: (peer) => transportOfKind.get(carrierFor(peer)),
   });
+  // `bridge: true`: the Erlang ⇄ AEMP bridge's processes (docs/bridge.md) run from the start.
+  // Which side a node is on follows the routes: the nodes reached over aemp are the AEMP side.
+  if (config.bridge === true) startBridge(node, { isErlang: (peer) => peer !== node.name && carrierFor(peer) !== 'aemp' });
+  return { node, transports: transportOfKind };
 }

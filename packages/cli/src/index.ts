@@ -5,3 +5,6 @@ export { erlangPlugin } from './plugins/erlang.js';
 export { sshPlugin } from './plugins/ssh.js';
 export { startEcho, courierEcho } from './services/echo.js';
 export { main as cli, configFrom, EXIT } from './cli.js';
+export { aempPlugin, aempOptions } from './plugins/aemp.js';
+export { buildNodeParts, type BuiltNode } from './container.js';
+export { startBridge, type Bridge, type BridgeOptions } from './bridge.js';

@@ -7,3 +7,4 @@ export { childPids, isAlive } from './procs.js';
 export { makeTestCerts, hasOpenssl, sslDistOptfile, type TestCerts } from './certs.js';
 export { captureLog, type CapturedLog, type LogEntry } from './log.js';
 export { inProcess } from './process.js';
+export { findChromium, launchChromium } from './browser.js';

@@ -40,6 +40,8 @@ export interface CourierConfig {
   readonly routes?: readonly RouteSection[];
   /** Serve the echo process and the `courier_echo` module (what the echo node serves). */
   readonly echo?: boolean;
+  /** Run the Erlang ⇄ AEMP bridge (docs/bridge.md) on a node with an Erlang and an aemp carrier. */
+  readonly bridge?: boolean;
 }
 
 /** One clear error naming the field. */
@@ -88,6 +90,13 @@ export function validateConfig(raw: unknown): CourierConfig {
     throw new ConfigError('log.level', 'must be a pino level (trace, debug, info, warn, error, silent)');
   }
   if (raw['echo'] !== undefined && typeof raw['echo'] !== 'boolean') throw new ConfigError('echo', 'must be true or false');
+  if (raw['bridge'] !== undefined) {
+    if (typeof raw['bridge'] !== 'boolean') throw new ConfigError('bridge', 'must be true or false');
+    const kinds = carriers.map((c) => (c as CarrierSection).kind);
+    if (raw['bridge'] && !(kinds.includes('aemp') && (kinds.includes('tcp') || kinds.includes('tls')))) {
+      throw new ConfigError('bridge', 'the bridge needs an aemp carrier and an Erlang one (tcp or tls)');
+    }
+  }
   return raw as unknown as CourierConfig;
 }
 

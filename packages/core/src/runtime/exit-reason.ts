@@ -7,7 +7,9 @@ import { Atom, Tuple, atom, atoms, type Term } from '@courier/term';
  */
 export class ExceptionReason extends Tuple {
   constructor(readonly error: unknown) {
-    super([atoms.error, Buffer.from(describe(error))]);
+    // A Buffer on Node (as before); plain UTF-8 bytes where there is none (a browser node).
+    const text = describe(error);
+    super([atoms.error, typeof Buffer === 'function' ? Buffer.from(text) : new TextEncoder().encode(text)]);
   }
 }
 

@@ -8,10 +8,23 @@ export interface Session {
   readonly carrier: string;
   /** Whether the peer is hidden (not listed by `nodes()`). */
   readonly hidden: boolean;
+  /**
+   * Monotonic counters since the session started, for observers that sample them (never an event
+   * per frame). Optional: a session that does not count leaves it out.
+   */
+  readonly stats?: SessionStats;
   /** Send one operation. Ordered per session. Returns false when the carrier is busy. */
   send(op: DistOp): boolean;
   /** Close the connection; the session then reports `nodeDown` to its router exactly once. */
   close(reason?: string): void;
+}
+
+/** A session's traffic counters: frames (messages, ticks included) and bytes, each way. */
+export interface SessionStats {
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /**

@@ -6,6 +6,7 @@
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const SHORT = 24;
+const hasBuffer = typeof Buffer === 'function';
 
 /** The bytes `[start, end)` of `buf`, one char each. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
@@ -14,7 +15,11 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
     for (let i = start; i < end; i++) s += String.fromCharCode(buf[i] as number);
     return s;
   }
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+  // Node's Buffer is the fast path; a browser node (no Buffer) builds the string in slices.
+  if (hasBuffer) return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+  let s = '';
+  for (let i = start; i < end; i += 8192) s += String.fromCharCode(...buf.subarray(i, Math.min(end, i + 8192)));
+  return s;
 }
 
 /** True when every byte of `[start, end)` is below 0x80. */

@@ -70,7 +70,11 @@ function internedAtomKey(a: Atom): string {
 }
 
 function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  // Node's Buffer is the fast path; a browser node (no Buffer) formats byte by byte.
+  if (typeof Buffer === 'function') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += ((bytes[i] as number) < 16 ? '0' : '') + (bytes[i] as number).toString(16);
+  return s;
 }
 
 function binaryKey(bytes: Uint8Array): string {

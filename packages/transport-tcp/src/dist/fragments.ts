@@ -46,7 +46,13 @@ export class Reassembler {
     if (first || fragId !== 1n) return undefined;
     this.open.delete(seq);
     this.total -= s.size;
-    return { refs: s.refs, body: Buffer.concat(s.parts, s.size) };
+    const body = new Uint8Array(s.size);
+    let at = 0;
+    for (const part of s.parts) {
+      body.set(part, at);
+      at += part.length;
+    }
+    return { refs: s.refs, body };
   }
 
   get openSequences(): number {

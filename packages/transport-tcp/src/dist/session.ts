@@ -41,6 +41,12 @@ const DEFAULT_MAX_MESSAGE = 128 * 1024 * 1024;
 const TICK = new Uint8Array(4);
 /** Pending output past this many bytes is written at once instead of at the end of the tick. */
 const FLUSH_AT = 256 * 1024;
+/**
+ * Runs the end-of-tick flush: process.nextTick on Node (after the tick's microtasks), a microtask
+ * where there is no `process` (a browser node over @courier/transport-ws).
+ */
+const defer: (f: () => void) => void =
+  typeof process !== 'undefined' && typeof process.nextTick === 'function' ? (f) => process.nextTick(f) : queueMicrotask;
 
 
 export class ErlSession implements Session {
@@ -150,7 +156,7 @@ export class ErlSession implements Session {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushTick);
+      defer(this.flushTick);
     }
     return !this.busy;
   }
@@ -172,13 +178,13 @@ export class ErlSession implements Session {
       const part = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
       const first = i === 0;
       // <<Len:32, 131, 69|70, SeqId:64, FragId:64, [NumAtomCacheRefs = 0]>>
-      const h = Buffer.allocUnsafe(first ? 23 : 22);
-      h.writeUInt32BE((first ? 19 : 18) + part.length, 0);
+      const h = new Uint8Array(first ? 23 : 22);
+      const hv = new DataView(h.buffer);
+      hv.setUint32(0, (first ? 19 : 18) + part.length);
       h[4] = VERSION;
       h[5] = first ? 69 : 70;
-      h.writeBigUInt64BE(seq, 6);
-      h.writeBigUInt64BE(BigInt(count - i), 14);
-      if (first) h[22] = 0;
+      hv.setBigUint64(6, seq);
+      hv.setBigUint64(14, BigInt(count - i));
       chunks.push(h, part);
     }
     this.writeAll(chunks);

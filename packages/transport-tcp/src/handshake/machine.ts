@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { atom, type Atom } from '@courier/term';
 import { HandshakeError, type Handshake, type HandshakeAction, type HandshakeArbiter } from '@courier/core';
 import { COURIER_FLAGS, DFLAG, expandFlags, missingFlags } from './flags.js';
+import { md5 } from './md5.js';
 
 /**
  * The Erlang distribution handshake, version 6 (erl_dist_protocol "Distribution Handshake";
@@ -48,13 +48,57 @@ export interface ErlHandshakeOptions {
 type State = 'idle' | 'recv_name' | 'recv_status' | 'recv_alive_answer' | 'recv_challenge' | 'recv_reply' | 'recv_ack' | 'done' | 'failed';
 
 /** MD5(Cookie ++ integer_to_list(Challenge)), the challenge read as unsigned 32-bit. */
-export function genDigest(challenge: number, cookie: string): Buffer {
-  return createHash('md5').update(cookie, 'latin1').update(String(challenge >>> 0)).digest();
+export function genDigest(challenge: number, cookie: string): Uint8Array {
+  return md5(latin1(cookie + String(challenge >>> 0)));
 }
+
+// The handshake is plain Uint8Array work (no node:crypto, no Node byte buffers), so that it also
+// runs in a browser node (@courier/transport-ws).
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** Bytes of a string whose characters are all < 256 (cookies are such in Erlang: a list of bytes). */
+function latin1(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
+function latin1Text(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
+  return s;
+}
+
+function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function randomChallenge(): number {
+  const b = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(b);
+  return b[0] as number;
+}
+
+const EMPTY = new Uint8Array(0);
 
 export class ErlHandshake implements Handshake {
   private state: State = 'idle';
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Uint8Array = EMPTY;
   private readonly myChallenge: number;
   private readonly myFlags: bigint;
   private peerName: Atom | undefined;
@@ -63,7 +107,7 @@ export class ErlHandshake implements Handshake {
   private cookie = '';
 
   constructor(private readonly o: ErlHandshakeOptions) {
-    this.myChallenge = o.challenge ?? randomBytes(4).readUInt32BE(0);
+    this.myChallenge = o.challenge ?? randomChallenge();
     this.myFlags = COURIER_FLAGS | (o.hidden ? 0n : DFLAG.PUBLISHED);
     this.peerName = o.peer;
   }
@@ -83,12 +127,12 @@ export class ErlHandshake implements Handshake {
 
   receive(bytes: Uint8Array): HandshakeAction[] {
     if (this.state === 'done' || this.state === 'failed') return [];
-    this.buf = this.buf.length === 0 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.concat([this.buf, bytes]);
+    this.buf = this.buf.length === 0 ? bytes : concat(this.buf, bytes);
     const out: HandshakeAction[] = [];
     for (;;) {
       const lb = this.o.lengthBytes;
       if (this.buf.length < lb) break;
-      const len = lb === 2 ? this.buf.readUInt16BE(0) : this.buf.readUInt32BE(0);
+      const len = lb === 2 ? view(this.buf).getUint16(0) : view(this.buf).getUint32(0);
       if (len === 0 || len > MAX_MESSAGE) return this.fail(out, 'BAD_MESSAGE', `handshake message of ${len} bytes`);
       if (this.buf.length < lb + len) break;
       const msg = this.buf.subarray(lb, lb + len);
@@ -113,7 +157,7 @@ export class ErlHandshake implements Handshake {
     return this.state === 'done' || this.state === 'failed';
   }
 
-  private step(m: Buffer, out: HandshakeAction[]): void {
+  private step(m: Uint8Array, out: HandshakeAction[]): void {
     switch (this.state) {
       case 'recv_name':
         return this.recvName(m, out);
@@ -135,20 +179,21 @@ export class ErlHandshake implements Handshake {
   // ---- initiator ---------------------------------------------------------------------------
 
   /** 'N' Flags:64 Creation:32 Nlen:16 Name */
-  private sendName(): Buffer {
-    const name = Buffer.from(this.o.self.name, 'utf8');
-    const b = Buffer.alloc(1 + 8 + 4 + 2 + name.length);
+  private sendName(): Uint8Array {
+    const name = utf8Encoder.encode(this.o.self.name);
+    const b = new Uint8Array(1 + 8 + 4 + 2 + name.length);
+    const v = view(b);
     b[0] = SEND_NAME;
-    b.writeBigUInt64BE(this.myFlags, 1);
-    b.writeUInt32BE(this.o.creation >>> 0, 9);
-    b.writeUInt16BE(name.length, 13);
-    name.copy(b, 15);
+    v.setBigUint64(1, this.myFlags);
+    v.setUint32(9, this.o.creation >>> 0);
+    v.setUint16(13, name.length);
+    b.set(name, 15);
     return b;
   }
 
-  private recvStatus(m: Buffer, out: HandshakeAction[]): void {
+  private recvStatus(m: Uint8Array, out: HandshakeAction[]): void {
     if (m[0] !== STATUS) return void this.fail(out, 'BAD_MESSAGE', `expected status, got tag ${m[0]}`);
-    const status = m.subarray(1).toString('latin1');
+    const status = latin1Text(m.subarray(1));
     switch (status) {
       case 'ok':
       case 'ok_simultaneous':
@@ -156,7 +201,7 @@ export class ErlHandshake implements Handshake {
         return;
       case 'alive':
         // The peer thinks we are already connected; we are dialing, so that connection is stale.
-        out.push(this.write(Buffer.from('strue', 'latin1')));
+        out.push(this.write(latin1('strue')));
         this.state = 'recv_challenge';
         return;
       case 'nok':
@@ -169,14 +214,15 @@ export class ErlHandshake implements Handshake {
   }
 
   /** 'N' Flags:64 Challenge:32 Creation:32 Nlen:16 Name [extra ignored] */
-  private recvChallenge(m: Buffer, out: HandshakeAction[]): void {
+  private recvChallenge(m: Uint8Array, out: HandshakeAction[]): void {
     if (m[0] !== SEND_NAME || m.length < 19) return void this.fail(out, 'BAD_MESSAGE', 'malformed challenge');
-    const flags = m.readBigUInt64BE(1);
-    const challenge = m.readUInt32BE(9);
-    const creation = m.readUInt32BE(13);
-    const nlen = m.readUInt16BE(17);
+    const mv = view(m);
+    const flags = mv.getBigUint64(1);
+    const challenge = mv.getUint32(9);
+    const creation = mv.getUint32(13);
+    const nlen = mv.getUint16(17);
     if (m.length < 19 + nlen) return void this.fail(out, 'BAD_MESSAGE', 'truncated name in challenge');
-    const name = m.subarray(19, 19 + nlen).toString('utf8');
+    const name = utf8Decoder.decode(m.subarray(19, 19 + nlen));
     const missing = missingFlags(flags);
     if (missing.length > 0) {
       return void this.fail(out, 'MISSING_FLAGS', `connection to ${name} aborted: it cannot handle ${missing.join(', ')}`);
@@ -189,17 +235,17 @@ export class ErlHandshake implements Handshake {
     this.peerCreation = creation;
     this.cookie = this.o.cookie(this.peerName);
     // 'r' Challenge:32 Digest:16
-    const r = Buffer.alloc(21);
+    const r = new Uint8Array(21);
     r[0] = CHALLENGE_REPLY;
-    r.writeUInt32BE(this.myChallenge, 1);
-    genDigest(challenge, this.cookie).copy(r, 5);
+    view(r).setUint32(1, this.myChallenge);
+    r.set(genDigest(challenge, this.cookie), 5);
     out.push(this.write(r));
     this.state = 'recv_ack';
   }
 
-  private recvChallengeAck(m: Buffer, out: HandshakeAction[]): void {
+  private recvChallengeAck(m: Uint8Array, out: HandshakeAction[]): void {
     if (m[0] !== CHALLENGE_ACK || m.length !== 17) return void this.fail(out, 'BAD_MESSAGE', 'malformed challenge_ack');
-    if (!m.subarray(1).equals(genDigest(this.myChallenge, this.cookie))) {
+    if (!sameBytes(m.subarray(1), genDigest(this.myChallenge, this.cookie))) {
       return void this.fail(out, 'BAD_COOKIE', `${this.peerName?.name} answered with a digest for another cookie: set the same cookie on both nodes`);
     }
     this.finish(out);
@@ -208,18 +254,19 @@ export class ErlHandshake implements Handshake {
   // ---- acceptor ----------------------------------------------------------------------------
 
   /** 'N' Flags:64 Creation:32 Nlen:16 Name */
-  private recvName(m: Buffer, out: HandshakeAction[]): void {
+  private recvName(m: Uint8Array, out: HandshakeAction[]): void {
     if (m[0] === OLD_SEND_NAME) {
       return void this.fail(out, 'BAD_MESSAGE', 'the peer sent an old (v5) send_name: only OTP 25+ handshakes (v6) are supported');
     }
     if (m[0] !== SEND_NAME || m.length < 15) return void this.fail(out, 'BAD_MESSAGE', 'malformed send_name');
-    const flags = m.readBigUInt64BE(1);
-    const creation = m.readUInt32BE(9);
-    const nlen = m.readUInt16BE(13);
+    const mv = view(m);
+    const flags = mv.getBigUint64(1);
+    const creation = mv.getUint32(9);
+    const nlen = mv.getUint16(13);
     if (m.length < 15 + nlen || nlen === 0) return void this.fail(out, 'BAD_MESSAGE', 'truncated name in send_name');
-    const name = m.subarray(15, 15 + nlen).toString('utf8');
+    const name = utf8Decoder.decode(m.subarray(15, 15 + nlen));
     if ((flags & DFLAG.NAME_ME) !== 0n) {
-      out.push(this.write(Buffer.from('snot_allowed', 'latin1')));
+      out.push(this.write(latin1('snot_allowed')));
       return void this.fail(out, 'NOT_ALLOWED', `${name} asked for a dynamic name (NAME_ME), which Courier does not hand out`);
     }
     if (!name.includes('@')) {
@@ -227,7 +274,7 @@ export class ErlHandshake implements Handshake {
     }
     const missing = missingFlags(flags);
     if (missing.length > 0) {
-      out.push(this.write(Buffer.from('snot_allowed', 'latin1')));
+      out.push(this.write(latin1('snot_allowed')));
       return void this.fail(out, 'MISSING_FLAGS', `connection from ${name} rejected: it cannot handle ${missing.join(', ')}`);
     }
     this.peerName = atom(name);
@@ -235,7 +282,7 @@ export class ErlHandshake implements Handshake {
     this.peerCreation = creation;
     this.cookie = this.o.cookie(this.peerName);
     const status = this.o.arbiter?.acceptPending(this.peerName) ?? 'ok';
-    out.push(this.write(Buffer.from('s' + status, 'latin1')));
+    out.push(this.write(latin1('s' + status)));
     switch (status) {
       case 'ok':
       case 'ok_simultaneous':
@@ -250,8 +297,8 @@ export class ErlHandshake implements Handshake {
     }
   }
 
-  private recvAliveAnswer(m: Buffer, out: HandshakeAction[]): void {
-    const answer = m.toString('latin1');
+  private recvAliveAnswer(m: Uint8Array, out: HandshakeAction[]): void {
+    const answer = latin1Text(m);
     if (answer === 'strue') return this.sendChallenge(out);
     if (answer === 'sfalse') return void this.fail(out, 'ALREADY_CONNECTED', `${this.peerName?.name} keeps its existing connection`);
     this.fail(out, 'BAD_MESSAGE', 'expected strue or sfalse');
@@ -259,28 +306,29 @@ export class ErlHandshake implements Handshake {
 
   /** 'N' Flags:64 Challenge:32 Creation:32 Nlen:16 Name */
   private sendChallenge(out: HandshakeAction[]): void {
-    const name = Buffer.from(this.o.self.name, 'utf8');
-    const b = Buffer.alloc(1 + 8 + 4 + 4 + 2 + name.length);
+    const name = utf8Encoder.encode(this.o.self.name);
+    const b = new Uint8Array(1 + 8 + 4 + 4 + 2 + name.length);
+    const v = view(b);
     b[0] = SEND_NAME;
-    b.writeBigUInt64BE(this.myFlags, 1);
-    b.writeUInt32BE(this.myChallenge, 9);
-    b.writeUInt32BE(this.o.creation >>> 0, 13);
-    b.writeUInt16BE(name.length, 17);
-    name.copy(b, 19);
+    v.setBigUint64(1, this.myFlags);
+    v.setUint32(9, this.myChallenge);
+    v.setUint32(13, this.o.creation >>> 0);
+    v.setUint16(17, name.length);
+    b.set(name, 19);
     out.push(this.write(b));
     this.state = 'recv_reply';
   }
 
   /** 'r' Challenge:32 Digest:16 */
-  private recvChallengeReply(m: Buffer, out: HandshakeAction[]): void {
+  private recvChallengeReply(m: Uint8Array, out: HandshakeAction[]): void {
     if (m[0] !== CHALLENGE_REPLY || m.length !== 21) return void this.fail(out, 'BAD_MESSAGE', 'malformed challenge_reply');
-    const theirChallenge = m.readUInt32BE(1);
-    if (!m.subarray(5).equals(genDigest(this.myChallenge, this.cookie))) {
+    const theirChallenge = view(m).getUint32(1);
+    if (!sameBytes(m.subarray(5), genDigest(this.myChallenge, this.cookie))) {
       return void this.fail(out, 'BAD_COOKIE', `${this.peerName?.name} used another cookie: connection refused (set the same cookie on both nodes)`);
     }
-    const a = Buffer.alloc(17);
+    const a = new Uint8Array(17);
     a[0] = CHALLENGE_ACK;
-    genDigest(theirChallenge, this.cookie).copy(a, 1);
+    a.set(genDigest(theirChallenge, this.cookie), 1);
     out.push(this.write(a));
     this.finish(out);
   }
@@ -289,8 +337,8 @@ export class ErlHandshake implements Handshake {
 
   private finish(out: HandshakeAction[]): void {
     this.state = 'done';
-    const tail = new Uint8Array(this.buf);
-    this.buf = Buffer.alloc(0);
+    const tail = this.buf.slice();
+    this.buf = EMPTY;
     out.push({
       type: 'done',
       result: {
@@ -303,12 +351,12 @@ export class ErlHandshake implements Handshake {
     });
   }
 
-  private write(body: Buffer): HandshakeAction {
+  private write(body: Uint8Array): HandshakeAction {
     const lb = this.o.lengthBytes;
-    const b = Buffer.alloc(lb + body.length);
-    if (lb === 2) b.writeUInt16BE(body.length, 0);
-    else b.writeUInt32BE(body.length, 0);
-    body.copy(b, lb);
+    const b = new Uint8Array(lb + body.length);
+    if (lb === 2) view(b).setUint16(0, body.length);
+    else view(b).setUint32(0, body.length);
+    b.set(body, lb);
     return { type: 'write', bytes: b };
   }
 

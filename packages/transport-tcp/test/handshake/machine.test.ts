@@ -30,7 +30,7 @@ describe('Erlang handshake v6 against real OTP 25 captures', () => {
   const [sendName, status, challenge, reply, ack] = v.handshake;
 
   it('digest is MD5(cookie ++ decimal challenge)', () => {
-    expect(genDigest(challenge!.challenge!, v.cookie).toString('hex')).toBe(reply!.raw_hex.slice(2 * 2 + 2 + 8));
+    expect(Buffer.from(genDigest(challenge!.challenge!, v.cookie)).toString('hex')).toBe(reply!.raw_hex.slice(2 * 2 + 2 + 8));
   });
 
   for (const n of [1, 2, 3, 7, 4096]) {

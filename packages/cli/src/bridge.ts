@@ -1,0 +1,220 @@
+import { pidKey, refKey, type Node, type Process } from '@courier/core';
+import { Atom, ErlMap, ImproperList, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+
+/**
+ * The Erlang ⇄ AEMP bridge (docs/bridge.md). A Courier node with an Erlang carrier (tcp/tls) and
+ * an AEMP carrier runs two registered processes:
+ *
+ * - `aemp` (Erlang addresses it as `{aemp, BridgeNode}`):
+ *     `{send, <<"nodeid#port">>, Msg}`            relays Msg to the AEMP port;
+ *     `gen_server:call({aemp, B}, {proxy, Port})` returns a **proxy pid** standing for the port:
+ *       `P ! Msg` reaches the port, `monitor(process, P)` fires `DOWN` when the port dies, with its
+ *       reason; `link(P)` works the same way (the proxy exits with the port's reason);
+ *     `{proxy, ReplyTo, Port}`                    the same without gen_server: `{aemp_proxy, Port, P}`.
+ * - `erlang` (AEMP addresses it as the port `<bridge>#erlang`):
+ *     `snd "<bridge>#erlang", "name", "node@host", @msg`  relays to the registered name `{name, 'node@host'}`.
+ *
+ * Pids crossing are translated: an Erlang pid in a message bound for AEMP becomes the port id of a
+ * proxy on the bridge (`<bridge>#~id.serial.creation`) that forwards to it and dies with it, so the
+ * AEMP side can `snd` to it and `mon` it; a pid of an AEMP node (Courier peers, extended mapping)
+ * bound for Erlang becomes a proxy pid too. Proxies are made on demand, once per pid or port, and
+ * end when what they stand for ends.
+ */
+export interface BridgeOptions {
+  /** Which nodes are on the Erlang side (default: names with `@`, but not the bridge itself). */
+  readonly isErlang?: (node: Atom) => boolean;
+  /** Registered name Erlang addresses (default `aemp`). */
+  readonly aempName?: string;
+  /** Registered name (port) AEMP addresses (default `erlang`). */
+  readonly erlangName?: string;
+}
+
+export interface Bridge {
+  /** The proxy pid standing for an AEMP port id (made on demand). */
+  proxyForPort(portId: string): Pid;
+  /** The proxy pid (a local pid, an AEMP port of the bridge) standing for an Erlang pid. */
+  proxyForPid(pid: Pid): Pid;
+  /** Messages as they cross. */
+  toAemp(msg: Term): Term;
+  toErlang(msg: Term): Term;
+  readonly aempPid: Pid;
+  readonly erlangPid: Pid;
+  stop(): void;
+}
+
+const SEND = atom('send');
+const PROXY = atom('proxy');
+const GEN_CALL = atom('$gen_call');
+const DOWN = atom('DOWN');
+const AEMP_PROXY = atom('aemp_proxy');
+const enc = new TextEncoder();
+/** Two turns of the event loop: a new proxy's body has run and its mon1 has been flushed to the socket. */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+};
+const dec = new TextDecoder();
+
+function textOf(t: Term): string | undefined {
+  if (typeof t === 'string') return t;
+  if (t instanceof Uint8Array) return dec.decode(t);
+  if (t instanceof Atom) return t.name;
+  return undefined;
+}
+
+function isPlainObject(t: unknown): t is Record<string, Term> {
+  return typeof t === 'object' && t !== null && Object.getPrototypeOf(t) === Object.prototype;
+}
+
+export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
+  const self = node.name;
+  const isErlang = opts.isErlang ?? ((n: Atom) => n !== self && n.name.includes('@'));
+  const portProxies = new Map<string, Pid>();
+  const pidProxies = new Map<string, Pid>();
+  const log = node.log.child({ bridge: true });
+
+  /** A process that forwards what it gets to `forward`, monitors `watch`, and exits with its reason. */
+  function proxy(table: Map<string, Pid>, key: string, watch: (p: Process) => Ref, forward: (p: Process, m: Term) => void, reason: (r: Term) => Term, what: Record<string, string>): Pid {
+    const known = table.get(key);
+    if (known !== undefined && node.isAlive(known)) return known;
+    const pid = node.spawn(async (p) => {
+      const ref = refKey(watch(p));
+      try {
+        for (;;) {
+          const m = await p.receive();
+          if (m instanceof Tuple && m.elements[0] === DOWN && m.elements[1] instanceof Ref && refKey(m.elements[1]) === ref) {
+            log.info({ ...what, reason: String(m.elements[4]) }, 'bridge proxy: target down');
+            p.exit(reason(m.elements[4] as Term));
+          }
+          log.debug({ ...what, message: String(m) }, 'bridge proxy: forward');
+          forward(p, m as Term);
+        }
+      } finally {
+        if (table.get(key) === p.pid) table.delete(key);
+      }
+    });
+    table.set(key, pid);
+    return pid;
+  }
+
+  function proxyForPort(portId: string): Pid {
+    const hash = portId.indexOf('#');
+    const nodeid = portId.slice(0, hash);
+    const port = portId.slice(hash + 1);
+    return proxy(portProxies, portId, (p) => p.monitor({ name: port, node: nodeid }), (p, m) => p.send(portId, toAempMessage(m)), (r) => toErlang(r), { port: portId });
+  }
+
+  function proxyForPid(pid: Pid): Pid {
+    return proxy(pidProxies, pidKey(pid), (p) => p.monitor(pid), (p, m) => p.send(pid, toErlangMessage(m)), (r) => toAemp(r), { pid: pid.toString() });
+  }
+
+  /** A term bound for AEMP: Erlang pids become proxies; the rest is left to the AEMP value mapping. */
+  function toAemp(t: Term): Term {
+    if (t instanceof Pid) return isErlang(t.node) ? proxyForPid(t) : t;
+    if (Array.isArray(t)) return t.map(toAemp);
+    if (t instanceof Tuple) return new Tuple(t.elements.map(toAemp));
+    if (t instanceof ErlMap) return new ErlMap([...t].map(([k, v]) => [toAemp(k), toAemp(v)] as const));
+    if (t instanceof ImproperList) return new ImproperList(t.items.map(toAemp), toAemp(t.tail));
+    return t;
+  }
+
+  /** A term bound for Erlang: strings are UTF-8 binaries, objects maps with binary keys, arrays lists, AEMP pids proxies. */
+  function toErlang(t: Term): Term {
+    if (typeof t === 'string') return enc.encode(t);
+    if (t === null || t === undefined) return atoms.undefined;
+    if (t instanceof Pid) return t.node !== self && !isErlang(t.node) ? proxyForPort(`${t.node.name}#~${t.id}.${t.serial}.${t.creation}`) : t;
+    if (Array.isArray(t)) return t.map(toErlang);
+    if (t instanceof Tuple) return new Tuple(t.elements.map(toErlang));
+    if (t instanceof ErlMap) return new ErlMap([...t].map(([k, v]) => [toErlang(k), toErlang(v)] as const));
+    if (isPlainObject(t)) return new ErlMap(Object.entries(t).map(([k, v]) => [enc.encode(k), toErlang(v)] as const));
+    return t;
+  }
+
+  /** An Erlang message to an AEMP port: a tuple is spread as the port's `@msg`. */
+  function toAempMessage(m: Term): Term {
+    return m instanceof Tuple ? m.elements.map(toAemp) : toAemp(m);
+  }
+
+  /** An AEMP message (`@msg`, an array) to Erlang: one value is itself, several a tuple. */
+  function toErlangMessage(m: Term): Term {
+    if (!Array.isArray(m)) return toErlang(m);
+    return m.length === 1 ? toErlang(m[0] as Term) : new Tuple(m.map(toErlang));
+  }
+
+  const aempPid = node.spawn(
+    async (p) => {
+      for (;;) {
+        const m = await p.receive();
+        if (!(m instanceof Tuple)) continue;
+        const [tag, a, b] = m.elements;
+        try {
+          if (tag === SEND && m.elements.length === 3) {
+            const port = textOf(a as Term);
+            if (port?.includes('#')) p.send(port, toAempMessage(b as Term));
+          } else if (tag === PROXY && m.elements.length === 3 && a instanceof Pid) {
+            const port = textOf(b as Term);
+            if (port?.includes('#')) {
+              await node.connect(port.slice(0, port.indexOf('#'))).catch(() => false);
+              const proxyPid = proxyForPort(port);
+              await settle();
+              p.send(a, new Tuple([AEMP_PROXY, b as Term, proxyPid]));
+            }
+          } else if (tag === GEN_CALL && a instanceof Tuple && b instanceof Tuple) {
+            const [from, ref] = a.elements as [Pid, Term];
+            const [op, port, msg] = b.elements;
+            const text = textOf(port as Term);
+            let reply: Term = new Tuple([atom('error'), atom('badarg')]);
+            if (text?.includes('#') && op === PROXY) {
+              // The proxy's monitor must be on the wire before the caller can act on the reply:
+              // connect first, then let the proxy start (its mon1 goes out) and only then reply.
+              await node.connect(text.slice(0, text.indexOf('#'))).catch(() => false);
+              reply = proxyForPort(text);
+              await settle();
+            }
+            else if (text?.includes('#') && op === SEND && msg !== undefined) {
+              p.send(text, toAempMessage(msg));
+              reply = atoms.ok;
+            }
+            p.send(from, new Tuple([ref, reply]));
+          }
+        } catch (err) {
+          log.warn({ err }, 'bridge: message to AEMP dropped');
+        }
+      }
+    },
+    { name: atom(opts.aempName ?? 'aemp') },
+  );
+
+  const erlangPid = node.spawn(
+    async (p) => {
+      for (;;) {
+        const m = await p.receive();
+        if (!Array.isArray(m) || m.length < 2) {
+          log.warn({ msg: String(m) }, 'bridge: to Erlang, a message is [name | pid, node, @msg]');
+          continue;
+        }
+        const [dest, nodeName, ...rest] = m as Term[];
+        const msg = toErlangMessage(rest);
+        const nodeText = textOf(nodeName as Term);
+        try {
+          if (dest instanceof Pid) p.send(dest, toErlangMessage([nodeName as Term, ...rest]));
+          else if (textOf(dest as Term) !== undefined && nodeText !== undefined) p.send(new Tuple([atom(textOf(dest as Term) as string), atom(nodeText)]), msg);
+        } catch (err) {
+          log.warn({ err }, 'bridge: message to Erlang dropped');
+        }
+      }
+    },
+    { name: atom(opts.erlangName ?? 'erlang') },
+  );
+
+  return {
+    proxyForPort,
+    proxyForPid,
+    toAemp,
+    toErlang,
+    aempPid,
+    erlangPid,
+    stop() {
+      for (const pid of [aempPid, erlangPid, ...portProxies.values(), ...pidProxies.values()]) node.exitSignal(undefined, pid, atom('kill'));
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { atom } from '@courier/term';
+import { WebSocket } from 'ws';
+import { observe } from '@courier/observer';
+import { cluster } from './cluster.js';
+
+async function sendKill(url: string, name: string): Promise<void> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
+  await new Promise((r) => ws.once('message', r)); // hello
+  ws.send(JSON.stringify({ op: 'kill', name }));
+  // A sample follows the hello; the kill was read before the socket closes.
+  await new Promise((r) => setTimeout(r, 100));
+  ws.close();
+}
+
+describe('the observer page channel', () => {
+  const done: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const d of done.reverse()) await d();
+    done.length = 0;
+  });
+
+  it('ignores commands when read-only (the default) and obeys kill when not', async () => {
+    const c = await cluster();
+    done.push(() => c.stop());
+    const a = await c.node('ctl_a@localhost');
+    const pid = a.spawn(async (self) => { await self.receive(); }, { name: atom('victim') });
+
+    const ro = await observe(a, { rttIntervalMs: 0 });
+    done.push(() => ro.close());
+    await sendKill(ro.url, 'victim');
+    expect(a.isAlive(pid)).toBe(true);
+
+    const rw = await observe(a, { rttIntervalMs: 0, readOnly: false });
+    done.push(() => rw.close());
+    const gone = new Promise((r) => a.exits$.subscribe((x) => { if (x.pid === pid) r(x.reason); }));
+    await sendKill(rw.url, 'victim');
+    expect(await gone).toBe(atom('killed'));
+  });
+
+  it('pushes samples with the node, peers and processes over /ws', async () => {
+    const c = await cluster();
+    done.push(() => c.stop());
+    const a = await c.node('ctl_b@localhost');
+    const b = await c.node('ctl_c@localhost');
+    await b.connect(a.name);
+    const obs = await observe(a, { rttIntervalMs: 0, intervalMs: 100 });
+    done.push(() => obs.close());
+    const ws = new WebSocket(`${obs.url.replace('http', 'ws')}ws`);
+    const samples: Array<{ type: string; node: { name: string }; peers: Array<{ node: string; carrier: string }>; processes: Array<{ name: string | null }> }> = [];
+    await new Promise<void>((resolve) => ws.on('message', (d) => { const m = JSON.parse(String(d)); if (m.type === 'sample') samples.push(m); if (samples.length >= 2) resolve(); }));
+    ws.close();
+    const s = samples[1]!;
+    expect(s.node.name).toBe('ctl_b@localhost');
+    expect(s.peers).toEqual([expect.objectContaining({ node: 'ctl_c@localhost', carrier: 'tcp' })]);
+    expect(s.processes.map((p) => p.name)).toContain('net_kernel');
+  });
+});

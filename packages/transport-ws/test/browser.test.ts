@@ -1,0 +1,132 @@
+import { createServer, type Server } from 'node:http';
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Node } from '@courier/core';
+import { tcpDist } from '@courier/transport-tcp';
+import { findChromium, launchChromium, randomCookie, requirePeer, uniqueName, type ErlNode } from '@courier/testkit';
+import { startGatewayRelay, wsDist, type WsDistTransport } from '@courier/transport-ws';
+import { erlNode, erlPeer, startEpmd, type Epmd } from '../../../interop/erlang/harness.js';
+import { bundleBrowserEntry } from './browser-bundle.js';
+
+const chromiumPath = findChromium();
+const chromium = requirePeer('chromium', chromiumPath !== null, 'no /usr/bin/chromium (Debian package chromium) and no CHROMIUM_PATH');
+
+/** An Erlang echo process: `{From, Msg}` → `From ! {reply, Msg}`. */
+const ECHO = 'F = fun Loop() -> receive {From, M} -> From ! {reply, M}, Loop() end end, register(echo, spawn(F)), io:format("UP~n").';
+
+describe('the browser build', () => {
+  it('bundles core, term and the WebSocket carrier with no Node module and no Buffer', async () => {
+    const b = await bundleBrowserEntry();
+    try {
+      expect(b.js).not.toMatch(/require\(["']node:|from ["']node:/);
+      // The only mentions of Buffer are feature tests that fall back when it is missing.
+      for (const line of b.js.split('\n').filter((l) => /\bBuffer\b/.test(l) && !/^\s*(\/\/|\*)/.test(l))) {
+        expect(line).toMatch(/typeof Buffer|hasBuffer/);
+      }
+    } finally {
+      rmSync(b.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a Courier node in a web page, through a gateway, to erl', () => {
+  const cookie = randomCookie();
+  let epmd: Epmd | undefined;
+  let erl: ErlNode | undefined;
+  let gw: Node | undefined;
+  let ws: WsDistTransport | undefined;
+  let http: Server | undefined;
+  let pageUrl = '';
+  let bundleDir: string | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+
+  beforeAll(async () => {
+    if (!erlPeer.available || chromiumPath === null) return;
+    epmd = await startEpmd();
+    erl = await erlNode(epmd, cookie, { name: uniqueName('erl_echo'), eval: ECHO });
+    ws = wsDist({ cookie, listen: { host: '127.0.0.1' } });
+    gw = new Node({
+      name: `${uniqueName('gw')}@127.0.0.1`,
+      transports: [tcpDist({ cookie, hidden: false, epmd: { port: epmd.port, embedded: false } }), ws],
+      transportFor: (peer, ts) => (peer.name.startsWith('web') ? ts[1] : ts[0]),
+    });
+    await gw.start();
+    startGatewayRelay(gw);
+    const b = await bundleBrowserEntry();
+    bundleDir = b.dir;
+    const page = `<!doctype html><meta charset="utf-8"><title>browser node</title><script src="/courier.js"></script>`;
+    http = createServer((req, res) => {
+      if (req.url === '/courier.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(b.file));
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    });
+    await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
+    const a = http.address();
+    pageUrl = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/`;
+    browser = await launchChromium(chromiumPath);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+    await gw?.stop();
+    await erl?.stop();
+    await epmd?.stop();
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  });
+
+  it('sends a message to an erl process and gets the reply', async (ctx) => {
+    erlPeer.require(ctx);
+    chromium.require(ctx);
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pageUrl);
+    const got = await page.evaluate(
+      async ({ gwUrl, gwName, erlName, cookie }) => {
+        const C = (globalThis as unknown as { Courier: typeof import('../src/browser/index.js') }).Courier;
+        const node = new C.Node({ name: 'web1@127.0.0.1', transports: [new C.BrowserWsTransport({ cookie, urlFor: () => gwUrl })] });
+        await node.start();
+        const up = await node.connect(gwName);
+        if (!up) return { up, reply: 'no connection' };
+        return new Promise<{ up: boolean; reply: string; peers: string[] }>((resolve) => {
+          node.spawn(async (self) => {
+            const msg = new C.Tuple([C.atom('hello'), 42]);
+            self.send({ name: 'relay', node: gwName }, new C.Tuple([C.atom('call'), self.pid, C.atom(erlName), C.atom('echo'), msg]));
+            const r = await self.receive(undefined, 5000);
+            const t = r as InstanceType<typeof C.Tuple>;
+            const inner = t.elements?.[1] as InstanceType<typeof C.Tuple> | undefined;
+            resolve({
+              up,
+              reply: r === C.TIMEOUT ? 'timeout' : `${(t.elements[0] as { name: string }).name}:${(inner?.elements[0] as { name: string }).name}:${String(inner?.elements[1])}`,
+              peers: node.nodes('all').map((n) => n.name),
+            });
+          });
+        });
+      },
+      { gwUrl: ws!.url as string, gwName: gw!.name.name, erlName: erl!.node as string, cookie },
+    );
+    expect(errors).toEqual([]);
+    expect(got).toEqual({ up: true, reply: 'reply:hello:42', peers: [gw!.name.name] });
+    // The gateway sees the browser node on the ws carrier.
+    expect(gw!.dist.session(gw!.nodes('all').find((n) => n.name === 'web1@127.0.0.1')!)?.carrier).toBe('ws');
+    await page.close();
+  });
+
+  it('a browser node with another cookie is refused', async (ctx) => {
+    erlPeer.require(ctx);
+    chromium.require(ctx);
+    const page = await browser!.newPage();
+    await page.goto(pageUrl);
+    const up = await page.evaluate(
+      async ({ gwUrl, gwName }) => {
+        const C = (globalThis as unknown as { Courier: typeof import('../src/browser/index.js') }).Courier;
+        const node = new C.Node({ name: 'web2@127.0.0.1', transports: [new C.BrowserWsTransport({ cookie: 'not-the-cookie', urlFor: () => gwUrl })] });
+        await node.start();
+        return node.connect(gwName);
+      },
+      { gwUrl: ws!.url as string, gwName: gw!.name.name },
+    );
+    expect(up).toBe(false);
+    await page.close();
+  });
+});
