@@ -1,5 +1,5 @@
 import { EtfErrorCode } from '../errors.js';
-import { atom, MAX_ATOM_CHARS, type Atom } from '../model/atom.js';
+import { AtomTableFull, atom, MAX_ATOM_CHARS, type Atom } from '../model/atom.js';
 import { ErlFloat } from '../model/containers.js';
 import { Pid, Port, Ref } from '../model/identifiers.js';
 import { cacheAtom, cachedAtom } from './atom-cache.js';
@@ -72,7 +72,13 @@ export function readAtomBody(c: Cursor, tag: number, at: number): Atom {
     name = latin1(c.buf, start, end);
   }
   c.pos = end;
-  const a = atom(name);
+  let a: Atom;
+  try {
+    a = atom(name);
+  } catch (err) {
+    if (err instanceof AtomTableFull) return c.fail(LIMIT, err.message, at);
+    throw err;
+  }
   cacheAtom(c.buf, start, len, isUtf8, a);
   return a;
 }

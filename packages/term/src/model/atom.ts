@@ -15,17 +15,37 @@ export class Atom {
 
 const table = new Map<string, Atom>();
 
-/** The interned atom for `name`. Throws RangeError past 255 characters. */
+/**
+ * Atoms are never freed (as in the Erlang VM), so the table has OTP's default limit: a peer
+ * that sends endless new atoms gets a decoding error instead of growing the node's memory.
+ */
+export const MAX_ATOMS = 1_048_576;
+
+/** Thrown by {@link atom} when the atom table is full. */
+export class AtomTableFull extends RangeError {
+  constructor() {
+    super(`the atom table is full (${MAX_ATOMS} atoms)`);
+    this.name = 'AtomTableFull';
+  }
+}
+
+/** The interned atom for `name`. Throws RangeError past 255 characters, AtomTableFull past MAX_ATOMS. */
 export function atom(name: string): Atom {
   let a = table.get(name);
   if (a === undefined) {
     if (name.length > MAX_ATOM_CHARS && [...name].length > MAX_ATOM_CHARS) {
       throw new RangeError(`atom longer than ${MAX_ATOM_CHARS} characters`);
     }
+    if (table.size >= MAX_ATOMS) throw new AtomTableFull();
     a = new Atom(name);
     table.set(name, a);
   }
   return a;
+}
+
+/** How many atoms exist. */
+export function atomCount(): number {
+  return table.size;
 }
 
 export function isAtom(t: unknown): t is Atom {
