@@ -4,6 +4,7 @@ import { atom } from '@courier/term';
 import { inProcess, uniqueName } from '@courier/testkit';
 import { buildNode, startEcho, validateConfig, type CarrierSection } from '@courier/cli';
 import { makeKey, tempDir } from '../../transport-ssh/test/support/keys.js';
+import { freePort } from '../../../interop/erlang/harness.js';
 
 /** The same program on two carriers: only the configuration changes. */
 const started: Node[] = [];
@@ -11,9 +12,9 @@ afterEach(async () => {
   for (const n of started.splice(0)) await n.stop();
 });
 
-async function pair(carrier: (name: string, port: number) => CarrierSection, port: number): Promise<[Node, Node]> {
+async function pair(carrier: (i: number) => CarrierSection): Promise<[Node, Node]> {
   const names = [`${uniqueName('sa')}@127.0.0.1`, `${uniqueName('sb')}@127.0.0.1`];
-  const nodes = names.map((name, i) => buildNode(validateConfig({ node: { name, cookie: 'swap' }, carriers: [carrier(name, port + i)] })));
+  const nodes = names.map((name, i) => buildNode(validateConfig({ node: { name, cookie: 'swap' }, carriers: [carrier(i)] })));
   for (const n of nodes) {
     startEcho(n);
     await n.start();
@@ -28,8 +29,8 @@ async function callAcross(a: Node, b: Node): Promise<unknown> {
 
 describe('swapping carriers is a configuration change', () => {
   it('tcp (EPMD-less) and then ssh run the same call', async () => {
-    const base = 47_000 + Math.floor(Math.random() * 2000) * 2;
-    const [a1, b1] = await pair((_n, port) => ({ kind: 'tcp', epmd: false, listen: { host: '127.0.0.1', port }, peerPort: port === base ? base + 1 : base }), base);
+    const ports = [await freePort(), await freePort(), await freePort(), await freePort()] as [number, number, number, number];
+    const [a1, b1] = await pair((i) => ({ kind: 'tcp', epmd: false, listen: { host: '127.0.0.1', port: ports[i] }, peerPort: ports[1 - i] }));
     expect(await callAcross(a1, b1)).toBe(42);
     expect(a1.dist.session(b1.name)?.carrier).toBe('tcp');
 
@@ -44,8 +45,8 @@ describe('swapping carriers is a configuration change', () => {
       hostKey: tmp.file(`${i}.key`, k.privateKey),
       authorizedKeys: authorized,
       knownHosts: known,
-      bind: `127.0.0.1:${base + 2 + i}`,
-      peerPort: base + 3 - i,
+      bind: `127.0.0.1:${ports[2 + i]}`,
+      peerPort: ports[3 - i],
     }));
     const nodes = names.map((name, i) => buildNode(validateConfig({ node: { name }, carriers: [sections[i] as CarrierSection] })));
     for (const n of nodes) {
