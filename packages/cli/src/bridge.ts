@@ -1,5 +1,5 @@
-import { pidKey, refKey, type Node, type Process } from '@courier/core';
-import { Atom, ErlMap, ImproperList, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import { ProxyTable, pidKey, type Node } from '@courier/core';
+import { Atom, ErlMap, ImproperList, Pid, Tuple, atom, atoms, type Term } from '@courier/term';
 
 /**
  * The Erlang ⇄ AEMP bridge (docs/bridge.md). A Courier node with an Erlang carrier (tcp/tls) and
@@ -45,7 +45,6 @@ export interface Bridge {
 const SEND = atom('send');
 const PROXY = atom('proxy');
 const GEN_CALL = atom('$gen_call');
-const DOWN = atom('DOWN');
 const AEMP_PROXY = atom('aemp_proxy');
 const enc = new TextEncoder();
 /** Two turns of the event loop: a new proxy's body has run and its mon1 has been flushed to the socket. */
@@ -68,43 +67,18 @@ function isPlainObject(t: unknown): t is Record<string, Term> {
 export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
   const self = node.name;
   const isErlang = opts.isErlang ?? ((n: Atom) => n !== self && n.name.includes('@'));
-  const portProxies = new Map<string, Pid>();
-  const pidProxies = new Map<string, Pid>();
   const log = node.log.child({ bridge: true });
-
-  /** A process that forwards what it gets to `forward`, monitors `watch`, and exits with its reason. */
-  function proxy(table: Map<string, Pid>, key: string, watch: (p: Process) => Ref, forward: (p: Process, m: Term) => void, reason: (r: Term) => Term, what: Record<string, string>): Pid {
-    const known = table.get(key);
-    if (known !== undefined && node.isAlive(known)) return known;
-    const pid = node.spawn(async (p) => {
-      const ref = refKey(watch(p));
-      try {
-        for (;;) {
-          const m = await p.receive();
-          if (m instanceof Tuple && m.elements[0] === DOWN && m.elements[1] instanceof Ref && refKey(m.elements[1]) === ref) {
-            log.info({ ...what, reason: String(m.elements[4]) }, 'bridge proxy: target down');
-            p.exit(reason(m.elements[4] as Term));
-          }
-          log.debug({ ...what, message: String(m) }, 'bridge proxy: forward');
-          forward(p, m as Term);
-        }
-      } finally {
-        if (table.get(key) === p.pid) table.delete(key);
-      }
-    });
-    table.set(key, pid);
-    return pid;
-  }
+  const proxies = new ProxyTable(node, log);
 
   function proxyForPort(portId: string): Pid {
     const hash = portId.indexOf('#');
     const nodeid = portId.slice(0, hash);
     const port = portId.slice(hash + 1);
-    return proxy(portProxies, portId, (p) => p.monitor({ name: port, node: nodeid }), (p, m) => p.send(portId, toAempMessage(m)), (r) => toErlang(r), { port: portId });
+    return proxies.get({ key: `port:${portId}`, watch: (p) => p.monitor({ name: port, node: nodeid }), forward: (p, m) => p.send(portId, toAempMessage(m)), reason: (r) => toErlang(r), describe: { port: portId } });
   }
 
   function proxyForPid(pid: Pid): Pid {
-    return proxy(pidProxies, pidKey(pid), (p) => p.monitor(pid), (p, m) => p.send(pid, toErlangMessage(m)), (r) => toAemp(r), { pid: pid.toString() });
+    return proxies.get({ key: `pid:${pidKey(pid)}`, watch: (p) => p.monitor(pid), forward: (p, m) => p.send(pid, toErlangMessage(m)), reason: (r) => toAemp(r), describe: { pid: pid.toString() } });
   }
 
   /** A term bound for AEMP: Erlang pids become proxies; the rest is left to the AEMP value mapping. */
@@ -214,7 +188,8 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
     aempPid,
     erlangPid,
     stop() {
-      for (const pid of [aempPid, erlangPid, ...portProxies.values(), ...pidProxies.values()]) node.exitSignal(undefined, pid, atom('kill'));
+      for (const pid of [aempPid, erlangPid]) node.exitSignal(undefined, pid, atom('kill'));
+      proxies.stopAll();
     },
   };
 }

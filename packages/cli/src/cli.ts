@@ -1,7 +1,7 @@
 /**
  * `courier`: a command in the spirit of erl_call and `epmd -names`.
  *
- *   courier node --config FILE | --name N@H [--cookie C] [--carrier tcp|tls|tcp,tls] [--tls-…]
+ *   courier node --config FILE | --name N@H [--cookie C] [--carrier tcp|tls|tcp,tls] [--tls-…] [--observer HOST:PORT]
  *   courier names [HOST]                      EPMD names on HOST (default 127.0.0.1)
  *   courier ping NODE                         pong / pang
  *   courier send DEST TERM                    DEST: {Name, 'node@host'} (Erlang syntax)
@@ -23,6 +23,7 @@ import { loadConfig } from './config/load.js';
 import { validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
 import { startEcho } from './services/echo.js';
 import { aempCommand } from './commands/aemp.js';
+import { LogTap, observe } from '@courier/observer';
 
 export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
@@ -46,6 +47,7 @@ const OPTIONS = {
   peer: { type: 'string', multiple: true },
   secret: { type: 'string' },
   hold: { type: 'string' },
+  observer: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -94,9 +96,21 @@ function inProcess<T>(node: Node, body: (self: import('@courier/core').Process) 
   });
 }
 
+/** `--observer HOST:PORT` (or `PORT`, on loopback): where the live web observer and /metrics listen (docs/observer.md). */
+export function parseObserver(spec: string): { host: string; port: number } {
+  const i = spec.lastIndexOf(':');
+  const host = i > 0 ? spec.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const text = i >= 0 ? spec.slice(i + 1) : spec;
+  const port = Number(text);
+  if (text === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('USAGE', `--observer wants HOST:PORT or PORT, not ${spec}`);
+  return { host, port };
+}
+
 async function cmdNode(v: Values): Promise<number> {
+  const observer = v.observer === undefined ? undefined : parseObserver(v.observer);
   const config = configFrom(v, '', true);
-  const log = logger({ ...v, 'log-level': v['log-level'] ?? 'info' }, config);
+  const tap = new LogTap(logger({ ...v, 'log-level': v['log-level'] ?? 'info' }, config));
+  const log = tap.logger;
   const node = buildNode(config, { log });
   if (config.echo !== false) startEcho(node);
   let stopping = false;
@@ -110,7 +124,10 @@ async function cmdNode(v: Values): Promise<number> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   await node.start();
+  // The observer listens before READY, so READY means everything asked for is up.
+  const o = observer === undefined ? undefined : await observe(node, { ...observer, logTap: tap });
   out(`READY ${node.name.name}`);
+  if (o !== undefined) out(`OBSERVER ${o.url}`);
   return new Promise<number>(() => undefined);
 }
 
@@ -194,7 +211,7 @@ function timeout(v: Values): number {
 }
 
 const USAGE = `usage:
-  courier node --config FILE | --name NAME@HOST --cookie C [--carrier tcp|tls|tcp,tls] [--tls-cert F --tls-key F --tls-cacert F]
+  courier node --config FILE | --name NAME@HOST --cookie C [--carrier tcp|tls|tcp,tls] [--tls-cert F --tls-key F --tls-cacert F] [--observer HOST:PORT]
   courier names [HOST]
   courier ping NODE
   courier send DEST TERM          e.g. courier send "{echo, 'ts@127.0.0.1'}" "{self, hi}"

@@ -24,6 +24,7 @@ export { _, matches, ptuple, toMatcher, type Pattern, type Guard } from './runti
 export { resolveDest, type AddressResolver, type Dest, type ResolvedDest } from './runtime/dest.js';
 export { ErlangException, ExceptionReason, ExitCall, ProcessGone, erlError, erlThrow, isNormal, isShutdown, reasonText } from './runtime/exit-reason.js';
 export { pidKey, refKey } from './runtime/keys.js';
+export { ProxyTable, type ProxySpec } from './runtime/proxy.js';
 export { applyExposed, type ExposedFn, type ExposedModule, type Outcome } from './runtime/exposed.js';
 export { SpawnError } from './runtime/remote-spawn.js';
 export * from './runtime/gen-server.js';
