@@ -78,7 +78,7 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
   }
 
   function proxyForPid(pid: Pid): Pid {
-    return proxies.get({ key: `pid:${pidKey(pid)}`, watch: (p) => p.monitor(pid), forward: (p, m) => p.send(pid, toErlangMessage(m)), reason: (r) => toAemp(r), describe: { pid: pid.toString() } });
+    return proxies.get({ key: `pid:${pidKey(pid)}`, linkTarget: pid, watch: (p) => p.monitor(pid), forward: (p, m) => p.send(pid, toErlangMessage(m)), reason: (r) => toAemp(r), describe: { pid: pid.toString() } });
   }
 
   /** A term bound for AEMP: Erlang pids become proxies; the rest is left to the AEMP value mapping. */

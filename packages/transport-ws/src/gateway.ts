@@ -77,7 +77,7 @@ export function startGateway(node: Node, opts: GatewayOptions = {}): Gateway {
 
   function proxyFor(target: GatewayTarget): Pid {
     if (target instanceof Pid) {
-      return proxies.get({ key: `pid:${pidKey(target)}`, watch: (p) => p.monitor(target), forward: (p, m) => p.send(target, translate(m, target.node)), describe: { pid: target.toString() } });
+      return proxies.get({ key: `pid:${pidKey(target)}`, linkTarget: target, watch: (p) => p.monitor(target), forward: (p, m) => p.send(target, translate(m, target.node)), describe: { pid: target.toString() } });
     }
     if (typeof target === 'string') {
       const hash = target.indexOf('#');

@@ -68,6 +68,22 @@ describe('startGateway', () => {
     expect(got.down.elements[4]).toBe(atom('done'));
   });
 
+  it('links through a proxy work both ways: a cluster process linked to a page process takes it down when it dies', async () => {
+    const { gw, page, cl } = await setup();
+    const pageProc = page.spawn((self) => self.receive());
+    const pageDown = new Promise<Term>((resolve) => page.exits$.subscribe((e) => e.pid === pageProc && resolve(e.reason)));
+    await inProcess(cl, async (self) => {
+      self.send(new Tuple([atom('gateway'), gw.name]), new Tuple([atom('proxy'), self.pid, pageProc]));
+      const r = (await next(self)) as Tuple;
+      self.spawn(async (linker) => {
+        linker.link(r.elements[2] as Pid);
+        await linker.sleep(50);
+        linker.exit(atom('cluster_side_gone'));
+      });
+    });
+    expect(await pageDown).toBe(atom('cluster_side_gone'));
+  });
+
   it('a cluster monitor on a page process (via its proxy) gets noconnection when the page goes', async () => {
     const { gw, page, cl } = await setup();
     const pageProc = page.spawn((self) => self.receive());

@@ -45,6 +45,8 @@ export class Process {
   monitoredBy: Map<string, MonitorIn> | undefined = undefined;
   /** Aliases made by `alias()` still active (keys into the node's alias table). */
   aliases: Set<string> | undefined = undefined;
+  /** Called after this process's link set changed (proxies link their target while linked to). */
+  linksChanged: (() => void) | undefined = undefined;
   /** The nodes this process watches with monitor_node, with a count per node. */
   nodeMonitors: Map<Atom, number> | undefined = undefined;
   /** Set once the process has exited. */
@@ -218,10 +220,13 @@ export class Process {
 
   addLink(pid: Pid): void {
     (this.links ??= new Map()).set(pidKey(pid), pid);
+    if (this.linksChanged !== undefined && this.alive) this.linksChanged();
   }
 
   removeLink(pid: Pid): boolean {
-    return this.links?.delete(pidKey(pid)) ?? false;
+    const had = this.links?.delete(pidKey(pid)) ?? false;
+    if (had && this.linksChanged !== undefined && this.alive) this.linksChanged();
+    return had;
   }
 
   isLinked(pid: Pid): boolean {

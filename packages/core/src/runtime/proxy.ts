@@ -12,6 +12,12 @@ export interface ProxySpec {
   readonly key: string;
   /** Monitor the target (from the proxy process); its DOWN ends the proxy. */
   readonly watch: (self: Process) => Ref;
+  /**
+   * The target's pid, when it has one: while anything is linked to the proxy, the proxy is
+   * linked to the target too, so a link through the proxy works both ways (the linker's death
+   * reaches the target). A target that is only monitored is never linked.
+   */
+  readonly linkTarget?: Pid;
   /** Pass on a message the proxy got (translate it on the way if need be). */
   readonly forward: (self: Process, msg: Term) => void;
   /** The proxy's exit reason for the target's (default: the same). */
@@ -44,6 +50,7 @@ export class ProxyTable {
     const what = spec.describe ?? { key };
     const table = this.table;
     const log = this.log;
+    const target = spec.linkTarget;
     const pid = this.node.spawn(async (p) => {
       const ref = refKey(watch(p));
       try {
@@ -60,6 +67,8 @@ export class ProxyTable {
         if (table.get(key) === p.pid) table.delete(key);
       }
     });
+    const proc = this.node.lookup(pid);
+    if (target !== undefined && proc !== undefined) proc.linksChanged = () => followLinks(proc, target);
     table.set(key, pid);
     return pid;
   }
@@ -75,9 +84,29 @@ export class ProxyTable {
     return [...this.table.values()].filter((p) => this.node.isAlive(p));
   }
 
-  /** End every proxy (exit `kill`). */
+  /**
+   * End every proxy with `noconnection`, as if the connection to what they stand for were lost:
+   * a target linked through its proxy gets `noconnection` too, as across a lost OTP connection.
+   */
   stopAll(): void {
-    for (const pid of [...this.table.values()]) this.node.exitSignal(undefined, pid, atom('kill'));
+    for (const pid of [...this.table.values()]) this.node.exitSignal(undefined, pid, atom('noconnection'));
     this.table.clear();
   }
+}
+
+/**
+ * Link the proxy to its target exactly while something else is linked to the proxy. Linking
+ * follows at once; unlinking waits a microtask, because a link also disappears when its exit
+ * signal arrives, and that signal must still travel on to the target through the proxy's death.
+ */
+function followLinks(p: Process, target: Pid): void {
+  const others = () => (p.links?.size ?? 0) - (p.isLinked(target) ? 1 : 0);
+  if (others() > 0) {
+    if (!p.isLinked(target)) p.link(target);
+    return;
+  }
+  if (!p.isLinked(target)) return;
+  queueMicrotask(() => {
+    if (p.alive && others() === 0 && p.isLinked(target)) p.unlink(target);
+  });
 }

@@ -54,4 +54,48 @@ describe('ProxyTable', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(node.isAlive(other)).toBe(false);
   });
+
+  it('a link through a proxy works both ways; a monitored-only target is never linked', async () => {
+    const node = localNode();
+    const proxies = new ProxyTable(node);
+    const target = node.spawn((self) => self.receive());
+    const proxy = proxies.get({ key: 't', linkTarget: target, watch: (p) => p.monitor(target), forward: (p, m) => p.send(target, m) });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(node.lookup(proxy)?.isLinked(target)).toBe(false);
+    // A linker appears: the proxy links the target; the linker dies: the target dies too.
+    const targetDown = new Promise<Term>((resolve) => node.exits$.subscribe((e) => e.pid === target && resolve(e.reason)));
+    node.spawn(async (linker) => {
+      linker.link(proxy);
+      await linker.sleep(5);
+      expect(node.lookup(proxy)?.isLinked(target)).toBe(true);
+      linker.exit(atom('linker_gone'));
+    });
+    expect(await targetDown).toBe(atom('linker_gone'));
+
+    // Monitoring only: the target is not linked, and outlives the watcher.
+    const t2 = node.spawn((self) => self.receive());
+    const p2 = proxies.get({ key: 't2', linkTarget: t2, watch: (p) => p.monitor(t2), forward: (p, m) => p.send(t2, m) });
+    await inProcess(node, async (self) => {
+      self.monitor(p2);
+      await self.sleep(5);
+    });
+    expect(node.lookup(p2)?.isLinked(t2)).toBe(false);
+    expect(node.isAlive(t2)).toBe(true);
+  });
+
+  it('unlinking the last linker unlinks the target', async () => {
+    const node = localNode();
+    const proxies = new ProxyTable(node);
+    const target = node.spawn((self) => self.receive());
+    const proxy = proxies.get({ key: 'u', linkTarget: target, watch: (p) => p.monitor(target), forward: () => undefined });
+    const linked = await inProcess(node, async (self) => {
+      self.link(proxy);
+      await self.sleep(5);
+      const during = node.lookup(proxy)?.isLinked(target);
+      self.unlink(proxy);
+      await self.sleep(5);
+      return [during, node.lookup(proxy)?.isLinked(target)];
+    });
+    expect(linked).toEqual([true, false]);
+  });
 });
