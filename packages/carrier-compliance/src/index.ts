@@ -3,3 +3,4 @@ export type { CarrierHarness, CarrierHarnessFactory, HandshakePairOptions, Nodes
 export { checkBackpressure, checkChunked, checkClose, checkLargeWrite, pattern, Sink } from './cases/bytes.js';
 export { recordingLogger, type LogRecord } from './util/log.js';
 export { Recorder, within, rejection, turns, type Subscribable } from './util/deadline.js';
+export { HarnessNodes, silentTcpPeer, socketPair } from './harness-kit.js';

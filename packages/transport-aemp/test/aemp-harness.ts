@@ -1,24 +1,7 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Node, type Carrier } from '@courier/core';
-import type { CarrierHarness } from '@courier/carrier-compliance';
+import { HarnessNodes, silentTcpPeer, socketPair, type CarrierHarness } from '@courier/carrier-compliance';
 import { TcpCarrier } from '@courier/transport-tcp';
 import { AempHandshake, aemp, type AempOptions, type AempTransport, type Framing } from '@courier/transport-aemp';
-
-/** Two connected loopback sockets. */
-export function socketPair(): Promise<readonly [Socket, Socket]> {
-  return new Promise((resolve, reject) => {
-    const server: Server = createServer((accepted) => {
-      server.close();
-      resolve([client, accepted]);
-    });
-    let client!: Socket;
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      client = connect({ host: '127.0.0.1', port: typeof a === 'object' && a !== null ? a.port : 0 });
-    });
-  });
-}
 
 /**
  * AEMP as the compliance suite sees it: nodes on 127.0.0.1 with random ports, finding each other
@@ -27,10 +10,9 @@ export function socketPair(): Promise<readonly [Socket, Socket]> {
 export function aempHarness(framings: readonly Framing[] = ['cbor', 'json'], extra: Partial<AempOptions> = {}): () => Promise<CarrierHarness> {
   return async () => {
     const book: Record<string, string[]> = {};
-    const nodes: Node[] = [];
-    const transports = new Map<Node, AempTransport>();
+    const registry = new HarnessNodes<AempTransport>();
     const carriers: Carrier[] = [];
-    const servers: Array<{ server: Server; sockets: Socket[] }> = [];
+    const silent: Array<{ close(): Promise<void> }> = [];
     return {
       async carrierPair() {
         const [a, b] = await socketPair();
@@ -48,38 +30,22 @@ export function aempHarness(framings: readonly Framing[] = ['cbor', 'json'], ext
         const made: Node[] = [];
         for (const name of names) {
           const t = aemp({ secret: o.cookies?.[name] ?? o.cookie, framings, peers: book, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5000, ...extra });
-          const node = new Node({ name, transports: [t], log: o.log });
-          await node.start();
+          const node = await registry.start(name, t, o.log);
           book[name] = [...t.listening];
-          transports.set(node, t);
-          nodes.push(node);
           made.push(node);
         }
         return made;
       },
-      transportOf(node) {
-        const t = transports.get(node);
-        if (t === undefined) throw new Error(`${node.name.name} was not made by this harness`);
-        return t;
-      },
+      transportOf: (node) => registry.transportOf(node),
       async silentPeer(name) {
-        const sockets: Socket[] = [];
-        const server = createServer((s) => {
-          sockets.push(s);
-          s.on('error', () => undefined);
-        });
-        await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-        const a = server.address();
-        book[name] = [`127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`];
-        servers.push({ server, sockets });
+        const peer = await silentTcpPeer();
+        book[name] = [`127.0.0.1:${peer.port}`];
+        silent.push(peer);
       },
       async teardown() {
-        for (const n of nodes) await n.stop();
+        await registry.stopAll();
         for (const c of carriers) c.abort();
-        for (const s of servers) {
-          for (const x of s.sockets) x.destroy();
-          await new Promise<void>((r) => s.server.close(() => r()));
-        }
+        for (const p of silent) await p.close();
       },
     };
   };

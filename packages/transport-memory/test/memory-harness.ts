@@ -1,13 +1,12 @@
 import { atom } from '@courier/term';
-import { Node, type Carrier } from '@courier/core';
-import type { CarrierHarness } from '@courier/carrier-compliance';
+import type { Carrier, Node } from '@courier/core';
+import { HarnessNodes, type CarrierHarness } from '@courier/carrier-compliance';
 import { MemoryHandshake, MemoryNetwork, memoryCarrierPair, memoryDist, type MemoryTransport } from '@courier/transport-memory';
 
 /** The in-memory carrier as the compliance suite sees it: one fresh network per case. */
 export function memoryHarness(): CarrierHarness {
   const network = new MemoryNetwork();
-  const nodes: Node[] = [];
-  const transports = new Map<Node, MemoryTransport>();
+  const registry = new HarnessNodes<MemoryTransport>();
   const carriers: Carrier[] = [];
   return {
     async carrierPair(opts) {
@@ -22,22 +21,13 @@ export function memoryHarness(): CarrierHarness {
       };
     },
     async makeNodes(names, o) {
-      const made: Node[] = [];
+      const nodes: Node[] = [];
       for (const name of names) {
-        const t = memoryDist({ network, cookie: o.cookies?.[name] ?? o.cookie, handshakeTimeoutMs: o.handshakeTimeoutMs });
-        const node = new Node({ name, transports: [t], log: o.log });
-        await node.start();
-        transports.set(node, t);
-        nodes.push(node);
-        made.push(node);
+        nodes.push(await registry.start(name, memoryDist({ network, cookie: o.cookies?.[name] ?? o.cookie, handshakeTimeoutMs: o.handshakeTimeoutMs }), o.log));
       }
-      return made;
+      return nodes;
     },
-    transportOf(node) {
-      const t = transports.get(node);
-      if (t === undefined) throw new Error(`${node.name.name} was not made by this harness`);
-      return t;
-    },
+    transportOf: (node) => registry.transportOf(node),
     async silentPeer(name) {
       network.listen(atom(name), (c) => {
         carriers.push(c);
@@ -46,7 +36,7 @@ export function memoryHarness(): CarrierHarness {
     },
     openConnections: () => network.openConnections(),
     async teardown() {
-      for (const n of nodes) await n.stop();
+      await registry.stopAll();
       for (const c of carriers) c.abort();
     },
   };

@@ -1,6 +1,5 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Node, type Carrier } from '@courier/core';
-import type { CarrierHarness } from '@courier/carrier-compliance';
+import { silentLogger, type Carrier, type Node } from '@courier/core';
+import { HarnessNodes, silentTcpPeer, socketPair, type CarrierHarness } from '@courier/carrier-compliance';
 import { EpmdServer, ErlDistTransport, ErlHandshake, TcpCarrier, register, tcpLayer, type DistLayer, type Registration } from '@courier/transport-tcp';
 
 /**
@@ -19,30 +18,13 @@ export const tcpKit: LayerKit = {
   carrierPair: () => socketPair().then(([a, b]) => [new TcpCarrier(a), new TcpCarrier(b)] as const),
 };
 
-/** Two connected loopback sockets. */
-export function socketPair(): Promise<readonly [Socket, Socket]> {
-  return new Promise((resolve, reject) => {
-    const server: Server = createServer((accepted) => {
-      server.close();
-      resolve([client, accepted]);
-    });
-    let client!: Socket;
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      client = connect({ host: '127.0.0.1', port: typeof a === 'object' && a !== null ? a.port : 0 });
-    });
-  });
-}
-
 export function distHarness(kit: LayerKit): () => Promise<CarrierHarness> {
   return async () => {
-    const epmd = new EpmdServer({ trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return this; } });
+    const epmd = new EpmdServer(silentLogger);
     const epmdPort = await epmd.listen(0, '127.0.0.1');
-    const nodes: Node[] = [];
-    const transports = new Map<Node, ErlDistTransport>();
+    const registry = new HarnessNodes<ErlDistTransport>();
     const carriers: Carrier[] = [];
-    const silent: Array<{ server: Server; reg: Registration; sockets: Socket[] }> = [];
+    const silent: Array<{ peer: { close(): Promise<void> }; reg: Registration }> = [];
     const layer = kit.layer();
     return {
       async carrierPair() {
@@ -58,52 +40,37 @@ export function distHarness(kit: LayerKit): () => Promise<CarrierHarness> {
         };
       },
       async makeNodes(names, o) {
-        const made: Node[] = [];
+        const nodes: Node[] = [];
         for (const name of names) {
           const t = new ErlDistTransport(
             { cookie: o.cookies?.[name] ?? o.cookie, hidden: false, handshakeTimeoutMs: o.handshakeTimeoutMs, epmd: { host: '127.0.0.1', port: epmdPort, embedded: false }, listen: { host: '127.0.0.1' } },
             layer,
           );
-          const node = new Node({ name, transports: [t], log: o.log });
-          await node.start();
-          transports.set(node, t);
-          nodes.push(node);
-          made.push(node);
+          nodes.push(await registry.start(name, t, o.log));
         }
-        return made;
+        return nodes;
       },
-      transportOf(node) {
-        const t = transports.get(node);
-        if (t === undefined) throw new Error(`${node.name.name} was not made by this harness`);
-        return t;
-      },
+      transportOf: (node) => registry.transportOf(node),
       async silentPeer(name) {
-        const sockets: Socket[] = [];
-        const server = createServer((s) => {
-          sockets.push(s);
-          s.on('error', () => undefined);
-        });
-        await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-        const a = server.address();
-        const port = typeof a === 'object' && a !== null ? a.port : 0;
-        const log = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return this; } };
+        const peer = await silentTcpPeer();
         const reg = await register(
           { host: '127.0.0.1', port: epmdPort },
-          { name: name.split('@')[0] as string, port, nodeType: 77, protocol: 0, highest: 6, lowest: 6, extra: new Uint8Array(0) },
-          log,
+          { name: name.split('@')[0] as string, port: peer.port, nodeType: 77, protocol: 0, highest: 6, lowest: 6, extra: new Uint8Array(0) },
+          silentLogger,
         );
-        silent.push({ server, reg, sockets });
+        silent.push({ peer, reg });
       },
       async teardown() {
-        for (const n of nodes) await n.stop();
+        await registry.stopAll();
         for (const c of carriers) c.abort();
         for (const s of silent) {
           s.reg.close();
-          for (const x of s.sockets) x.destroy();
-          await new Promise<void>((r) => s.server.close(() => r()));
+          await s.peer.close();
         }
         await epmd.close();
       },
     };
   };
 }
+
+export { socketPair };

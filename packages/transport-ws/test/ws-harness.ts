@@ -1,6 +1,6 @@
 import { Node, type Carrier } from '@courier/core';
 import { atom } from '@courier/term';
-import type { CarrierHarness } from '@courier/carrier-compliance';
+import { HarnessNodes, type CarrierHarness } from '@courier/carrier-compliance';
 import { ErlHandshake } from '@courier/transport-tcp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WsCarrier, WsDistTransport, dialWs, type WebSocketLike } from '@courier/transport-ws';
@@ -29,8 +29,7 @@ function rewrap(c: WsCarrier, hwm: { highWaterMark: number }): WsCarrier {
 export function wsHarness(): () => Promise<CarrierHarness> {
   return async () => {
     const urls = new Map<string, string>();
-    const nodes: Node[] = [];
-    const transports = new Map<Node, WsDistTransport>();
+    const registry = new HarnessNodes<WsDistTransport>();
     const carriers: Carrier[] = [];
     const silent: WebSocketServer[] = [];
     return {
@@ -55,20 +54,13 @@ export function wsHarness(): () => Promise<CarrierHarness> {
             listen: { host: '127.0.0.1' },
             urlFor: (peer) => urls.get(peer.name),
           });
-          const node = new Node({ name, transports: [t], log: o.log });
-          await node.start();
+          const node = await registry.start(name, t, o.log);
           urls.set(name, t.url as string);
-          transports.set(node, t);
-          nodes.push(node);
           made.push(node);
         }
         return made;
       },
-      transportOf(node) {
-        const t = transports.get(node);
-        if (t === undefined) throw new Error(`${node.name.name} was not made by this harness`);
-        return t;
-      },
+      transportOf: (node) => registry.transportOf(node),
       async silentPeer(name) {
         const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
         wss.on('connection', (ws) => ws.on('error', () => undefined));
@@ -78,7 +70,7 @@ export function wsHarness(): () => Promise<CarrierHarness> {
         silent.push(wss);
       },
       async teardown() {
-        for (const n of nodes) await n.stop();
+        await registry.stopAll();
         for (const c of carriers) c.abort();
         for (const s of silent) {
           for (const ws of s.clients) ws.terminate();

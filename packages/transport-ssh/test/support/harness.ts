@@ -1,6 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { Node, silentLogger, type Carrier } from '@courier/core';
-import type { CarrierHarness } from '@courier/carrier-compliance';
+import { HarnessNodes, silentTcpPeer, type CarrierHarness } from '@courier/carrier-compliance';
 import { AuthorizedKeys, SshClientConnection, SshDaemon, SshChannelCarrier, HostTrust, fingerprint, sshDistHandshake, sshRpc, type SshTransport } from '@courier/transport-ssh';
 import { authorized, makeKey, type TestKey } from './keys.js';
 
@@ -44,14 +43,13 @@ async function sshPair(keys: { server: TestKey; client: TestKey }, track: (c: Ca
  * at login (HandshakeError NOT_ALLOWED at the dialer, a NOT_ALLOWED warning at the daemon).
  */
 export function sshHarness(): CarrierHarness {
-  const nodes: Node[] = [];
-  const transports = new Map<Node, SshTransport>();
+  const registry = new HarnessNodes<SshTransport>();
   const members: Array<{ key: TestKey; cookie: string; t: SshTransport }> = [];
   const peers: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
   const carriers: Carrier[] = [];
   const closers: Array<() => Promise<void> | void> = [];
-  const servers: Array<{ server: Server; sockets: Socket[] }> = [];
+  const silent: Array<{ close(): Promise<void> }> = [];
   return {
     carrierPair: () => sshPair({ server: makeKey('server@localhost'), client: makeKey('client@localhost') }, (c) => carriers.push(c), closers),
     handshakePair(o) {
@@ -68,41 +66,25 @@ export function sshHarness(): CarrierHarness {
         fingerprints[name] = fingerprint(blobOf(key));
         const t = sshRpc({ hostKey: key.privateKey, authorizedKeys: AuthorizedKeys.parse(''), fingerprints, peers, listen: { host: '127.0.0.1' }, handshakeTimeoutMs: o.handshakeTimeoutMs });
         members.push({ key, cookie, t });
-        const node = new Node({ name, transports: [t], log: o.log });
-        await node.start();
+        const node = await registry.start(name, t, o.log);
         peers[name] = `127.0.0.1:${t.port}`;
-        transports.set(node, t);
-        nodes.push(node);
         made.push(node);
       }
       for (const m of members) m.t.setAuthorizedKeys(authorized(...members.filter((x) => x.cookie === m.cookie).map((x) => x.key)));
       return made;
     },
-    transportOf(node) {
-      const t = transports.get(node);
-      if (t === undefined) throw new Error(`${node.name.name} was not made by this harness`);
-      return t;
-    },
+    transportOf: (node) => registry.transportOf(node),
     async silentPeer(name) {
-      const sockets: Socket[] = [];
-      const server = createServer((s) => {
-        sockets.push(s);
-        s.on('error', () => undefined);
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-      const a = server.address();
-      peers[name] = `127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`;
-      servers.push({ server, sockets });
+      const peer = await silentTcpPeer();
+      peers[name] = `127.0.0.1:${peer.port}`;
+      silent.push(peer);
     },
-    openConnections: () => [...transports.values()].reduce((n, t) => n + t.dialedConnections, 0),
+    openConnections: () => registry.all().reduce((n, t) => n + t.dialedConnections, 0),
     async teardown() {
-      for (const n of nodes) await n.stop();
+      await registry.stopAll();
       for (const c of carriers) c.abort();
       for (const c of closers) await c();
-      for (const s of servers) {
-        for (const x of s.sockets) x.destroy();
-        await new Promise<void>((r) => s.server.close(() => r()));
-      }
+      for (const p of silent) await p.close();
     },
   };
 }
