@@ -6,6 +6,7 @@ export { FrameReader } from './dist/frame-reader.js';
 export { AtomCache, parseFrame, type ParsedFrame } from './dist/dist-header.js';
 export { Reassembler } from './dist/fragments.js';
 export { TcpCarrier } from './tcp-carrier.js';
+export { StreamCarrier } from './stream-carrier.js';
 export { EpmdServer } from './epmd/server.js';
 export { defaultEpmdPort, names, portPlease, register, type EpmdAddress, type Registration } from './epmd/client.js';
 export * as epmdMessages from './epmd/messages.js';

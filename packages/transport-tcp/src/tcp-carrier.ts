@@ -1,42 +1,15 @@
 import type { Socket } from 'node:net';
-import type { Carrier, CarrierReceiver } from '@courier/core';
+import { StreamCarrier } from './stream-carrier.js';
 
-/**
- * A Carrier over a node:net Socket (or a tls.TLSSocket, which is one). Data that arrives while no
- * receiver is set is kept and handed to the next receiver in order; onClose fires exactly once.
- */
-export class TcpCarrier implements Carrier {
-  readonly remote: string;
-  private receiver: CarrierReceiver | undefined;
-  private early: Uint8Array[] = [];
-  private closed = false;
-  private ending = false;
-  private error: Error | undefined;
-
+/** A Carrier over a node:net Socket (or a tls.TLSSocket, which is one). */
+export class TcpCarrier extends StreamCarrier {
   constructor(
     readonly socket: Socket,
     readonly kind = 'tcp',
   ) {
+    super(socket, `${socket.remoteAddress}:${socket.remotePort}`);
     socket.setNoDelay(true);
-    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    socket.on('data', (c: Buffer) => {
-      if (this.receiver !== undefined) this.receiver.onData(c);
-      else this.early.push(c);
-    });
-    socket.on('drain', () => this.receiver?.onDrain());
-    socket.on('error', (err) => {
-      this.error = err;
-    });
-    socket.on('close', () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.receiver?.onClose(this.error);
-    });
-  }
-
-  write(chunk: Uint8Array): boolean {
-    if (this.closed || this.ending) return false;
-    return this.socket.write(chunk);
+    socket.on('close', () => this.closedNow());
   }
 
   writev(chunks: readonly Uint8Array[]): boolean {
@@ -47,22 +20,6 @@ export class TcpCarrier implements Carrier {
     return ok;
   }
 
-  setReceiver(r: CarrierReceiver): void {
-    this.receiver = r;
-    if (this.early.length > 0) {
-      const early = this.early;
-      this.early = [];
-      for (const c of early) r.onData(c);
-    }
-    if (this.closed) r.onClose(this.error);
-  }
-
-  pause(): void {
-    this.socket.pause();
-  }
-  resume(): void {
-    this.socket.resume();
-  }
   close(): void {
     if (this.ending || this.closed) return;
     this.ending = true;
@@ -70,6 +27,7 @@ export class TcpCarrier implements Carrier {
     // A peer that never closes its side must not hold the socket forever.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
+
   abort(error?: Error): void {
     if (error) this.error = error;
     this.socket.destroy();

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Carrier, CarrierReceiver } from '@courier/core';
+import { StreamCarrier } from '@courier/transport-tcp';
 
 /**
  * A Carrier over one SSH channel (an ssh2 Channel, client or server side). Flow control is the
@@ -8,12 +8,7 @@ import type { Carrier, CarrierReceiver } from '@courier/core';
  * A graceful close sends EOF after the queued bytes and then closes the channel; a channel the
  * peer ends is ended here too, so that both ends see onClose exactly once.
  */
-export class SshChannelCarrier implements Carrier {
-  private receiver: CarrierReceiver | undefined;
-  private early: Uint8Array[] = [];
-  private closed = false;
-  private ending = false;
-  private error: Error | undefined;
+export class SshChannelCarrier extends StreamCarrier {
   /**
    * Called when the peer sends EOF, instead of ending our side at once: a server that still owes
    * answers (`ssh -s … < requests`) finishes them, then calls `close()`.
@@ -22,16 +17,9 @@ export class SshChannelCarrier implements Carrier {
 
   constructor(
     readonly channel: Duplex & { close?(): void },
-    readonly remote: string,
+    remote: string,
   ) {
-    channel.on('data', (c: Buffer) => {
-      if (this.receiver !== undefined) this.receiver.onData(c);
-      else this.early.push(c);
-    });
-    channel.on('drain', () => this.receiver?.onDrain());
-    channel.on('error', (err: Error) => {
-      this.error ??= err;
-    });
+    super(channel, remote);
     // The peer sent EOF: nothing more will come, so finish our side too (after queued bytes).
     channel.on('end', () => {
       if (this.onPeerEof !== undefined && !this.ending) this.onPeerEof();
@@ -43,32 +31,9 @@ export class SshChannelCarrier implements Carrier {
     channel.on('close', () => this.closedNow());
   }
 
-  write(chunk: Uint8Array): boolean {
-    if (this.closed || this.ending) return false;
-    return this.channel.write(chunk);
-  }
-
   writev(chunks: readonly Uint8Array[]): boolean {
     if (chunks.length === 1) return this.write(chunks[0] as Uint8Array);
     return this.write(Buffer.concat(chunks));
-  }
-
-  setReceiver(r: CarrierReceiver): void {
-    this.receiver = r;
-    if (this.early.length > 0) {
-      const early = this.early;
-      this.early = [];
-      for (const c of early) r.onData(c);
-    }
-    if (this.closed) r.onClose(this.error);
-  }
-
-  pause(): void {
-    this.channel.pause();
-  }
-
-  resume(): void {
-    this.channel.resume();
   }
 
   /**
@@ -95,12 +60,5 @@ export class SshChannelCarrier implements Carrier {
     this.channel.destroy();
     // ssh2 emits close once the peer confirms; a dead connection never will.
     setImmediate(() => this.closedNow());
-  }
-
-  private closedNow(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.early = [];
-    this.receiver?.onClose(this.error);
   }
 }

@@ -1,0 +1,64 @@
+import type { Duplex } from 'node:stream';
+import type { Carrier, CarrierReceiver } from '@courier/core';
+
+/**
+ * What every Carrier over a Node stream shares (a TCP or TLS socket, an SSH channel): data that
+ * arrives while no receiver is set is kept and handed to the next receiver in order; writes stop
+ * once the carrier is closing; onClose reaches the receiver exactly once, with the first error
+ * seen. Subclasses say how the stream closes.
+ */
+export abstract class StreamCarrier implements Carrier {
+  private receiver: CarrierReceiver | undefined;
+  private early: Uint8Array[] = [];
+  protected closed = false;
+  protected ending = false;
+  protected error: Error | undefined;
+
+  constructor(
+    protected readonly stream: Duplex,
+    readonly remote: string,
+  ) {
+    stream.on('data', (c: Buffer) => {
+      if (this.receiver !== undefined) this.receiver.onData(c);
+      else this.early.push(c);
+    });
+    stream.on('drain', () => this.receiver?.onDrain());
+    stream.on('error', (err: Error) => {
+      this.error ??= err;
+    });
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.closed || this.ending) return false;
+    return this.stream.write(chunk);
+  }
+
+  setReceiver(r: CarrierReceiver): void {
+    this.receiver = r;
+    if (this.early.length > 0) {
+      const early = this.early;
+      this.early = [];
+      for (const c of early) r.onData(c);
+    }
+    if (this.closed) r.onClose(this.error);
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  abstract close(): void;
+  abstract abort(error?: Error): void;
+
+  /** The stream is gone: tell the receiver, once. */
+  protected closedNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.early = [];
+    this.receiver?.onClose(this.error);
+  }
+}
