@@ -1,3 +1,4 @@
+import { freePort } from '@courier/testkit';
 /**
  * `npm run bench:aemp`: Courier↔Courier over AEMP (AnyEvent::MP 2.x protocol), json and cbor
  * framing: sequential round trips/s and pipelined messages/s (each echoed back), beside the
@@ -7,7 +8,6 @@
  * `--quick` runs shorter.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Node, type Process } from '@courier/core';
 import { aemp, portIdOfPid, type Framing } from '@courier/transport-aemp';
@@ -22,16 +22,6 @@ const PERL: Record<Framing, { rtt: number; pipelined: number }> = {
   json: { rtt: 34_600, pipelined: 146_000 },
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 async function startEcho(framing: Framing, port: number): Promise<ChildProcess> {
   const main = fileURLToPath(new URL('../../examples/echo-node/main.ts', import.meta.url));

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import pino from 'pino';
 import { Node } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
@@ -80,16 +79,7 @@ function runAempEchoNode(): void {
   const flags = { nodeid: values['aemp-nodeid'], bind: values['aemp-bind'], secret: values['aemp-secret'], seeds, framing: values['aemp-framing'] };
   startAempEchoNode(flags, log, fail).then(
     (node) => {
-      let stopping = false;
-      const stop = async (signal: string): Promise<void> => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'stopping');
-        await node.stop();
-        process.exit(0);
-      };
-      process.on('SIGINT', () => void stop('SIGINT'));
-      process.on('SIGTERM', () => void stop('SIGTERM'));
+      stopOnSignals(node, log);
       startObserver(node);
       process.stdout.write(`READY ${node.name.name}\n`);
     },
@@ -153,16 +143,7 @@ const tap = new LogTap(log);
 const node = new Node({ name, log: tap.logger, transports });
 startEcho(node);
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping');
-  await node.stop();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+stopOnSignals(node, log);
 
 node.start().then(
   () => {
@@ -174,4 +155,18 @@ node.start().then(
     fail((err as Error).message);
   },
 );
+}
+
+/** SIGINT/SIGTERM: stop the node (closing connections, leaving EPMD) and exit 0, once. */
+function stopOnSignals(node: Node, log: pino.Logger): void {
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await node.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }

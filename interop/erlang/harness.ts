@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Node } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
-import { compileErl, findErl, requirePeer, startErl, uniqueName, type ErlNode } from '@courier/testkit';
+import { compileErl, findErl, freePort, requirePeer, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 
 /**
  * Shared set-up of the Erlang interop suites: a private `epmd` on a free port (so tests never
@@ -35,17 +34,6 @@ export function ertsTool(tool: string): string | null {
   return null;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Epmd {
   readonly port: number;
@@ -108,7 +96,7 @@ export async function courierNode(epmd: Epmd, cookie: string | ((p: import('@cou
   return node;
 }
 
-export { inProcess } from '@courier/testkit';
+export { freePort, inProcess } from '@courier/testkit';
 
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;

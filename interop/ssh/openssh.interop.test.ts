@@ -1,10 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tuple, atom, decode, encode, formatErlang, type Term } from '@courier/term';
-import { LineReader, requirePeer } from '@courier/testkit';
+import { LineReader, requirePeer, freePort } from '@courier/testkit';
 import { Scratch, bare, hasCommand, makeKey } from './harness.js';
 
 /**
@@ -17,16 +16,6 @@ const ssh = requirePeer('ssh', hasCommand('ssh'), "OpenSSH's client (Debian open
 const sftp = requirePeer('sftp', hasCommand('sftp', ['-h']), "OpenSSH's sftp (Debian openssh-client)");
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 const frame = (t: Term): Buffer => {
   const b = encode(t);

@@ -8,3 +8,4 @@ export { makeTestCerts, hasOpenssl, sslDistOptfile, type TestCerts } from './cer
 export { captureLog, type CapturedLog, type LogEntry } from './log.js';
 export { inProcess } from './process.js';
 export { findChromium, launchChromium } from './browser.js';
+export { freePort } from './net.js';
