@@ -2,7 +2,8 @@ import { captureLog } from '@courier/testkit';
 import { connect, type Socket } from 'node:net';
 import { Pid, Tuple, atom, atoms, decodeTerm, encode, type Atom, type Term } from '@courier/term';
 import { silentLogger, type Logger } from '@courier/core';
-import { AtomCache, ErlHandshake, FrameReader, parseFrame } from '@courier/transport-tcp';
+import { AtomCache, ErlHandshake, parseFrame } from '@courier/erl-dist';
+import { LengthPrefixedReader as FrameReader } from '@courier/stream';
 
 /**
  * A hand-driven Erlang node for feeding a Courier node bad input: a raw TCP socket that runs the

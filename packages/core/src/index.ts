@@ -3,20 +3,14 @@ export * from './log.js';
 export type * from './seams/dist-op.js';
 export type * from './seams/carrier.js';
 export type * from './seams/handshake.js';
-export type * from './seams/resolver.js';
+export type { Resolver } from './seams/resolver.js';
 export type * from './seams/session.js';
-export { ConnectionTable, type ConnectionHooks } from './dist/connection-table.js';
-export {
-  encodeControl,
-  decodeControl,
-  controlName,
-  ControlOp,
-  ControlErrorCode,
-  BadControlError,
-  UnknownControlError,
-  type ControlOptions,
-  type ControlMessage,
-} from './dist/control.js';
+export type * from './seams/transport.js';
+export { staticResolver } from './seams/resolver.js';
+export { ConnectionTable, type ConnectionHooks } from './connections/connection-table.js';
+export { ConnectionPipeline, type PipelineHooks } from './connections/pipeline.js';
+export { handOff } from './connections/handoff.js';
+export { DEFAULT_SETUP_TIME_MS, AEMP_SETUP_TIME_MS, AEMP_CONNECT_TIMEOUT_MS, HIDDEN_BY_DEFAULT } from './connections/defaults.js';
 export { Node, type NodeOptions, type NodeEvent, type ProcessExit, type SpawnOptions } from './runtime/node.js';
 export { Process, type Body, type MonitorIn, type MonitorOut } from './runtime/process.js';
 export { Mailbox, TIMEOUT, type Matcher } from './runtime/mailbox.js';
@@ -29,5 +23,5 @@ export { applyExposed, type ExposedFn, type ExposedModule, type Outcome } from '
 export { SpawnError } from './runtime/remote-spawn.js';
 export * from './runtime/gen-server.js';
 export * from './runtime/supervisor.js';
-export { driveHandshake, Handover, type DriveOptions, type Handshaken } from './dist/drive-handshake.js';
+export { driveHandshake, Handover, type DriveOptions, type Handshaken } from './connections/drive-handshake.js';
 export { RpcError, erpcResult, installErpc, rpcCall, rpcCast } from './runtime/rpc.js';

@@ -1,13 +1,10 @@
-export { tcpDist, tcpLayer, ErlDistTransport, splitNodeName, type DistLayer, type ErlDistOptions } from './erl-dist.js';
-export { ErlHandshake, genDigest, type ErlHandshakeOptions } from './handshake/machine.js';
-export { DFLAG, COURIER_FLAGS, MANDATORY_25, MANDATORY_26, expandFlags, flagNames, missingFlags } from './handshake/flags.js';
-export { ErlSession, type ErlSessionOptions } from './dist/session.js';
-export { FrameReader } from './dist/frame-reader.js';
-export { AtomCache, parseFrame, type ParsedFrame } from './dist/dist-header.js';
-export { Reassembler } from './dist/fragments.js';
-export { TcpCarrier } from './tcp-carrier.js';
-export { StreamCarrier } from './stream-carrier.js';
+/**
+ * @courier/transport-tcp — the Erlang distribution over TCP, as `inet_tcp_dist`: EPMD (client,
+ * resolver, an embedded server), the listener and the socket carrier. The protocol itself (the
+ * handshake, the session) is @courier/erl-dist's; the connection sequence is core's pipeline.
+ */
+export { tcpDist, tcpLayer, ErlDistTransport, type DistLayer, type ErlDistOptions } from './erl-dist-transport.js';
+export { epmdResolver, fixedPortResolver, splitNodeName, type DistAddress } from './epmd/epmd-resolver.js';
 export { EpmdServer } from './epmd/server.js';
 export { defaultEpmdPort, names, portPlease, register, type EpmdAddress, type Registration } from './epmd/client.js';
 export * as epmdMessages from './epmd/messages.js';
-export { installErlangServices, genReply } from './erlang/services.js';

@@ -1,6 +1,8 @@
 import { silentLogger, type Carrier, type Node } from '@courier/core';
 import { HarnessNodes, silentTcpPeer, socketPair, type CarrierHarness } from '@courier/carrier-compliance';
-import { EpmdServer, ErlDistTransport, ErlHandshake, TcpCarrier, register, tcpLayer, type DistLayer, type Registration } from '@courier/transport-tcp';
+import { ErlHandshake } from '@courier/erl-dist';
+import { TcpCarrier } from '@courier/stream';
+import { EpmdServer, ErlDistTransport, register, tcpLayer, type DistLayer, type Registration } from '@courier/transport-tcp';
 
 /**
  * The Erlang distribution (over a given byte layer) as the compliance suite sees it: a private

@@ -3,7 +3,8 @@ import { isIP, type Socket } from 'node:net';
 import tls, { type SecureContext, type TLSSocket } from 'node:tls';
 import type { Atom } from '@courier/term';
 import { CarrierError, UsageError, type Carrier, type Logger } from '@courier/core';
-import { TcpCarrier, splitNodeName, type DistLayer } from '@courier/transport-tcp';
+import { TcpCarrier } from '@courier/stream';
+import { splitNodeName, type DistLayer } from '@courier/transport-tcp';
 import { resolveSide, type ResolvedSide, type TlsDistOptions } from './options.js';
 
 /**

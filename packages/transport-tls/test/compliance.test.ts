@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { describe, it } from 'vitest';
 import { carrierComplianceSuite } from '@courier/carrier-compliance';
-import { TcpCarrier } from '@courier/transport-tcp';
+import { TcpCarrier } from '@courier/stream';
 import { TlsLayer } from '@courier/transport-tls';
 import { hasOpenssl, makeTestCerts, requirePeer } from '@courier/testkit';
 import { distHarness, socketPair } from '../../transport-tcp/test/dist-harness.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { atom, type Atom } from '@courier/term';
-import { HandshakeError, type Node } from '@courier/core';
+import { HandshakeError, type Node, type Transport } from '@courier/core';
 import type { CarrierHarness } from '../harness.js';
 import { rejection, within } from '../util/deadline.js';
 import { recordingLogger } from '../util/log.js';
@@ -17,6 +17,11 @@ async function roundTrip(from: Node, to: Node, deadline: number): Promise<void> 
   await recv(p, atom('pong'), deadline, `${to.name.name} → ${from.name.name}`);
 }
 
+/** One connection attempt through the node's pipeline over `transport`, to see its typed error. */
+function attempt(node: Node, transport: Transport, peer: Atom): Promise<unknown> {
+  return Promise.resolve().then(() => node.pipeline.dial(peer, transport.dialer(peer)));
+}
+
 export function connectCases(h: () => CarrierHarness, deadline: number, handshakeTimeoutMs: number, refused = 'BAD_COOKIE'): void {
   describe('connections', () => {
     it(`a wrong cookie fails the handshake with HandshakeError ${refused}, logged; the node carries on`, async () => {
@@ -27,7 +32,7 @@ export function connectCases(h: () => CarrierHarness, deadline: number, handshak
         [a, c],
         [c, a],
       ] as const) {
-        const err = await rejection(h().transportOf(from).connect(to.name), deadline, `${from.name.name} → ${to.name.name}`);
+        const err = await rejection(attempt(from, h().transportOf(from), to.name), deadline, `${from.name.name} → ${to.name.name}`);
         expect(err).toBeInstanceOf(HandshakeError);
         expect((err as HandshakeError).code).toBe(refused);
         const warned = log.records.some((r) => r.level === 'warn' && r.fields['node'] === to.name.name && r.fields['code'] === refused);
@@ -46,7 +51,7 @@ export function connectCases(h: () => CarrierHarness, deadline: number, handshak
       const [a, b] = (await h().makeNodes([A, B], { cookie: COOKIE, handshakeTimeoutMs })) as [Node, Node];
       await h().silentPeer(G);
       const started = Date.now();
-      const hung = rejection(h().transportOf(a).connect(atom(G)), handshakeTimeoutMs + deadline, 'connect to the silent peer');
+      const hung = rejection(attempt(a, h().transportOf(a), atom(G)), handshakeTimeoutMs + deadline, 'connect to the silent peer');
       expect(await within(a.connect(B), deadline, 'a → b while the other attempt hangs')).toBe(true);
       await roundTrip(a, b, deadline);
       const err = await hung;

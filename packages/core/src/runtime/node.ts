@@ -2,9 +2,11 @@ import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
 import { Subject } from 'rxjs';
 import { UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { ConnectionTable } from '../dist/connection-table.js';
+import { ConnectionTable } from '../connections/connection-table.js';
+import { ConnectionPipeline } from '../connections/pipeline.js';
 import type { DistOp, Router } from '../seams/dist-op.js';
-import type { Session, Transport, TransportHost } from '../seams/session.js';
+import type { PipelineSession, Session } from '../seams/session.js';
+import type { ServiceHost, Transport, TransportHost } from '../seams/transport.js';
 import { resolveDest, type AddressResolver, type Dest } from './dest.js';
 import { ExceptionReason, nodedownAtom, reasonFromThrow, reasonText } from './exit-reason.js';
 import { IdAllocator } from './ids.js';
@@ -59,6 +61,8 @@ export class Node implements Router {
   readonly timers: Timers;
   readonly exposed = new Exposed();
   readonly dist: ConnectionTable;
+  /** Dial, accept, handshake and hand-over for every carrier (connections/pipeline.ts). */
+  readonly pipeline: ConnectionPipeline;
   /** @internal */ readonly procs = new Map<number, Process>();
   /** @internal */ readonly names = new Map<Atom, Process>();
   /** @internal */ readonly aliasTable = new Map<string, Process>();
@@ -86,11 +90,28 @@ export class Node implements Router {
       self: this.name,
       log: this.log,
       pickTransport: (peer) => pick(peer, this.transports),
+      dial: (peer, transport, signal) => {
+        let dialer;
+        try {
+          dialer = transport.dialer(peer);
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+        return this.pipeline.dial(peer, dialer, signal);
+      },
       onUp: (peer, s) => {
         this.log.info({ peer: peer.name, carrier: s.carrier }, 'node up');
+        this.pipeline.started(s);
         this.events$.next({ type: 'nodeup', node: peer, carrier: s.carrier, hidden: s.hidden });
       },
       onDown: (peer, reason, wasUp) => this.signals.nodeDown(peer, reason, wasUp),
+    });
+    this.pipeline = new ConnectionPipeline({
+      router: this,
+      arbiter: this.dist,
+      attach: (s: PipelineSession) => this.dist.attach(s),
+      current: (peer) => this.dist.session(peer),
+      log: this.log,
     });
     installErpc(this);
   }
@@ -99,14 +120,17 @@ export class Node implements Router {
   async start(): Promise<this> {
     if (this.started) return this;
     this.started = true;
+    const pipeline = this.pipeline;
     const host: TransportHost = {
       name: this.name,
       creation: this.creation,
-      router: this,
-      arbiter: this.dist,
-      attach: (s: Session) => this.dist.attach(s),
       log: this.log,
-      node: this,
+      accept: (carrier, acceptor) => pipeline.accept(carrier, acceptor),
+      dialAddress: (address, dialer, opts) => pipeline.dialAddress(address, dialer, opts),
+      session: (peer) => this.dist.session(peer),
+      connect: (peer) => this.connect(peer),
+      services: this.services,
+      metrics: pipeline.metrics,
     };
     for (const t of this.transports) await t.start(host);
     return this;
@@ -114,6 +138,7 @@ export class Node implements Router {
 
   /** Stop: close connections, stop transports, kill every process with `shutdown`. */
   async stop(): Promise<void> {
+    this.pipeline.closeAll();
     this.dist.closeAll();
     for (const t of this.transports) await t.stop();
     for (const p of [...this.procs.values()]) this.signals.terminate(p, atoms.shutdown);
@@ -121,6 +146,30 @@ export class Node implements Router {
     this.events$.complete();
     this.exits$.complete();
   }
+
+  /** The narrow facade protocol services run processes through (net_kernel, rex, sshrpc, AEMP). */
+  readonly services: ServiceHost = ((node: Node): ServiceHost => ({
+    get name() {
+      return node.name;
+    },
+    get log() {
+      return node.log;
+    },
+    get exposed() {
+      return node.exposed;
+    },
+    get exits$() {
+      return node.exits$;
+    },
+    spawn: (body, opts) => node.spawn(body, opts),
+    send: (dest, msg) => node.send(dest, msg),
+    whereis: (name) => node.whereis(name),
+    isAlive: (pid) => node.isAlive(pid),
+    setGroupLeader: (pid) => {
+      node.groupLeader = pid;
+    },
+    addAddressResolver: (resolver) => node.addAddressResolver(resolver),
+  }))(this);
 
   // ---- processes -------------------------------------------------------------------------
 

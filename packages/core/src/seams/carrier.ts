@@ -1,3 +1,5 @@
+import type { Atom } from '@courier/term';
+
 /**
  * A carrier moves bytes and nothing else: a TCP socket, a TLS socket, an SSH channel, a WebSocket,
  * or an in-memory pipe. It knows nothing of terms, nodes or handshakes.
@@ -33,7 +35,8 @@ export interface Carrier {
   readonly remote: string;
 }
 
-/** Opens carriers toward an address and accepts them. Each carrier package provides one. */
+/** Opens carriers toward an address. Each carrier package provides one; listening is the transport's. */
 export interface CarrierFactory<Address> {
-  dial(address: Address, signal?: AbortSignal): Promise<Carrier>;
+  /** `peer`: the node expected there, when known (TLS checks its certificate against it). */
+  dial(address: Address, peer: Atom | undefined, signal: AbortSignal): Promise<Carrier>;
 }

@@ -2,8 +2,9 @@ import type { Atom } from '@courier/term';
 import type { HandshakeError } from '../errors.js';
 
 /**
- * A handshake is sans-IO: bytes in, actions out. The driver (in the carrier package) feeds it
- * what the carrier receives, performs the actions, and stops feeding after `done` or `fail`.
+ * A handshake is sans-IO: bytes in, actions out. The driver (core's `driveHandshake`, run by the
+ * connection pipeline) feeds it what the carrier receives, performs the actions, and stops
+ * feeding after `done` or `fail`.
  */
 export type HandshakeAction =
   | { readonly type: 'write'; readonly bytes: Uint8Array }
@@ -30,6 +31,8 @@ export interface HandshakeResult {
 }
 
 export interface Handshake {
+  /** The peer's name once the handshake has learned it (for logs of a failed attempt). */
+  readonly peer?: Atom;
   /** Actions to take before anything is received (the initiator's first message). */
   start(): HandshakeAction[];
   /** Bytes arrived. May return no action when a message is incomplete. */

@@ -1,5 +1,6 @@
 import type { Atom } from '@courier/term';
 import type { DistOp } from './dist-op.js';
+import type { CarrierReceiver } from './carrier.js';
 
 /** One live connection to one peer node, after the handshake. */
 export interface Session {
@@ -28,28 +29,10 @@ export interface SessionStats {
 }
 
 /**
- * A transport is what a carrier package plugs into a node: it dials peers and accepts them, runs
- * the handshake, and produces sessions bound to the node's router.
+ * A session as the connection pipeline runs it: the receiver of its carrier's bytes once the
+ * handshake is done (the pipeline hands it the bytes read past the handshake first).
  */
-export interface Transport {
-  /** `tcp`, `tls`, `ssh`, `aemp`, `memory`, … */
-  readonly name: string;
-  /** Start accepting connections for `host` (listening sockets, EPMD registration…). */
-  start(host: TransportHost): Promise<void>;
-  /** Connect to `peer`; resolves with the session once the handshake is done (the node attaches it). */
-  connect(peer: Atom, signal?: AbortSignal): Promise<Session>;
-  stop(): Promise<void>;
-}
-
-/** What a transport sees of the node that runs it. */
-export interface TransportHost {
-  readonly name: Atom;
-  readonly creation: number;
-  readonly router: import('./dist-op.js').Router;
-  readonly arbiter: import('./handshake.js').HandshakeArbiter;
-  /** An accepted (incoming) session finished its handshake: make it the peer's connection. */
-  attach(session: Session): void;
-  readonly log: import('../log.js').Logger;
-  /** The node itself, for transports that run protocol services (Erlang's net_kernel, rex). */
-  readonly node: import('../runtime/node.js').Node;
+export interface PipelineSession extends Session, CarrierReceiver {
+  /** Closed (by either side); no more input is taken. */
+  readonly isClosed: boolean;
 }

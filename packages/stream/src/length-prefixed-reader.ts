@@ -1,12 +1,13 @@
 import { ProtocolError } from '@courier/core';
 
 /**
- * Incremental reader of `<<Len:32, Data:Len/binary>>` frames (the distribution session's framing
- * over TCP and TLS; Len = 0 is a tick). Chunks are kept in a list; a frame lying inside one chunk
+ * Incremental reader of `<<Len:32, Data:Len/binary>>` frames: the Erlang distribution session's
+ * framing (Len = 0 is a tick) and sshrpc's. I/O-free, so a browser build may import it
+ * (`@courier/stream/length-prefixed`). Chunks are kept in a list; a frame lying inside one chunk
  * is handed out as a view, and bytes are copied only when a frame spans chunks. The frame limit
  * is checked before anything is allocated.
  */
-export class FrameReader {
+export class LengthPrefixedReader {
   private chunks: Uint8Array[] = [];
   /** Offset of unread data in chunks[0]. */
   private head = 0;

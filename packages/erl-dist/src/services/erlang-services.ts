@@ -1,6 +1,7 @@
-import { Buffer } from 'node:buffer';
 import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, listItems, type Term } from '@courier/term';
-import { applyExposed, type Node, type Outcome, type Process } from '@courier/core';
+import { applyExposed, type Outcome, type Process, type ServiceHost } from '@courier/core';
+
+const utf8 = new TextDecoder();
 
 /**
  * The processes an Erlang node expects every peer to run, so that Erlang tools work against a
@@ -27,14 +28,14 @@ const CALL = atom('call');
 const BLOCK_CALL = atom('block_call');
 const IO_REPLY = atom('io_reply');
 
-const installed = new WeakSet<Node>();
+const installed = new WeakSet<ServiceHost>();
 
-export function installErlangServices(node: Node): void {
+export function installErlangServices(node: ServiceHost): void {
   if (installed.has(node)) return;
   installed.add(node);
   if (node.whereis(atom('net_kernel')) === undefined) node.spawn(netKernel, { name: atom('net_kernel') });
   if (node.whereis(atom('rex')) === undefined) node.spawn(rex, { name: atom('rex') });
-  node.groupLeader = node.spawn(groupLeader, { name: atom('courier_group_leader') });
+  node.setGroupLeader(node.spawn(groupLeader, { name: atom('courier_group_leader') }));
 }
 
 /** `{Tag, Reply}` to a gen_server-style caller; `[alias|Ref]` tags go to the alias (OTP 24+). */
@@ -118,7 +119,7 @@ async function groupLeader(self: Process): Promise<void> {
     const [, from, replyAs, req] = m.elements as [Term, Term, Term, Term];
     if (req instanceof Tuple && (req.elements[0] === atom('put_chars'))) {
       const chars = req.elements[req.elements.length - 1];
-      const text = chars instanceof Uint8Array ? Buffer.from(chars).toString('utf8') : typeof chars === 'string' ? chars : String(chars);
+      const text = chars instanceof Uint8Array ? utf8.decode(chars) : typeof chars === 'string' ? chars : String(chars);
       self.node.log.info({ from: String(from), text }, 'remote output');
       if (from instanceof Pid) self.send(from, new Tuple([IO_REPLY, replyAs, atoms.ok]));
     } else if (from instanceof Pid) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { atom, decode, decodeTerm, encode, termEquals, tuple, type Atom, type Term } from '@courier/term';
-import { ProtocolError, decodeControl, type DistOp } from '@courier/core';
-import { AtomCache, parseFrame } from '../../src/dist/dist-header.js';
+import { ProtocolError, type DistOp } from '@courier/core';
+import { decodeControl } from '../../src/control/control.js';
+import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
 import { handshakeCapture, hex, type DistFrameVector } from '../support/vectors.js';
 
 /**

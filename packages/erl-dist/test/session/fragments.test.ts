@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { atom, decode, decodeTerm, termEquals, type Term } from '@courier/term';
 import { ProtocolError } from '@courier/core';
-import { Reassembler } from '../../src/dist/fragments.js';
-import { AtomCache, parseFrame } from '../../src/dist/dist-header.js';
+import { Reassembler } from '../../src/session/fragments.js';
+import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
 import { handshakeCapture, hex } from '../support/vectors.js';
 
 /**

@@ -1,19 +1,9 @@
 import { Encoder, ProtocolError, atom, decodeTerm, type Atom, type Term } from '@courier/term';
-import {
-  UnknownControlError,
-  decodeControl,
-  encodeControl,
-  type Carrier,
-  type ControlOptions,
-  type Handover,
-  type DistOp,
-  type Logger,
-  type Router,
-  type Session,
-} from '@courier/core';
+import type { Carrier, DistOp, Logger, PipelineSession, Router } from '@courier/core';
 import { DFLAG } from '../handshake/flags.js';
 import { AtomCache, parseFrame } from './dist-header.js';
-import { FrameReader } from './frame-reader.js';
+import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
+import { UnknownControlError, decodeControl, encodeControl, type ControlOptions } from '../control/control.js';
 import { Reassembler } from './fragments.js';
 
 /**
@@ -49,12 +39,12 @@ const defer: (f: () => void) => void =
   typeof process !== 'undefined' && typeof process.nextTick === 'function' ? (f) => process.nextTick(f) : queueMicrotask;
 
 
-export class ErlSession implements Session {
+export class ErlSession implements PipelineSession {
   readonly peer: Atom;
   readonly hidden: boolean;
   readonly carrier: string;
   private readonly log: Logger;
-  private readonly reader: FrameReader;
+  private readonly reader: LengthPrefixedReader;
   private readonly cache = new AtomCache();
   private readonly reassembler: Reassembler;
   private readonly enc = new Encoder({ initialCapacity: 64 * 1024 });
@@ -93,7 +83,7 @@ export class ErlSession implements Session {
     this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
     this.reassembler = new Reassembler(this.maxMessage);
-    this.reader = new FrameReader(
+    this.reader = new LengthPrefixedReader(
       this.maxMessage,
       (f) => this.onFrame(f),
       () => this.reads++,
@@ -103,25 +93,8 @@ export class ErlSession implements Session {
     this.tickTimer.unref?.();
   }
 
-  /**
-   * Take the carrier over: the bytes that came with the last handshake message, then what
-   * arrived while the node recorded the session (the driver's handover), then live data.
-   */
-  start(tail: Uint8Array, handover?: Handover): void {
-    this.link.setReceiver({
-      onData: (chunk) => this.onData(chunk),
-      onDrain: () => {
-        this.busy = false;
-      },
-      onClose: (err) => this.onClose(err),
-    });
-    if (tail.length > 0) this.onData(tail);
-    if (handover !== undefined) {
-      for (const chunk of handover.chunks) if (!this.closed) this.onData(chunk);
-      handover.chunks.length = 0;
-      if (handover.closed !== undefined) return this.onClose(handover.closed.error);
-    }
-    if (!this.closed) this.link.resume();
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   // ---- outgoing ----------------------------------------------------------------------------
@@ -226,7 +199,7 @@ export class ErlSession implements Session {
 
   // ---- incoming ----------------------------------------------------------------------------
 
-  private onData(chunk: Uint8Array): void {
+  onData(chunk: Uint8Array): void {
     if (this.closed) return;
     this.reads++;
     this.stats.bytesIn += chunk.length;
@@ -290,7 +263,11 @@ export class ErlSession implements Session {
     this.onClose(e);
   }
 
-  private onClose(err?: Error, reason?: string): void {
+  onDrain(): void {
+    this.busy = false;
+  }
+
+  onClose(err?: Error, reason?: string): void {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);

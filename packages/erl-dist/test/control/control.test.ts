@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pid, Ref, Tuple, atom, atoms, decodeTerm, encode, termKey, type Term } from '@courier/term';
-import { ControlErrorCode, ControlOp, decodeControl, encodeControl, type ControlOptions } from '../../src/dist/control.js';
-import type { DistOp } from '../../src/seams/dist-op.js';
+import { ControlErrorCode, ControlOp, decodeControl, encodeControl, type ControlOptions } from '../../src/control/control.js';
+import type { DistOp } from '@courier/core';
 
 const A = atom('a@host');
 const B = atom('b@host');

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@courier/core';
-import { FrameReader } from '../../src/dist/frame-reader.js';
-import { handshakeCapture, hex } from '../support/vectors.js';
+import { LengthPrefixedReader as FrameReader } from '../src/length-prefixed-reader.js';
+import { handshakeCapture, hex } from './support/vectors.js';
 
 /**
  * The 4-byte framing of the distribution session, fed the 28 real post-handshake frames of an

@@ -1,5 +1,5 @@
 import { Atom, Pid, Ref, Tuple, atom, atoms, listItems, type Term } from '@courier/term';
-import type { DistOp } from '../seams/dist-op.js';
+import type { DistOp } from '@courier/core';
 import { BadControlError, ControlOp as Op, UnknownControlError } from './control-op.js';
 
 export { BadControlError, ControlErrorCode, ControlOp, UnknownControlError } from './control-op.js';

@@ -1,25 +1,26 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { atom, type Atom } from '@courier/term';
+import type { Atom } from '@courier/term';
 import {
   CarrierError,
-  HandshakeError,
+  DEFAULT_SETUP_TIME_MS,
+  HIDDEN_BY_DEFAULT,
   ResolveError,
   UsageError,
   silentLogger,
-  driveHandshake,
   type Carrier,
+  type Dialer,
   type Logger,
-  type Session,
+  type Protocol,
+  type Resolver,
   type Transport,
   type TransportHost,
 } from '@courier/core';
-import { ErlHandshake } from './handshake/machine.js';
-import { ErlSession } from './dist/session.js';
-import { TcpCarrier } from './tcp-carrier.js';
-import { defaultEpmdPort, portPlease, register, type Registration } from './epmd/client.js';
+import { erlProtocol, installErlangServices } from '@courier/erl-dist';
+import { TcpCarrier } from '@courier/stream';
+import { defaultEpmdPort, register, type Registration } from './epmd/client.js';
 import { EpmdServer } from './epmd/server.js';
 import { NODE_TYPE_HIDDEN, NODE_TYPE_NORMAL, PROTOCOL_TCP } from './epmd/messages.js';
-import { installErlangServices } from './erlang/services.js';
+import { epmdResolver, fixedPortResolver, splitNodeName, type DistAddress } from './epmd/epmd-resolver.js';
 
 /**
  * The Erlang distribution transport: EPMD (client, or an embedded server when none runs),
@@ -29,7 +30,7 @@ import { installErlangServices } from './erlang/services.js';
 export interface ErlDistOptions {
   /** The cookie for every peer, or a function for per-peer cookies (net_kernel:set_cookie/2). */
   readonly cookie: string | ((peer: Atom) => string);
-  /** Not listed by the peers' nodes() (erl -hidden). Default true: see docs/erlang.md. */
+  /** Not listed by the peers' nodes() (erl -hidden). Default: HIDDEN_BY_DEFAULT (true; see docs/erlang.md). */
   readonly hidden?: boolean;
   /** Where to listen. Default: all interfaces, an ephemeral port (as OTP). */
   readonly listen?: { readonly host?: string; readonly port?: number };
@@ -43,7 +44,7 @@ export interface ErlDistOptions {
   readonly peerPort?: number;
   /** net_ticktime in seconds. Default 60 (OTP's). */
   readonly netTicktime?: number;
-  /** net_setuptime: the whole handshake must finish within this many ms. Default 7000. */
+  /** net_setuptime: resolve, connect and handshake must finish within this many ms. Default DEFAULT_SETUP_TIME_MS. */
   readonly handshakeTimeoutMs?: number;
   /** Largest frame or reassembled message accepted. Default 128 MiB. */
   readonly maxMessage?: number;
@@ -120,13 +121,6 @@ function firstByte(socket: Socket, timeoutMs: number): Promise<number | undefine
   });
 }
 
-/** Split `alive@host`. */
-export function splitNodeName(n: Atom): { alive: string; host: string } {
-  const i = n.name.indexOf('@');
-  if (i <= 0 || i === n.name.length - 1) throw new ResolveError('BAD_NODE_NAME', `${n.name} is not a node name of the form alive@host`);
-  return { alive: n.name.slice(0, i), host: n.name.slice(i + 1) };
-}
-
 function listen(host: string | undefined, port: number, onSocket: (s: Socket) => void, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server: Server = createServer({ noDelay: true }, onSocket);
@@ -146,10 +140,11 @@ export class ErlDistTransport implements Transport {
   private listener: { port: number; close(): Promise<void> } | undefined;
   private registration: Registration | undefined;
   private embedded: EpmdServer | undefined;
-  private readonly carriers = new Set<Carrier>();
   private log: Logger;
-
   private readonly layers: readonly DistLayer[];
+  /** One protocol per layer (the handshake's length prefix and the session's carrier name differ). */
+  private readonly protocols = new Map<DistLayer, Protocol>();
+  private readonly resolver: Resolver<DistAddress>;
 
   /**
    * `layers`: the byte layers this node speaks, all on one port (the first byte of an incoming
@@ -164,6 +159,7 @@ export class ErlDistTransport implements Transport {
     if (this.layers.length === 0) throw new UsageError('NO_LAYER', 'an Erlang distribution transport needs at least one layer (tcp or tls)');
     this.name = this.layers.map((l) => l.name).join('+');
     this.log = o.log ?? silentLogger;
+    this.resolver = o.epmd === false ? fixedPortResolver(() => o.peerPort ?? this.listener?.port) : epmdResolver((peerHost) => this.epmdAddress(peerHost));
   }
 
   /** The port the node listens on (after start). */
@@ -177,19 +173,53 @@ export class ErlDistTransport implements Transport {
   }
 
   private get hidden(): boolean {
-    return this.o.hidden ?? true;
+    return this.o.hidden ?? HIDDEN_BY_DEFAULT.tcp;
   }
 
-  private cookieFor = (peer: Atom): string => (typeof this.o.cookie === 'function' ? this.o.cookie(peer) : this.o.cookie);
+  private get setupTimeMs(): number {
+    return this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
+  }
 
   async start(host: TransportHost): Promise<void> {
     this.host = host;
     this.log = (this.o.log ?? host.log).child({ carrier: this.name });
-    installErlangServices(host.node);
+    const cookie = this.o.cookie;
+    for (const layer of this.layers) {
+      this.protocols.set(
+        layer,
+        erlProtocol({
+          self: host.name,
+          creation: host.creation,
+          cookie: typeof cookie === 'function' ? cookie : () => cookie,
+          hidden: this.hidden,
+          lengthBytes: layer.handshakeLengthBytes,
+          carrierName: layer.name,
+          netTicktime: this.o.netTicktime,
+          maxMessage: this.o.maxMessage,
+        }),
+      );
+    }
+    installErlangServices(host.services);
     const fixed = this.o.epmd === false ? (this.o.listen?.port ?? this.o.peerPort ?? 0) : (this.o.listen?.port ?? 0);
     this.listener = await listen(this.o.listen?.host, fixed, (socket) => void this.acceptSocket(socket), this.log);
     if (this.o.epmd !== false) await this.registerEpmd();
     this.log.info({ port: this.listener.port, epmd: this.o.epmd !== false }, 'distribution listening');
+  }
+
+  dialer(peer: Atom): Dialer<DistAddress> {
+    const layer = this.layerFor(peer);
+    return {
+      resolver: this.resolver,
+      carrier: { dial: (address, to, signal) => layer.dial(address.host, address.port, to ?? peer, signal) },
+      protocol: this.protocolOf(layer),
+      setupTimeMs: this.setupTimeMs,
+    };
+  }
+
+  private protocolOf(layer: DistLayer): Protocol {
+    const p = this.protocols.get(layer);
+    if (p === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
+    return p;
   }
 
   private epmdAddress(host?: string) {
@@ -230,10 +260,12 @@ export class ErlDistTransport implements Transport {
 
   private async acceptSocket(socket: Socket): Promise<void> {
     socket.on('error', () => undefined);
+    const host = this.host;
+    if (host === undefined) return void socket.destroy();
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     let layer = this.layers[0] as DistLayer;
     if (this.layers.length > 1) {
-      const first = await firstByte(socket, this.o.handshakeTimeoutMs ?? 7000);
+      const first = await firstByte(socket, this.setupTimeMs);
       const found = first === undefined ? undefined : this.layers.find((l) => l.claims(first));
       if (found === undefined) {
         this.log.warn({ remote, first }, 'connection refused: no carrier for it');
@@ -250,80 +282,7 @@ export class ErlDistTransport implements Transport {
       socket.destroy();
       return;
     }
-    this.accept(c, layer);
-  }
-
-  private accept(c: Carrier, layer: DistLayer): void {
-    const host = this.host;
-    if (host === undefined) return c.abort();
-    this.carriers.add(c);
-    const hs = new ErlHandshake({
-      role: 'acceptor',
-      self: host.name,
-      creation: host.creation,
-      cookie: this.cookieFor,
-      hidden: this.hidden,
-      arbiter: host.arbiter,
-      lengthBytes: layer.handshakeLengthBytes,
-    });
-    driveHandshake(c, hs, { timeoutMs: this.o.handshakeTimeoutMs ?? 7000 }).then(
-      ({ result: r, handover }) => {
-        this.carriers.delete(c);
-        const s = this.session(c, r.peer, r.flags, r.hidden ?? false, layer);
-        host.attach(s);
-        s.start(r.tail, handover);
-      },
-      (err: unknown) => {
-        this.carriers.delete(c);
-        this.handshakeFailed(err, c.remote, hs.peer, 'accept');
-      },
-    );
-  }
-
-  async connect(peer: Atom, signal?: AbortSignal): Promise<Session> {
-    const host = this.host;
-    if (host === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
-    const { alive, host: peerHost } = splitNodeName(peer);
-    let port: number;
-    if (this.o.epmd === false) {
-      port = this.o.peerPort ?? (this.listener as { port: number }).port;
-    } else {
-      const e = await portPlease(this.epmdAddress(peerHost), alive);
-      if (e === undefined) throw new ResolveError('NOT_REGISTERED', `${peer.name} is not registered in EPMD on ${peerHost}`);
-      if (e.highest < 6) throw new ResolveError('OLD_VERSION', `${peer.name} speaks distribution version ${e.highest}; Courier needs 6 (OTP 23+)`);
-      port = e.port;
-    }
-    const layer = this.layerFor(peer);
-    // net_setuptime bounds the carrier's own set-up (TLS) as well as the distribution handshake.
-    const setupMs = this.o.handshakeTimeoutMs ?? 7000;
-    const timeout = AbortSignal.timeout(setupMs);
-    let c: Carrier;
-    try {
-      c = await layer.dial(peerHost, port, peer, signal ? AbortSignal.any([signal, timeout]) : timeout);
-    } catch (err) {
-      if (timeout.aborted) throw new HandshakeError('TIMEOUT', `connecting to ${peer.name} (${peerHost}:${port}) did not finish within ${setupMs} ms`);
-      throw err;
-    }
-    const hs = new ErlHandshake({
-      role: 'initiator',
-      self: host.name,
-      peer,
-      creation: host.creation,
-      cookie: this.cookieFor,
-      hidden: this.hidden,
-      lengthBytes: layer.handshakeLengthBytes,
-    });
-    try {
-      const { result: r, handover } = await driveHandshake(c, hs, { timeoutMs: this.o.handshakeTimeoutMs ?? 7000, signal, waitOnNok: true });
-      const s = this.session(c, r.peer, r.flags, r.hidden ?? false, layer);
-      // Take the carrier over once the connection table has recorded the session (it does so
-      // when this promise settles); the carrier stays paused until then.
-      setImmediate(() => s.start(r.tail, handover));
-      return s;
-    } catch (err) {
-      this.handshakeFailed(err, c.remote, peer, 'connect');
-      throw err;
-    }
+    host.accept(c, { protocol: this.protocolOf(layer), setupTimeMs: this.setupTimeMs });
   }
 
   private layerFor(peer: Atom): DistLayer {
@@ -334,31 +293,7 @@ export class ErlDistTransport implements Transport {
     return l;
   }
 
-  private session(c: Carrier, peer: Atom, flags: bigint, hidden: boolean, layer: DistLayer): ErlSession {
-    const host = this.host as TransportHost;
-    return new ErlSession(c, host.router, {
-      peer,
-      flags,
-      hidden,
-      carrierName: layer.name,
-      log: this.log.child({ peer: peer.name }),
-      netTicktime: this.o.netTicktime,
-      maxMessage: this.o.maxMessage,
-    });
-  }
-
-  private handshakeFailed(err: unknown, remote: string, peer: Atom | undefined, dir: string): void {
-    const e = err as Error;
-    if (err instanceof HandshakeError && err.code === 'NOK') {
-      this.log.debug({ remote, peer: peer?.name }, 'simultaneous connect resolved: the other attempt wins');
-      return;
-    }
-    this.log.warn({ remote, peer: peer?.name, direction: dir, code: (err as { code?: string }).code, err: e.message }, 'handshake failed');
-  }
-
   async stop(): Promise<void> {
-    for (const c of this.carriers) c.abort();
-    this.carriers.clear();
     this.registration?.close();
     for (const l of this.layers) l.close?.();
     await this.listener?.close();
@@ -370,5 +305,3 @@ export class ErlDistTransport implements Transport {
 export function tcpDist(o: ErlDistOptions): ErlDistTransport {
   return new ErlDistTransport(o, tcpLayer);
 }
-
-

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { atom } from '@courier/term';
 import type { HandshakeAction, HandshakeArbiter } from '@courier/core';
-import { ErlHandshake, genDigest } from '../../src/handshake/machine.js';
+import { ErlHandshake, genDigest } from '../../src/handshake/erl-handshake.js';
 import { COURIER_FLAGS, DFLAG, MANDATORY_25 } from '../../src/handshake/flags.js';
 
-const shared = fileURLToPath(new URL('../../../../../shared/vectors/erlang/', import.meta.url));
+const shared = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const load = (f: string) => JSON.parse(readFileSync(shared + f, 'utf8'));
 const hex = (h: string) => Buffer.from(h, 'hex');
 

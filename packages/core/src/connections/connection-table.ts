@@ -1,6 +1,7 @@
 import { atoms, type Atom, type Term } from '@courier/term';
 import type { DistOp } from '../seams/dist-op.js';
-import type { Session, Transport } from '../seams/session.js';
+import type { Session } from '../seams/session.js';
+import type { Transport } from '../seams/transport.js';
 import type { HandshakeArbiter } from '../seams/handshake.js';
 import type { Logger } from '../log.js';
 
@@ -22,6 +23,8 @@ export interface ConnectionHooks {
   /** `wasUp`: a session had been up (false: a dial that never connected). */
   onDown(peer: Atom, reason: Term, wasUp: boolean): void;
   pickTransport(peer: Atom): Transport | undefined;
+  /** Dial `peer` through the connection pipeline. */
+  dial(peer: Atom, transport: Transport, signal: AbortSignal): Promise<Session>;
 }
 
 export class ConnectionTable implements HandshakeArbiter {
@@ -140,7 +143,7 @@ export class ConnectionTable implements HandshakeArbiter {
     }
     const entry: Conn & { state: 'pending' } = { state: 'pending', queue: [], abort: new AbortController(), transport };
     this.conns.set(peer, entry);
-    transport.connect(peer, entry.abort.signal).then(
+    this.hooks.dial(peer, transport, entry.abort.signal).then(
       (session) => {
         if (this.conns.get(peer) !== entry) {
           // An incoming connection won the race meanwhile; this one is surplus.

@@ -1,0 +1,250 @@
+import type { Atom } from '@courier/term';
+import { CarrierError, CourierError, HandshakeError, ResolveError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Carrier } from '../seams/carrier.js';
+import type { HandshakeArbiter } from '../seams/handshake.js';
+import type { Router } from '../seams/dist-op.js';
+import type { PipelineSession, Session } from '../seams/session.js';
+import type { Acceptor, Dialer, PipelineMetrics, Protocol, Upgrade } from '../seams/transport.js';
+import { driveHandshake, type Handover } from './drive-handshake.js';
+import { handOff } from './handoff.js';
+
+/**
+ * The one connection pipeline of a node (js-libp2p's upgrader, OTP's dist_util): every carrier's
+ * connections go through it.
+ *
+ *   dial(peer)   resolver → candidate addresses → carrier.dial → ┐
+ *   accept(carrier) ─────────────────────────────────────────────┤
+ *                              driveHandshake (set-up deadline) ─┘→ protocol.session
+ *                              → ConnectionTable records it (attach / dial settles)
+ *                              → started(): hand-over of the bytes read past the handshake
+ *
+ * It enforces the set-up deadline over resolve, dial and handshake together, logs every failed
+ * attempt once, counts attempts for observers, and aborts the attempts under way on teardown.
+ */
+export interface PipelineHooks {
+  readonly router: Router;
+  readonly arbiter: HandshakeArbiter;
+  /** Make an accepted (or address-dialed) session its peer's connection. */
+  attach(session: PipelineSession): void;
+  /** The session the node has for `peer` now. */
+  current(peer: Atom): Session | undefined;
+  readonly log: Logger;
+}
+
+interface Waiting {
+  readonly carrier: Carrier;
+  readonly tail: Uint8Array;
+  readonly handover: Handover;
+  readonly protocol: Protocol;
+}
+
+export class ConnectionPipeline {
+  private readonly attempts = new Set<AbortController>();
+  /** Sessions whose handshake finished and that wait for the node to record them. */
+  private readonly waiting = new WeakMap<Session, Waiting>();
+  private closed = false;
+  private readonly counters = { dials: 0, accepts: 0, handshakesFailed: 0 };
+  readonly metrics: PipelineMetrics;
+
+  constructor(private readonly hooks: PipelineHooks) {
+    const { counters, attempts } = this;
+    this.metrics = {
+      get dials() {
+        return counters.dials;
+      },
+      get accepts() {
+        return counters.accepts;
+      },
+      get handshakesFailed() {
+        return counters.handshakesFailed;
+      },
+      get pending() {
+        return attempts.size;
+      },
+    };
+  }
+
+  /**
+   * Connect to `peer`: resolve, dial the candidates in order (a carrier that cannot connect or
+   * closes during the handshake gives way to the next; a handshake refusal ends the attempt), run
+   * the handshake, make the session. All within `dialer.setupTimeMs`. The session is started
+   * when the node records it ({@link started}).
+   */
+  async dial(peer: Atom, dialer: Dialer, signal?: AbortSignal): Promise<PipelineSession> {
+    return this.attempt(dialer.setupTimeMs, signal, async (sig, deadline, own) => {
+      this.counters.dials++;
+      const addresses = await this.bounded(sig, deadline, peer.name, () => dialer.resolver.resolve(peer, sig));
+      if (addresses.length === 0) throw new ResolveError('NO_ADDRESS', `no address is known for ${peer.name}`);
+      let last: unknown;
+      for (const address of addresses) {
+        let carrier: Carrier;
+        try {
+          carrier = await this.bounded(sig, deadline, peer.name, () => dialer.carrier.dial(address, peer, sig));
+        } catch (err) {
+          if (err instanceof HandshakeError || sig.aborted) throw err;
+          last = err;
+          continue;
+        }
+        try {
+          return await this.handshake(carrier, dialer.protocol, 'initiator', peer, deadline, dialer.upgrade, own);
+        } catch (err) {
+          if (!(err instanceof CarrierError) || err.code === 'ABORTED' || sig.aborted) throw err;
+          last = err;
+        }
+      }
+      throw last instanceof Error ? last : new CarrierError('UNREACHABLE', `cannot reach ${peer.name}`);
+    });
+  }
+
+  /**
+   * Dial one address whose node is unknown beforehand (an AEMP seed). The new session becomes
+   * its peer's connection unless one is up already, in which case the new one is closed and the
+   * current one returned (`fresh` false). `identified` runs after the handshake, before attaching.
+   */
+  async dialAddress<Address>(
+    address: Address,
+    dialer: Dialer<Address>,
+    opts: { readonly signal?: AbortSignal; readonly identified?: (peer: Atom) => void } = {},
+  ): Promise<{ readonly session: Session; readonly fresh: boolean }> {
+    const { signal } = opts;
+    const session = await this.attempt(dialer.setupTimeMs, signal, async (sig, deadline, own) => {
+      this.counters.dials++;
+      const carrier = await this.bounded(sig, deadline, String(address), () => dialer.carrier.dial(address, undefined, sig));
+      return this.handshake(carrier, dialer.protocol, 'initiator', undefined, deadline, dialer.upgrade, own);
+    });
+    opts.identified?.(session.peer);
+    const current = this.hooks.current(session.peer);
+    if (current !== undefined) {
+      session.close('already connected');
+      return { session: current, fresh: false };
+    }
+    this.hooks.attach(session);
+    return { session, fresh: true };
+  }
+
+  /** Bring up an accepted carrier; its session is attached to the node when the handshake is done. */
+  accept(carrier: Carrier, acceptor: Acceptor): void {
+    if (this.closed) return carrier.abort();
+    this.counters.accepts++;
+    this.attempt(acceptor.setupTimeMs, undefined, (_sig, deadline, own) =>
+      this.handshake(carrier, acceptor.protocol, 'acceptor', undefined, deadline, acceptor.upgrade, own),
+    ).then(
+      (session) => {
+        if (this.closed) return session.close('node stopped');
+        this.hooks.attach(session);
+      },
+      () => undefined, // logged by handshake()
+    );
+  }
+
+  /** The node recorded `session` as its peer's connection: let it take its carrier over. */
+  started(session: Session): void {
+    const w = this.waiting.get(session);
+    if (w === undefined) return;
+    this.waiting.delete(session);
+    handOff(w.carrier, session as PipelineSession, w.tail, w.handover);
+    w.protocol.sessionUp?.(session);
+  }
+
+  /** Teardown: abort every attempt under way; no new ones. */
+  closeAll(): void {
+    this.closed = true;
+    for (const ac of [...this.attempts]) ac.abort(new CarrierError('STOPPED', 'the node is stopping'));
+  }
+
+  private async attempt<T>(setupMs: number, signal: AbortSignal | undefined, run: (sig: AbortSignal, deadline: number, own: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.closed) throw new CarrierError('STOPPED', 'the node is stopping');
+    const ac = new AbortController();
+    const forward = (): void => ac.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    signal?.addEventListener('abort', forward, { once: true });
+    this.attempts.add(ac);
+    const deadline = Date.now() + setupMs;
+    const sig = AbortSignal.any([ac.signal, AbortSignal.timeout(setupMs)]);
+    try {
+      return await run(sig, deadline, ac.signal);
+    } finally {
+      this.attempts.delete(ac);
+      signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  /**
+   * Run a resolve or dial step within the attempt: when `sig` fires first (the deadline, the
+   * caller's abort, teardown) the step is abandoned (a carrier it yields later is aborted), and past
+   * the deadline the failure is the set-up timeout.
+   */
+  private bounded<T>(sig: AbortSignal, deadline: number, what: string, step: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        sig.removeEventListener('abort', onAbort);
+        if (Date.now() >= deadline) {
+          this.counters.handshakesFailed++;
+          const e = new HandshakeError('TIMEOUT', `connecting to ${what} did not finish within the set-up time (net_setuptime)`, { cause: err });
+          this.hooks.log.warn({ peer: what, code: e.code, err: e.message }, 'connect failed');
+          reject(e);
+        } else {
+          reject(err instanceof Error ? err : new CarrierError('ABORTED', String(err)));
+        }
+      };
+      const onAbort = (): void => fail(sig.reason ?? new CarrierError('ABORTED', `connecting to ${what} was cancelled`));
+      if (sig.aborted) return onAbort();
+      sig.addEventListener('abort', onAbort, { once: true });
+      step().then(
+        (value) => {
+          if (settled) {
+            if (isCarrier(value)) value.abort();
+            return;
+          }
+          settled = true;
+          sig.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        fail,
+      );
+    });
+  }
+
+  private async handshake(
+    carrier: Carrier,
+    protocol: Protocol,
+    role: 'initiator' | 'acceptor',
+    peer: Atom | undefined,
+    deadline: number,
+    upgrade: Upgrade | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<PipelineSession> {
+    const hs = protocol.handshake({ role, peer, carrier, arbiter: this.hooks.arbiter });
+    let done;
+    try {
+      done = await driveHandshake(carrier, hs, { timeoutMs: Math.max(1, deadline - Date.now()), signal, waitOnNok: role === 'initiator', upgrade });
+    } catch (err) {
+      this.failed(err, carrier.remote, peer ?? hs.peer, role);
+      throw err;
+    }
+    const { result, handover } = done;
+    const session = protocol.session(done.carrier, result, { router: this.hooks.router, log: this.hooks.log.child({ peer: result.peer.name }) });
+    this.waiting.set(session, { carrier: done.carrier, tail: result.tail, handover, protocol });
+    return session;
+  }
+
+  private failed(err: unknown, remote: string, peer: Atom | undefined, role: 'initiator' | 'acceptor'): void {
+    this.counters.handshakesFailed++;
+    const direction = role === 'initiator' ? 'connect' : 'accept';
+    if (err instanceof HandshakeError && (err.code === 'NOK' || err.code === 'ALREADY_CONNECTED')) {
+      this.hooks.log.debug({ remote, peer: peer?.name, code: err.code }, 'simultaneous connect resolved: the other attempt wins');
+    } else if (err instanceof CourierError) {
+      this.hooks.log.warn({ remote, peer: peer?.name, direction, code: err.code, err: err.message }, 'handshake failed');
+    } else {
+      this.hooks.log.error({ remote, peer: peer?.name, direction, err }, 'handshake crashed');
+    }
+  }
+}
+
+function isCarrier(v: unknown): v is Carrier {
+  return typeof v === 'object' && v !== null && typeof (v as Carrier).abort === 'function' && typeof (v as Carrier).setReceiver === 'function';
+}
