@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findErl } from '@courier/testkit';
+import { findErl, requirePeer } from '@courier/testkit';
 
 /** Runs the demo as `npm start` does, as a child process, and reads what it printed. */
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const hasErl = findErl() !== null;
+const erl = requirePeer('erl', findErl() !== null, 'erl/erlc not on PATH (install Debian erlang-base)');
 
 interface Run {
   readonly code: number | null;
@@ -14,13 +17,13 @@ interface Run {
   readonly ms: number;
 }
 
-function runDemo(...args: string[]): Promise<Run> {
+function runDemo(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', 'examples/demo/main.ts', ...args],
-      { cwd: root, timeout: 25_000, env: { ...process.env, LOG_LEVEL: 'info' } },
+      { cwd: root, timeout: 25_000, env: { ...process.env, LOG_LEVEL: 'info', ...env } },
       (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr, ms: Date.now() - t0 }),
     );
   });
@@ -42,8 +45,8 @@ describe('examples/demo', () => {
 
   beforeAll(async () => {
     // One after the other: both runs use the machine's few cores and the erl node.
-    json = await runDemo('--json');
-    readable = await runDemo();
+    json = await runDemo(['--json']);
+    readable = await runDemo([]);
     recs = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
   }, 60_000);
 
@@ -97,19 +100,25 @@ describe('examples/demo', () => {
     expect(json.ms).toBeLessThan(15_000);
   });
 
-  it('with erl on PATH, an Erlang node joins and its message crosses the bridge to an AEMP port and back; without, it says so', () => {
+  it('with erl on PATH, an Erlang node joins and its message crosses the bridge to an AEMP port and back', (ctx) => {
+    erl.require(ctx);
     const finished = recs.at(-1) as Rec & { cluster: { erlang: string; skipped: string[] } };
-    if (hasErl) {
-      const crossed = recs.find((r) => r.msg === 'erlang message crossed to an AEMP port and back');
-      expect(crossed?.['erlangReceived']).toBe('{<<"shouted">>,<<"HELLO FROM ERLANG">>}');
-      expect(recs.find((r) => r.node === 'gamma' && r.msg === 'aemp port got a message' && r['text'] === 'hello from Erlang')).toBeDefined();
-      expect(recs.find((r) => r.msg === 'rpc into erlang answered')?.['otpRelease']).toMatch(/^"\d+"$/);
-      expect(finished.cluster.erlang).toBe('joined');
-    } else {
-      expect(recs.find((r) => r.msg === 'cluster: skipped erlang')?.['why']).toMatch(/erl is not on PATH/);
-      expect(finished.cluster.erlang).toBe('skipped');
-    }
+    const crossed = recs.find((r) => r.msg === 'erlang message crossed to an AEMP port and back');
+    expect(crossed?.['erlangReceived']).toBe('{<<"shouted">>,<<"HELLO FROM ERLANG">>}');
+    expect(recs.find((r) => r.node === 'gamma' && r.msg === 'aemp port got a message' && r['text'] === 'hello from Erlang')).toBeDefined();
+    expect(recs.find((r) => r.msg === 'rpc into erlang answered')?.['otpRelease']).toMatch(/^"\d+"$/);
+    expect(finished.cluster.erlang).toBe('joined');
   });
+
+  it('without erl on PATH, the demo says it skipped the Erlang node and still exits 0', async () => {
+    // A PATH with no erl on it (node is started by its absolute path): the newcomer's machine.
+    const run = await runDemo(['--json'], { PATH: mkdtempSync(join(tmpdir(), 'courier-no-erl-')) });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    expect(lines.find((r) => r.msg === 'cluster: skipped erlang')?.['why']).toMatch(/erl is not on PATH/);
+    const finished = lines.at(-1) as Rec & { cluster: { erlang: string } };
+    expect(finished.cluster.erlang).toBe('skipped');
+  }, 30_000);
 
   it('prints readable lines by default and exits 0', () => {
     expect(readable.code).toBe(0);

@@ -1,5 +1,5 @@
 import type { Atom } from '@courier/term';
-import { CarrierError, type CarrierFactory } from '@courier/core';
+import { CarrierError, type CarrierFactory, type Resolver } from '@courier/core';
 import { memoryCarrierPair, type MemoryCarrier, type MemoryCarrierOptions } from './memory-carrier.js';
 
 /** Called with the acceptor's end of each new connection. */
@@ -9,7 +9,7 @@ export type MemoryAccept = (carrier: MemoryCarrier) => void;
  * A process-local "network": node names that listen, and dials that reach them. It plays the
  * Resolver (the name is the address) and the CarrierFactory of the in-memory carrier.
  */
-export class MemoryNetwork implements CarrierFactory<Atom> {
+export class MemoryNetwork implements Resolver<Atom>, CarrierFactory<Atom> {
   private readonly listeners = new Map<Atom, MemoryAccept>();
   /** The dialer's end of every connection made, until it is seen closed. */
   private readonly made = new Set<MemoryCarrier>();
@@ -31,11 +31,16 @@ export class MemoryNetwork implements CarrierFactory<Atom> {
     return this.listeners.has(name);
   }
 
+  /** The node name is the address: one candidate, itself (whether anyone listens there is the dial's to find). */
+  resolve(node: Atom): Promise<readonly Atom[]> {
+    return Promise.resolve([node]);
+  }
+
   /**
    * Connect to the listener `name`, on a later turn of the event loop (as a socket would).
    * Fails with `CONNECTION_REFUSED` when nobody listens there, `ABORTED` when `signal` fires first.
    */
-  dial(name: Atom, signal?: AbortSignal): Promise<MemoryCarrier> {
+  dial(name: Atom, _peer?: Atom, signal?: AbortSignal): Promise<MemoryCarrier> {
     return new Promise((resolve, reject) => {
       const aborted = (): CarrierError => new CarrierError('ABORTED', `the dial to ${name.name} was aborted`, { cause: signal?.reason });
       if (signal?.aborted) {

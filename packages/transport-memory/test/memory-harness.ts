@@ -1,9 +1,10 @@
 import { atom } from '@courier/term';
 import type { Carrier, Node } from '@courier/core';
 import { HarnessNodes, type CarrierHarness } from '@courier/carrier-compliance';
-import { MemoryHandshake, MemoryNetwork, memoryCarrierPair, memoryDist, type MemoryTransport } from '@courier/transport-memory';
+import { ErlHandshake } from '@courier/erl-dist';
+import { MemoryNetwork, memoryCarrierPair, memoryDist, type MemoryTransport } from '@courier/transport-memory';
 
-/** The in-memory carrier as the compliance suite sees it: one fresh network per case. */
+/** The in-memory carrier (the Erlang distribution over memory pipes) as the compliance suite sees it: one fresh network per case. */
 export function memoryHarness(): CarrierHarness {
   const network = new MemoryNetwork();
   const registry = new HarnessNodes<MemoryTransport>();
@@ -15,9 +16,11 @@ export function memoryHarness(): CarrierHarness {
       return pair;
     },
     handshakePair(o) {
+      // The Erlang handshake, as memoryDist runs it: 2-byte length prefixes, as over TCP.
+      const common = { hidden: false, lengthBytes: 2 } as const;
       return {
-        initiator: new MemoryHandshake({ role: 'initiator', self: o.initiator, creation: 1, cookie: o.initiatorCookie, peer: o.acceptor }),
-        acceptor: new MemoryHandshake({ role: 'acceptor', self: o.acceptor, creation: 2, cookie: o.acceptorCookie, arbiter: o.arbiter }),
+        initiator: new ErlHandshake({ ...common, role: 'initiator', self: o.initiator, peer: o.acceptor, creation: 1, cookie: () => o.initiatorCookie }),
+        acceptor: new ErlHandshake({ ...common, role: 'acceptor', self: o.acceptor, creation: 2, cookie: () => o.acceptorCookie, arbiter: o.arbiter }),
       };
     },
     async makeNodes(names, o) {

@@ -3,31 +3,32 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsServerOpt
 import type { Atom } from '@courier/term';
 import {
   CarrierError,
-  HandshakeError,
-  ResolveError,
-  driveHandshake,
+  DEFAULT_SETUP_TIME_MS,
+  HIDDEN_BY_DEFAULT,
   silentLogger,
-  type Carrier,
+  type Dialer,
   type Logger,
-  type Session,
+  type Protocol,
+  type Resolver,
   type Transport,
   type TransportHost,
 } from '@courier/core';
-import { ErlHandshake, ErlSession, installErlangServices } from '@courier/transport-tcp';
+import { erlProtocol, installErlangServices } from '@courier/erl-dist';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { WsCarrier, type WebSocketLike } from './ws-carrier.js';
 import { DEFAULT_PATH, SUBPROTOCOL } from './subprotocol.js';
+import { urlResolver } from './url-resolver.js';
 
 /**
  * The Courier distribution over WebSocket binary messages: the Erlang handshake (cookie
- * challenge, 2-byte lengths) and session of @courier/transport-tcp, with the WebSocket as the
+ * challenge, 2-byte lengths) and session of @courier/erl-dist, with the WebSocket as the
  * byte layer, as TLS is for inet_tls_dist. A node listening with `listen` is a gateway other
  * nodes (browser ones among them) dial at `ws://host:port/courier` (`wss://` with `listen.tls`).
  */
 export interface WsDistOptions {
   /** The cookie for every peer, or a function for per-peer cookies. */
   readonly cookie: string | ((peer: Atom) => string);
-  /** Not listed by the peers' nodes(). Default false. */
+  /** Not listed by the peers' nodes(). Default: HIDDEN_BY_DEFAULT.ws (false). */
   readonly hidden?: boolean;
   /** Accept WebSocket connections: on a new listener (host default 127.0.0.1, port default 0), over TLS with `tls`. */
   readonly listen?: { readonly host?: string; readonly port?: number; readonly tls?: HttpsServerOptions; readonly path?: string };
@@ -35,24 +36,28 @@ export interface WsDistOptions {
   readonly urlFor?: (peer: Atom) => string | undefined;
   /** Options for dialing (`ws`'s ClientOptions: `ca`, `rejectUnauthorized`, …). */
   readonly client?: ClientOptions;
+  /** net_setuptime: resolve, connect and handshake must finish within this many ms. Default DEFAULT_SETUP_TIME_MS. */
   readonly handshakeTimeoutMs?: number;
   readonly netTicktime?: number;
   readonly maxMessage?: number;
   readonly log?: Logger;
 }
 
+/** Largest WebSocket message (and distribution message) accepted by default: 128 MiB, as over TCP. */
+const DEFAULT_MAX_MESSAGE = 128 * 1024 * 1024;
 
 export class WsDistTransport implements Transport {
   readonly name = 'ws';
-  private host: TransportHost | undefined;
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
-  private readonly carriers = new Set<Carrier>();
+  private protocol: Protocol | undefined;
   private log: Logger;
   private listenUrl: string | undefined;
+  private readonly resolver: Resolver<string>;
 
   constructor(private readonly o: WsDistOptions) {
     this.log = o.log ?? silentLogger;
+    this.resolver = urlResolver(o.urlFor);
   }
 
   /** The URL this node accepts on (after start, when listening). */
@@ -60,21 +65,35 @@ export class WsDistTransport implements Transport {
     return this.listenUrl;
   }
 
-  private cookieFor = (peer: Atom): string => (typeof this.o.cookie === 'function' ? this.o.cookie(peer) : this.o.cookie);
+  private get setupTimeMs(): number {
+    return this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
+  }
 
   async start(host: TransportHost): Promise<void> {
-    this.host = host;
     this.log = (this.o.log ?? host.log).child({ carrier: 'ws' });
-    installErlangServices(host.node);
+    const cookie = this.o.cookie;
+    const protocol = erlProtocol({
+      self: host.name,
+      creation: host.creation,
+      cookie: typeof cookie === 'function' ? cookie : () => cookie,
+      hidden: this.o.hidden ?? HIDDEN_BY_DEFAULT.ws,
+      lengthBytes: 2,
+      carrierName: 'ws',
+      netTicktime: this.o.netTicktime,
+      maxMessage: this.o.maxMessage,
+    });
+    this.protocol = protocol;
+    installErlangServices(host.services);
     const l = this.o.listen;
     if (l === undefined) return;
     const path = l.path ?? DEFAULT_PATH;
     const server = l.tls ? createHttpsServer(l.tls) : createHttpServer();
     server.on('request', (_req, res) => res.writeHead(426, { connection: 'close' }).end('a Courier WebSocket gateway\n'));
-    const wss = new WebSocketServer({ server, path, maxPayload: this.o.maxMessage ?? 128 * 1024 * 1024, perMessageDeflate: false });
+    const wss = new WebSocketServer({ server, path, maxPayload: this.o.maxMessage ?? DEFAULT_MAX_MESSAGE, perMessageDeflate: false });
     wss.on('connection', (ws, req: IncomingMessage) => {
       ws.on('error', () => undefined);
-      this.accept(new WsCarrier(ws as unknown as WebSocketLike, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+      const carrier = new WsCarrier(ws as unknown as WebSocketLike, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+      host.accept(carrier, { protocol, setupTimeMs: this.setupTimeMs });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -91,68 +110,15 @@ export class WsDistTransport implements Transport {
     this.log.info({ url: this.listenUrl }, 'distribution listening');
   }
 
-  private accept(c: Carrier): void {
-    const host = this.host;
-    if (host === undefined) return c.abort();
-    this.carriers.add(c);
-    const hs = this.handshake('acceptor', host);
-    driveHandshake(c, hs, { timeoutMs: this.o.handshakeTimeoutMs ?? 7000 }).then(
-      ({ result: r, handover }) => {
-        this.carriers.delete(c);
-        const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
-        host.attach(s);
-        s.start(r.tail, handover);
-      },
-      (err: unknown) => {
-        this.carriers.delete(c);
-        this.handshakeFailed(err, c.remote, hs.peer, 'accept');
-      },
-    );
-  }
-
-  private handshake(role: 'acceptor' | 'initiator', host: TransportHost, peer?: Atom): ErlHandshake {
-    const common = { self: host.name, creation: host.creation, cookie: this.cookieFor, hidden: this.o.hidden ?? false, lengthBytes: 2 } as const;
-    return role === 'acceptor' ? new ErlHandshake({ ...common, role, arbiter: host.arbiter }) : new ErlHandshake({ ...common, role, peer: peer as Atom });
-  }
-
-  async connect(peer: Atom, signal?: AbortSignal): Promise<Session> {
-    const host = this.host;
-    if (host === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
-    const url = this.o.urlFor?.(peer);
-    if (url === undefined) throw new ResolveError('NO_ADDRESS', `no WebSocket URL is known for ${peer.name}`);
-    const setupMs = this.o.handshakeTimeoutMs ?? 7000;
-    const timeout = AbortSignal.timeout(setupMs);
-    const c = await dialWs(url, this.o.client, signal ? AbortSignal.any([signal, timeout]) : timeout).catch((err: unknown) => {
-      if (timeout.aborted) throw new HandshakeError('TIMEOUT', `connecting to ${peer.name} (${url}) did not finish within ${setupMs} ms`);
-      throw err;
-    });
-    const hs = this.handshake('initiator', host, peer);
-    try {
-      const { result: r, handover } = await driveHandshake(c, hs, { timeoutMs: setupMs, signal, waitOnNok: true });
-      const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
-      setImmediate(() => s.start(r.tail, handover));
-      return s;
-    } catch (err) {
-      this.handshakeFailed(err, c.remote, peer, 'connect');
-      throw err;
-    }
-  }
-
-  private session(c: Carrier, peer: Atom, flags: bigint, hidden: boolean): ErlSession {
-    return new ErlSession(c, (this.host as TransportHost).router, {
-      peer,
-      flags,
-      hidden,
-      carrierName: 'ws',
-      log: this.log.child({ peer: peer.name }),
-      netTicktime: this.o.netTicktime,
-      maxMessage: this.o.maxMessage,
-    });
-  }
-
-  private handshakeFailed(err: unknown, remote: string, peer: Atom | undefined, dir: string): void {
-    if (err instanceof HandshakeError && err.code === 'NOK') return;
-    this.log.warn({ remote, peer: peer?.name, direction: dir, code: (err as { code?: string }).code, err: (err as Error).message }, 'handshake failed');
+  dialer(_peer: Atom): Dialer<string> {
+    const protocol = this.protocol;
+    if (protocol === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
+    return {
+      resolver: this.resolver,
+      carrier: { dial: (url, _to, signal) => dialWs(url, this.o.client, signal) },
+      protocol,
+      setupTimeMs: this.setupTimeMs,
+    };
   }
 
   /** WebSocket connections open now (accepted and dialed, handshaking or up). */
@@ -161,8 +127,6 @@ export class WsDistTransport implements Transport {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.carriers) c.abort();
-    this.carriers.clear();
     for (const ws of this.wss?.clients ?? []) ws.terminate();
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const pkg = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
 /**
- * Bundle the browser entry (core + term + the WebSocket carrier) with esbuild into a temp dir, as
+ * Bundle the browser entry (core + term + erl-dist + the WebSocket carrier) with esbuild into a temp dir, as
  * one IIFE exposing `Courier`. Packages resolve to their sources; `node:zlib` to the browser stub.
  * Any other Node module reached from the entry fails the build (platform browser).
  */
@@ -25,7 +25,8 @@ export async function bundleBrowserEntry(): Promise<{ dir: string; file: string;
     alias: {
       '@courier/term': pkg('term/src/index.ts'),
       '@courier/core': pkg('core/src/index.ts'),
-      '@courier/transport-tcp/wire': pkg('transport-tcp/src/wire.ts'),
+      '@courier/erl-dist': pkg('erl-dist/src/index.ts'),
+      '@courier/stream/length-prefixed': pkg('stream/src/length-prefixed-reader.ts'),
       'node:zlib': pkg('transport-ws/src/browser/zlib-stub.ts'),
     },
   });

@@ -1,7 +1,7 @@
 import { Node, type Carrier } from '@courier/core';
 import { atom } from '@courier/term';
 import { HarnessNodes, type CarrierHarness } from '@courier/carrier-compliance';
-import { ErlHandshake } from '@courier/transport-tcp';
+import { ErlHandshake } from '@courier/erl-dist';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WsCarrier, WsDistTransport, dialWs, type WebSocketLike } from '@courier/transport-ws';
 

@@ -1,8 +1,21 @@
 import type { Atom } from '@courier/term';
-import { CarrierError, HandshakeError, ResolveError, driveHandshake, silentLogger, type Logger, type Session, type Transport, type TransportHost } from '@courier/core';
-import { ErlHandshake, ErlSession } from '@courier/transport-tcp/wire';
+import {
+  CarrierError,
+  DEFAULT_SETUP_TIME_MS,
+  HIDDEN_BY_DEFAULT,
+  silentLogger,
+  type CarrierFactory,
+  type Dialer,
+  type Logger,
+  type Protocol,
+  type Resolver,
+  type Transport,
+  type TransportHost,
+} from '@courier/core';
+import { erlProtocol } from '@courier/erl-dist';
 import { WsCarrier, type WebSocketLike } from '../ws-carrier.js';
 import { SUBPROTOCOL } from '../subprotocol.js';
+import { urlResolver } from '../url-resolver.js';
 
 /** A WebSocket as the browser makes them, with the open event the dialer waits for. */
 type DialingSocket = WebSocketLike & { onopen: (() => void) | null };
@@ -12,7 +25,9 @@ export interface BrowserWsOptions {
   readonly cookie: string;
   /** The gateway's URL for `peer` (`wss://gateway.example:8443/courier`). */
   readonly urlFor: (peer: Atom) => string | undefined;
+  /** Not listed by the gateway's nodes(). Default: HIDDEN_BY_DEFAULT.browser (true). */
   readonly hidden?: boolean;
+  /** Resolve, open the WebSocket and handshake within this many ms. Default DEFAULT_SETUP_TIME_MS. */
   readonly handshakeTimeoutMs?: number;
   readonly netTicktime?: number;
   readonly log?: Logger;
@@ -27,59 +42,62 @@ export interface BrowserWsOptions {
  */
 export class BrowserWsTransport implements Transport {
   readonly name = 'ws';
-  private host: TransportHost | undefined;
+  private protocol: Protocol | undefined;
   private log: Logger;
+  private readonly resolver: Resolver<string>;
+  private readonly carrier: CarrierFactory<string>;
 
   constructor(private readonly o: BrowserWsOptions) {
     this.log = o.log ?? silentLogger;
+    this.resolver = urlResolver(o.urlFor);
+    this.carrier = { dial: (url, _peer, signal) => this.open(url, signal) };
   }
 
   start(host: TransportHost): Promise<void> {
-    this.host = host;
     this.log = (this.o.log ?? host.log).child({ carrier: 'ws' });
+    const cookie = this.o.cookie;
+    this.protocol = erlProtocol({
+      self: host.name,
+      creation: host.creation,
+      cookie: () => cookie,
+      hidden: this.o.hidden ?? HIDDEN_BY_DEFAULT.browser,
+      lengthBytes: 2,
+      carrierName: 'ws',
+      netTicktime: this.o.netTicktime,
+    });
     return Promise.resolve();
   }
 
-  async connect(peer: Atom, signal?: AbortSignal): Promise<Session> {
-    const host = this.host;
-    if (host === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
-    const url = this.o.urlFor(peer);
-    if (url === undefined) throw new ResolveError('NO_ADDRESS', `no WebSocket URL is known for ${peer.name}`);
-    const timeoutMs = this.o.handshakeTimeoutMs ?? 7000;
-    const c = await this.dial(url, timeoutMs, signal);
-    const hs = new ErlHandshake({ role: 'initiator', self: host.name, peer, creation: host.creation, cookie: () => this.o.cookie, hidden: this.o.hidden ?? true, lengthBytes: 2 });
-    try {
-      const { result: r, handover } = await driveHandshake(c, hs, { timeoutMs, signal, waitOnNok: true });
-      const s = new ErlSession(c, host.router, { peer: r.peer, flags: r.flags, hidden: r.hidden ?? false, carrierName: 'ws', log: this.log.child({ peer: r.peer.name }), netTicktime: this.o.netTicktime });
-      setTimeout(() => s.start(r.tail, handover), 0);
-      return s;
-    } catch (err) {
-      if (!(err instanceof HandshakeError && err.code === 'NOK')) this.log.warn({ peer: peer.name, code: (err as { code?: string }).code, err: (err as Error).message }, 'handshake failed');
-      throw err;
-    }
+  dialer(_peer: Atom): Dialer<string> {
+    const protocol = this.protocol;
+    if (protocol === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
+    return { resolver: this.resolver, carrier: this.carrier, protocol, setupTimeMs: this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS };
   }
 
-  private dial(url: string, timeoutMs: number, signal?: AbortSignal): Promise<WsCarrier> {
+  /**
+   * Open a WebSocket to `url` and wrap it once open. The pipeline's signal bounds the wait (its
+   * set-up deadline becomes HandshakeError TIMEOUT there); a socket that errors or closes before
+   * opening fails the dial.
+   */
+  private open(url: string, signal: AbortSignal): Promise<WsCarrier> {
     const make = this.o.createWebSocket ?? ((u: string, p: string) => new (globalThis as unknown as { WebSocket: new (u: string, p: string) => WebSocketLike }).WebSocket(u, p));
     return new Promise((resolve, reject) => {
       const ws = make(url, SUBPROTOCOL) as DialingSocket;
       ws.binaryType = 'arraybuffer';
-      const timer = setTimeout(() => fail(new HandshakeError('TIMEOUT', `connecting to ${url} did not finish within ${timeoutMs} ms`)), timeoutMs);
       const onAbort = (): void => fail(new CarrierError('ABORTED', `connecting to ${url} was cancelled`));
       const fail = (err: Error): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         ws.onopen = ws.onerror = ws.onclose = null;
         ws.close();
+        this.log.debug({ url, code: (err as CarrierError).code }, 'websocket not opened');
         reject(err);
       };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
       ws.onerror = () => fail(new CarrierError('CONNECT_FAILED', `cannot connect to ${url}`));
       ws.onclose = () => fail(new CarrierError('CONNECT_FAILED', `${url} closed the connection`));
       ws.onopen = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         ws.onopen = null;
         resolve(new WsCarrier(ws, url));
       };

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { atom } from '@courier/term';
 import { CarrierError, HandshakeError, driveHandshake, type Handshake, type HandshakeAction, type HandshakeResult } from '@courier/core';
 import { rejection, turns, within } from '@courier/carrier-compliance';
-import { memoryCarrierPair } from '../../src/memory-carrier.js';
-
+import { memoryCarrierPair } from '../src/memory-carrier.js';
 
 const result = (tail: Uint8Array): HandshakeResult => ({ peer: atom('p@h'), peerCreation: 1, flags: 0n, tail });
 
