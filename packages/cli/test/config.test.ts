@@ -53,7 +53,7 @@ describe('configuration', () => {
       name: 'quic',
       start: async () => undefined,
       stop: async () => undefined,
-      connect: async (peer) => {
+      dialer: (peer) => {
         connects.push(peer.name);
         throw new Error('no quic here');
       },

@@ -1,17 +1,31 @@
 import type { Server } from 'node:net';
-import type { Atom } from '@courier/term';
-import { CarrierError, HandshakeError, ResolveError, UsageError, driveHandshake, silentLogger, type Carrier, type Logger, type Session, type Transport, type TransportHost } from '@courier/core';
-import { TcpCarrier } from '@courier/transport-tcp';
+import type { SecureContext } from 'node:tls';
+import { atom, type Atom } from '@courier/term';
+import {
+  AEMP_CONNECT_TIMEOUT_MS,
+  AEMP_SETUP_TIME_MS,
+  CarrierError,
+  ResolveError,
+  UsageError,
+  silentLogger,
+  type Acceptor,
+  type Dialer,
+  type Logger,
+  type Resolver,
+  type Transport,
+  type TransportHost,
+  type Upgrade,
+} from '@courier/core';
+import { TcpCarrier } from '@courier/stream';
+import { addressResolver } from './address-resolver.js';
+import { AempProtocol } from './aemp-protocol.js';
 import { dialTcp, listenTcp } from './dial.js';
 import { FRAMINGS, type Framing } from './framing/codec.js';
 import { AempRegistry } from './global/registry.js';
-import { AempHandshake } from './handshake/aemp-handshake.js';
 import { Seeds } from './seeds.js';
 import { AempSession } from './session/aemp-session.js';
 import { NodeServices } from './session/node-services.js';
-import { addressResolver } from './address-resolver.js';
 import { secureContext, startTls, type AempTlsOptions } from './tls.js';
-import type { SecureContext } from 'node:tls';
 
 export interface AempOptions {
   /** The shared secret of the network (Perl's `secret`). Never logged. */
@@ -30,9 +44,9 @@ export interface AempOptions {
   readonly allowCleartext?: boolean;
   /** This node's certificate: TLS with peers that have one too (`tls_sha3_512`). */
   readonly tls?: AempTlsOptions;
-  /** The handshake must finish within this (Perl: monitor_timeout, 30 s). */
+  /** Resolve, connect and handshake must finish within this. Default AEMP_SETUP_TIME_MS (Perl: monitor_timeout, 30 s). */
   readonly handshakeTimeoutMs?: number;
-  /** A TCP connect must succeed within this, per address (Perl: connect_interval, 2 s). */
+  /** A TCP connect must succeed within this, per address. Default AEMP_CONNECT_TIMEOUT_MS (Perl: connect_interval, 2 s). */
   readonly connectTimeoutMs?: number;
   /** Registry queries wait this long for the master (default 5 s). */
   readonly queryTimeoutMs?: number;
@@ -46,7 +60,8 @@ export interface AempOptions {
   readonly extended?: boolean;
 }
 
-export const DEFAULT_AEMP_HANDSHAKE_TIMEOUT_MS = 30_000;
+/** The set-up deadline's default (kept under its old name); see core's AEMP_SETUP_TIME_MS. */
+export const DEFAULT_AEMP_HANDSHAKE_TIMEOUT_MS = AEMP_SETUP_TIME_MS;
 
 /** The AEMP carrier as a node transport: `new Node({ name: 'my-node', transports: [aemp({ secret })] })`. */
 export function aemp(opts: AempOptions): AempTransport {
@@ -54,24 +69,24 @@ export function aemp(opts: AempOptions): AempTransport {
 }
 
 /**
- * Courier in an AnyEvent::MP 2.x network: listens on `binds`, joins `seeds`, dials peers by node
- * id (addresses from `peers`, else the registry's `'l` via g_find), runs the AEMP handshake on
- * every connection and binds sessions to the node. Makes `nodeid#port` strings destinations of
- * `send`, and exposes the global registry as `registry`.
+ * Courier in an AnyEvent::MP 2.x network: listens on `binds`, joins `seeds`, and declares how
+ * the node's connection pipeline reaches a peer by node id (addresses from `peers`, else the
+ * registry's `'l` via g_find; TCP; the AEMP handshake and session, TLS as an upgrade). Makes
+ * `nodeid#port` strings destinations of `send`, and exposes the global registry as `registry`.
  */
 export class AempTransport implements Transport {
   readonly name = 'aemp';
   private host: TransportHost | undefined;
   private log: Logger = silentLogger;
   private reg: AempRegistry | undefined;
-  private services: NodeServices | undefined;
   private seeds: Seeds | undefined;
+  /** How every peer is reached (made at start: the protocol needs the node). */
+  private dial: Dialer<string> | undefined;
   private readonly servers: Server[] = [];
   /** Our listener addresses as others reach them. */
   readonly listening: string[] = [];
+  /** Current sessions by peer node id (those the node made its peers' connections). */
   private readonly byPeer = new Map<string, AempSession>();
-  private readonly sessions = new Set<AempSession>();
-  private readonly attempts = new Set<AbortController>();
   private readonly framings: readonly Framing[];
   private removeResolver: (() => void) | undefined;
   private readonly tlsContext: SecureContext | undefined;
@@ -95,24 +110,47 @@ export class AempTransport implements Transport {
     this.log = host.log.child({ transport: 'aemp' });
     const reg = new AempRegistry({
       self: host.name,
-      node: host.node,
+      services: host.services,
       log: this.log,
       sessions: () => this.byPeer,
       seedPeers: () => this.seeds?.seedPeers() ?? [],
-      connect: (peer) => void host.node.connect(peer),
+      connect: (peer) => void host.connect(atom(peer)),
       queryTimeoutMs: this.opts.queryTimeoutMs ?? 5000,
     });
     this.reg = reg;
-    this.services = new NodeServices(host.node, reg, this.log);
-    for (const bind of this.opts.binds ?? ['127.0.0.1:0']) {
-      const { server, address } = await listenTcp(bind, (socket) => this.accepted(host, new TcpCarrier(socket, 'aemp')));
+    const o = this.opts;
+    const protocol = new AempProtocol({
+      self: host.name,
+      secret: o.secret,
+      framings: this.framings,
+      allowCleartext: o.allowCleartext,
+      tls: this.tlsContext !== undefined,
+      allowTlsAnon: o.tls?.allowAnon,
+      extended: o.extended,
+      maxPacketBytes: o.maxPacketBytes,
+      whereis: (name) => host.services.whereis(name),
+      service: new NodeServices(host.services, reg, this.log),
+      up: (s) => this.up(s),
+      down: (s) => this.down(s),
+    });
+    const connectMs = o.connectTimeoutMs ?? AEMP_CONNECT_TIMEOUT_MS;
+    this.dial = {
+      resolver: this.resolver,
+      carrier: { dial: (address, _peer, signal) => dialTcp(address, connectMs, signal) },
+      protocol,
+      setupTimeMs: this.setupTimeMs,
+      upgrade: this.upgrade,
+    };
+    const acceptor: Acceptor = { protocol, setupTimeMs: this.setupTimeMs, upgrade: this.upgrade };
+    for (const bind of o.binds ?? ['127.0.0.1:0']) {
+      const { server, address } = await listenTcp(bind, (socket) => host.accept(new TcpCarrier(socket, 'aemp'), acceptor));
       this.servers.push(server);
       this.listening.push(address);
     }
     reg.setListeners(this.listening);
-    const seeds = this.opts.seeds ?? [];
-    if (this.opts.global === true || seeds.some((s) => this.listening.includes(s))) reg.becomeGlobal();
-    this.removeResolver = host.node.addAddressResolver(addressResolver(host.name));
+    const seeds = o.seeds ?? [];
+    if (o.global === true || seeds.some((s) => this.listening.includes(s))) reg.becomeGlobal();
+    this.removeResolver = host.services.addAddressResolver(addressResolver(host.name));
     this.seeds = new Seeds(
       seeds.filter((s) => !this.listening.includes(s)),
       (address) => this.dialSeed(host, address),
@@ -128,28 +166,9 @@ export class AempTransport implements Transport {
     return this.registry.whenAttached(timeoutMs);
   }
 
-  async connect(peer: Atom, signal?: AbortSignal): Promise<Session> {
-    const host = this.host;
-    if (host === undefined || this.stopped) throw new CarrierError('NOT_RUNNING', 'the AEMP transport is not running');
-    const known = this.opts.peers?.[peer.name];
-    const canAsk = this.registry.isGlobal || (this.opts.seeds?.length ?? 0) > 0;
-    const addrs = known ?? (canAsk ? await this.registry.find(peer.name).catch(() => null) : null);
-    if (addrs === null || addrs.length === 0) throw new ResolveError('NO_ADDRESS', `no listener address is known for node ${peer.name}`);
-    let last: unknown;
-    for (const address of addrs) {
-      if (signal?.aborted) break;
-      try {
-        const session = await this.dial(host, address, peer, signal, true);
-        setImmediate(() => {
-          if (host.node.dist.session(peer) === session) this.up(session);
-        });
-        return session;
-      } catch (err) {
-        if (err instanceof HandshakeError) throw err;
-        last = err;
-      }
-    }
-    throw last instanceof Error ? last : new CarrierError('UNREACHABLE', `cannot reach ${peer.name}`);
+  /** Every peer is reached the same way: its addresses, TCP, AEMP (TLS when both have a certificate). */
+  dialer(_peer: Atom): Dialer<string> {
+    return this.running();
   }
 
   async stop(): Promise<void> {
@@ -157,105 +176,37 @@ export class AempTransport implements Transport {
     this.stopped = true;
     this.removeResolver?.();
     this.seeds?.stop();
-    for (const ac of [...this.attempts]) ac.abort(new CarrierError('STOPPED', 'the transport stopped'));
-    for (const s of [...this.sessions]) s.close('transport stopping');
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
   // ---- connections ---------------------------------------------------------------------------
 
-  /** TCP + handshake as initiator; the session is not started (the caller makes it current first). */
-  private async dial(host: TransportHost, address: string, peer: Atom | undefined, signal?: AbortSignal, waitOnNok = false): Promise<AempSession> {
-    const ac = new AbortController();
-    const forward = (): void => ac.abort(signal?.reason);
-    signal?.addEventListener('abort', forward, { once: true });
-    this.attempts.add(ac);
-    try {
-      const carrier = await dialTcp(address, this.opts.connectTimeoutMs ?? 2000, ac.signal);
-      const hs = this.handshake(host, 'initiator', carrier, peer);
-      const hc = await driveHandshake(carrier, hs, { timeoutMs: this.timeoutMs(), signal: ac.signal, waitOnNok, upgrade: this.upgrade });
-      const session = this.session(host, hc.carrier, hc.result);
-      setImmediate(() => session.start(hc.handover));
-      return session;
-    } finally {
-      this.attempts.delete(ac);
-      signal?.removeEventListener('abort', forward);
-    }
-  }
+  /** A node id's listener addresses: the `peers` option, else the registry (when it can ask). */
+  private readonly resolver: Resolver<string> = {
+    resolve: async (peer) => {
+      const known = this.opts.peers?.[peer.name];
+      const canAsk = this.registry.isGlobal || (this.opts.seeds?.length ?? 0) > 0;
+      const addrs = known ?? (canAsk ? await this.registry.find(peer.name).catch(() => null) : null);
+      if (addrs === null || addrs.length === 0) throw new ResolveError('NO_ADDRESS', `no listener address is known for node ${peer.name}`);
+      return addrs;
+    },
+  };
 
-  /** A seed, dialed by address: its session becomes the peer's connection unless one is up already. */
+  /**
+   * A seed, dialed by address: its session becomes the peer's connection unless one is up
+   * already; then that one counts as the seed's (the new one is closed).
+   */
   private async dialSeed(host: TransportHost, address: string): Promise<string> {
-    const session = await this.dial(host, address, undefined);
-    const peer = session.peer.name;
-    this.seeds?.identify(address, peer);
-    const current = this.byPeer.get(peer);
-    if (current !== undefined) {
-      session.close('already connected');
-      this.reg?.peerUp(current, true);
-    } else {
-      host.attach(session);
-      if (host.node.dist.session(session.peer) === session) this.up(session);
-    }
-    return peer;
-  }
-
-  private accepted(host: TransportHost, carrier: Carrier): void {
-    if (this.stopped) return carrier.abort();
-    const ac = new AbortController();
-    this.attempts.add(ac);
-    const hs = this.handshake(host, 'acceptor', carrier, undefined);
-    driveHandshake(carrier, hs, { timeoutMs: this.timeoutMs(), signal: ac.signal, upgrade: this.upgrade }).then(
-      ({ result, handover, carrier: c }) => {
-        this.attempts.delete(ac);
-        if (this.stopped) return c.abort();
-        const session = this.session(host, c, result);
-        host.attach(session);
-        session.start(handover);
-        if (host.node.dist.session(session.peer) === session) this.up(session);
-      },
-      (err: unknown) => {
-        this.attempts.delete(ac);
-        if (err instanceof HandshakeError && (err.code === 'NOK' || err.code === 'ALREADY_CONNECTED')) {
-          this.log.debug({ remote: carrier.remote, code: err.code }, 'incoming connection yielded');
-        } else if (err instanceof HandshakeError || err instanceof CarrierError) {
-          this.log.warn({ remote: carrier.remote, code: err.code, err: err.message }, 'incoming handshake failed');
-        } else {
-          this.log.error({ remote: carrier.remote, err }, 'incoming handshake crashed');
-        }
-      },
-    );
-  }
-
-  private handshake(host: TransportHost, role: 'initiator' | 'acceptor', carrier: Carrier, peer: Atom | undefined): AempHandshake {
-    return new AempHandshake({
-      role,
-      self: host.name,
-      secret: this.opts.secret,
-      framings: this.framings,
-      allowCleartext: this.opts.allowCleartext,
-      tls: this.tlsContext !== undefined,
-      allowTlsAnon: this.opts.tls?.allowAnon,
-      peer,
-      arbiter: role === 'acceptor' ? host.arbiter : undefined,
-      kv: { provider: 'courier-0.1', peeraddr: carrier.remote },
-      courier: this.opts.extended,
+    const { session, fresh } = await host.dialAddress(address, this.running(), {
+      identified: (peer) => this.seeds?.identify(address, peer.name),
     });
+    if (!fresh && session instanceof AempSession) this.reg?.peerUp(session, true);
+    return session.peer.name;
   }
 
-  private session(host: TransportHost, carrier: Carrier, result: import('@courier/core').HandshakeResult): AempSession {
-    const session: AempSession = new AempSession({
-      carrier,
-      handshake: result,
-      router: host.router,
-      self: host.name,
-      whereis: (name) => host.node.whereis(name),
-      service: this.services as NodeServices,
-      log: this.log.child({ peer: result.peer.name }),
-      maxPacketBytes: this.opts.maxPacketBytes,
-      onClosed: (s) => this.down(s),
-    });
-    this.sessions.add(session);
-    return session;
+  private running(): Dialer<string> {
+    if (this.dial === undefined || this.stopped) throw new CarrierError('NOT_RUNNING', 'the AEMP transport is not running');
+    return this.dial;
   }
 
   /** `session` is its peer's connection now. */
@@ -268,7 +219,6 @@ export class AempTransport implements Transport {
   }
 
   private down(session: AempSession): void {
-    this.sessions.delete(session);
     const peer = session.peer.name;
     if (this.byPeer.get(peer) !== session) return;
     this.byPeer.delete(peer);
@@ -276,10 +226,10 @@ export class AempTransport implements Transport {
     this.seeds?.peerDown(peer);
   }
 
-  private readonly upgrade = (how: string, carrier: Carrier, rest: Uint8Array): Promise<Carrier> =>
-    this.tlsContext === undefined ? Promise.reject(new CarrierError('UPGRADE_UNSUPPORTED', 'no TLS certificate configured')) : startTls(this.tlsContext, how, carrier, rest, this.timeoutMs());
+  private readonly upgrade: Upgrade = (how, carrier, rest) =>
+    this.tlsContext === undefined ? Promise.reject(new CarrierError('UPGRADE_UNSUPPORTED', 'no TLS certificate configured')) : startTls(this.tlsContext, how, carrier, rest, this.setupTimeMs);
 
-  private timeoutMs(): number {
-    return this.opts.handshakeTimeoutMs ?? DEFAULT_AEMP_HANDSHAKE_TIMEOUT_MS;
+  private get setupTimeMs(): number {
+    return this.opts.handshakeTimeoutMs ?? AEMP_SETUP_TIME_MS;
   }
 }

@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CarrierError, UsageError } from '@courier/core';
-import { TcpCarrier } from '@courier/transport-tcp';
+import { TcpCarrier } from '@courier/stream';
 
 /** `host:port` (IPv6 as `[::1]:4040`; Perl's binds and seeds use this form). */
 export function parseHostPort(s: string): { host: string; port: number } {

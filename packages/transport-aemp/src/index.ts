@@ -1,4 +1,5 @@
 export { aemp, AempTransport, DEFAULT_AEMP_HANDSHAKE_TIMEOUT_MS, type AempOptions } from './aemp-dist.js';
+export { AempProtocol, type AempProtocolOptions } from './aemp-protocol.js';
 export { AempHandshake, REFUSED, type AempHandshakeOptions, type AempHandshakeState, type AempDetails, type TlsRole } from './handshake/aemp-handshake.js';
 export { AuthMethod, authData, authMessage, hmacSha3512Hex, sha3512Hex, cleartextHex } from './handshake/auth.js';
 export { formatGreeting, parseGreeting, PROTOCOL, PROTOCOL_VERSION, type Greeting } from './handshake/greeting.js';

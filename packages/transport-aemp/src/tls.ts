@@ -1,7 +1,7 @@
 import { connect as tlsConnect, createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { CarrierError, type Carrier } from '@courier/core';
-import { TcpCarrier } from '@courier/transport-tcp';
+import { TcpCarrier } from '@courier/stream';
 
 /**
  * TLS for AEMP (Transport.pm:147-157, 262-273): after the cleartext greeting the connection is

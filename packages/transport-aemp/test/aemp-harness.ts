@@ -1,6 +1,6 @@
 import { Node, type Carrier } from '@courier/core';
 import { HarnessNodes, silentTcpPeer, socketPair, type CarrierHarness } from '@courier/carrier-compliance';
-import { TcpCarrier } from '@courier/transport-tcp';
+import { TcpCarrier } from '@courier/stream';
 import { AempHandshake, aemp, type AempOptions, type AempTransport, type Framing } from '@courier/transport-aemp';
 
 /**

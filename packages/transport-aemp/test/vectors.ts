@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The captured Perl AnyEvent::MP 2.02 traffic in ../shared/vectors/aemp (secret `testsecret`). */
+/** Captured Perl AnyEvent::MP 2.02 traffic (secret `testsecret`), copied from shared/vectors/aemp into ./fixtures (see its README). */
 export interface Side {
   readonly greeting1: string;
   readonly greeting2_nonce: string;
@@ -24,7 +24,7 @@ export interface Vector {
   readonly server_to_client_raw_hex: string;
 }
 
-const dir = fileURLToPath(new URL('../../../../shared/vectors/aemp/', import.meta.url));
+const dir = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 export function vector(name: 'perl_perl_json' | 'perl_perl_cbor' | 'probe_perl_json'): Vector {
   const raw = JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as Record<string, unknown>;

@@ -15,7 +15,7 @@ export { SshDaemon, type SshDaemonOptions, type SubsystemContext, type Subsystem
 export { SshClientConnection, type DialOptions } from './ssh/client-connection.js';
 export { SshRpcClient, SSHRPC_SUBSYSTEM, type SshRpcConnectOptions } from './sshrpc/client.js';
 export { SshRpcServerChannel, type SshRpcServerOptions } from './sshrpc/server-channel.js';
-export { AllowList, type SshRpcPolicy } from './sshrpc/allow-list.js';
+export { AllowList, type SshRpcPolicy, type SshRpcHost, type SshRpcHostLike } from './sshrpc/allow-list.js';
 export { parseRequest, type Request } from './sshrpc/protocol.js';
 
 /** The SSH transport for a node: `new Node({ name, transports: [sshRpc({ hostKey, authorizedKeys, knownHosts })] })`. */

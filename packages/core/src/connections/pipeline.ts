@@ -87,7 +87,7 @@ export class ConnectionPipeline {
           continue;
         }
         try {
-          return await this.handshake(carrier, dialer.protocol, 'initiator', peer, deadline, dialer.upgrade, own);
+          return await this.handshake(carrier, dialer.protocol, 'initiator', peer, deadline, dialer.upgrade, own, true);
         } catch (err) {
           if (!(err instanceof CarrierError) || err.code === 'ABORTED' || sig.aborted) throw err;
           last = err;
@@ -111,7 +111,8 @@ export class ConnectionPipeline {
     const session = await this.attempt(dialer.setupTimeMs, signal, async (sig, deadline, own) => {
       this.counters.dials++;
       const carrier = await this.bounded(sig, deadline, String(address), () => dialer.carrier.dial(address, undefined, sig));
-      return this.handshake(carrier, dialer.protocol, 'initiator', undefined, deadline, dialer.upgrade, own);
+      // No table entry waits on this attempt, so a `nok` (the peer's own attempt wins) fails at once.
+      return this.handshake(carrier, dialer.protocol, 'initiator', undefined, deadline, dialer.upgrade, own, false);
     });
     opts.identified?.(session.peer);
     const current = this.hooks.current(session.peer);
@@ -128,7 +129,7 @@ export class ConnectionPipeline {
     if (this.closed) return carrier.abort();
     this.counters.accepts++;
     this.attempt(acceptor.setupTimeMs, undefined, (_sig, deadline, own) =>
-      this.handshake(carrier, acceptor.protocol, 'acceptor', undefined, deadline, acceptor.upgrade, own),
+      this.handshake(carrier, acceptor.protocol, 'acceptor', undefined, deadline, acceptor.upgrade, own, false),
     ).then(
       (session) => {
         if (this.closed) return session.close('node stopped');
@@ -194,7 +195,7 @@ export class ConnectionPipeline {
       const onAbort = (): void => fail(sig.reason ?? new CarrierError('ABORTED', `connecting to ${what} was cancelled`));
       if (sig.aborted) return onAbort();
       sig.addEventListener('abort', onAbort, { once: true });
-      step().then(
+      Promise.resolve().then(step).then(
         (value) => {
           if (settled) {
             if (isCarrier(value)) value.abort();
@@ -217,11 +218,13 @@ export class ConnectionPipeline {
     deadline: number,
     upgrade: Upgrade | undefined,
     signal: AbortSignal | undefined,
+    /** After `nok`, wait until the connection table aborts this attempt (it took the peer's own). */
+    waitOnNok: boolean,
   ): Promise<PipelineSession> {
     const hs = protocol.handshake({ role, peer, carrier, arbiter: this.hooks.arbiter });
     let done;
     try {
-      done = await driveHandshake(carrier, hs, { timeoutMs: Math.max(1, deadline - Date.now()), signal, waitOnNok: role === 'initiator', upgrade });
+      done = await driveHandshake(carrier, hs, { timeoutMs: Math.max(1, deadline - Date.now()), signal, waitOnNok, upgrade });
     } catch (err) {
       this.failed(err, carrier.remote, peer ?? hs.peer, role);
       throw err;

@@ -5,7 +5,7 @@ import { fromHex, toHex } from '../support/bytes.js';
 import { fullEncodings, loadCorpus, type CorpusEntry } from '../support/corpus.js';
 
 /**
- * The shared OTP 25 corpus (shared/vectors/erlang/etf-corpus.json): every complete encoding
+ * The OTP 25 corpus (shared/vectors/erlang/etf-corpus.json, copied into test/fixtures): every complete encoding
  * decodes, all encodings of one entry decode to the same term, Courier's re-encodings decode back
  * to it, and where OTP's bytes are unique, Courier writes the same bytes.
  */

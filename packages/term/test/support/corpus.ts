@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root: packages/term/test/support → four levels up. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-/** Shared reference material lives beside the repository clone, in CI and on developer machines. */
-export const sharedDir = resolve(repoRoot, '../shared');
+/** The corpus, copied from shared/vectors/erlang into ../fixtures (see its README). */
+const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures');
 
 export interface CorpusEntry {
   id: string;
@@ -35,8 +35,8 @@ export interface Corpus {
 }
 
 export function loadCorpus(): Corpus {
-  const file = resolve(sharedDir, 'vectors/erlang/etf-corpus.json');
-  if (!existsSync(file)) throw new Error(`ETF corpus not found at ${file}: shared/ must sit beside the repository`);
+  const file = resolve(fixtures, 'etf-corpus.json');
+  if (!existsSync(file)) throw new Error(`ETF corpus not found at ${file}`);
   return JSON.parse(readFileSync(file, 'utf8')) as Corpus;
 }
 

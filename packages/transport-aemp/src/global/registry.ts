@@ -1,5 +1,5 @@
 import { atom, type Atom, type Pid, type Term } from '@courier/term';
-import { ResolveError, UsageError, pidKey, type Logger, type Node } from '@courier/core';
+import { ResolveError, UsageError, pidKey, type Logger, type ServiceHost } from '@courier/core';
 import type { AempSession } from '../session/aemp-session.js';
 import { pidOfPortName, portIdOfPid, splitPortId } from '../values/port-id.js';
 import { LISTENERS, familyObject, type Db, type Family } from './db.js';
@@ -16,7 +16,8 @@ export type DbListener = (change: DbChange) => void;
 
 export interface RegistryDeps {
   readonly self: Atom;
-  readonly node: Node;
+  /** The node's processes and names (`host.services`). */
+  readonly services: ServiceHost;
   readonly log: Logger;
   /** Up sessions by peer node id. */
   readonly sessions: () => ReadonlyMap<string, AempSession>;
@@ -126,14 +127,14 @@ export class AempRegistry {
     list.push([family, key]);
     this.regs.set(k, list);
     this.watchExits();
-    if (!this.deps.node.isAlive(pid)) this.dbDel(family, key);
+    if (!this.deps.services.isAlive(pid)) this.dbDel(family, key);
     return () => this.dbDel(family, key);
   }
 
   private localPid(portId: string): Pid | undefined {
     const [nodeid, name] = splitPortId(portId);
     if (nodeid !== this.deps.self.name) return undefined;
-    return pidOfPortName(this.deps.self, name) ?? this.deps.node.whereis(atom(name));
+    return pidOfPortName(this.deps.self, name) ?? this.deps.services.whereis(atom(name));
   }
 
   /** Our own listener addresses, published as `'l` (what other nodes connect to). */
@@ -230,7 +231,7 @@ export class AempRegistry {
   private watchExits(): void {
     if (this.exitsWatched) return;
     this.exitsWatched = true;
-    this.deps.node.exits$.subscribe(({ pid }) => {
+    this.deps.services.exits$.subscribe(({ pid }) => {
       const k = pidKey(pid);
       const list = this.regs.get(k);
       if (list === undefined) return;

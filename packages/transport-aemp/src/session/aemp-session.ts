@@ -1,5 +1,5 @@
 import { EncodeError, Pid, ProtocolError, atom, type Atom, type Term } from '@courier/term';
-import type { Carrier, DistOp, Handover, HandshakeResult, Logger, Router, Session } from '@courier/core';
+import type { Carrier, DistOp, HandshakeResult, Logger, PipelineSession, Router } from '@courier/core';
 import { PacketReader, PacketWriter, type Dialect } from '../framing/codec.js';
 import type { AempDetails } from '../handshake/aemp-handshake.js';
 import { pidOfPortName, pidPortName } from '../values/port-id.js';
@@ -36,8 +36,10 @@ export interface AempSessionOptions {
  * (`port = ""`). Outgoing operations become packets: sends to ports, `mon1`/`mon0`/`kil0`
  * monitors, `kil1` kills, and for Courier peers the `c_*` requests of courier-ops.ts. Packets of
  * one tick go out in one write; a malformed packet closes the connection after a warning.
+ * The connection pipeline hands it the carrier (the handshake's tail first) once the node has
+ * recorded it.
  */
-export class AempSession implements Session {
+export class AempSession implements PipelineSession {
   readonly carrier = 'aemp';
   readonly hidden = false;
   readonly peer: Atom;
@@ -52,7 +54,6 @@ export class AempSession implements Session {
   private readonly log: Logger;
   private flushQueued = false;
   private congested = false;
-  private started = false;
   private closed = false;
 
   constructor(private readonly opts: AempSessionOptions) {
@@ -70,20 +71,6 @@ export class AempSession implements Session {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** Take the carrier over: the handshake's tail, what arrived meanwhile, then live data. */
-  start(handover?: Handover): void {
-    if (this.started || this.closed) return;
-    this.started = true;
-    this.io.setReceiver({ onData: (c) => this.receive(c), onDrain: () => this.drained(), onClose: (e) => this.carrierClosed(e) });
-    this.receive(this.opts.handshake.tail);
-    if (handover !== undefined) {
-      for (const c of handover.chunks) if (!this.closed) this.receive(c);
-      handover.chunks.length = 0;
-      if (handover.closed !== undefined) return this.carrierClosed(handover.closed.error);
-    }
-    if (!this.closed) this.io.resume();
   }
 
   send(op: DistOp): boolean {
@@ -188,14 +175,14 @@ export class AempSession implements Session {
     if (!ok) this.congested = true;
   }
 
-  private drained(): void {
+  onDrain(): void {
     this.congested = false;
     this.flush();
   }
 
   // ---- input ----------------------------------------------------------------------------
 
-  private receive(chunk: Uint8Array): void {
+  onData(chunk: Uint8Array): void {
     if (this.closed || chunk.length === 0) return;
     this.reader.push(chunk);
     try {
@@ -262,7 +249,7 @@ export class AempSession implements Session {
 
   // ---- end ------------------------------------------------------------------------------
 
-  private carrierClosed(error: Error | undefined): void {
+  onClose(error?: Error): void {
     if (this.closed) return;
     if (error !== undefined) this.log.debug({ err: error.message }, 'carrier closed with an error');
     this.shutdown(atom('connection_closed'), false);

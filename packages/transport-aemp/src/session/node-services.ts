@@ -1,5 +1,5 @@
 import { atom, type Atom, type Term } from '@courier/term';
-import { UsageError, applyExposed, type Logger, type Node } from '@courier/core';
+import { UsageError, applyExposed, type Logger, type ServiceHost } from '@courier/core';
 import type { AempRegistry } from '../global/registry.js';
 import type { AempSession, NodePortService } from './aemp-session.js';
 
@@ -18,7 +18,7 @@ export const SPAWN = 'AnyEvent::MP::_spawn';
  */
 export class NodeServices implements NodePortService {
   constructor(
-    private readonly node: Node,
+    private readonly host: ServiceHost,
     private readonly registry: AempRegistry,
     private readonly log: Logger,
   ) {}
@@ -62,7 +62,7 @@ export class NodeServices implements NodePortService {
   private send(to: Term | undefined, msg: Term): void {
     if (typeof to !== 'string') return;
     try {
-      this.node.send(to, msg);
+      this.host.send(to, msg);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       this.log.debug({ to, err: err.message }, 'relayed message dropped');
@@ -78,14 +78,14 @@ export class NodeServices implements NodePortService {
       return;
     }
     const name = atom(port);
-    if (this.node.whereis(name) !== undefined) {
+    if (this.host.whereis(name) !== undefined) {
       this.log.warn({ peer: s.peer.name, port }, 'spawn refused: port name taken');
       return;
     }
-    const node = this.node;
-    node.spawn(
+    const host = this.host;
+    host.spawn(
       async (self) => {
-        const o = await applyExposed(node.exposed, self, target.module, target.fun, rest);
+        const o = await applyExposed(host.exposed, self, target.module, target.fun, rest);
         if (o.kind === 'error' || o.kind === 'throw') self.exit(o.kind === 'error' ? o.reason : o.value);
         if (o.kind === 'exit') self.exit(o.reason);
         // A spawned port lives on while its function left it a receive loop; returning ends it normally.
@@ -101,10 +101,10 @@ export class NodeServices implements NodePortService {
       this.log.warn({ peer: s.peer.name, fn: tag.slice(0, 80) }, 'function call refused: not exposed');
       return;
     }
-    const node = this.node;
-    node.spawn(async (self) => {
-      const o = await applyExposed(node.exposed, self, target.module, target.fun, args);
-      if (o.kind !== 'return') node.log.warn({ fn: tag, outcome: o.kind }, 'called function failed');
+    const host = this.host;
+    host.spawn(async (self) => {
+      const o = await applyExposed(host.exposed, self, target.module, target.fun, args);
+      if (o.kind !== 'return') host.log.warn({ fn: tag, outcome: o.kind }, 'called function failed');
     });
   }
 
@@ -113,6 +113,6 @@ export class NodeServices implements NodePortService {
     if (i <= 0 || i + 2 >= qualified.length) return undefined;
     const module = atom(qualified.slice(0, i));
     const fun = atom(qualified.slice(i + 2));
-    return this.node.exposed.lookup(module, fun, arity) !== undefined ? { module, fun } : undefined;
+    return this.host.exposed.lookup(module, fun, arity) !== undefined ? { module, fun } : undefined;
   }
 }

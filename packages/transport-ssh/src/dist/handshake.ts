@@ -1,11 +1,12 @@
 import type { Atom } from '@courier/term';
-import type { HandshakeArbiter } from '@courier/core';
-import { ErlHandshake } from '@courier/transport-tcp';
+import type { HandshakeArbiter, Protocol } from '@courier/core';
+import { ErlHandshake, erlProtocol } from '@courier/erl-dist';
 
 /**
- * The handshake run inside a Courier distribution channel: the Erlang distribution handshake
- * (version 6, 4-byte lengths as over TLS), for what it carries besides the cookie — node names,
- * creations, capability flags and net_kernel's arbitration of simultaneous connects.
+ * What is spoken inside a Courier distribution channel: the Erlang distribution handshake
+ * (version 6, 4-byte lengths as over TLS) and session, for what the handshake carries besides the
+ * cookie — node names, creations, capability flags and net_kernel's arbitration of simultaneous
+ * connects.
  *
  * SSH has already authenticated both ends by then (host key pinned for the node, client key
  * bound to its node name), so the cookie is a fixed value; what the handshake adds is the binding
@@ -13,6 +14,46 @@ import { ErlHandshake } from '@courier/transport-tcp';
  * in as, and the initiator refuses a peer that is not the node it dialed (`NAME_MISMATCH`).
  */
 export const CHANNEL_COOKIE = 'courier-ssh-channel';
+
+/** Acceptor: wrap the node's arbiter to refuse a peer whose handshake names another node than `login`. */
+export function loginArbiter(login: string | undefined, onMismatch?: (claimed: Atom) => void): (inner: HandshakeArbiter) => HandshakeArbiter {
+  return (inner) => ({
+    acceptPending(peer) {
+      if (login !== undefined && peer.name !== login) {
+        onMismatch?.(peer);
+        return 'not_allowed';
+      }
+      return inner.acceptPending(peer);
+    },
+  });
+}
+
+export interface SshDistProtocolOptions {
+  readonly self: Atom;
+  readonly creation: number;
+  readonly hidden: boolean;
+  readonly netTicktime?: number;
+  readonly maxMessage?: number;
+  /** Acceptor: the node name SSH authenticated (the login user, bound to the key). */
+  readonly login?: string;
+  /** Told when a peer claims a name other than its SSH login. */
+  readonly onMismatch?: (claimed: Atom) => void;
+}
+
+/** The protocol of a distribution channel; one per accepted channel, as its login differs. */
+export function sshDistProtocol(o: SshDistProtocolOptions): Protocol {
+  return erlProtocol({
+    self: o.self,
+    creation: o.creation,
+    cookie: () => CHANNEL_COOKIE,
+    hidden: o.hidden,
+    lengthBytes: 4,
+    carrierName: 'ssh',
+    netTicktime: o.netTicktime,
+    maxMessage: o.maxMessage,
+    arbiter: o.login === undefined ? undefined : loginArbiter(o.login, o.onMismatch),
+  });
+}
 
 export interface SshDistHandshakeOptions {
   readonly role: 'initiator' | 'acceptor';
@@ -30,20 +71,10 @@ export interface SshDistHandshakeOptions {
   readonly onMismatch?: (claimed: Atom) => void;
 }
 
+const AGREE: HandshakeArbiter = { acceptPending: () => 'ok' };
+
+/** One handshake of a distribution channel outside a node (a client of the subsystem, tests). */
 export function sshDistHandshake(o: SshDistHandshakeOptions): ErlHandshake {
-  const inner = o.arbiter;
-  const arbiter: HandshakeArbiter | undefined =
-    o.role === 'acceptor'
-      ? {
-          acceptPending(peer) {
-            if (o.identity !== undefined && peer.name !== o.identity) {
-              o.onMismatch?.(peer);
-              return 'not_allowed';
-            }
-            return inner?.acceptPending(peer) ?? 'ok';
-          },
-        }
-      : undefined;
   const cookie = o.cookie ?? CHANNEL_COOKIE;
   return new ErlHandshake({
     role: o.role,
@@ -52,7 +83,7 @@ export function sshDistHandshake(o: SshDistHandshakeOptions): ErlHandshake {
     peer: o.peer,
     cookie: () => cookie,
     hidden: o.hidden,
-    arbiter,
+    arbiter: o.role === 'acceptor' ? loginArbiter(o.identity, o.onMismatch)(o.arbiter ?? AGREE) : undefined,
     lengthBytes: 4,
   });
 }

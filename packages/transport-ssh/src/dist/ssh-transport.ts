@@ -1,6 +1,17 @@
 import type { Atom } from '@courier/term';
-import { CarrierError, HandshakeError, driveHandshake, silentLogger, type Carrier, type Logger, type Session, type Transport, type TransportHost } from '@courier/core';
-import { ErlSession } from '@courier/transport-tcp';
+import {
+  CarrierError,
+  DEFAULT_SETUP_TIME_MS,
+  HIDDEN_BY_DEFAULT,
+  silentLogger,
+  type Carrier,
+  type Dialer,
+  type Logger,
+  type Protocol,
+  type Resolver,
+  type Transport,
+  type TransportHost,
+} from '@courier/core';
 import { HostTrust } from '../keys/host-trust.js';
 import type { AuthorizedKeys } from '../keys/authorized-keys.js';
 import { keyText, peerAddress, type SshTransportOptions } from '../options.js';
@@ -10,8 +21,11 @@ import { SshDaemon, type SubsystemContext, type SubsystemHandler } from '../ssh/
 import { AllowList, SpawnedPids } from '../sshrpc/allow-list.js';
 import { SshRpcClient, SSHRPC_SUBSYSTEM } from '../sshrpc/client.js';
 import { SshRpcServerChannel } from '../sshrpc/server-channel.js';
-import { sshDistHandshake } from './handshake.js';
+import { sshDistProtocol } from './handshake.js';
 import { SshPool } from './pool.js';
+
+/** Where a peer's SSH daemon listens. */
+type SshAddress = { readonly host: string; readonly port: number };
 
 /** The Courier distribution subsystem (RFC 4251 §6 private name; the domain is a placeholder). */
 export const COURIER_SUBSYSTEM = 'courier-dist@courier.invalid';
@@ -31,8 +45,10 @@ export class SshTransport implements Transport {
   private boundPort: number | undefined;
   private log: Logger;
   private pool: SshPool | undefined;
+  private protocol: Protocol | undefined;
   private authorized: (() => AuthorizedKeys) | undefined;
-  private readonly pending = new Set<Carrier>();
+  /** The `peers` table, else the node name's host at `peerPort` (a bad name rejects, never throws). */
+  private readonly resolver: Resolver<SshAddress> = { resolve: (peer) => Promise.resolve().then(() => [this.addressOf(peer)]) };
 
   constructor(private readonly o: SshTransportOptions) {
     this.log = o.log ?? silentLogger;
@@ -41,6 +57,14 @@ export class SshTransport implements Transport {
   /** The port the daemon listens on (after start). */
   get port(): number | undefined {
     return this.boundPort;
+  }
+
+  private get hidden(): boolean {
+    return this.o.hidden ?? HIDDEN_BY_DEFAULT.ssh;
+  }
+
+  private get setupTimeMs(): number {
+    return this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
   }
 
   async start(host: TransportHost): Promise<void> {
@@ -53,6 +77,7 @@ export class SshTransport implements Transport {
       trust: new HostTrust(this.o, this.log),
       log: this.log,
     });
+    this.protocol = this.protocolFor(undefined);
     if (this.o.listen === false) return;
     const given = this.o.authorizedKeys;
     if (typeof given === 'string') {
@@ -65,7 +90,8 @@ export class SshTransport implements Transport {
     const subsystems = new Map<string, SubsystemHandler>([[COURIER_SUBSYSTEM, (ch, ctx) => this.acceptDist(new SshChannelCarrier(ch, ctx.remote), ctx)]]);
     if (this.o.sshrpc !== false) {
       const p = this.o.sshrpc ?? {};
-      const rpc = { node: host.node, allow: new AllowList(host.node, p), spawned: new SpawnedPids(), maxFrame: p.maxFrame ?? 16 * 1024 * 1024, maxInFlight: p.maxInFlight ?? 1024 };
+      const services = host.services;
+      const rpc = { host: services, allow: new AllowList(services, p), spawned: new SpawnedPids(), maxFrame: p.maxFrame ?? 16 * 1024 * 1024, maxInFlight: p.maxInFlight ?? 1024 };
       subsystems.set(SSHRPC_SUBSYSTEM, (ch, ctx) => void new SshRpcServerChannel(new SshChannelCarrier(ch, ctx.remote), ctx, rpc));
     }
     this.daemon = new SshDaemon({ hostKeys: [hostKey], authorizedKeys: () => (this.authorized as () => AuthorizedKeys)(), subsystems, log: this.log });
@@ -78,43 +104,23 @@ export class SshTransport implements Transport {
     this.authorized = () => ak;
   }
 
-  async connect(peer: Atom, signal?: AbortSignal): Promise<Session> {
-    const host = this.host;
-    const pool = this.pool;
-    if (host === undefined || pool === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
-    const addr = peerAddress(peer, this.o.peers, this.o.peerPort ?? this.boundPort);
-    const setupMs = this.o.handshakeTimeoutMs ?? 7000;
-    const deadline = Date.now() + setupMs;
-    let c: Carrier;
-    try {
-      const conn = await pool.get(peer, addr, setupMs, signal);
-      c = await conn.openSubsystem(COURIER_SUBSYSTEM);
-    } catch (err) {
-      this.failed(err, `${addr.host}:${addr.port}`, peer, 'connect');
-      throw err;
-    }
-    const hs = sshDistHandshake({ role: 'initiator', self: host.name, creation: host.creation, peer, hidden: this.hidden });
-    this.pending.add(c);
-    try {
-      const { result: r, handover } = await driveHandshake(c, hs, { timeoutMs: Math.max(1, deadline - Date.now()), signal, waitOnNok: true });
-      const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
-      // Take the carrier over once the connection table has recorded the session.
-      setImmediate(() => s.start(r.tail, handover));
-      return s;
-    } catch (err) {
-      this.failed(err, c.remote, peer, 'connect');
-      throw err;
-    } finally {
-      this.pending.delete(c);
-    }
+  /** The peer's SSH daemon, a distribution channel on the pooled SSH connection to it, and the Erlang distribution inside. */
+  dialer(peer: Atom): Dialer<SshAddress> {
+    const protocol = this.protocol;
+    if (protocol === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
+    return {
+      resolver: this.resolver,
+      carrier: { dial: (addr, to, signal) => this.openChannel(to ?? peer, addr, signal) },
+      protocol,
+      setupTimeMs: this.setupTimeMs,
+    };
   }
 
   /** An sshrpc client over the pooled SSH connection to `peer` (dialed when needed). */
   async rpc(peer: Atom, channels = 1): Promise<SshRpcClient> {
     const pool = this.pool;
     if (pool === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
-    const addr = peerAddress(peer, this.o.peers, this.o.peerPort ?? this.boundPort);
-    const conn = await pool.get(peer, addr, this.o.handshakeTimeoutMs ?? 7000);
+    const conn = await pool.get(peer, this.addressOf(peer), this.setupTimeMs);
     const carriers = await Promise.all(Array.from({ length: Math.max(1, channels) }, () => conn.openSubsystem(SSHRPC_SUBSYSTEM)));
     return SshRpcClient.over(carriers, { log: this.log });
   }
@@ -125,62 +131,51 @@ export class SshTransport implements Transport {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.pending) c.abort();
-    this.pending.clear();
     this.pool?.closeAll();
     await this.daemon?.close();
   }
 
-  private get hidden(): boolean {
-    return this.o.hidden ?? false;
+  private addressOf(peer: Atom): SshAddress {
+    return peerAddress(peer, this.o.peers, this.o.peerPort ?? this.boundPort);
+  }
+
+  /** SSH set-up (host key, login) fails before any handshake: logged here with its code. */
+  private async openChannel(peer: Atom, addr: SshAddress, signal: AbortSignal): Promise<Carrier> {
+    const pool = this.pool;
+    if (pool === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
+    try {
+      const conn = await pool.get(peer, addr, this.setupTimeMs, signal);
+      return await conn.openSubsystem(COURIER_SUBSYSTEM);
+    } catch (err) {
+      // An abandoned attempt (set-up deadline, teardown) is the pipeline's to log.
+      if (!signal.aborted) {
+        const e = err as Error & { code?: string };
+        this.log.warn({ remote: `${addr.host}:${addr.port}`, peer: peer.name, direction: 'connect', code: e.code, err: e.message }, 'SSH distribution set-up failed');
+      }
+      throw err;
+    }
   }
 
   private acceptDist(c: SshChannelCarrier, ctx: SubsystemContext): void {
     const host = this.host;
     if (host === undefined) return c.abort();
-    const log = ctx.log;
-    const hs = sshDistHandshake({
-      role: 'acceptor',
+    host.accept(c, { protocol: this.protocolFor(ctx), setupTimeMs: this.setupTimeMs });
+  }
+
+  /** The distribution protocol; for an accepted channel, bound to its SSH login. */
+  private protocolFor(ctx: SubsystemContext | undefined): Protocol {
+    const host = this.host as TransportHost;
+    return sshDistProtocol({
       self: host.name,
       creation: host.creation,
-      identity: ctx.user,
-      arbiter: host.arbiter,
       hidden: this.hidden,
-      onMismatch: (claimed) => log.warn({ user: ctx.user, claimed: claimed.name, code: 'NAME_MISMATCH' }, 'distribution refused: the handshake names another node than the SSH login'),
-    });
-    this.pending.add(c);
-    driveHandshake(c, hs, { timeoutMs: this.o.handshakeTimeoutMs ?? 7000 }).then(
-      ({ result: r, handover }) => {
-        this.pending.delete(c);
-        const s = this.session(c, r.peer, r.flags, r.hidden ?? false);
-        host.attach(s);
-        s.start(r.tail, handover);
-      },
-      (err: unknown) => {
-        this.pending.delete(c);
-        this.failed(err, ctx.remote, hs.peer, 'accept');
-      },
-    );
-  }
-
-  private session(c: Carrier, peer: Atom, flags: bigint, hidden: boolean): ErlSession {
-    return new ErlSession(c, (this.host as TransportHost).router, {
-      peer,
-      flags,
-      hidden,
-      carrierName: 'ssh',
-      log: this.log.child({ peer: peer.name }),
       netTicktime: this.o.netTicktime,
       maxMessage: this.o.maxMessage,
+      login: ctx?.user,
+      onMismatch:
+        ctx === undefined
+          ? undefined
+          : (claimed) => ctx.log.warn({ user: ctx.user, claimed: claimed.name, code: 'NAME_MISMATCH' }, 'distribution refused: the handshake names another node than the SSH login'),
     });
-  }
-
-  private failed(err: unknown, remote: string, peer: Atom | undefined, dir: string): void {
-    if (err instanceof HandshakeError && err.code === 'NOK') {
-      this.log.debug({ remote, peer: peer?.name }, 'simultaneous connect resolved: the other attempt wins');
-      return;
-    }
-    const e = err as Error & { code?: string };
-    this.log.warn({ remote, peer: peer?.name, direction: dir, code: e.code, err: e.message }, 'SSH distribution set-up failed');
   }
 }

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { StreamCarrier } from '@courier/transport-tcp';
+import { StreamCarrier } from '@courier/stream';
 
 /**
  * A Carrier over one SSH channel (an ssh2 Channel, client or server side). Flow control is the

@@ -1,5 +1,5 @@
 import { atom, type Atom, type Pid } from '@courier/term';
-import type { Node } from '@courier/core';
+import type { ServiceHost } from '@courier/core';
 
 /**
  * What sshrpc peers may do on this node, enforced on the receiving side.
@@ -15,21 +15,33 @@ export interface SshRpcPolicy {
   readonly names?: readonly string[];
 }
 
+/** What sshrpc uses of a node: its name, exposed functions, processes and sends. */
+export type SshRpcHost = Pick<ServiceHost, 'name' | 'exposed' | 'spawn' | 'send'>;
+
+/** A node's ServiceHost, or a Node itself (its `services`). */
+export type SshRpcHostLike = SshRpcHost | { readonly services: SshRpcHost };
+
+export function rpcHost(h: SshRpcHostLike): SshRpcHost {
+  return 'services' in h ? h.services : h;
+}
+
 const ERPC = atom('erpc');
 
 export class AllowList {
   private readonly names: ReadonlySet<Atom>;
+  private readonly host: SshRpcHost;
 
   constructor(
-    private readonly node: Node,
+    host: SshRpcHostLike,
     private readonly policy: SshRpcPolicy = {},
   ) {
+    this.host = rpcHost(host);
     this.names = new Set((policy.names ?? []).map((n) => atom(n)));
   }
 
   permits(m: Atom, f: Atom, arity: number): boolean {
     const spec = this.policy.modules;
-    if (spec === undefined) return m !== ERPC && this.node.exposed.lookup(m, f, arity) !== undefined;
+    if (spec === undefined) return m !== ERPC && this.host.exposed.lookup(m, f, arity) !== undefined;
     const allowed = Object.prototype.hasOwnProperty.call(spec, m.name) ? spec[m.name] : undefined;
     if (allowed === undefined) return false;
     if (allowed === 'all') return true;

@@ -1,6 +1,6 @@
 import { ProtocolError, Tuple, decode, type Term } from '@courier/term';
 import type { Carrier, Logger } from '@courier/core';
-import { FrameReader } from '@courier/transport-tcp';
+import { LengthPrefixedReader } from '@courier/stream';
 import { SshRpcError } from '../errors.js';
 import { settleFlat, type Settled } from './answers.js';
 import { FrameWriter } from './frame-writer.js';
@@ -19,7 +19,7 @@ interface Waiter {
  * that do not decode, fails everything still waiting.
  */
 export class SshRpcClientChannel {
-  private readonly reader: FrameReader;
+  private readonly reader: LengthPrefixedReader;
   readonly out: FrameWriter;
   private readonly byId = new Map<number, Waiter>();
   private readonly fifo: Waiter[] = [];
@@ -32,7 +32,7 @@ export class SshRpcClientChannel {
     private readonly log: Logger,
   ) {
     this.out = new FrameWriter(carrier);
-    this.reader = new FrameReader(maxFrame, (f) => this.onFrame(f), () => this.fail(new SshRpcError('BAD_ANSWER', 'the server sent an empty frame')));
+    this.reader = new LengthPrefixedReader(maxFrame, (f) => this.onFrame(f), () => this.fail(new SshRpcError('BAD_ANSWER', 'the server sent an empty frame')));
     carrier.setReceiver({
       onData: (chunk) => {
         try {

@@ -1,13 +1,14 @@
 import { ProtocolError, Pid, Tuple, decode, type Atom, type Term } from '@courier/term';
-import { applyExposed, type Carrier, type Node, type Outcome } from '@courier/core';
-import { FrameReader } from '@courier/transport-tcp';
+import { applyExposed, type Carrier, type Outcome } from '@courier/core';
+import { LengthPrefixedReader } from '@courier/stream';
 import type { SubsystemContext } from '../ssh/daemon.js';
-import type { AllowList, SpawnedPids } from './allow-list.js';
+import { rpcHost, type AllowList, type SpawnedPids, type SshRpcHost, type SshRpcHostLike } from './allow-list.js';
 import { FrameWriter } from './frame-writer.js';
 import { A, badRequest, flatAnswer, notAllowed, parseRequest, reply, tupleAnswer, type Mfa } from './protocol.js';
 
 export interface SshRpcServerOptions {
-  readonly node: Node;
+  /** The node's ServiceHost (`host.services`), or the Node. */
+  readonly host: SshRpcHostLike;
   readonly allow: AllowList;
   readonly spawned: SpawnedPids;
   /** Largest request frame accepted, checked before anything is allocated. */
@@ -34,8 +35,9 @@ const t = (...xs: Term[]): Tuple => new Tuple(xs);
  * only. When the client sends EOF, calls in flight finish before the channel closes (exit 0).
  */
 export class SshRpcServerChannel {
-  private readonly reader: FrameReader;
+  private readonly reader: LengthPrefixedReader;
   private readonly out: FrameWriter;
+  private readonly host: SshRpcHost;
   private inFlight = 0;
   private ordered: Promise<unknown> = Promise.resolve();
   private eof = false;
@@ -47,8 +49,9 @@ export class SshRpcServerChannel {
     private readonly ctx: Pick<SubsystemContext, 'user' | 'log' | 'connection'>,
     private readonly o: SshRpcServerOptions,
   ) {
+    this.host = rpcHost(o.host);
     this.out = new FrameWriter(carrier, () => this.flow());
-    this.reader = new FrameReader(o.maxFrame, (f) => this.onFrame(f), () => this.refuse(A.badTerm, 'an empty frame'));
+    this.reader = new LengthPrefixedReader(o.maxFrame, (f) => this.onFrame(f), () => this.refuse(A.badTerm, 'an empty frame'));
     carrier.onPeerEof = () => {
       this.eof = true;
       this.maybeFinish();
@@ -99,7 +102,7 @@ export class SshRpcServerChannel {
       case 'send':
         return this.deliver(r.to, r.msg);
       case 'whoami':
-        return this.inOrder(Promise.resolve(t(A.answer, [t(A.user, Buffer.from(this.ctx.user)), t(A.node, this.o.node.name)])));
+        return this.inOrder(Promise.resolve(t(A.answer, [t(A.user, Buffer.from(this.ctx.user)), t(A.node, this.host.name)])));
       case 'bad':
         this.ctx.log.warn({ code: 'BAD_REQUEST' }, 'sshrpc request not understood');
         return this.inOrder(Promise.resolve(r.form === 'tuple' ? tupleAnswer({ kind: 'refused', reason: r.term }) : badRequest(r.term)));
@@ -113,7 +116,7 @@ export class SshRpcServerChannel {
       return Promise.resolve({ kind: 'refused', reason: notAllowed(x) });
     }
     return new Promise<Outcome>((resolve) => {
-      this.o.node.spawn(async (self) => resolve(await applyExposed(this.o.node.exposed, self, x.m, x.f, x.args)));
+      this.host.spawn(async (self) => resolve(await applyExposed(this.host.exposed, self, x.m, x.f, x.args)));
     });
   }
 
@@ -132,10 +135,10 @@ export class SshRpcServerChannel {
       this.ctx.log.warn({ module: x.m.name, fun: x.f.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc spawn refused by the allow-list');
       return t(A.error, notAllowed(x));
     }
-    const node = this.o.node;
+    const host = this.host;
     const log = this.ctx.log;
-    const pid = node.spawn(async (self) => {
-      const o = await applyExposed(node.exposed, self, x.m, x.f, x.args);
+    const pid = host.spawn(async (self) => {
+      const o = await applyExposed(host.exposed, self, x.m, x.f, x.args);
       if (o.kind !== 'return') log.warn({ module: x.m.name, fun: x.f.name, outcome: o.kind }, 'sshrpc-spawned process failed');
     });
     this.o.spawned.add(this.ctx.connection, pid);
@@ -149,7 +152,7 @@ export class SshRpcServerChannel {
       return;
     }
     try {
-      this.o.node.send(to, msg);
+      this.host.send(to, msg);
     } catch (err) {
       this.ctx.log.debug({ to: to.toString(), err: (err as Error).message }, 'sshrpc send: no such process');
     }

@@ -71,11 +71,11 @@ describe('SshTransport', () => {
     const c = await node(kc, { authorizedKeys: authorized(ka) });
     const peers = { [kb.name]: `127.0.0.1:${b.t.port}`, [kc.name]: `127.0.0.1:${b.t.port}` };
     const a = await node(ka, { peers, fingerprints: { [kc.name]: fingerprint(blob(kc)) } });
-    const unknown = await a.t.connect(b.node.name).catch((e: unknown) => e);
+    const unknown = await a.node.pipeline.dial(b.node.name, a.t.dialer(b.node.name)).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(HostKeyError);
     expect((unknown as HostKeyError).code).toBe('UNKNOWN_HOST_KEY');
     expect((unknown as Error).message).toContain(fingerprint(blob(kb)));
-    const impostor = await a.t.connect(c.node.name).catch((e: unknown) => e);
+    const impostor = await a.node.pipeline.dial(c.node.name, a.t.dialer(c.node.name)).catch((e: unknown) => e);
     expect((impostor as HostKeyError).code).toBe('HOST_KEY_MISMATCH');
     expect(a.log.find('warn', 'set-up failed').map((e) => e.fields['code'])).toEqual(['UNKNOWN_HOST_KEY', 'HOST_KEY_MISMATCH']);
     expect(await a.node.connect(b.node.name)).toBe(false);

@@ -25,7 +25,7 @@ function setup(o: { maxFrame?: number; maxInFlight?: number; modules?: Record<st
   const spawned = new SpawnedPids();
   const conn = {};
   new SshRpcServerChannel(c, { user: 'cli@host', log: log.logger, connection: conn }, {
-    node,
+    host: node.services,
     allow: new AllowList(node, o.modules || o.names ? { modules: o.modules, names: o.names } : {}),
     spawned,
     maxFrame: o.maxFrame ?? 1024,
