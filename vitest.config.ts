@@ -13,8 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'interop/**/*.test.ts', 'examples/**/*.test.ts', 'bench/**/*.test.ts'],
-    // Build output lives in packages/*/dist; tests of src/dist (the wire layer) live in test/dist.
-    exclude: [...configDefaults.exclude.filter((p) => p !== '**/dist/**'), 'packages/*/dist/**'],
+    exclude: configDefaults.exclude,
     benchmark: { include: ['packages/*/test/**/*.bench.ts'] },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -29,11 +29,11 @@
     ]);
     const tl = s.timeline.slice(-100).reverse();
     rows($('timeline').tBodies[0], tl, (e) => [
-      td(new Date(e.t).toLocaleTimeString()), '<td class="' + e.kind + '">' + text(e.kind) + '</td>', td(e.subject), td(e.detail),
+      td(new Date(e.at).toLocaleTimeString()), '<td class="' + e.kind + '">' + text(e.kind) + '</td>', td(e.subject), td(e.detail),
     ]);
     const tp = {};
     for (const c in s.throughput) tp[c] = s.throughput[c].in + s.throughput[c].out;
-    history.push({ t: s.t, throughput: tp });
+    history.push({ at: s.at, throughput: tp });
     if (history.length > HISTORY) history.shift();
     chart();
   }

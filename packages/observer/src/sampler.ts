@@ -25,14 +25,14 @@ export interface ProcessView {
 }
 
 export interface TimelineEvent {
-  readonly t: number;
+  readonly at: number;
   readonly kind: 'nodeup' | 'nodedown' | 'crash' | 'restart';
   readonly subject: string;
   readonly detail: string;
 }
 
 export interface Snapshot {
-  readonly t: number;
+  readonly at: number;
   readonly node: { readonly name: string; readonly processes: number; readonly registered: number };
   readonly peers: PeerView[];
   readonly processes: ProcessView[];
@@ -83,7 +83,7 @@ export class Sampler {
   }
 
   private push(kind: TimelineEvent['kind'], subject: string, detail: string): void {
-    this.timeline.push({ t: Date.now(), kind, subject, detail });
+    this.timeline.push({ at: Date.now(), kind, subject, detail });
     if (this.timeline.length > MAX_TIMELINE) this.timeline.splice(0, this.timeline.length - MAX_TIMELINE);
   }
 
@@ -163,7 +163,7 @@ export class Sampler {
     }
     this.last = next;
     return {
-      t: Date.now(),
+      at: Date.now(),
       node: { name: this.node.name.name, processes: this.node.procs.size, registered: this.node.names.size },
       peers,
       processes: this.processes(),

@@ -34,10 +34,10 @@ export interface AempProtocolOptions {
  * session is its peer's connection (after any simultaneous-connect arbitration).
  */
 export class AempProtocol implements Protocol {
-  constructor(private readonly o: AempProtocolOptions) {}
+  constructor(private readonly opts: AempProtocolOptions) {}
 
   handshake(attempt: HandshakeAttempt): AempHandshake {
-    const o = this.o;
+    const o = this.opts;
     return new AempHandshake({
       role: attempt.role,
       self: o.self,
@@ -58,16 +58,16 @@ export class AempProtocol implements Protocol {
       carrier,
       handshake: result,
       router: context.router,
-      self: this.o.self,
-      whereis: this.o.whereis,
-      service: this.o.service,
+      self: this.opts.self,
+      whereis: this.opts.whereis,
+      service: this.opts.service,
       log: context.log,
-      maxPacketBytes: this.o.maxPacketBytes,
-      onClosed: this.o.down,
+      maxPacketBytes: this.opts.maxPacketBytes,
+      onClosed: this.opts.down,
     });
   }
 
   sessionUp(session: Session): void {
-    this.o.up(session as AempSession);
+    this.opts.up(session as AempSession);
   }
 }

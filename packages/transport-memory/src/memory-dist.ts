@@ -49,8 +49,8 @@ export class MemoryTransport implements Transport {
   private readonly sessions = new Set<PipelineSession>();
   private readonly setupTimeMs: number;
 
-  constructor(private readonly o: MemoryDistOptions) {
-    this.setupTimeMs = o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
+  constructor(private readonly opts: MemoryDistOptions) {
+    this.setupTimeMs = opts.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
   }
 
   async start(host: TransportHost): Promise<void> {
@@ -58,17 +58,17 @@ export class MemoryTransport implements Transport {
     const inner = erlProtocol({
       self: host.name,
       creation: host.creation,
-      cookie: () => this.o.cookie,
-      hidden: this.o.hidden ?? HIDDEN_BY_DEFAULT.memory,
+      cookie: () => this.opts.cookie,
+      hidden: this.opts.hidden ?? HIDDEN_BY_DEFAULT.memory,
       lengthBytes: 2,
       carrierName: 'memory',
-      netTicktime: this.o.netTicktime,
-      maxMessage: this.o.maxMessage,
+      netTicktime: this.opts.netTicktime,
+      maxMessage: this.opts.maxMessage,
     });
     const protocol: Protocol = { ...inner, session: (carrier, result, ctx) => this.track(inner.session(carrier, result, ctx)) };
     const acceptor: Acceptor = { protocol, setupTimeMs: this.setupTimeMs };
     const accept: MemoryAccept = (carrier) => host.accept(carrier, acceptor);
-    this.o.network.listen(host.name, accept);
+    this.opts.network.listen(host.name, accept);
     this.host = host;
     this.protocol = protocol;
     this.accept = accept;
@@ -76,13 +76,13 @@ export class MemoryTransport implements Transport {
 
   dialer(_peer: Atom): Dialer<Atom> {
     if (this.protocol === undefined || this.stopped) throw new CarrierError('NOT_RUNNING', 'the memory transport is not running');
-    return { resolver: this.o.network, carrier: this.o.network, protocol: this.protocol, setupTimeMs: this.setupTimeMs };
+    return { resolver: this.opts.network, carrier: this.opts.network, protocol: this.protocol, setupTimeMs: this.setupTimeMs };
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.host !== undefined && this.accept !== undefined) this.o.network.unlisten(this.host.name, this.accept);
+    if (this.host !== undefined && this.accept !== undefined) this.opts.network.unlisten(this.host.name, this.accept);
     for (const s of [...this.sessions]) s.close('transport stopping');
     this.sessions.clear();
   }

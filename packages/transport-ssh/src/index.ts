@@ -1,8 +1,8 @@
-import { SshTransport } from './dist/ssh-transport.js';
+import { SshTransport } from './distribution/ssh-transport.js';
 import type { SshTransportOptions } from './options.js';
 
-export { SshTransport, COURIER_SUBSYSTEM } from './dist/ssh-transport.js';
-export { sshDistHandshake, CHANNEL_COOKIE, type SshDistHandshakeOptions } from './dist/handshake.js';
+export { SshTransport, COURIER_SUBSYSTEM } from './distribution/ssh-transport.js';
+export { sshDistHandshake, CHANNEL_COOKIE, type SshDistHandshakeOptions } from './distribution/handshake.js';
 export type { SshTransportOptions } from './options.js';
 export { parseHostPort } from './options.js';
 export { HostKeyError, SshRpcError, type HostKeyErrorCode } from './errors.js';

@@ -148,18 +148,18 @@ export class ErlDistTransport implements Transport {
 
   /**
    * `layers`: the byte layers this node speaks, all on one port (the first byte of an incoming
-   * connection tells TLS from plain TCP). Outgoing connections use `o.layerFor(peer)`, by default
+   * connection tells TLS from plain TCP). Outgoing connections use `opts.layerFor(peer)`, by default
    * the first layer. A TLS-only node has only the TLS layer and never falls back to plain TCP.
    */
   constructor(
-    private readonly o: ErlDistOptions,
+    private readonly opts: ErlDistOptions,
     layers: DistLayer | readonly DistLayer[] = tcpLayer,
   ) {
     this.layers = Array.isArray(layers) ? layers : [layers as DistLayer];
     if (this.layers.length === 0) throw new UsageError('NO_LAYER', 'an Erlang distribution transport needs at least one layer (tcp or tls)');
     this.name = this.layers.map((l) => l.name).join('+');
-    this.log = o.log ?? silentLogger;
-    this.resolver = o.epmd === false ? fixedPortResolver(() => o.peerPort ?? this.listener?.port) : epmdResolver((peerHost) => this.epmdAddress(peerHost));
+    this.log = opts.log ?? silentLogger;
+    this.resolver = opts.epmd === false ? fixedPortResolver(() => opts.peerPort ?? this.listener?.port) : epmdResolver((peerHost) => this.epmdAddress(peerHost));
   }
 
   /** The port the node listens on (after start). */
@@ -173,17 +173,17 @@ export class ErlDistTransport implements Transport {
   }
 
   private get hidden(): boolean {
-    return this.o.hidden ?? HIDDEN_BY_DEFAULT.tcp;
+    return this.opts.hidden ?? HIDDEN_BY_DEFAULT.tcp;
   }
 
   private get setupTimeMs(): number {
-    return this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
+    return this.opts.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
   }
 
   async start(host: TransportHost): Promise<void> {
     this.host = host;
-    this.log = (this.o.log ?? host.log).child({ carrier: this.name });
-    const cookie = this.o.cookie;
+    this.log = (this.opts.log ?? host.log).child({ carrier: this.name });
+    const cookie = this.opts.cookie;
     for (const layer of this.layers) {
       this.protocols.set(
         layer,
@@ -194,16 +194,16 @@ export class ErlDistTransport implements Transport {
           hidden: this.hidden,
           lengthBytes: layer.handshakeLengthBytes,
           carrierName: layer.name,
-          netTicktime: this.o.netTicktime,
-          maxMessage: this.o.maxMessage,
+          netTicktime: this.opts.netTicktime,
+          maxMessage: this.opts.maxMessage,
         }),
       );
     }
     installErlangServices(host.services);
-    const fixed = this.o.epmd === false ? (this.o.listen?.port ?? this.o.peerPort ?? 0) : (this.o.listen?.port ?? 0);
-    this.listener = await listen(this.o.listen?.host, fixed, (socket) => void this.acceptSocket(socket), this.log);
-    if (this.o.epmd !== false) await this.registerEpmd();
-    this.log.info({ port: this.listener.port, epmd: this.o.epmd !== false }, 'distribution listening');
+    const fixed = this.opts.epmd === false ? (this.opts.listen?.port ?? this.opts.peerPort ?? 0) : (this.opts.listen?.port ?? 0);
+    this.listener = await listen(this.opts.listen?.host, fixed, (socket) => void this.acceptSocket(socket), this.log);
+    if (this.opts.epmd !== false) await this.registerEpmd();
+    this.log.info({ port: this.listener.port, epmd: this.opts.epmd !== false }, 'distribution listening');
   }
 
   dialer(peer: Atom): Dialer<DistAddress> {
@@ -223,7 +223,7 @@ export class ErlDistTransport implements Transport {
   }
 
   private epmdAddress(host?: string) {
-    const e = this.o.epmd === false ? undefined : this.o.epmd;
+    const e = this.opts.epmd === false ? undefined : this.opts.epmd;
     return { host: host ?? e?.host ?? '127.0.0.1', port: e?.port ?? defaultEpmdPort() };
   }
 
@@ -242,7 +242,7 @@ export class ErlDistTransport implements Transport {
     try {
       this.registration = await register(addr, entry, this.log);
     } catch (err) {
-      const epmdOpts = this.o.epmd === false ? undefined : this.o.epmd;
+      const epmdOpts = this.opts.epmd === false ? undefined : this.opts.epmd;
       const embeddedOk = epmdOpts?.embedded !== false;
       if (!(err instanceof ResolveError) || err.code !== 'EPMD_UNREACHABLE' || !embeddedOk) throw err;
       this.embedded = new EpmdServer(this.log.child({ epmd: 'embedded' }));
@@ -286,7 +286,7 @@ export class ErlDistTransport implements Transport {
   }
 
   private layerFor(peer: Atom): DistLayer {
-    const want = this.o.layerFor?.(peer);
+    const want = this.opts.layerFor?.(peer);
     if (want === undefined) return this.layers[0] as DistLayer;
     const l = this.layers.find((x) => x.name === want);
     if (l === undefined) throw new UsageError('NO_LAYER', `${peer.name} is routed to carrier ${want}, which this node does not run`);

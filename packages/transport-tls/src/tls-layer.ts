@@ -32,14 +32,14 @@ export class TlsLayer implements DistLayer {
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private log: Logger | undefined;
 
-  constructor(private readonly o: TlsDistOptions) {
-    this.server = resolveSide(o.server, o.client, 'server');
-    this.client = resolveSide(o.client, o.server, 'client');
+  constructor(private readonly opts: TlsDistOptions) {
+    this.server = resolveSide(opts.server, opts.client, 'server');
+    this.client = resolveSide(opts.client, opts.server, 'client');
     if (this.server.certfile === undefined) {
       throw new UsageError('TLS_NO_CERT', 'a TLS listener needs a certificate: pass server.certfile and server.keyfile (--tls-cert, --tls-key)');
     }
     this.ctx = this.build();
-    if (o.watch !== false) this.watchFiles();
+    if (opts.watch !== false) this.watchFiles();
   }
 
   /** Re-read every certificate, key, CA and CRL file; new connections use them. Throws on a bad file (the old ones stay). */
@@ -96,7 +96,7 @@ export class TlsLayer implements DistLayer {
         servername: isIP(sniHost) === 0 ? sniHost : undefined,
         secureContext: this.ctx.client,
         rejectUnauthorized: c.verify === 'verify_peer',
-        checkServerIdentity: this.o.checkHostname ? (_h, cert) => tls.checkServerIdentity(sniHost, cert) : () => undefined,
+        checkServerIdentity: this.opts.checkHostname ? (_h, cert) => tls.checkServerIdentity(sniHost, cert) : () => undefined,
       });
       t.setNoDelay(true);
       const onAbort = () => t.destroy(new CarrierError('ABORTED', `connection to ${peer.name} cancelled`));

@@ -55,9 +55,9 @@ export class WsDistTransport implements Transport {
   private listenUrl: string | undefined;
   private readonly resolver: Resolver<string>;
 
-  constructor(private readonly o: WsDistOptions) {
-    this.log = o.log ?? silentLogger;
-    this.resolver = urlResolver(o.urlFor);
+  constructor(private readonly opts: WsDistOptions) {
+    this.log = opts.log ?? silentLogger;
+    this.resolver = urlResolver(opts.urlFor);
   }
 
   /** The URL this node accepts on (after start, when listening). */
@@ -66,30 +66,30 @@ export class WsDistTransport implements Transport {
   }
 
   private get setupTimeMs(): number {
-    return this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
+    return this.opts.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
   }
 
   async start(host: TransportHost): Promise<void> {
-    this.log = (this.o.log ?? host.log).child({ carrier: 'ws' });
-    const cookie = this.o.cookie;
+    this.log = (this.opts.log ?? host.log).child({ carrier: 'ws' });
+    const cookie = this.opts.cookie;
     const protocol = erlProtocol({
       self: host.name,
       creation: host.creation,
       cookie: typeof cookie === 'function' ? cookie : () => cookie,
-      hidden: this.o.hidden ?? HIDDEN_BY_DEFAULT.ws,
+      hidden: this.opts.hidden ?? HIDDEN_BY_DEFAULT.ws,
       lengthBytes: 2,
       carrierName: 'ws',
-      netTicktime: this.o.netTicktime,
-      maxMessage: this.o.maxMessage,
+      netTicktime: this.opts.netTicktime,
+      maxMessage: this.opts.maxMessage,
     });
     this.protocol = protocol;
     installErlangServices(host.services);
-    const l = this.o.listen;
+    const l = this.opts.listen;
     if (l === undefined) return;
     const path = l.path ?? DEFAULT_PATH;
     const server = l.tls ? createHttpsServer(l.tls) : createHttpServer();
     server.on('request', (_req, res) => res.writeHead(426, { connection: 'close' }).end('a Courier WebSocket gateway\n'));
-    const wss = new WebSocketServer({ server, path, maxPayload: this.o.maxMessage ?? DEFAULT_MAX_MESSAGE, perMessageDeflate: false });
+    const wss = new WebSocketServer({ server, path, maxPayload: this.opts.maxMessage ?? DEFAULT_MAX_MESSAGE, perMessageDeflate: false });
     wss.on('connection', (ws, req: IncomingMessage) => {
       ws.on('error', () => undefined);
       const carrier = new WsCarrier(ws as unknown as WebSocketLike, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
@@ -115,7 +115,7 @@ export class WsDistTransport implements Transport {
     if (protocol === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
     return {
       resolver: this.resolver,
-      carrier: { dial: (url, _to, signal) => dialWs(url, this.o.client, signal) },
+      carrier: { dial: (url, _to, signal) => dialWs(url, this.opts.client, signal) },
       protocol,
       setupTimeMs: this.setupTimeMs,
     };

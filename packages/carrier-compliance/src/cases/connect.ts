@@ -100,7 +100,7 @@ export function connectCases(h: () => CarrierHarness, deadline: number, handshak
     }
 
     it('nodes() lists the peer on both sides, and not after a disconnect', async () => {
-      const { a, b, eb } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b, eventsB: eb } = await connectedPair(h(), deadline);
       expect(a.nodes()).toEqual([b.name]);
       expect(b.nodes()).toEqual([a.name]);
       expect(a.disconnect(b.name)).toBe(true);

@@ -15,7 +15,7 @@ export const exitOf = (pid: Pid) => (e: ProcessExit) => e.pid === pid;
 export function linkCases(h: () => CarrierHarness, deadline: number): void {
   describe('links across nodes', () => {
     it('a remote crash reaches a trapping linked process as {EXIT, Pid, Reason}', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a, { trapExit: true });
       const q = victim(b);
       p.link(q);
@@ -25,7 +25,7 @@ export function linkCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('a remote crash kills an untrapping linked process with the same reason', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const xa = exits(a);
       const p = puppet(a);
       const q = victim(b);
@@ -36,7 +36,7 @@ export function linkCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('a local crash reaches the remote linked process (both directions of the link)', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const q = puppet(b, { trapExit: true });
       const p = victim(a);
       q.link(p);
@@ -46,7 +46,7 @@ export function linkCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('a remote normal exit does not kill an untrapping linked process, and reaches a trapping one', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const xa = exits(a);
       const plain = puppet(a);
       const trapping = puppet(a, { trapExit: true });
@@ -65,7 +65,7 @@ export function linkCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('linking to a remote pid that is gone gives {EXIT, Pid, noproc}', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a, { trapExit: true });
       const q = victim(b);
       const ref = p.monitor(q);
@@ -77,7 +77,7 @@ export function linkCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('unlink: a crash after unlinking sends no exit signal', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a, { trapExit: true });
       const q = victim(b);
       const watcher = puppet(b);

@@ -24,7 +24,7 @@ function richMessage(from: Term): Term {
 export function messagingCases(h: () => CarrierHarness, deadline: number): void {
   describe('messages across nodes', () => {
     it('sends to a remote pid; the term arrives equal', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = puppet(b);
       const msg = richMessage(p.pid);
@@ -37,7 +37,7 @@ export function messagingCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('sends to {Name, Node}, as a tuple and as { name, node }, from a process and from outside', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = puppet(b, { name: 'registered_q' });
       p.send(new Tuple([atom('registered_q'), b.name]), atom('one'));
@@ -51,7 +51,7 @@ export function messagingCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('sends to a remote alias', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = puppet(b);
       const alias = p.alias();
@@ -62,7 +62,7 @@ export function messagingCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('delivers 10 000 messages from one sender in order', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = puppet(b);
       const n = 10_000;
@@ -75,7 +75,7 @@ export function messagingCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('keeps order per sender with two senders on each side, both ways', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const [p1, p2] = [puppet(a), puppet(a)];
       const [q1, q2] = [puppet(b), puppet(b)];
       const n = 500;
@@ -95,7 +95,7 @@ export function messagingCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('carries a large message (4 MiB binary) intact', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = puppet(b);
       const big = Buffer.alloc(4 * 1024 * 1024);

@@ -8,7 +8,7 @@ import { connectedPair } from '../util/nodes.js';
 export function monitorCases(h: () => CarrierHarness, deadline: number): void {
   describe('monitors across nodes', () => {
     it('a remote crash gives {DOWN, Ref, process, Pid, Reason}', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = victim(b);
       const ref = p.monitor(q);
@@ -19,7 +19,7 @@ export function monitorCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('a normal remote exit gives DOWN with normal; a monitor fires once', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = victim(b);
       const [r1, r2] = [p.monitor(q), p.monitor(q)];
@@ -32,7 +32,7 @@ export function monitorCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('monitoring a remote pid that is gone gives DOWN noproc', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = victim(b);
       const first = p.monitor(q);
@@ -45,7 +45,7 @@ export function monitorCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('monitors {Name, Node}: DOWN names {Name, Node}; an unregistered name gives noproc', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = victim(b, { name: 'named_victim' });
       const ref = p.monitor({ name: 'named_victim', node: b.name });
@@ -60,7 +60,7 @@ export function monitorCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('demonitor: no DOWN arrives after the monitored process dies', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const q = victim(b);
       const watcher = puppet(b);

@@ -13,7 +13,7 @@ export function nodeDownCases(h: () => CarrierHarness, deadline: number): void {
   describe('connection loss', () => {
     for (const how of ['the session is closed', 'the peer node stops'] as const) {
       it(`when ${how}: EXIT/DOWN noconnection, {nodedown, Node}, and a nodedown event`, async () => {
-        const { a, b, ea, eb } = await connectedPair(h(), deadline);
+        const { nodeA: a, nodeB: b, eventsA: ea, eventsB: eb } = await connectedPair(h(), deadline);
         const xa = exits(a);
         const xb = exits(b);
         const trapping = puppet(a, { trapExit: true });
@@ -70,7 +70,7 @@ export function nodeDownCases(h: () => CarrierHarness, deadline: number): void {
     }
 
     it('a process linked to several processes across a lost connection dies once and does not redial', async () => {
-      const { a, b, ea, eb } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b, eventsA: ea, eventsB: eb } = await connectedPair(h(), deadline);
       const xa = exits(a);
       const plain = puppet(a);
       const [q1, q2, q3] = [puppet(b), puppet(b), puppet(b)];
@@ -94,7 +94,7 @@ export function nodeDownCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('a stopped node does not connect again', async () => {
-      const { a, b, ea } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b, eventsA: ea } = await connectedPair(h(), deadline);
       const q = puppet(a, { name: 'still_here' });
       await within(b.stop(), deadline, 'b stops');
       await ea.next(isDown(b), deadline, 'nodedown at a');
@@ -107,7 +107,7 @@ export function nodeDownCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('monitorNode on a node nobody runs gives one {nodedown, Node}', async () => {
-      const { a } = await connectedPair(h(), deadline);
+      const { nodeA: a } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const nowhere = nodeAtom('nowhere');
       p.monitorNode(nowhere);
@@ -119,7 +119,7 @@ export function nodeDownCases(h: () => CarrierHarness, deadline: number): void {
     });
 
     it('a message to a node nobody runs is dropped; a link to a pid there fires noconnection', async () => {
-      const { a } = await connectedPair(h(), deadline);
+      const { nodeA: a } = await connectedPair(h(), deadline);
       const p = puppet(a, { trapExit: true });
       const ghostPid = new Pid(nodeAtom('nowhere'), 42, 0, 1);
       p.send(ghostPid, atom('lost'));

@@ -26,7 +26,7 @@ function exposeCalc(node: Node): void {
 export function spawnExitCases(h: () => CarrierHarness, deadline: number): void {
   describe('remote spawn and exit/2', () => {
     it('spawnRemote runs an exposed function on the peer, monitored', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       exposeCalc(b);
       const p = puppet(a);
       const [pid, ref] = await p.spawnRemote(b.name, CALC, atom('add'), [p.pid, 2, 3], { monitor: true });
@@ -40,7 +40,7 @@ export function spawnExitCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('spawnRemote with link: the remote exit reason reaches the trapping caller', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       exposeCalc(b);
       const p = puppet(a, { trapExit: true });
       const [pid] = await p.spawnRemote(b.name, CALC, atom('crashLater'), [atom('remote_boom')], { link: true });
@@ -50,7 +50,7 @@ export function spawnExitCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('spawnRemote of a function the peer does not expose: the process exits with undef', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const [, ref] = await p.spawnRemote(b.name, atom('no_such_module'), atom('f'), [1], { monitor: true });
       const down = await recv(p, downFor(ref as NonNullable<typeof ref>), deadline, 'DOWN undef');
@@ -60,7 +60,7 @@ export function spawnExitCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('spawnRemote to a node nobody runs fails with noconnection', async () => {
-      const { a } = await connectedPair(h(), deadline);
+      const { nodeA: a } = await connectedPair(h(), deadline);
       const p = puppet(a);
       const err = await rejection(p.spawnRemote(atom('nowhere@localhost'), CALC, atom('add'), [p.pid, 1, 1]), deadline, 'spawn on nowhere');
       expect(err).toBeInstanceOf(SpawnError);
@@ -68,7 +68,7 @@ export function spawnExitCases(h: () => CarrierHarness, deadline: number): void 
     });
 
     it('exit/2 across nodes: kill kills (killed), a trapping target gets {EXIT, From, Reason}, normal is ignored', async () => {
-      const { a, b } = await connectedPair(h(), deadline);
+      const { nodeA: a, nodeB: b } = await connectedPair(h(), deadline);
       const xb = exits(b);
       const p = puppet(a);
       const target = victim(b);

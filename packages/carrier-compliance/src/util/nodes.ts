@@ -9,10 +9,10 @@ export const nodeName = (short: string): string => `${short}@localhost`;
 export const nodeAtom = (short: string): Atom => atom(nodeName(short));
 
 export interface Peers {
-  readonly a: Node;
-  readonly b: Node;
-  readonly ea: Recorder<NodeEvent>;
-  readonly eb: Recorder<NodeEvent>;
+  readonly nodeA: Node;
+  readonly nodeB: Node;
+  readonly eventsA: Recorder<NodeEvent>;
+  readonly eventsB: Recorder<NodeEvent>;
 }
 
 /** Node events recorded from now on. */
@@ -31,5 +31,5 @@ export async function connectedPair(h: CarrierHarness, deadline: number, short =
   if (!(await a.connect(b.name))) throw new Error(`${a.name.name} could not connect to ${b.name.name}`);
   await ea.next(isUp(b), deadline, 'nodeup at a');
   await eb.next(isUp(a), deadline, 'nodeup at b');
-  return { a, b, ea, eb };
+  return { nodeA: a, nodeB: b, eventsA: ea, eventsB: eb };
 }

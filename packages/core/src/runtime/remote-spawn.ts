@@ -14,7 +14,7 @@ export class SpawnError extends CourierError {
 }
 
 interface Pending {
-  readonly p: Process;
+  readonly process: Process;
   readonly peer: Atom;
   readonly resolve: (r: [Pid, Ref | undefined]) => void;
   readonly reject: (e: Error) => void;
@@ -37,7 +37,7 @@ export class RemoteSpawns {
     if (opts.link) sopts.push(LINK);
     if (opts.monitor) sopts.push(MONITOR);
     return new Promise((resolve, reject) => {
-      this.pending.set(refKey(reqId), { p, peer, resolve, reject });
+      this.pending.set(refKey(reqId), { process: p, peer, resolve, reject });
       this.node.dist.send(peer, {
         op: 'spawn_request',
         reqId,
@@ -63,15 +63,15 @@ export class RemoteSpawns {
     const pid = op.result;
     const linked = (op.flags & SPAWN_LINK) !== 0;
     const monitored = (op.flags & SPAWN_MONITOR) !== 0;
-    if (!w.p.alive) {
+    if (!w.process.alive) {
       // The requester died meanwhile: undo what the other side set up for it.
-      if (linked) this.node.dist.send(pid.node, { op: 'exit', from: w.p.pid, to: pid, reason: w.p.exitReason ?? atom('noproc') });
-      if (monitored) this.node.dist.send(pid.node, { op: 'demonitor_p', from: w.p.pid, to: pid, ref: op.reqId });
+      if (linked) this.node.dist.send(pid.node, { op: 'exit', from: w.process.pid, to: pid, reason: w.process.exitReason ?? atom('noproc') });
+      if (monitored) this.node.dist.send(pid.node, { op: 'demonitor_p', from: w.process.pid, to: pid, ref: op.reqId });
       return;
     }
-    if (linked) w.p.addLink(pid);
+    if (linked) w.process.addLink(pid);
     if (monitored) {
-      (w.p.monitors ??= new Map()).set(key, { ref: op.reqId, target: pid, node: pid.node, who: pid, name: undefined });
+      (w.process.monitors ??= new Map()).set(key, { ref: op.reqId, target: pid, node: pid.node, who: pid, name: undefined });
     }
     w.resolve([pid, monitored ? op.reqId : undefined]);
   }

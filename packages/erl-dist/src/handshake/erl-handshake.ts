@@ -106,10 +106,10 @@ export class ErlHandshake implements Handshake {
   private peerCreation = 0;
   private cookie = '';
 
-  constructor(private readonly o: ErlHandshakeOptions) {
-    this.myChallenge = o.challenge ?? randomChallenge();
-    this.myFlags = COURIER_FLAGS | (o.hidden ? 0n : DFLAG.PUBLISHED);
-    this.peerName = o.peer;
+  constructor(private readonly opts: ErlHandshakeOptions) {
+    this.myChallenge = opts.challenge ?? randomChallenge();
+    this.myFlags = COURIER_FLAGS | (opts.hidden ? 0n : DFLAG.PUBLISHED);
+    this.peerName = opts.peer;
   }
 
   get peer(): Atom | undefined {
@@ -117,7 +117,7 @@ export class ErlHandshake implements Handshake {
   }
 
   start(): HandshakeAction[] {
-    if (this.o.role === 'acceptor') {
+    if (this.opts.role === 'acceptor') {
       this.state = 'recv_name';
       return [];
     }
@@ -130,7 +130,7 @@ export class ErlHandshake implements Handshake {
     this.buf = this.buf.length === 0 ? bytes : concat(this.buf, bytes);
     const out: HandshakeAction[] = [];
     for (;;) {
-      const lb = this.o.lengthBytes;
+      const lb = this.opts.lengthBytes;
       if (this.buf.length < lb) break;
       const len = lb === 2 ? view(this.buf).getUint16(0) : view(this.buf).getUint32(0);
       if (len === 0 || len > MAX_MESSAGE) return this.fail(out, 'BAD_MESSAGE', `handshake message of ${len} bytes`);
@@ -180,12 +180,12 @@ export class ErlHandshake implements Handshake {
 
   /** 'N' Flags:64 Creation:32 Nlen:16 Name */
   private sendName(): Uint8Array {
-    const name = utf8Encoder.encode(this.o.self.name);
+    const name = utf8Encoder.encode(this.opts.self.name);
     const b = new Uint8Array(1 + 8 + 4 + 2 + name.length);
     const v = view(b);
     b[0] = SEND_NAME;
     v.setBigUint64(1, this.myFlags);
-    v.setUint32(9, this.o.creation >>> 0);
+    v.setUint32(9, this.opts.creation >>> 0);
     v.setUint16(13, name.length);
     b.set(name, 15);
     return b;
@@ -227,13 +227,13 @@ export class ErlHandshake implements Handshake {
     if (missing.length > 0) {
       return void this.fail(out, 'MISSING_FLAGS', `connection to ${name} aborted: it cannot handle ${missing.join(', ')}`);
     }
-    if (this.o.peer !== undefined && name !== this.o.peer.name) {
-      return void this.fail(out, 'NAME_MISMATCH', `dialed ${this.o.peer.name} but the node there is ${name}`);
+    if (this.opts.peer !== undefined && name !== this.opts.peer.name) {
+      return void this.fail(out, 'NAME_MISMATCH', `dialed ${this.opts.peer.name} but the node there is ${name}`);
     }
     this.peerName = atom(name);
     this.peerFlags = expandFlags(flags);
     this.peerCreation = creation;
-    this.cookie = this.o.cookie(this.peerName);
+    this.cookie = this.opts.cookie(this.peerName);
     // 'r' Challenge:32 Digest:16
     const r = new Uint8Array(21);
     r[0] = CHALLENGE_REPLY;
@@ -280,8 +280,8 @@ export class ErlHandshake implements Handshake {
     this.peerName = atom(name);
     this.peerFlags = expandFlags(flags);
     this.peerCreation = creation;
-    this.cookie = this.o.cookie(this.peerName);
-    const status = this.o.arbiter?.acceptPending(this.peerName) ?? 'ok';
+    this.cookie = this.opts.cookie(this.peerName);
+    const status = this.opts.arbiter?.acceptPending(this.peerName) ?? 'ok';
     out.push(this.write(latin1('s' + status)));
     switch (status) {
       case 'ok':
@@ -306,13 +306,13 @@ export class ErlHandshake implements Handshake {
 
   /** 'N' Flags:64 Challenge:32 Creation:32 Nlen:16 Name */
   private sendChallenge(out: HandshakeAction[]): void {
-    const name = utf8Encoder.encode(this.o.self.name);
+    const name = utf8Encoder.encode(this.opts.self.name);
     const b = new Uint8Array(1 + 8 + 4 + 4 + 2 + name.length);
     const v = view(b);
     b[0] = SEND_NAME;
     v.setBigUint64(1, this.myFlags);
     v.setUint32(9, this.myChallenge);
-    v.setUint32(13, this.o.creation >>> 0);
+    v.setUint32(13, this.opts.creation >>> 0);
     v.setUint16(17, name.length);
     b.set(name, 19);
     out.push(this.write(b));
@@ -346,13 +346,13 @@ export class ErlHandshake implements Handshake {
         peerCreation: this.peerCreation,
         flags: this.myFlags & this.peerFlags,
         tail,
-        hidden: (this.peerFlags & DFLAG.PUBLISHED) === 0n || this.o.hidden,
+        hidden: (this.peerFlags & DFLAG.PUBLISHED) === 0n || this.opts.hidden,
       },
     });
   }
 
   private write(body: Uint8Array): HandshakeAction {
-    const lb = this.o.lengthBytes;
+    const lb = this.opts.lengthBytes;
     const b = new Uint8Array(lb + body.length);
     if (lb === 2) view(b).setUint16(0, body.length);
     else view(b).setUint32(0, body.length);

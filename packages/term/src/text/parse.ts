@@ -17,10 +17,10 @@ export function parseErlang(text: string): Term {
   const t = p.term();
   p.ws();
   if (p.peek() === '.') {
-    p.i++;
+    p.pos++;
     p.ws();
   }
-  if (p.i !== text.length) p.fail('unexpected text after the term');
+  if (p.pos !== text.length) p.fail('unexpected text after the term');
   return t;
 }
 
@@ -29,7 +29,7 @@ export function consultErlang(text: string): Term[] {
   const p = new Parser(text);
   const out: Term[] = [];
   p.ws();
-  while (p.i < text.length) {
+  while (p.pos < text.length) {
     out.push(p.term());
     p.ws();
     p.expect('.');
@@ -41,28 +41,28 @@ export function consultErlang(text: string): Term[] {
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', s: ' ', e: '\x1b', b: '\b', f: '\f', v: '\v', d: '\x7f', '0': '\0' };
 
 class Parser {
-  i = 0;
-  constructor(readonly s: string) {}
+  pos = 0;
+  constructor(readonly source: string) {}
 
   peek(): string | undefined {
-    return this.s[this.i];
+    return this.source[this.pos];
   }
 
   fail(msg: string): never {
-    throw new ProtocolError('TERM_SYNTAX', msg, this.i);
+    throw new ProtocolError('TERM_SYNTAX', msg, this.pos);
   }
 
   expect(ch: string): void {
-    if (this.s[this.i] !== ch) this.fail(`expected '${ch}'`);
-    this.i++;
+    if (this.source[this.pos] !== ch) this.fail(`expected '${ch}'`);
+    this.pos++;
   }
 
   ws(): void {
     for (;;) {
-      const c = this.s[this.i];
-      if (c === ' ' || c === '\n' || c === '\t' || c === '\r') this.i++;
+      const c = this.source[this.pos];
+      if (c === ' ' || c === '\n' || c === '\t' || c === '\r') this.pos++;
       else if (c === '%') {
-        while (this.i < this.s.length && this.s[this.i] !== '\n') this.i++;
+        while (this.pos < this.source.length && this.source[this.pos] !== '\n') this.pos++;
       } else return;
     }
   }
@@ -75,8 +75,8 @@ class Parser {
     if (c === '[') return this.list();
     if (c === '"') return this.string();
     if (c === "'") return atom(this.quoted("'"));
-    if (c === '<' && this.s[this.i + 1] === '<') return this.binary();
-    if (c === '#' && this.s[this.i + 1] === '{') return this.map();
+    if (c === '<' && this.source[this.pos + 1] === '<') return this.binary();
+    if (c === '#' && this.source[this.pos + 1] === '{') return this.map();
     if (c === '$') return this.char();
     if (c === '-' || c === '+' || (c >= '0' && c <= '9')) return this.number();
     if (/[a-z]/.test(c)) return this.bareAtom();
@@ -87,14 +87,14 @@ class Parser {
     const out: T[] = [];
     this.ws();
     if (this.peek() === close) {
-      this.i++;
+      this.pos++;
       return out;
     }
     for (;;) {
       out.push(item());
       this.ws();
       if (this.peek() === ',') {
-        this.i++;
+        this.pos++;
         continue;
       }
       this.expect(close);
@@ -103,15 +103,15 @@ class Parser {
   }
 
   private tuple(): Tuple {
-    this.i++;
+    this.pos++;
     return new Tuple(this.seq('}', () => this.term()));
   }
 
   private list(): Term {
-    this.i++;
+    this.pos++;
     this.ws();
     if (this.peek() === ']') {
-      this.i++;
+      this.pos++;
       return [];
     }
     const items: Term[] = [];
@@ -120,11 +120,11 @@ class Parser {
       this.ws();
       const c = this.peek();
       if (c === ',') {
-        this.i++;
+        this.pos++;
         continue;
       }
       if (c === '|') {
-        this.i++;
+        this.pos++;
         const tail = this.term();
         this.ws();
         this.expect(']');
@@ -138,12 +138,12 @@ class Parser {
   }
 
   private map(): ErlMap {
-    this.i += 2;
+    this.pos += 2;
     const m = new ErlMap();
     this.seq('}', () => {
       const k = this.term();
       this.ws();
-      if (this.s.startsWith('=>', this.i)) this.i += 2;
+      if (this.source.startsWith('=>', this.pos)) this.pos += 2;
       else this.fail("expected '=>'");
       m.set(k, this.term());
       return 0;
@@ -152,11 +152,11 @@ class Parser {
   }
 
   private binary(): Uint8Array {
-    this.i += 2;
+    this.pos += 2;
     const bytes: number[] = [];
     this.ws();
-    if (this.s.startsWith('>>', this.i)) {
-      this.i += 2;
+    if (this.source.startsWith('>>', this.pos)) {
+      this.pos += 2;
       return new Uint8Array(0);
     }
     for (;;) {
@@ -166,10 +166,10 @@ class Parser {
         this.ws();
         let utf8 = false;
         if (this.peek() === '/') {
-          const m = /^\/(utf8|latin1)/.exec(this.s.slice(this.i));
+          const m = /^\/(utf8|latin1)/.exec(this.source.slice(this.pos));
           if (!m) this.fail('only /utf8 and /latin1 segments are supported');
           utf8 = m[1] === 'utf8';
-          this.i += m[0].length;
+          this.pos += m[0].length;
         }
         const str = typeof text === 'string' ? text : String.fromCodePoint(...(text as number[]));
         if (utf8) bytes.push(...Buffer.from(str, 'utf8'));
@@ -185,11 +185,11 @@ class Parser {
       }
       this.ws();
       if (this.peek() === ',') {
-        this.i++;
+        this.pos++;
         continue;
       }
-      if (!this.s.startsWith('>>', this.i)) this.fail("expected '>>'");
-      this.i += 2;
+      if (!this.source.startsWith('>>', this.pos)) this.fail("expected '>>'");
+      this.pos += 2;
       return Uint8Array.from(bytes);
     }
   }
@@ -202,10 +202,10 @@ class Parser {
   }
 
   private quoted(q: string): string {
-    this.i++;
+    this.pos++;
     let out = '';
     for (;;) {
-      const c = this.s[this.i++];
+      const c = this.source[this.pos++];
       if (c === undefined) this.fail('unterminated quote');
       if (c === q) return out;
       if (c === '\\') out += this.escape();
@@ -214,35 +214,35 @@ class Parser {
   }
 
   private escape(): string {
-    const c = this.s[this.i++];
+    const c = this.source[this.pos++];
     if (c === undefined) this.fail('unterminated escape');
     if (c in ESCAPES) return ESCAPES[c] as string;
     if (c === 'x') {
-      const m = /^\{([0-9a-fA-F]+)\}|^([0-9a-fA-F]{2})/.exec(this.s.slice(this.i));
+      const m = /^\{([0-9a-fA-F]+)\}|^([0-9a-fA-F]{2})/.exec(this.source.slice(this.pos));
       if (!m) this.fail('bad \\x escape');
-      this.i += m[0].length;
+      this.pos += m[0].length;
       return String.fromCodePoint(parseInt((m[1] ?? m[2]) as string, 16));
     }
     if (c >= '0' && c <= '7') {
-      const m = /^[0-7]{0,2}/.exec(this.s.slice(this.i)) as RegExpExecArray;
-      this.i += m[0].length;
+      const m = /^[0-7]{0,2}/.exec(this.source.slice(this.pos)) as RegExpExecArray;
+      this.pos += m[0].length;
       return String.fromCharCode(parseInt(c + m[0], 8));
     }
     return c;
   }
 
   private char(): number {
-    this.i++;
-    const c = this.s[this.i++];
+    this.pos++;
+    const c = this.source[this.pos++];
     if (c === undefined) this.fail('unterminated $ character');
     if (c === '\\') return this.escape().codePointAt(0) as number;
     return c.codePointAt(0) as number;
   }
 
   private number(): Term {
-    const m = /^[+-]?(\d+)#([0-9a-zA-Z]+)|^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.i));
+    const m = /^[+-]?(\d+)#([0-9a-zA-Z]+)|^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(this.source.slice(this.pos));
     if (!m) this.fail('bad number');
-    this.i += m[0].length;
+    this.pos += m[0].length;
     if (m[2] !== undefined) {
       const neg = m[0].startsWith('-');
       const base = Number(m[1]);
@@ -263,8 +263,8 @@ class Parser {
   }
 
   private bareAtom(): Term {
-    const m = /^[a-z][a-zA-Z0-9_@]*/.exec(this.s.slice(this.i)) as RegExpExecArray;
-    this.i += m[0].length;
+    const m = /^[a-z][a-zA-Z0-9_@]*/.exec(this.source.slice(this.pos)) as RegExpExecArray;
+    this.pos += m[0].length;
     if (m[0] === 'true') return true;
     if (m[0] === 'false') return false;
     return atom(m[0]);

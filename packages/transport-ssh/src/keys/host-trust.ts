@@ -29,11 +29,11 @@ export class HostTrust {
   private readonly file: string | undefined;
 
   constructor(
-    private readonly o: HostTrustOptions,
+    private readonly opts: HostTrustOptions,
     private readonly log: Logger,
   ) {
-    this.file = typeof o.knownHosts === 'string' ? o.knownHosts : o.knownHosts?.source;
-    this.table = typeof o.knownHosts === 'string' ? KnownHosts.load(o.knownHosts) : o.knownHosts;
+    this.file = typeof opts.knownHosts === 'string' ? opts.knownHosts : opts.knownHosts?.source;
+    this.table = typeof opts.knownHosts === 'string' ? KnownHosts.load(opts.knownHosts) : opts.knownHosts;
     for (const p of this.table?.problems ?? []) log.warn({ problem: p }, 'known hosts line skipped');
   }
 
@@ -42,7 +42,7 @@ export class HostTrust {
     const names = hostNames(id.host, id.port, id.node === undefined ? [] : [id.node]);
     const fp = fingerprint(blob);
     const pinned = names.flatMap((n) => {
-      const v = this.o.fingerprints?.[n];
+      const v = this.opts.fingerprints?.[n];
       return v === undefined ? [] : typeof v === 'string' ? [v] : [...v];
     });
     if (pinned.includes(fp)) return undefined;
@@ -57,7 +57,7 @@ export class HostTrust {
         fp,
       );
     }
-    if (this.o.trustUnknown === true) {
+    if (this.opts.trustUnknown === true) {
       this.log.warn({ host: who, fingerprint: fp }, 'unknown host key trusted (trustUnknown)');
       return undefined;
     }

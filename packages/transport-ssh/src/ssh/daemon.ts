@@ -46,10 +46,10 @@ export class SshDaemon {
   /** Sockets not logged in yet, by `ip:port`, with their grace timers. */
   private readonly loggingIn = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly o: SshDaemonOptions) {
-    if (o.hostKeys.length === 0) throw new UsageError('SSH_NO_HOST_KEY', 'an SSH daemon needs a host key (--ssh-host-key FILE)');
+  constructor(private readonly opts: SshDaemonOptions) {
+    if (opts.hostKeys.length === 0) throw new UsageError('SSH_NO_HOST_KEY', 'an SSH daemon needs a host key (--ssh-host-key FILE)');
     try {
-      this.ssh = new Server({ hostKeys: [...o.hostKeys], ident: 'Courier' }, (conn, info) => this.onConnection(conn, `${info.ip}:${info.port}`));
+      this.ssh = new Server({ hostKeys: [...opts.hostKeys], ident: 'Courier' }, (conn, info) => this.onConnection(conn, `${info.ip}:${info.port}`));
     } catch (err) {
       throw new UsageError('SSH_HOST_KEY', `cannot use the host key: ${(err as Error).message}`, { cause: err });
     }
@@ -62,7 +62,7 @@ export class SshDaemon {
       net.once('error', reject);
       net.listen({ host, port }, () => {
         net.removeListener('error', reject);
-        net.on('error', (err) => this.o.log.warn({ err: err.message }, 'SSH listener error'));
+        net.on('error', (err) => this.opts.log.warn({ err: err.message }, 'SSH listener error'));
         this.net = net;
         const a = net.address();
         resolve(typeof a === 'object' && a !== null ? a.port : port);
@@ -83,9 +83,9 @@ export class SshDaemon {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.sockets.add(socket);
     const grace = setTimeout(() => {
-      this.o.log.warn({ remote }, 'SSH login took too long, dropping the connection');
+      this.opts.log.warn({ remote }, 'SSH login took too long, dropping the connection');
       socket.destroy();
-    }, this.o.loginGraceMs ?? 20_000);
+    }, this.opts.loginGraceMs ?? 20_000);
     grace.unref();
     this.loggingIn.set(remote, grace);
     socket.once('close', () => {
@@ -97,7 +97,7 @@ export class SshDaemon {
   }
 
   private onConnection(conn: Connection, remote: string): void {
-    let log = this.o.log.child({ remote });
+    let log = this.opts.log.child({ remote });
     let user: string | undefined;
     conn.on('error', (err: Error) => log.debug({ err: err.message }, 'SSH connection error'));
     // ssh2 tells the user name only to the authentication context: the last one tried is the
@@ -105,7 +105,7 @@ export class SshDaemon {
     let tried: string | undefined;
     conn.on('authentication', (ctx) => {
       tried = ctx.username;
-      authenticate(ctx, this.o.authorizedKeys(), log);
+      authenticate(ctx, this.opts.authorizedKeys(), log);
     });
     conn.on('ready', () => {
       clearTimeout(this.loggingIn.get(remote));
@@ -127,7 +127,7 @@ export class SshDaemon {
       }
       session.on('env', (_a, reject) => reject?.());
       session.on('subsystem', (acceptSub, reject, info) => {
-        const handler = this.o.subsystems.get(info.name);
+        const handler = this.opts.subsystems.get(info.name);
         if (handler === undefined || user === undefined) {
           log.warn({ subsystem: info.name, code: 'NOT_OFFERED' }, 'subsystem refused: not offered');
           return reject();

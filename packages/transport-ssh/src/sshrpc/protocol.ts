@@ -45,8 +45,8 @@ export const A = {
 } as const;
 
 export interface Mfa {
-  readonly m: Atom;
-  readonly f: Atom;
+  readonly module: Atom;
+  readonly fun: Atom;
   readonly args: Term[];
 }
 
@@ -62,7 +62,7 @@ export type Request =
 
 function mfa(m: Term, f: Term, a: Term): Mfa | undefined {
   const args = listItems(a);
-  return m instanceof Atom && f instanceof Atom && args !== undefined ? { m, f, args } : undefined;
+  return m instanceof Atom && f instanceof Atom && args !== undefined ? { module: m, fun: f, args } : undefined;
 }
 
 /** Classify a decoded request term. */
@@ -95,7 +95,7 @@ export function parseRequest(t: Term): Request {
 
 const t = (...xs: Term[]): Tuple => new Tuple(xs);
 
-export const notAllowed = (x: Mfa): Tuple => t(A.notAllowed, t(x.m, x.f, x.args.length));
+export const notAllowed = (x: Mfa): Tuple => t(A.notAllowed, t(x.module, x.fun, x.args.length));
 
 /** `{error, Reason}` for a refused or failed call in the slide and extension forms. */
 export function errorReason(o: Outcome): Term {

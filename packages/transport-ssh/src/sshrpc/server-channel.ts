@@ -47,11 +47,11 @@ export class SshRpcServerChannel {
   constructor(
     private readonly carrier: EofCarrier,
     private readonly ctx: Pick<SubsystemContext, 'user' | 'log' | 'connection'>,
-    private readonly o: SshRpcServerOptions,
+    private readonly opts: SshRpcServerOptions,
   ) {
-    this.host = rpcHost(o.host);
+    this.host = rpcHost(opts.host);
     this.out = new FrameWriter(carrier, () => this.flow());
-    this.reader = new LengthPrefixedReader(o.maxFrame, (f) => this.onFrame(f), () => this.refuse(A.badTerm, 'an empty frame'));
+    this.reader = new LengthPrefixedReader(opts.maxFrame, (f) => this.onFrame(f), () => this.refuse(A.badTerm, 'an empty frame'));
     carrier.onPeerEof = () => {
       this.eof = true;
       this.maybeFinish();
@@ -63,7 +63,7 @@ export class SshRpcServerChannel {
           this.reader.push(chunk);
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
-          this.refuse(t(A.frameTooLarge, this.o.maxFrame), err.message);
+          this.refuse(t(A.frameTooLarge, this.opts.maxFrame), err.message);
         }
       },
       onDrain: () => this.out.drained(),
@@ -78,7 +78,7 @@ export class SshRpcServerChannel {
     if (this.done) return;
     let term: Term;
     try {
-      term = decode(frame, { maxTermBytes: this.o.maxFrame });
+      term = decode(frame, { maxTermBytes: this.opts.maxFrame });
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       return this.refuse(A.badTerm, err.message);
@@ -94,7 +94,7 @@ export class SshRpcServerChannel {
       case 'cast':
         return this.track(
           this.run(r).then((o) => {
-            if (o.kind !== 'return') this.ctx.log.warn({ module: r.m.name, fun: r.f.name, outcome: o.kind }, 'sshrpc cast failed');
+            if (o.kind !== 'return') this.ctx.log.warn({ module: r.module.name, fun: r.fun.name, outcome: o.kind }, 'sshrpc cast failed');
           }),
         );
       case 'spawn':
@@ -111,12 +111,12 @@ export class SshRpcServerChannel {
 
   /** Run an allowed call in a fresh process; resolves with how it ended (never rejects). */
   private run(x: Mfa): Promise<Outcome | Refused> {
-    if (!this.o.allow.permits(x.m, x.f, x.args.length)) {
-      this.ctx.log.warn({ module: x.m.name, fun: x.f.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc call refused by the allow-list');
+    if (!this.opts.allow.permits(x.module, x.fun, x.args.length)) {
+      this.ctx.log.warn({ module: x.module.name, fun: x.fun.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc call refused by the allow-list');
       return Promise.resolve({ kind: 'refused', reason: notAllowed(x) });
     }
     return new Promise<Outcome>((resolve) => {
-      this.host.spawn(async (self) => resolve(await applyExposed(this.host.exposed, self, x.m, x.f, x.args)));
+      this.host.spawn(async (self) => resolve(await applyExposed(this.host.exposed, self, x.module, x.fun, x.args)));
     });
   }
 
@@ -131,22 +131,22 @@ export class SshRpcServerChannel {
   }
 
   private spawn(x: Mfa): Term {
-    if (!this.o.allow.permits(x.m, x.f, x.args.length)) {
-      this.ctx.log.warn({ module: x.m.name, fun: x.f.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc spawn refused by the allow-list');
+    if (!this.opts.allow.permits(x.module, x.fun, x.args.length)) {
+      this.ctx.log.warn({ module: x.module.name, fun: x.fun.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc spawn refused by the allow-list');
       return t(A.error, notAllowed(x));
     }
     const host = this.host;
     const log = this.ctx.log;
     const pid = host.spawn(async (self) => {
-      const o = await applyExposed(host.exposed, self, x.m, x.f, x.args);
-      if (o.kind !== 'return') log.warn({ module: x.m.name, fun: x.f.name, outcome: o.kind }, 'sshrpc-spawned process failed');
+      const o = await applyExposed(host.exposed, self, x.module, x.fun, x.args);
+      if (o.kind !== 'return') log.warn({ module: x.module.name, fun: x.fun.name, outcome: o.kind }, 'sshrpc-spawned process failed');
     });
-    this.o.spawned.add(this.ctx.connection, pid);
+    this.opts.spawned.add(this.ctx.connection, pid);
     return t(A.pid, pid);
   }
 
   private deliver(to: Atom | Pid, msg: Term): void {
-    const ok = to instanceof Pid ? this.o.spawned.has(this.ctx.connection, to) : this.o.allow.mayReceive(to);
+    const ok = to instanceof Pid ? this.opts.spawned.has(this.ctx.connection, to) : this.opts.allow.mayReceive(to);
     if (!ok) {
       this.ctx.log.warn({ to: to.toString(), code: 'NOT_ALLOWED' }, 'sshrpc send refused: not an allowed name or a pid this connection spawned');
       return;
@@ -187,7 +187,7 @@ export class SshRpcServerChannel {
 
   /** Pause reading while the output is refused or too many calls run; resume when both clear. */
   private flow(): void {
-    const stop = this.out.busy || this.inFlight >= this.o.maxInFlight;
+    const stop = this.out.busy || this.inFlight >= this.opts.maxInFlight;
     if (stop !== this.paused) {
       this.paused = stop;
       if (stop) this.carrier.pause();

@@ -8,9 +8,9 @@ const req = (text: string) => parseRequest(parseErlang(text));
 
 describe('sshrpc requests', () => {
   it('classifies both mfa forms and the extensions', () => {
-    expect(req('{mfa, {lists, seq, [1, 2]}}')).toMatchObject({ kind: 'mfa', form: 'tuple', m: atom('lists'), f: atom('seq'), args: [1, 2] });
-    expect(req('{mfa, lists, seq, [1, 2]}')).toMatchObject({ kind: 'mfa', form: 'flat', m: atom('lists'), f: atom('seq') });
-    expect(req('{call, 7, m, f, []}')).toMatchObject({ kind: 'call', id: 7, m: atom('m'), args: [] });
+    expect(req('{mfa, {lists, seq, [1, 2]}}')).toMatchObject({ kind: 'mfa', form: 'tuple', module: atom('lists'), fun: atom('seq'), args: [1, 2] });
+    expect(req('{mfa, lists, seq, [1, 2]}')).toMatchObject({ kind: 'mfa', form: 'flat', module: atom('lists'), fun: atom('seq') });
+    expect(req('{call, 7, m, f, []}')).toMatchObject({ kind: 'call', id: 7, module: atom('m'), args: [] });
     expect(req('{call, <<"id">>, m, f, "ab"}')).toMatchObject({ kind: 'call', args: [97, 98] });
     expect(req('{cast, m, f, [x]}')).toMatchObject({ kind: 'cast', args: [atom('x')] });
     expect(req('{spawn, 1, m, f, []}')).toMatchObject({ kind: 'spawn', id: 1 });

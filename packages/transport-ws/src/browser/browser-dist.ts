@@ -47,23 +47,23 @@ export class BrowserWsTransport implements Transport {
   private readonly resolver: Resolver<string>;
   private readonly carrier: CarrierFactory<string>;
 
-  constructor(private readonly o: BrowserWsOptions) {
-    this.log = o.log ?? silentLogger;
-    this.resolver = urlResolver(o.urlFor);
+  constructor(private readonly opts: BrowserWsOptions) {
+    this.log = opts.log ?? silentLogger;
+    this.resolver = urlResolver(opts.urlFor);
     this.carrier = { dial: (url, _peer, signal) => this.open(url, signal) };
   }
 
   start(host: TransportHost): Promise<void> {
-    this.log = (this.o.log ?? host.log).child({ carrier: 'ws' });
-    const cookie = this.o.cookie;
+    this.log = (this.opts.log ?? host.log).child({ carrier: 'ws' });
+    const cookie = this.opts.cookie;
     this.protocol = erlProtocol({
       self: host.name,
       creation: host.creation,
       cookie: () => cookie,
-      hidden: this.o.hidden ?? HIDDEN_BY_DEFAULT.browser,
+      hidden: this.opts.hidden ?? HIDDEN_BY_DEFAULT.browser,
       lengthBytes: 2,
       carrierName: 'ws',
-      netTicktime: this.o.netTicktime,
+      netTicktime: this.opts.netTicktime,
     });
     return Promise.resolve();
   }
@@ -71,7 +71,7 @@ export class BrowserWsTransport implements Transport {
   dialer(_peer: Atom): Dialer<string> {
     const protocol = this.protocol;
     if (protocol === undefined) throw new CarrierError('NOT_STARTED', 'start the node before connecting');
-    return { resolver: this.resolver, carrier: this.carrier, protocol, setupTimeMs: this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS };
+    return { resolver: this.resolver, carrier: this.carrier, protocol, setupTimeMs: this.opts.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS };
   }
 
   /**
@@ -80,7 +80,7 @@ export class BrowserWsTransport implements Transport {
    * opening fails the dial.
    */
   private open(url: string, signal: AbortSignal): Promise<WsCarrier> {
-    const make = this.o.createWebSocket ?? ((u: string, p: string) => new (globalThis as unknown as { WebSocket: new (u: string, p: string) => WebSocketLike }).WebSocket(u, p));
+    const make = this.opts.createWebSocket ?? ((u: string, p: string) => new (globalThis as unknown as { WebSocket: new (u: string, p: string) => WebSocketLike }).WebSocket(u, p));
     return new Promise((resolve, reject) => {
       const ws = make(url, SUBPROTOCOL) as DialingSocket;
       ws.binaryType = 'arraybuffer';

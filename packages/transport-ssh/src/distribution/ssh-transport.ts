@@ -50,8 +50,8 @@ export class SshTransport implements Transport {
   /** The `peers` table, else the node name's host at `peerPort` (a bad name rejects, never throws). */
   private readonly resolver: Resolver<SshAddress> = { resolve: (peer) => Promise.resolve().then(() => [this.addressOf(peer)]) };
 
-  constructor(private readonly o: SshTransportOptions) {
-    this.log = o.log ?? silentLogger;
+  constructor(private readonly opts: SshTransportOptions) {
+    this.log = opts.log ?? silentLogger;
   }
 
   /** The port the daemon listens on (after start). */
@@ -60,26 +60,26 @@ export class SshTransport implements Transport {
   }
 
   private get hidden(): boolean {
-    return this.o.hidden ?? HIDDEN_BY_DEFAULT.ssh;
+    return this.opts.hidden ?? HIDDEN_BY_DEFAULT.ssh;
   }
 
   private get setupTimeMs(): number {
-    return this.o.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
+    return this.opts.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
   }
 
   async start(host: TransportHost): Promise<void> {
     this.host = host;
-    this.log = (this.o.log ?? host.log).child({ carrier: 'ssh' });
-    const hostKey = keyText(this.o.hostKey, 'host key');
+    this.log = (this.opts.log ?? host.log).child({ carrier: 'ssh' });
+    const hostKey = keyText(this.opts.hostKey, 'host key');
     this.pool = new SshPool({
       self: host.name.name,
-      privateKey: this.o.userKey !== undefined ? keyText(this.o.userKey, 'user key') : hostKey,
-      trust: new HostTrust(this.o, this.log),
+      privateKey: this.opts.userKey !== undefined ? keyText(this.opts.userKey, 'user key') : hostKey,
+      trust: new HostTrust(this.opts, this.log),
       log: this.log,
     });
     this.protocol = this.protocolFor(undefined);
-    if (this.o.listen === false) return;
-    const given = this.o.authorizedKeys;
+    if (this.opts.listen === false) return;
+    const given = this.opts.authorizedKeys;
     if (typeof given === 'string') {
       const file = new AuthorizedKeysFile(given, this.log);
       this.authorized = () => file.current();
@@ -88,14 +88,14 @@ export class SshTransport implements Transport {
       this.authorized = () => given;
     }
     const subsystems = new Map<string, SubsystemHandler>([[COURIER_SUBSYSTEM, (ch, ctx) => this.acceptDist(new SshChannelCarrier(ch, ctx.remote), ctx)]]);
-    if (this.o.sshrpc !== false) {
-      const p = this.o.sshrpc ?? {};
+    if (this.opts.sshrpc !== false) {
+      const p = this.opts.sshrpc ?? {};
       const services = host.services;
       const rpc = { host: services, allow: new AllowList(services, p), spawned: new SpawnedPids(), maxFrame: p.maxFrame ?? 16 * 1024 * 1024, maxInFlight: p.maxInFlight ?? 1024 };
       subsystems.set(SSHRPC_SUBSYSTEM, (ch, ctx) => void new SshRpcServerChannel(new SshChannelCarrier(ch, ctx.remote), ctx, rpc));
     }
     this.daemon = new SshDaemon({ hostKeys: [hostKey], authorizedKeys: () => (this.authorized as () => AuthorizedKeys)(), subsystems, log: this.log });
-    this.boundPort = await this.daemon.listen(this.o.listen?.host, this.o.listen?.port ?? 0);
+    this.boundPort = await this.daemon.listen(this.opts.listen?.host, this.opts.listen?.port ?? 0);
     this.log.info({ port: this.boundPort, keys: this.authorized().size }, 'SSH daemon listening');
   }
 
@@ -136,7 +136,7 @@ export class SshTransport implements Transport {
   }
 
   private addressOf(peer: Atom): SshAddress {
-    return peerAddress(peer, this.o.peers, this.o.peerPort ?? this.boundPort);
+    return peerAddress(peer, this.opts.peers, this.opts.peerPort ?? this.boundPort);
   }
 
   /** SSH set-up (host key, login) fails before any handshake: logged here with its code. */
@@ -169,8 +169,8 @@ export class SshTransport implements Transport {
       self: host.name,
       creation: host.creation,
       hidden: this.hidden,
-      netTicktime: this.o.netTicktime,
-      maxMessage: this.o.maxMessage,
+      netTicktime: this.opts.netTicktime,
+      maxMessage: this.opts.maxMessage,
       login: ctx?.user,
       onMismatch:
         ctx === undefined

@@ -13,7 +13,7 @@ export class SshPool {
   private readonly open = new Set<SshClientConnection>();
 
   constructor(
-    private readonly o: { readonly self: string; readonly privateKey: string | Buffer; readonly trust: HostTrust; readonly log: Logger },
+    private readonly opts: { readonly self: string; readonly privateKey: string | Buffer; readonly trust: HostTrust; readonly log: Logger },
   ) {}
 
   get size(): number {
@@ -27,7 +27,7 @@ export class SshPool {
   }
 
   private dial(peer: Atom, addr: { host: string; port: number }, timeoutMs: number, signal?: AbortSignal): Promise<SshClientConnection> {
-    const p = SshClientConnection.dial({ ...addr, user: this.o.self, privateKey: this.o.privateKey, trust: this.o.trust, node: peer.name, timeoutMs, signal, log: this.o.log });
+    const p = SshClientConnection.dial({ ...addr, user: this.opts.self, privateKey: this.opts.privateKey, trust: this.opts.trust, node: peer.name, timeoutMs, signal, log: this.opts.log });
     this.conns.set(peer, p);
     p.then(
       (c) => {
