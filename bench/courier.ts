@@ -105,7 +105,7 @@ export const pingPong = (n: number, on?: Node): Promise<number> =>
   onNode(async (self) => {
     const pong = self.spawn(async (p) => {
       for (;;) {
-        const m = (await p.receive()) as Term;
+        const m = (await p.receive());
         if (m === STOP) return;
         p.send((m as Tuple).elements[1] as Pid, PONG);
       }

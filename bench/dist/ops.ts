@@ -61,7 +61,7 @@ export function serve(spawn: (body: (p: Process) => Promise<void>, name: Atom) =
   spawn(async (p) => {
     for (;;) {
       const m = (await p.receive()) as Tuple;
-      p.send(m.elements[0] as never, m.elements[1] as Term);
+      p.send(m.elements[0] as never, m.elements[1]);
     }
   }, ECHO);
   spawn(async (p) => {
@@ -75,7 +75,7 @@ export function serve(spawn: (body: (p: Process) => Promise<void>, name: Atom) =
         if (p.tryReceive() === TIMEOUT) await p.receive();
         left--;
       }
-      p.send(from as never, new Tuple([DONE, m.elements[2] as Term]));
+      p.send(from as never, new Tuple([DONE, m.elements[2]]));
     }
   }, SINK);
 }

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   s.file('courier/host_key', courierHost.privateKey);
   s.file('courier/authorized_keys', me.publicLine);
   const daemon = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./courier-daemon.ts', import.meta.url)), s.path('courier/host_key'), s.path('courier/authorized_keys')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = await new LineReader(daemon.stdout as Readable, () => 'the Courier daemon').waitFor(/^READY \d+/, 30_000);
+  const ready = await new LineReader(daemon.stdout, () => 'the Courier daemon').waitFor(/^READY \d+/, 30_000);
   const cport = Number(ready.split(' ')[1]);
   s.file('client/id_ed25519', me.privateKey);
   s.file('client/id_ed25519.pub', me.publicLine);

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       async (self) => {
         for (;;) {
           const m = await self.receive();
-          if (m instanceof Tuple && m.elements[0] === atom('ping')) self.send(m.elements[2] as never, tuple(PONG, m.elements[1] as number));
+          if (m instanceof Tuple && m.elements[0] === atom('ping')) self.send(m.elements[2] as never, tuple(PONG, m.elements[1]));
         }
       },
       { name: PONG },

@@ -83,7 +83,7 @@ describe('Erlang ⇄ AEMP bridge', () => {
     await callErl('register_aemp_echo', [atom(name), bridgeNode.name]);
     const got = await inProcess(peer, async (self) => {
       self.register(atom('rep'));
-      self.send(`${bridgeNode.name.name}#erlang`, [name, e.node as string, `${peerId}#rep`, 'hi']);
+      self.send(`${bridgeNode.name.name}#erlang`, [name, e.node, `${peerId}#rep`, 'hi']);
       return waitFor(self);
     });
     expect(got).toEqual(['echo', 'hi']);

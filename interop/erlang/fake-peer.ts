@@ -195,5 +195,5 @@ export interface LogEntry {
 /** A Logger that keeps every call (with child bindings merged), for asserting what was logged. */
 export function collectingLogger(): { log: Logger; entries: LogEntry[] } {
   const c = captureLog();
-  return { log: c.logger as Logger, entries: c.entries as LogEntry[] };
+  return { log: c.logger, entries: c.entries as LogEntry[] };
 }

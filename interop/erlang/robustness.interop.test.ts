@@ -50,7 +50,7 @@ beforeAll(async () => {
       for (;;) {
         const m = await self.receive();
         if (m instanceof Tuple && m.elements.length === 2 && m.elements[0] instanceof Pid) {
-          self.send(m.elements[0], tuple(atom('echo'), m.elements[1] as Term));
+          self.send(m.elements[0], tuple(atom('echo'), m.elements[1]));
           echoed++;
         }
       }
@@ -157,7 +157,7 @@ describe('bad frames from a peer that completed the handshake', () => {
     try {
       const mark = entries.length;
       p.send(new Tuple([99, p.pid, atom('whatever')]), atom('payload'));
-      p.send(new Tuple([4, p.pid, node.whereis(ECHO) as Pid])); // UNLINK (obsolete): not decoded either
+      p.send(new Tuple([4, p.pid, node.whereis(ECHO)])); // UNLINK (obsolete): not decoded either
       p.regSend(ECHO, tuple(p.pid, atom('still here')));
       await p.waitFor((r) => r.payload !== undefined && termEquals(r.payload, tuple(atom('echo'), atom('still here'))), 3000, 'the echo after the unknown op');
       expect(p.isClosed).toBe(false);

@@ -67,7 +67,7 @@ describe('Erlang → Courier', () => {
       2n ** 64n + 1n,
       -(2n ** 70n),
       atom('こんにちは_ünï'),
-      [c.whereis(atom('echo')) as Pid, ref],
+      [c.whereis(atom('echo')), ref],
       3.14159,
       tuple(),
       Buffer.alloc(0),
@@ -146,7 +146,7 @@ describe('Erlang → Courier', () => {
     const waiter = () =>
       c.spawn(async (self) => {
         const m = await self.receive();
-        if (m instanceof Tuple && m.elements[0] === atom('stop')) self.exit(m.elements[1] as Term);
+        if (m instanceof Tuple && m.elements[0] === atom('stop')) self.exit(m.elements[1]);
         if (m === atom('crash')) throw new Error('crashed');
       });
     const p1 = waiter();
@@ -160,7 +160,7 @@ describe('Erlang → Courier', () => {
     const p4 = c.spawn(async (self) => {
       self.register(atom('named_waiter'));
       const m = await self.receive();
-      self.exit(m as Term);
+      self.exit(m);
     });
     expect(await onErl('monitor_name_and_wait', [atom('named_waiter'), c.name, atom('gone'), 5000])).toEqual(
       tuple(atom('down'), tuple(atom('named_waiter'), c.name), atom('gone')),
@@ -217,7 +217,7 @@ describe('Courier → Erlang', () => {
     expect(r.exit1).toEqual(tuple(atoms.EXIT, r.w1, atoms.normal));
     const d2 = r.down2 as Tuple;
     expect(d2.elements[0]).toBe(atoms.DOWN);
-    expect(termEquals(d2.elements[1] as Term, r.m2)).toBe(true);
+    expect(termEquals(d2.elements[1], r.m2)).toBe(true);
     expect(((d2.elements[4] as Tuple).elements[0])).toBe(atom('crashed'));
     expect((r.down3 as Tuple).elements[4]).toBe(atoms.killed);
     expect(r.exit4).toEqual(tuple(atoms.EXIT, r.w4, atom('custom')));
@@ -268,7 +268,7 @@ describe('failures', () => {
     const got = await watcher;
     sub.unsubscribe();
     await e2.stop();
-    const reasons = got.filter((m) => m instanceof Tuple).map((m) => (m as Tuple).elements.at(-1));
+    const reasons = got.filter((m) => m instanceof Tuple).map((m) => (m).elements.at(-1));
     expect(got).toContain(atom('armed'));
     expect(reasons.filter((x) => x === atoms.noconnection)).toHaveLength(2);
     expect(got).toContainEqual(tuple(atom('nodedown'), E2));

@@ -94,7 +94,7 @@ describe('TLS distribution with real Erlang (mutual authentication)', () => {
     expect(await onErl('send_big', [echo, 1 << 20, 20_000])).toBe(true);
     const w = c.spawn(async (self) => {
       const m = await self.receive();
-      self.exit(m as Term);
+      self.exit(m);
     });
     expect(await onErl('link_and_wait', [w, atom('tls_bye'), 5000])).toEqual(tuple(atom('exit'), atom('tls_bye')));
     const n = 10_000;

@@ -111,7 +111,7 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
   /** An AEMP message (`@msg`, an array) to Erlang: one value is itself, several a tuple. */
   function toErlangMessage(m: Term): Term {
     if (!Array.isArray(m)) return toErlang(m);
-    return m.length === 1 ? toErlang(m[0] as Term) : new Tuple(m.map(toErlang));
+    return m.length === 1 ? toErlang(m[0]) : new Tuple(m.map(toErlang));
   }
 
   const aempPid = node.spawn(
@@ -122,20 +122,20 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
         const [tag, a, b] = m.elements;
         try {
           if (tag === SEND && m.elements.length === 3) {
-            const port = textOf(a as Term);
-            if (port?.includes('#')) p.send(port, toAempMessage(b as Term));
+            const port = textOf(a);
+            if (port?.includes('#')) p.send(port, toAempMessage(b));
           } else if (tag === PROXY && m.elements.length === 3 && a instanceof Pid) {
-            const port = textOf(b as Term);
+            const port = textOf(b);
             if (port?.includes('#')) {
               await node.connect(port.slice(0, port.indexOf('#'))).catch(() => false);
               const proxyPid = proxyForPort(port);
               await settle();
-              p.send(a, new Tuple([AEMP_PROXY, b as Term, proxyPid]));
+              p.send(a, new Tuple([AEMP_PROXY, b, proxyPid]));
             }
           } else if (tag === GEN_CALL && a instanceof Tuple && b instanceof Tuple) {
             const [from, ref] = a.elements as [Pid, Term];
             const [op, port, msg] = b.elements;
-            const text = textOf(port as Term);
+            const text = textOf(port);
             let reply: Term = new Tuple([atom('error'), atom('badarg')]);
             if (text?.includes('#') && op === PROXY) {
               // The proxy's monitor must be on the wire before the caller can act on the reply:
@@ -166,12 +166,12 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
           log.warn({ msg: String(m) }, 'bridge: to Erlang, a message is [name | pid, node, @msg]');
           continue;
         }
-        const [dest, nodeName, ...rest] = m as Term[];
+        const [dest, nodeName, ...rest] = m;
         const msg = toErlangMessage(rest);
-        const nodeText = textOf(nodeName as Term);
+        const nodeText = textOf(nodeName);
         try {
-          if (dest instanceof Pid) p.send(dest, toErlangMessage([nodeName as Term, ...rest]));
-          else if (textOf(dest as Term) !== undefined && nodeText !== undefined) p.send(new Tuple([atom(textOf(dest as Term) as string), atom(nodeText)]), msg);
+          if (dest instanceof Pid) p.send(dest, toErlangMessage([nodeName, ...rest]));
+          else if (textOf(dest) !== undefined && nodeText !== undefined) p.send(new Tuple([atom(textOf(dest) as string), atom(nodeText)]), msg);
         } catch (err) {
           log.warn({ err }, 'bridge: message to Erlang dropped');
         }

@@ -82,7 +82,7 @@ describe('courier aemp', () => {
     addr = t.listening[0] as string;
     seed.spawn(
       async (self) => {
-        for (;;) inbox.push((await self.receive()) as Term);
+        for (;;) inbox.push((await self.receive()));
       },
       { name: atom('inbox') },
     );
@@ -117,7 +117,7 @@ describe('courier aemp', () => {
     expect([r.code, r.stdout.trim()]).toEqual([0, 'ok']);
     await expect.poll(() => inbox.length).toBe(1);
     // Between Courier nodes the extended mapping keeps tuples and binaries.
-    expect(formatErlang(inbox[0] as Term)).toBe('["hello",42,{ok,<<"x">>}]');
+    expect(formatErlang(inbox[0])).toBe('["hello",42,{ok,<<"x">>}]');
   });
 
   it('db keys / values / get / set read and write the global registry', async () => {

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   await gw.start();
   const worker = await new Node({ name: 'worker@127.0.0.1', transports: [tcpDist({ cookie, hidden: false, epmd: { port: epmd.port, embedded: false } })] }).start();
-  const web = await new Node({ name: 'web1@127.0.0.1', transports: [wsDist({ cookie, urlFor: () => (ws as WsDistTransport).url })] }).start();
+  const web = await new Node({ name: 'web1@127.0.0.1', transports: [wsDist({ cookie, urlFor: () => (ws).url })] }).start();
   const obs = await observe(gw, { port: 0, intervalMs: 500, rttIntervalMs: 1000 });
 
   await gw.connect(erl.node as string);

@@ -21,7 +21,7 @@ export class LogTap {
         this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
       }
       (inner.warn as (o: object | string, m?: string) => void)(obj, msg);
-    }) as LogFn;
+    });
     return {
       trace: inner.trace.bind(inner),
       debug: inner.debug.bind(inner),

@@ -49,7 +49,9 @@ export function renderMetrics(sampler: Sampler, tap: LogTap | undefined): string
     const len = p.mailbox.length;
     sum += len;
     n++;
-    for (let i = 0; i < MAILBOX_BUCKETS.length; i++) if (len <= (MAILBOX_BUCKETS[i] as number)) counts[i]++;
+    MAILBOX_BUCKETS.forEach((le, i) => {
+      if (len <= le) counts[i] = (counts[i] ?? 0) + 1;
+    });
   }
   MAILBOX_BUCKETS.forEach((le, i) => lines.push(`courier_mailbox_length_bucket{le="${le}"} ${counts[i]}`));
   lines.push(`courier_mailbox_length_bucket{le="+Inf"} ${n}`, `courier_mailbox_length_sum ${sum}`, `courier_mailbox_length_count ${n}`);

@@ -74,7 +74,7 @@ export function fromErlang(t: Term, where = 'ssl_dist_optfile'): TlsDistOptions 
       const [k, v] = pair(opt, `${where} ${side}`);
       o[k] = value(v);
     }
-    out[side] = o as TlsSideOptions;
+    out[side] = o;
   }
   return out;
 }
@@ -83,7 +83,7 @@ function pair(t: Term, where: string): [string, Term] {
   if (t === null || typeof t !== 'object' || !('elements' in t) || !Array.isArray(t.elements) || t.elements.length !== 2 || !(t.elements[0] instanceof Atom)) {
     throw new UsageError('TLS_OPTFILE', `${where}: expected {Key, Value} tuples`);
   }
-  return [(t.elements[0] as Atom).name, t.elements[1] as Term];
+  return [(t.elements[0]).name, t.elements[1]];
 }
 
 function value(v: Term): unknown {
@@ -122,7 +122,7 @@ export function resolveSide(o: TlsSideOptions | undefined, fallback: TlsSideOpti
   const versions = o?.versions ?? ['tlsv1.2', 'tlsv1.3'];
   const map = { 'tlsv1.2': 'TLSv1.2', 'tlsv1.3': 'TLSv1.3' } as const;
   const vs = versions.map((v) => {
-    const m = map[v as TlsVersion];
+    const m = map[v];
     if (m === undefined) throw new UsageError('TLS_OPTION', `${side}.versions: ${String(v)} is not supported (tlsv1.2, tlsv1.3)`);
     return m;
   });

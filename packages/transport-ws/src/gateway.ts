@@ -106,11 +106,11 @@ export function startGateway(node: Node, opts: GatewayOptions = {}): Gateway {
         const [tag, a, b] = m.elements;
         try {
           if (tag === PROXY && m.elements.length === 3 && a instanceof Pid) {
-            const target = targetOf(b as Term);
-            p.send(a, new Tuple([GATEWAY_PROXY, b as Term, target === undefined ? new Tuple([ERROR, atom('badarg')]) : await made(target)]));
+            const target = targetOf(b);
+            p.send(a, new Tuple([GATEWAY_PROXY, b, target === undefined ? new Tuple([ERROR, atom('badarg')]) : await made(target)]));
           } else if (tag === GEN_CALL && a instanceof Tuple && b instanceof Tuple && b.elements[0] === PROXY && b.elements.length === 2) {
             const [from, ref] = a.elements as [Pid, Term];
-            const target = targetOf(b.elements[1] as Term);
+            const target = targetOf(b.elements[1]);
             p.send(from, new Tuple([ref, target === undefined ? new Tuple([ERROR, atom('badarg')]) : await made(target)]));
           }
         } catch (err) {

@@ -104,7 +104,7 @@ describe('startGateway', () => {
     const got = await inProcess(page, async (self) => {
       const ask = async (target: Term) => {
         self.send(new Tuple([atom('gateway'), gw.name]), new Tuple([atom('proxy'), self.pid, target]));
-        return formatErlang(((await next(self)) as Tuple).elements[2] as Term);
+        return formatErlang(((await next(self)) as Tuple).elements[2]);
       };
       return [await ask(atom('nothing')), await ask(new Tuple([atom('svc'), atom('nowhere@127.0.0.1')]))];
     });

@@ -102,7 +102,7 @@ export async function aempCommand(args: readonly string[], o: AempCliOptions): P
             o.out(`monitoring ${port}`);
             const m = await self.receive(undefined, o.holdMs ?? 2 ** 31 - 1);
             if (m === TIMEOUT) return resolve(1);
-            o.out(`DOWN ${formatErlang((m as Tuple).elements[4] as Term)}`);
+            o.out(`DOWN ${formatErlang((m as Tuple).elements[4])}`);
             resolve(0);
           });
         });
@@ -126,7 +126,7 @@ export async function aempCommand(args: readonly string[], o: AempCliOptions): P
               process.stderr.write(`courier: ${family}/${key} is not set\n`);
               return 1;
             }
-            o.out(formatErlang(f[key] as Term));
+            o.out(formatErlang(f[key]));
             return 0;
           }
           case 'set': {

@@ -81,13 +81,13 @@ export function aempOptions(s: IndexedSection, ctx: Pick<PluginContext, 'node'>)
     const v = o[framingKey];
     const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
     if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && isFraming(x))) throw new ConfigError(f(framingKey), 'must be json, cbor or a list of them');
-    framings = list as Framing[];
+    framings = list;
   }
   for (const k of ['global', 'extended', 'allowCleartext'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ConfigError(f(k), 'must be true or false');
   }
   for (const k of ['handshakeTimeoutMs', 'connectTimeoutMs', 'queryTimeoutMs', 'maxPacketBytes'] as const) {
-    if (o[k] !== undefined && !(typeof o[k] === 'number' && (o[k] as number) > 0)) throw new ConfigError(f(k), 'must be a positive number');
+    if (o[k] !== undefined && !(typeof o[k] === 'number' && (o[k]) > 0)) throw new ConfigError(f(k), 'must be a positive number');
   }
   let tls: AempOptions['tls'];
   if (o['tls'] !== undefined) {
@@ -98,7 +98,7 @@ export function aempOptions(s: IndexedSection, ctx: Pick<PluginContext, 'node'>)
       cert: readPem(t['cert'], f('tls.cert')),
       key: readPem(t['key'], f('tls.key')),
       ca: t['ca'] !== undefined ? readPem(t['ca'], f('tls.ca')) : undefined,
-      allowAnon: t['allowAnon'] as boolean | undefined,
+      allowAnon: t['allowAnon'],
     };
   }
   return {

@@ -32,7 +32,7 @@ export const courierEcho: ExposedModule = {
   crash: (reason: Term) => erlError(reason),
   async sleep(this: Process, ms: Term) {
     if (typeof ms !== 'number' || ms < 0) erlError(atom('badarg'));
-    await new Promise((r) => setTimeout(r, ms as number));
+    await new Promise((r) => setTimeout(r, ms));
     return atoms.ok;
   },
 };
@@ -46,7 +46,7 @@ export function startEcho(node: Node): Pid {
         const m = await self.receive();
         try {
           if (m instanceof Tuple && m.elements.length === 2) {
-            self.send(m.elements[0] as never, new Tuple([ECHO, m.elements[1] as Term]));
+            self.send(m.elements[0] as never, new Tuple([ECHO, m.elements[1]]));
           } else if (Array.isArray(m) && typeof m[0] === 'string') {
             self.send(m[0], m.slice(1));
           }

@@ -97,13 +97,13 @@ async function dispatch<S, A>(self: Process, impl: GenServer<S, A>, msg: Term, s
   if (isCall(msg)) {
     const [, from, request] = (msg as Tuple).elements;
     if (!impl.handleCall) throw new Error(`no handleCall for ${String(request)}`);
-    const r = await impl.handleCall(request as Term, from as From, state, self);
+    const r = await impl.handleCall(request, from as From, state, self);
     if (r instanceof Reply) reply0(self, from as From, r.value);
     return r;
   }
   if (msg instanceof Tuple && msg.elements.length === 2 && msg.elements[0] === GEN_CAST) {
     if (!impl.handleCast) return new NoReply(state);
-    return impl.handleCast(msg.elements[1] as Term, state, self);
+    return impl.handleCast(msg.elements[1], state, self);
   }
   if (impl.handleInfo) return impl.handleInfo(msg, state, self);
   return new NoReply(state);
@@ -113,7 +113,7 @@ function reply0(self: Process, from: From, value: Term): void {
   const [to, tag] = from.elements;
   // OTP 24+ callers tag with [alias|Ref]: the reply goes to the alias.
   const dest: Dest = tag instanceof ImproperList && tag.items[0] === ALIAS && tag.tail instanceof Ref ? tag.tail : (to as Pid);
-  self.send(dest, new Tuple([tag as Term, value]));
+  self.send(dest, new Tuple([tag, value]));
 }
 
 /** Answer a call later (gen_server:reply/2). */
@@ -149,9 +149,9 @@ export async function call(self: Process, server: Dest, request: Term, timeoutMs
   const t = msg as Tuple;
   if (t.elements.length === 2) {
     self.demonitor(mref, { flush: true });
-    return t.elements[1] as Term;
+    return t.elements[1];
   }
-  const reason = t.elements[4] as Term;
+  const reason = t.elements[4];
   if (reason === atoms.noproc) throw new CallError('NOPROC', `no process ${String(server)} to call`, reason);
   if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `cannot reach the node of ${String(server)}`, reason);
   throw new CallError('EXIT', `${String(server)} exited during the call: ${String(reason)}`, reason);

@@ -52,7 +52,7 @@ export class Mailbox {
       return this.removeAt(this.head);
     }
     for (let i = this.head; i < items.length; i++) {
-      if (match(items[i] as Term)) return this.removeAt(i);
+      if (match(items[i])) return this.removeAt(i);
     }
     return TIMEOUT;
   }
@@ -81,7 +81,7 @@ export class Mailbox {
   /** Remove every queued message matching `match` (demonitor's flush). */
   drop(match: Matcher): void {
     for (let i = this.head; i < this.items.length; ) {
-      if (match(this.items[i] as Term)) this.removeAt(i);
+      if (match(this.items[i])) this.removeAt(i);
       else i++;
     }
   }
@@ -108,7 +108,7 @@ export class Mailbox {
 
   private removeAt(i: number): Term {
     const items = this.items;
-    const msg = items[i] as Term;
+    const msg = items[i];
     if (i === this.head) {
       items[i] = undefined;
       this.head++;

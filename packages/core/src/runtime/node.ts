@@ -95,7 +95,7 @@ export class Node implements Router {
         try {
           dialer = transport.dialer(peer);
         } catch (err) {
-          return Promise.reject(err as Error);
+          return Promise.reject(err);
         }
         return this.pipeline.dial(peer, dialer, signal);
       },

@@ -21,22 +21,22 @@ export function matches(pattern: Pattern, t: Term): boolean {
   if (pattern instanceof Tuple) {
     if (!(t instanceof Tuple) || t.elements.length !== pattern.elements.length) return false;
     const pe = pattern.elements as Pattern[];
-    for (let i = 0; i < pe.length; i++) if (!matches(pe[i] as Pattern, t.elements[i] as Term)) return false;
+    for (let i = 0; i < pe.length; i++) if (!matches(pe[i], t.elements[i])) return false;
     return true;
   }
   if (Array.isArray(pattern)) {
     if (!Array.isArray(t) || t.length !== pattern.length) return false;
-    for (let i = 0; i < pattern.length; i++) if (!matches(pattern[i] as Pattern, t[i] as Term)) return false;
+    for (let i = 0; i < pattern.length; i++) if (!matches(pattern[i], t[i])) return false;
     return true;
   }
   if (pattern instanceof ErlMap) {
     if (!(t instanceof ErlMap)) return false;
     for (const [k, v] of pattern) {
-      if (!t.has(k) || !matches(v as Pattern, t.get(k) as Term)) return false;
+      if (!t.has(k) || !matches(v, t.get(k))) return false;
     }
     return true;
   }
-  return termEquals(pattern as Term, t);
+  return termEquals(pattern, t);
 }
 
 /** A mailbox matcher from a pattern or a predicate. */

@@ -58,10 +58,10 @@ export class ProxyTable {
           const m = await p.receive();
           if (m instanceof Tuple && m.elements[0] === DOWN && m.elements[1] instanceof Ref && refKey(m.elements[1]) === ref) {
             log.info({ ...what, reason: String(m.elements[4]) }, 'proxy: target down');
-            p.exit(reason(m.elements[4] as Term));
+            p.exit(reason(m.elements[4]));
           }
           log.debug({ ...what, message: String(m) }, 'proxy: forward');
-          forward(p, m as Term);
+          forward(p, m);
         }
       } finally {
         if (table.get(key) === p.pid) table.delete(key);

@@ -89,14 +89,14 @@ export async function rpcCall(self: Process, node: Atom | string, module: Atom |
     self.demonitor(mref as Ref, { flush: true });
     throw new CallError('TIMEOUT', `rpc ${m.name}:${f.name} on ${n.name} timed out after ${timeoutMs} ms`);
   }
-  const reason = (down as Tuple).elements[4] as Term;
+  const reason = (down as Tuple).elements[4];
   if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `lost the connection to ${n.name} during the call`, reason);
   if (reason instanceof Tuple && reason.elements.length >= 3 && reason.elements[0] instanceof Object && refKey(reason.elements[0] as Ref) === refKey(res)) {
     const cls = reason.elements[1];
-    if (cls === RETURN) return reason.elements[2] as Term;
-    if (cls === THROW) throw new RpcError('throw', reason.elements[2] as Term);
-    if (cls === EXIT) throw new RpcError('exit', reason.elements[2] as Term);
-    if (cls === ERROR) throw new RpcError('error', reason.elements[2] as Term, (reason.elements[3] ?? []) as Term);
+    if (cls === RETURN) return reason.elements[2];
+    if (cls === THROW) throw new RpcError('throw', reason.elements[2]);
+    if (cls === EXIT) throw new RpcError('exit', reason.elements[2]);
+    if (cls === ERROR) throw new RpcError('error', reason.elements[2], (reason.elements[3] ?? []));
   }
   throw new CallError('EXIT', `the rpc process on ${n.name} exited: ${String(reason)}`, reason);
 }

@@ -198,7 +198,7 @@ export class Signals {
       name = d.name;
       where = d.node ?? node.name;
     }
-    const who: Term = pid ?? new Tuple([name as Atom, where]);
+    const who: Term = pid ?? new Tuple([name, where]);
     monitors.set(key, { ref, target: pid, node: where, who, name });
     if (where !== node.name) {
       node.dist.send(where, { op: 'monitor_p', from: p.pid, to: pid ?? (name as Atom), ref });
@@ -289,13 +289,13 @@ export class Signals {
       }
       case 'monitor_p': {
         const byName = op.to instanceof Atom;
-        const q = byName ? node.names.get(op.to as Atom) : node.lookup(op.to as Pid);
+        const q = byName ? node.names.get(op.to) : node.lookup(op.to);
         if (q === undefined) {
           node.dist.send(peer, { op: 'monitor_p_exit', from: op.to, to: op.from, ref: op.ref, reason: NOPROC });
           return;
         }
-        const who: Term = byName ? new Tuple([op.to as Atom, node.name]) : q.pid;
-        (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? (op.to as Atom) : undefined });
+        const who: Term = byName ? new Tuple([op.to, node.name]) : q.pid;
+        (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? (op.to) : undefined });
         return;
       }
       case 'demonitor_p': {

@@ -91,10 +91,10 @@ class Supervision {
 
   async loop(parent: Pid | undefined): Promise<void> {
     for (;;) {
-      const msg = (await this.self.receive()) as Term;
+      const msg = (await this.self.receive());
       if (msg instanceof Tuple && msg.elements[0] === atoms.EXIT && msg.elements.length === 3) {
         const from = msg.elements[1] as Pid;
-        const reason = msg.elements[2] as Term;
+        const reason = msg.elements[2];
         if (parent !== undefined && from.toString() === parent.toString() && this.self.node.isLocal(from)) {
           await this.stopAll();
           this.self.exit(reason);
@@ -104,7 +104,7 @@ class Supervision {
       } else if (msg instanceof Tuple && msg.elements[0] === atom('$gen_call') && msg.elements[2] === WHICH_CHILDREN) {
         const [, from] = msg.elements as [Term, Tuple, Term];
         const list = this.children.map((c) => new Tuple([atom(c.spec.id), c.pid ?? atoms.undefined, atom('worker'), []]));
-        this.self.send(from.elements[0] as Pid, new Tuple([from.elements[1] as Term, list]));
+        this.self.send(from.elements[0] as Pid, new Tuple([from.elements[1], list]));
       }
     }
   }

@@ -83,7 +83,7 @@ describe('gen_server', () => {
     const r = await inProcess(node, async (self) => {
       const a = self.alias();
       const tag = new ImproperList([atom('alias')], a);
-      self.send(pid, tuple(atom('$gen_call'), tuple(self.pid, tag as Term), atom('get')) as From);
+      self.send(pid, tuple(atom('$gen_call'), tuple(self.pid, tag), atom('get')));
       return self.receive();
     });
     const [tag, value] = (r as { elements: Term[] }).elements;

@@ -209,7 +209,7 @@ describe('names and timers', () => {
     const node = localNode();
     const p = node.spawn(async (self) => {
       const m = await self.receive();
-      self.exit(m as Term);
+      self.exit(m);
     });
     node.register(atom('echo'), p);
     expect(node.whereis(atom('echo'))).toBe(p);

@@ -159,7 +159,7 @@ function spawnRequest(e: Term[], argsTerm: Term): DistOp {
   const args = properList(argsTerm);
   if (args === undefined) throw new BadControlError('SPAWN_REQUEST: the argument list is not a proper list');
   if (args.length !== arity) throw new BadControlError(`SPAWN_REQUEST: ${args.length} arguments for arity ${arity}`);
-  const opts = properList(e[5] as Term);
+  const opts = properList(e[5]);
   if (opts === undefined) throw new BadControlError('SPAWN_REQUEST: the option list is not a proper list');
   return {
     op: 'spawn_request',
@@ -211,7 +211,7 @@ function name(e: Term[], i: number): Atom {
 
 /** A process: a pid, or a registered name (monitors by name). */
 function proc(e: Term[], i: number): Pid | Atom {
-  return e[i] instanceof Pid ? (e[i] as Pid) : name(e, i);
+  return e[i] instanceof Pid ? (e[i]) : name(e, i);
 }
 
 function smallInt(e: Term[], i: number, max: number, what: string): number {

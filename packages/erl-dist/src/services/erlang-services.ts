@@ -51,7 +51,7 @@ async function netKernel(self: Process): Promise<void> {
     const m = await self.receive();
     if (m instanceof Tuple && m.elements[0] === GEN_CALL && m.elements.length === 3) {
       const req = m.elements[2];
-      if (req instanceof Tuple && req.elements[0] === IS_AUTH) genReply(self, m.elements[1] as Term, YES);
+      if (req instanceof Tuple && req.elements[0] === IS_AUTH) genReply(self, m.elements[1], YES);
       else self.node.log.debug({ request: String(req) }, 'net_kernel: unsupported call ignored');
     }
   }
@@ -65,19 +65,19 @@ async function rex(self: Process): Promise<void> {
     const e = m.elements;
     if (e.length === 2 && e[1] === FEATURES_REQUEST && e[0] instanceof Pid) {
       self.send(e[0], new Tuple([FEATURES_REPLY, node.name, [ERPC]]));
-    } else if (e.length === 2 && e[0] instanceof Pid && isCall(e[1] as Term)) {
+    } else if (e.length === 2 && e[0] instanceof Pid && isCall(e[1])) {
       // ei_rpc (erl_call, C nodes): {From, {call, M, F, A, GL}} answered by {rex, Result}.
       const from = e[0];
-      const [, mod, fun, args] = (e[1] as Tuple).elements as [Term, Atom, Atom, Term];
+      const [, mod, fun, args] = (e[1]).elements as [Term, Atom, Atom, Term];
       self.spawn(async (worker) => {
         const o = await applyExposed(node.exposed, worker, mod, fun, listItems(args) ?? []);
         worker.send(from, new Tuple([REX, rpcResult(o)]));
       });
     } else if (e.length === 3 && e[0] === GEN_CALL) {
-      const req = e[2] as Term;
+      const req = e[2];
       if (isCall(req)) {
-        const [, mod, fun, args] = (req as Tuple).elements as [Term, Atom, Atom, Term[]];
-        const from = e[1] as Term;
+        const [, mod, fun, args] = (req).elements as [Term, Atom, Atom, Term[]];
+        const from = e[1];
         self.spawn(async (worker) => {
           const o = await applyExposed(node.exposed, worker, mod, fun, listItems(args) ?? []);
           genReply(worker, from, rpcResult(o));

@@ -71,7 +71,7 @@ describe('dist header of real OTP 25 frames', () => {
       const d = decoded[i] as Decoded;
       expect(termEquals(d.control, decode(hex(v.control_resolved_etf_hex))), `frame ${v.seq} control`).toBe(true);
       if (v.payload_resolved_etf_hex === undefined) expect(d.payload, `frame ${v.seq} payload`).toBeUndefined();
-      else expect(termEquals(d.payload as Term, decode(hex(v.payload_resolved_etf_hex))), `frame ${v.seq} payload`).toBe(true);
+      else expect(termEquals(d.payload, decode(hex(v.payload_resolved_etf_hex))), `frame ${v.seq} payload`).toBe(true);
     });
   });
 

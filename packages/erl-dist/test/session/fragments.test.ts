@@ -177,7 +177,7 @@ describe('fragments end to end: a real OTP frame cut into 131,69 / 131,70 frames
       const d = decodeTerm(whole.body, c.end, opts);
       expect(d.end).toBe(whole.body.length);
       expect(termEquals(c.term, decode(hex(v.control_resolved_etf_hex)))).toBe(true);
-      expect(termEquals(d.term as Term, decode(hex(v.payload_resolved_etf_hex as string)))).toBe(true);
+      expect(termEquals(d.term, decode(hex(v.payload_resolved_etf_hex as string)))).toBe(true);
     });
   }
 });

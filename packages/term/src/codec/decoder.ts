@@ -243,7 +243,7 @@ export class Decoder extends Cursor {
         const n = this.u16('string length');
         this.need(n, 'string');
         const { buf, pos } = this;
-        for (let i = pos; i < pos + n; i++) f.items.push(buf[i] as number);
+        for (let i = pos; i < pos + n; i++) f.items.push(buf[i]);
         this.pos += n;
         return false;
       }

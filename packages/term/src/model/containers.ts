@@ -10,7 +10,7 @@ export class Tuple {
     return this.elements.length;
   }
   at(i: number): Term {
-    return this.elements[i] as Term;
+    return this.elements[i];
   }
 }
 
@@ -40,7 +40,7 @@ export function flattenList(l: ImproperList): { items: Term[]; tail: Term | unde
       return { items, tail: undefined, proper: true };
     }
     if (typeof tail === 'string') {
-      for (const ch of tail) items.push(ch.codePointAt(0) as number);
+      for (const ch of tail) items.push(ch.codePointAt(0));
       return { items, tail: undefined, proper: true };
     }
     if (!(tail instanceof ImproperList)) return { items, tail, proper: false };

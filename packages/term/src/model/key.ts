@@ -22,7 +22,7 @@ export function termKey(t: Term): string {
   for (;;) {
     const f = stack[stack.length - 1] as Frame;
     if (f.next < f.children.length) {
-      const child = f.children[f.next++] as Term;
+      const child = f.children[f.next++];
       const k = leafKey(child);
       if (k === undefined) stack.push(open(child));
       else f.parts.push(k);

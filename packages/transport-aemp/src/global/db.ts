@@ -54,7 +54,7 @@ export function mergeFamily(contribs: Iterable<Db>, family: string): Family {
 export function diffFamily(before: Family, after: Family): { set: Family; del: string[] } {
   const set: Family = new Map();
   const del: string[] = [];
-  for (const [k, v] of after) if (!before.has(k) || !sameValue(before.get(k) as Term, v)) set.set(k, v);
+  for (const [k, v] of after) if (!before.has(k) || !sameValue(before.get(k), v)) set.set(k, v);
   for (const k of before.keys()) if (!after.has(k)) del.push(k);
   return { set, del };
 }

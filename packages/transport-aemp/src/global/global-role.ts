@@ -69,14 +69,14 @@ export class GlobalRole {
       case 'g_slave':
         if (args.length === 0) return true; // only "start the global service": we run it
         this.slaves.add(from);
-        this.update(new Set([...dbFromWire(args[0] as Term).keys(), ...(this.contrib.get(from)?.keys() ?? [])]), () => this.contrib.set(from, dbFromWire(args[0] as Term)), undefined);
+        this.update(new Set([...dbFromWire(args[0]).keys(), ...(this.contrib.get(from)?.keys() ?? [])]), () => this.contrib.set(from, dbFromWire(args[0])), undefined);
         return true;
       case 'g_set':
         this.globals.add(from);
-        this.update(new Set([...dbFromWire(args[0] as Term).keys(), ...(this.contrib.get(from)?.keys() ?? [])]), () => this.contrib.set(from, dbFromWire(args[0] as Term)), from);
+        this.update(new Set([...dbFromWire(args[0]).keys(), ...(this.contrib.get(from)?.keys() ?? [])]), () => this.contrib.set(from, dbFromWire(args[0])), from);
         return true;
       case 'g_upd':
-        this.upd(from, str(0), args[1] as Term, args[2] as Term);
+        this.upd(from, str(0), args[1], args[2]);
         return true;
       case 'g_global':
         // A global node: forget its old data, give it ours (Global.pm:292-296).
@@ -90,13 +90,13 @@ export class GlobalRole {
         s.request('g_found', str(0), this.family(LISTENERS).get(str(0)) ?? null);
         return true;
       case 'g_db_family':
-        s.request('g_reply', args[1] as Term, familyObject(this.family(str(0))) ?? {});
+        s.request('g_reply', args[1], familyObject(this.family(str(0))) ?? {});
         return true;
       case 'g_db_keys':
-        s.request('g_reply', args[1] as Term, [...this.family(str(0)).keys()]);
+        s.request('g_reply', args[1], [...this.family(str(0)).keys()]);
         return true;
       case 'g_db_values':
-        s.request('g_reply', args[1] as Term, [...this.family(str(0)).values()]);
+        s.request('g_reply', args[1], [...this.family(str(0)).values()]);
         return true;
       case 'g_mon1': {
         const set = this.subs.get(str(0)) ?? new Set<string>();

@@ -96,7 +96,7 @@ export class SlaveRole {
         const call = this.calls.get(String(args[0]));
         if (call === undefined) return true;
         this.calls.delete(String(args[0]));
-        call.resolve(args[1] as Term);
+        call.resolve(args[1]);
         return true;
       }
       case 'g_found': {

@@ -147,7 +147,7 @@ export class AempSession implements PipelineSession {
         break;
     }
     if (this.dialect === 'courier') {
-      const fields = courierFields(op as Parameters<typeof courierFields>[0]);
+      const fields = courierFields(op);
       this.request(`c_${op.op}`, ...fields);
     } else {
       this.log.debug({ op: op.op }, 'operation has no AEMP form for a Perl node; dropped');
@@ -199,7 +199,7 @@ export class AempSession implements PipelineSession {
     const port = p[0];
     if (typeof port !== 'string') throw new ProtocolError('BAD_PACKET', 'a packet must start with a port name (a string)', 0);
     if (port === '') return this.nodePort(p);
-    const msg = this.dialect === 'courier' && p.length === 2 ? (p[1] as Term) : p.slice(1);
+    const msg = this.dialect === 'courier' && p.length === 2 ? (p[1]) : p.slice(1);
     const pid = pidOfPortName(this.opts.self, port);
     this.route(pid !== undefined ? { op: 'send', to: pid, msg } : { op: 'reg_send', from: this.standIn, to: atom(port), msg });
   }

@@ -38,11 +38,11 @@ export function courierFields(op: CourierOp): Term[] {
 
 /** The operation `["", tag, ...fields]` carries. Throws ProtocolError when a field has the wrong type. */
 export function courierOp(tag: string, f: readonly Term[]): DistOp {
-  const pid = (i: number): Pid => (f[i] instanceof Pid ? (f[i] as Pid) : bad(tag, i));
-  const ref = (i: number): Ref => (f[i] instanceof Ref ? (f[i] as Ref) : bad(tag, i));
-  const atm = (i: number): Atom => (f[i] instanceof Atom ? (f[i] as Atom) : bad(tag, i));
-  const list = (i: number): Term[] => (Array.isArray(f[i]) ? (f[i] as Term[]) : bad(tag, i));
-  const id = (i: number): bigint => (typeof f[i] === 'bigint' || typeof f[i] === 'number' ? BigInt(f[i] as number | bigint) : bad(tag, i));
+  const pid = (i: number): Pid => (f[i] instanceof Pid ? (f[i]) : bad(tag, i));
+  const ref = (i: number): Ref => (f[i] instanceof Ref ? (f[i]) : bad(tag, i));
+  const atm = (i: number): Atom => (f[i] instanceof Atom ? (f[i]) : bad(tag, i));
+  const list = (i: number): Term[] => (Array.isArray(f[i]) ? (f[i]) : bad(tag, i));
+  const id = (i: number): bigint => (typeof f[i] === 'bigint' || typeof f[i] === 'number' ? BigInt(f[i]) : bad(tag, i));
   switch (tag.slice(2)) {
     case 'link':
       return { op: 'link', from: pid(0), to: pid(1) };
@@ -53,17 +53,17 @@ export function courierOp(tag: string, f: readonly Term[]): DistOp {
     case 'unlink_id_ack':
       return { op: 'unlink_id_ack', id: id(0), from: pid(1), to: pid(2) };
     case 'exit':
-      return { op: 'exit', from: pid(0), to: pid(1), reason: f[2] as Term };
+      return { op: 'exit', from: pid(0), to: pid(1), reason: f[2] };
     case 'exit2':
-      return { op: 'exit2', from: pid(0), to: pid(1), reason: f[2] as Term };
+      return { op: 'exit2', from: pid(0), to: pid(1), reason: f[2] };
     case 'alias_send':
-      return { op: 'alias_send', from: pid(0), alias: ref(1), msg: f[2] as Term };
+      return { op: 'alias_send', from: pid(0), alias: ref(1), msg: f[2] };
     case 'spawn_request':
       return { op: 'spawn_request', reqId: ref(0), from: pid(1), groupLeader: pid(2), module: atm(3), fun: atm(4), args: list(5), opts: list(6) };
     case 'spawn_reply':
-      return { op: 'spawn_reply', reqId: ref(0), to: pid(1), flags: Number(f[2]), result: f[3] as Term };
+      return { op: 'spawn_reply', reqId: ref(0), to: pid(1), flags: Number(f[2]), result: f[3] };
     case 'monitor_p_exit':
-      return { op: 'monitor_p_exit', from: f[0] instanceof Atom ? f[0] : pid(0), to: pid(1), ref: ref(2), reason: f[3] as Term };
+      return { op: 'monitor_p_exit', from: f[0] instanceof Atom ? f[0] : pid(0), to: pid(1), ref: ref(2), reason: f[3] };
     default:
       return bad(tag, -1);
   }

@@ -27,7 +27,7 @@ export function reasonToWire(reason: Term, dialect: Dialect, portId: string): Te
 
 export function reasonFromWire(items: readonly Term[]): Term {
   if (items.length === 0) return atoms.normal;
-  const first = items[0] as Term;
+  const first = items[0];
   if (first === NO_SUCH_PORT || first === NO_SUCH_PORT_ATOM) return atoms.noproc;
   if (items.length === 1) return first;
   return new Tuple([...items]);

@@ -87,7 +87,7 @@ export function toCourier(t: Term, style: Style): unknown {
   let keys = 0;
   let only = '';
   for (const k in src) {
-    put(o, k, toCourier(src[k] as Term, style));
+    put(o, k, toCourier(src[k], style));
     only = k;
     keys++;
   }
@@ -96,7 +96,7 @@ export function toCourier(t: Term, style: Style): unknown {
 
 function mapArray(a: readonly Term[], style: Style): unknown[] {
   const out = new Array<unknown>(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = toCourier(a[i] as Term, style);
+  for (let i = 0; i < a.length; i++) out[i] = toCourier(a[i], style);
   return out;
 }
 
@@ -191,12 +191,12 @@ function tagged(kind: keyof typeof JSON_TAGS, x: Term): Term {
       return typeof x === 'number' || typeof x === 'bigint' ? new ErlFloat(Number(x)) : bad(kind);
     case 'list': {
       const [items, tail] = arr(2);
-      return new ImproperList(Array.isArray(items) ? items : bad(kind), tail as Term);
+      return new ImproperList(Array.isArray(items) ? items : bad(kind), tail);
     }
     case 'map': {
       const kv = arr(0);
       const m = new ErlMap();
-      for (let i = 0; i + 1 < kv.length; i += 2) m.set(kv[i] as Term, kv[i + 1] as Term);
+      for (let i = 0; i + 1 < kv.length; i += 2) m.set(kv[i], kv[i + 1]);
       return m;
     }
     case 'bits': {

@@ -56,7 +56,7 @@ export function toPerl(t: Term, binary: BinaryStyle): unknown {
   let out: Record<string, unknown> | undefined;
   const src = t as Record<string, Term>;
   for (const k in src) {
-    const v = src[k] as Term;
+    const v = src[k];
     const w = toPerl(v, binary);
     if (w !== v && out === undefined) out = { ...src };
     if (out !== undefined) put(out, k, w);
@@ -67,7 +67,7 @@ export function toPerl(t: Term, binary: BinaryStyle): unknown {
 function arrayToPerl(a: readonly Term[], binary: BinaryStyle): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < a.length; i++) {
-    const v = a[i] as Term;
+    const v = a[i];
     const w = toPerl(v, binary);
     if (w !== v && out === undefined) out = a.slice(0, i);
     if (out !== undefined) out.push(w);

@@ -8,7 +8,7 @@ function roundTrip(t: Term, framing: Framing, dialect: Dialect): Term {
   w.packet(['port', w.value(t)]);
   const r = new PacketReader(framing, dialect, 1 << 24);
   for (const c of w.take()) r.push(c);
-  return (r.next() as Term[])[1] as Term;
+  return (r.next() as Term[])[1];
 }
 
 const pid = new Pid(atom('n1'), 7, 1, 99);
