@@ -1,5 +1,5 @@
 import { Node, TIMEOUT, type Process } from '@courier/core';
-import { Pid, Tuple, atom, type Term } from '@courier/term';
+import { Pid, Tuple, atom } from '@courier/term';
 import { inProcess } from '@courier/testkit';
 
 /**
@@ -66,7 +66,7 @@ const perSecond = (n: number, t0: number): number => n / ((performance.now() - t
 export const spawnRate = (n: number): Promise<number> =>
   onNode(async (self) => {
     const parent = self.pid;
-    const child = async (c: Process): Promise<void> => c.send(parent, DONE);
+    const child = (c: Process): Promise<void> => Promise.resolve(c.send(parent, DONE));
     const t0 = performance.now();
     for (let i = 0; i < n; i++) self.spawn(child);
     for (let i = 0; i < n; i++) await self.receive();
@@ -105,7 +105,7 @@ export const pingPong = (n: number, on?: Node): Promise<number> =>
   onNode(async (self) => {
     const pong = self.spawn(async (p) => {
       for (;;) {
-        const m = (await p.receive());
+        const m = await p.receive();
         if (m === STOP) return;
         p.send((m as Tuple).elements[1] as Pid, PONG);
       }

@@ -41,7 +41,7 @@ process.stdout.write(`done (${((Date.now() - started) / 1000).toFixed(1)} s)\n\n
 const cpu = cpus();
 const erlFlags = process.env['COURIER_BENCH_ERL_FLAGS'];
 const otp = erlang.ok
-  ? `Erlang/OTP ${erlang.results.otpRelease} (erts ${erlang.results.erts}, ${erlang.results.schedulers} scheduler${erlang.results.schedulers === 1 ? "" : "s"}${erlFlags ? `, flags ${erlFlags}` : ''})`
+  ? `Erlang/OTP ${erlang.results.otpRelease} (erts ${erlang.results.erts}, ${erlang.results.schedulers} scheduler${erlang.results.schedulers === 1 ? '' : 's'}${erlFlags ? `, flags ${erlFlags}` : ''})`
   : 'Erlang skipped';
 console.log(`date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
 console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform} ${process.arch}`);

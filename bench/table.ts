@@ -39,8 +39,7 @@ export function table(courier: Results, erlang: Results | undefined): string {
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   const right = [false, true, true, true, false];
-  const line = (r: string[]): string =>
-    `| ${r.map((cell, i) => (right[i] ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(' | ')} |`;
+  const line = (r: string[]): string => `| ${r.map((cell, i) => (right[i] ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (right[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(rows[0] as string[]), rule, ...rows.slice(1).map(line)].join('\n');
 }

@@ -22,10 +22,26 @@ const PERL: Record<Framing, { rtt: number; pipelined: number }> = {
   json: { rtt: 34_600, pipelined: 146_000 },
 };
 
-
 async function startEcho(framing: Framing, port: number): Promise<ChildProcess> {
   const main = fileURLToPath(new URL('../../examples/echo-node/main.ts', import.meta.url));
-  const args = ['--conditions=source', '--import', 'tsx', main, '--carrier', 'aemp', '--aemp-nodeid', 'bench-echo', '--aemp-bind', `127.0.0.1:${port}`, '--aemp-secret', SECRET, '--aemp-framing', framing, '--log-level', 'warn'];
+  const args = [
+    '--conditions=source',
+    '--import',
+    'tsx',
+    main,
+    '--carrier',
+    'aemp',
+    '--aemp-nodeid',
+    'bench-echo',
+    '--aemp-bind',
+    `127.0.0.1:${port}`,
+    '--aemp-secret',
+    SECRET,
+    '--aemp-framing',
+    framing,
+    '--log-level',
+    'warn',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -45,7 +61,7 @@ function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<
       try {
         resolve(await body(self));
       } catch (e) {
-        reject(e);
+        reject(e instanceof Error ? e : new Error('the benchmark process failed', { cause: e }));
       }
     });
   });
@@ -53,10 +69,13 @@ function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<
 
 /** Receive without a per-message timer (that would be measured too); a watchdog ends a stalled run. */
 function watchdog(seconds: number): () => void {
-  const t = setTimeout(() => {
-    console.error(`no progress within ${seconds + 10} s`);
-    process.exit(1);
-  }, (seconds + 10) * 1000);
+  const t = setTimeout(
+    () => {
+      console.error(`no progress within ${seconds + 10} s`);
+      process.exit(1);
+    },
+    (seconds + 10) * 1000,
+  );
   return () => clearTimeout(t);
 }
 

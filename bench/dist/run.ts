@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
   if (results.tcp && results.tls) {
     const perMsg = (r: Row) => 1 / r.small.msgsPerSec;
-    console.log(`TLS cost per small message, Courier↔Courier: ${(perMsg(results.tls.c2c) / perMsg(results.tcp.c2c)).toFixed(2)}× TCP (target ≤ 1.5×); Erlang↔Erlang: ${(perMsg(results.tls.erlang) / perMsg(results.tcp.erlang)).toFixed(2)}×`);
+    console.log(
+      `TLS cost per small message, Courier↔Courier: ${(perMsg(results.tls.c2c) / perMsg(results.tcp.c2c)).toFixed(2)}× TCP (target ≤ 1.5×); Erlang↔Erlang: ${(perMsg(results.tls.erlang) / perMsg(results.tcp.erlang)).toFixed(2)}×`,
+    );
   }
 }
 
@@ -76,7 +78,16 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const driverE = await startE('bdrv', 'ok');
   const courierPeer = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./peer.ts', import.meta.url)), `${uniqueName('cpeer')}@127.0.0.1`, cookie, String(epmd.port), tls ? JSON.stringify(tls) : ''],
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./peer.ts', import.meta.url)),
+      `${uniqueName('cpeer')}@127.0.0.1`,
+      cookie,
+      String(epmd.port),
+      tls ? JSON.stringify(tls) : '',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const peerName = await new Promise<string>((resolve, reject) => {
@@ -160,18 +171,43 @@ function print(proto: Proto, { erlang: e, c2e, c2c }: Rows): void {
     ['round trips/s', f(e.rtt.perSec), f(c2e.rtt.perSec), ratio(c2e.rtt.perSec, e.rtt.perSec), f(c2c.rtt.perSec), ratio(c2c.rtt.perSec, e.rtt.perSec)],
     ['round trip p50 (µs)', f(e.rtt.p50us, 1), f(c2e.rtt.p50us, 1), ratio(c2e.rtt.p50us, e.rtt.p50us, true), f(c2c.rtt.p50us, 1), ratio(c2c.rtt.p50us, e.rtt.p50us, true)],
     ['round trip p99 (µs)', f(e.rtt.p99us, 1), f(c2e.rtt.p99us, 1), ratio(c2e.rtt.p99us, e.rtt.p99us, true), f(c2c.rtt.p99us, 1), ratio(c2c.rtt.p99us, e.rtt.p99us, true)],
-    ['small msgs/s (one-way)', f(e.small.msgsPerSec), f(c2e.small.msgsPerSec), ratio(c2e.small.msgsPerSec, e.small.msgsPerSec), f(c2c.small.msgsPerSec), ratio(c2c.small.msgsPerSec, e.small.msgsPerSec)],
-    ['64 KiB binaries MB/s', f(e.k64.bytesPerSec / 1e6), f(c2e.k64.bytesPerSec / 1e6), ratio(c2e.k64.bytesPerSec, e.k64.bytesPerSec), f(c2c.k64.bytesPerSec / 1e6), ratio(c2c.k64.bytesPerSec, e.k64.bytesPerSec)],
-    ['1 MiB binaries MB/s', f(e.m1.bytesPerSec / 1e6), f(c2e.m1.bytesPerSec / 1e6), ratio(c2e.m1.bytesPerSec, e.m1.bytesPerSec), f(c2c.m1.bytesPerSec / 1e6), ratio(c2c.m1.bytesPerSec, e.m1.bytesPerSec)],
+    [
+      'small msgs/s (one-way)',
+      f(e.small.msgsPerSec),
+      f(c2e.small.msgsPerSec),
+      ratio(c2e.small.msgsPerSec, e.small.msgsPerSec),
+      f(c2c.small.msgsPerSec),
+      ratio(c2c.small.msgsPerSec, e.small.msgsPerSec),
+    ],
+    [
+      '64 KiB binaries MB/s',
+      f(e.k64.bytesPerSec / 1e6),
+      f(c2e.k64.bytesPerSec / 1e6),
+      ratio(c2e.k64.bytesPerSec, e.k64.bytesPerSec),
+      f(c2c.k64.bytesPerSec / 1e6),
+      ratio(c2c.k64.bytesPerSec, e.k64.bytesPerSec),
+    ],
+    [
+      '1 MiB binaries MB/s',
+      f(e.m1.bytesPerSec / 1e6),
+      f(c2e.m1.bytesPerSec / 1e6),
+      ratio(c2e.m1.bytesPerSec, e.m1.bytesPerSec),
+      f(c2c.m1.bytesPerSec / 1e6),
+      ratio(c2c.m1.bytesPerSec, e.m1.bytesPerSec),
+    ],
   ];
   const head = [`${proto.toUpperCase()} distribution`, 'Erlang↔Erlang', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
-  console.log(`\n${proto.toUpperCase()} — machine: ${cpus().length} cores, node ${process.version}; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`);
+  console.log(
+    `\n${proto.toUpperCase()} — machine: ${cpus().length} cores, node ${process.version}; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`,
+  );
   console.log(line(head));
   console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
   for (const r of rows) console.log(line(r));
-  console.log(`targets: Courier↔Courier ≥ 1.0× and Courier↔Erlang ≥ 0.8× on small messages and round trips. N: rtt ${N_RTT}, small ${N_SMALL}, 64 KiB ${N_64K}, 1 MiB ${N_1M}; each: a warm-up pass, then the best of ${PASSES}`);
+  console.log(
+    `targets: Courier↔Courier ≥ 1.0× and Courier↔Erlang ≥ 0.8× on small messages and round trips. N: rtt ${N_RTT}, small ${N_SMALL}, 64 KiB ${N_64K}, 1 MiB ${N_1M}; each: a warm-up pass, then the best of ${PASSES}`,
+  );
 }
 
 await main();

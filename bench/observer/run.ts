@@ -18,7 +18,16 @@ const ROUNDS = quick ? 3 : 7;
 const SMALL: Term = new Tuple([atom('msg'), 42]);
 const DONE = atom('done');
 
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 
 async function main(): Promise<void> {
   const epmd = new EpmdServer(quiet);
@@ -30,22 +39,25 @@ async function main(): Promise<void> {
   const a = await mk('bench_obs_a@localhost');
   const b = await mk('bench_obs_b@localhost');
   // b's sink counts messages and answers `done` to the sender of the last one.
-  b.spawn(async (self) => {
-    for (;;) {
-      const first = (await self.receive()) as Tuple;
-      const from = first.elements[1];
-      let n = 1;
-      const total = first.elements[2] as number;
-      while (n < total) {
-        while (n < total && self.tryReceive() !== TIMEOUT) n++;
-        if (n < total) {
-          await self.receive();
-          n++;
+  b.spawn(
+    async (self) => {
+      for (;;) {
+        const first = (await self.receive()) as Tuple;
+        const from = first.elements[1];
+        let n = 1;
+        const total = first.elements[2] as number;
+        while (n < total) {
+          while (n < total && self.tryReceive() !== TIMEOUT) n++;
+          if (n < total) {
+            await self.receive();
+            n++;
+          }
         }
+        self.send(from as never, DONE);
       }
-      self.send(from as never, DONE);
-    }
-  }, { name: atom('sink') });
+    },
+    { name: atom('sink') },
+  );
   if (!(await a.connect(b.name))) throw new Error('the nodes did not connect');
 
   /** One run: messages per second of wall time, and CPU microseconds (this process) per message. */
@@ -116,7 +128,10 @@ async function main(): Promise<void> {
   await epmd.close();
 }
 
-void main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

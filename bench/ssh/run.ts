@@ -9,7 +9,6 @@
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { LineReader, startErl } from '@courier/testkit';
 import { SshRpcClient, fingerprint } from '@courier/transport-ssh';
@@ -84,7 +83,11 @@ async function main(): Promise<void> {
   const erl = await startErlDaemon(s, erlHost, [me], 'erld');
   s.file('courier/host_key', courierHost.privateKey);
   s.file('courier/authorized_keys', me.publicLine);
-  const daemon = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./courier-daemon.ts', import.meta.url)), s.path('courier/host_key'), s.path('courier/authorized_keys')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const daemon = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./courier-daemon.ts', import.meta.url)), s.path('courier/host_key'), s.path('courier/authorized_keys')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const ready = await new LineReader(daemon.stdout, () => 'the Courier daemon').waitFor(/^READY \d+/, 30_000);
   const cport = Number(ready.split(' ')[1]);
   s.file('client/id_ed25519', me.privateKey);
@@ -133,7 +136,10 @@ function print(rows: Array<[string, Row]>): void {
   const cpu = cpus();
   console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown'}), node ${process.version}; loopback; ed25519 keys`);
   console.log(`sizes: ${ROUNDS} round(s) (median) of ${SEQ_N} sequential, ${PIPE_N} pipelined, ${BIG_N} × 1 MiB; call = lists:seq(1, 100)\n`);
-  const table = [['client → daemon', 'sequential calls/s', 'pipelined 16 calls/s', 'pipelined 64 calls/s', '1 MiB answers MiB/s'], ...rows.map(([k, r]) => [k, n(r.seq), n(r.pipe16), n(r.pipe64), r.big.toFixed(0)])];
+  const table = [
+    ['client → daemon', 'sequential calls/s', 'pipelined 16 calls/s', 'pipelined 64 calls/s', '1 MiB answers MiB/s'],
+    ...rows.map(([k, r]) => [k, n(r.seq), n(r.pipe16), n(r.pipe64), r.big.toFixed(0)]),
+  ];
   const w = (table[0] as string[]).map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join(' | ')} |`;
   console.log(line(table[0] as string[]));

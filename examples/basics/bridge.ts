@@ -37,7 +37,10 @@ async function main(): Promise<void> {
       bridge: true,
     }),
   );
-  const perlish = new Node({ name: 'perlish', transports: [aemp({ secret, binds: [`127.0.0.1:${perlPort}`], peers: { [bridgeName]: [`127.0.0.1:${bridgePort}`] }, extended: false })] });
+  const perlish = new Node({
+    name: 'perlish',
+    transports: [aemp({ secret, binds: [`127.0.0.1:${perlPort}`], peers: { [bridgeName]: [`127.0.0.1:${bridgePort}`] }, extended: false })],
+  });
   await bridge.start();
   await perlish.start();
 

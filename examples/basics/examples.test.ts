@@ -57,8 +57,11 @@ describe('examples/basics', () => {
 
   it('without erl, the erl examples say so and exit 0', async () => {
     const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/basics/rpc-erlang.ts'], { cwd: root, timeout: 30_000, env: { ...process.env, PATH: '/nonexistent' } }, (err, stdout) =>
-        resolve({ code: err === null ? 0 : -1, stdout }),
+      execFile(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', 'examples/basics/rpc-erlang.ts'],
+        { cwd: root, timeout: 30_000, env: { ...process.env, PATH: '/nonexistent' } },
+        (err, stdout) => resolve({ code: err === null ? 0 : -1, stdout }),
       );
     });
     expect(r).toEqual({ code: 0, stdout: 'skipped: erl is not on PATH (install erlang-base)\n' });

@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     while (node.whereis(atom('w1')) === undefined || node.whereis(atom('w1')) === w1 || node.whereis(atom('w2')) === w2) await self.sleep(10);
     const after = await tree(self, root);
     console.log(['after w1 crashed:', ...after.map((l) => '  ' + l)].join('\n'));
-    console.log(`restarted: w1 ${w1 === node.whereis(atom('w1')) ? 'no' : 'yes'}, w2 ${w2 === node.whereis(atom('w2')) ? 'no' : 'yes'} (one_for_all); store kept its state: ${String(await call(self, atom('store'), atom('next')))}`);
+    console.log(
+      `restarted: w1 ${w1 === node.whereis(atom('w1')) ? 'no' : 'yes'}, w2 ${w2 === node.whereis(atom('w2')) ? 'no' : 'yes'} (one_for_all); store kept its state: ${String(await call(self, atom('store'), atom('next')))}`,
+    );
   });
   await node.stop();
 }

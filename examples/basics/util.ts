@@ -21,7 +21,7 @@ export function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): P
       try {
         resolve(await body(self));
       } catch (e) {
-        reject(e);
+        reject(e instanceof Error ? e : new Error('the process body failed', { cause: e }));
       }
     });
   });

@@ -65,7 +65,7 @@ function inProcess<T>(node: Node, body: (self: Process) => Promise<T>): Promise<
       try {
         resolve(await body(self));
       } catch (e) {
-        reject(e);
+        reject(e instanceof Error ? e : new Error('the process body failed', { cause: e }));
       }
     });
   });
@@ -101,9 +101,17 @@ export async function runCluster(base: Logger): Promise<ClusterSummary> {
       // AEMP node ids have no `@`; `*@memory` is the in-process network; the rest is Erlang distribution.
       transportFor: (peer) => (!peer.name.includes('@') ? hubAemp : peer.name.endsWith('@memory') ? hubMem : hubTcp),
     });
-    const alpha = new Node({ name: 'alpha@127.0.0.1', log: base, transports: [tcpDist({ cookie: COOKIE, epmd: { port: epmdPort, embedded: false }, log: base.child({ node: 'alpha@127.0.0.1' }) })] });
+    const alpha = new Node({
+      name: 'alpha@127.0.0.1',
+      log: base,
+      transports: [tcpDist({ cookie: COOKIE, epmd: { port: epmdPort, embedded: false }, log: base.child({ node: 'alpha@127.0.0.1' }) })],
+    });
     const delta = new Node({ name: 'delta@memory', log: base, transports: [memoryDist({ network, cookie: COOKIE })] });
-    const gamma = new Node({ name: 'gamma', log: base, transports: [aemp({ secret: SECRET, binds: [`127.0.0.1:${aempPorts.gamma}`], peers: { [HUB.name]: [`127.0.0.1:${aempPorts.hub}`] }, extended: false })] });
+    const gamma = new Node({
+      name: 'gamma',
+      log: base,
+      transports: [aemp({ secret: SECRET, binds: [`127.0.0.1:${aempPorts.gamma}`], peers: { [HUB.name]: [`127.0.0.1:${aempPorts.hub}`] }, extended: false })],
+    });
     for (const n of [hub, alpha, delta, gamma]) {
       await n.start();
       nodes.push(n);
@@ -115,7 +123,7 @@ export async function runCluster(base: Logger): Promise<ClusterSummary> {
         for (;;) {
           const m = (await self.receive()) as Term[];
           if (!Array.isArray(m) || typeof m[0] !== 'string') continue;
-          const text = typeof m[1] === 'string' ? m[1] : String(m[1]);
+          const text = typeof m[1] === 'string' ? m[1] : m[1] === undefined ? '' : formatErlang(m[1]);
           self.node.log.info({ port: 'gamma#shout', text, replyTo: m[0] }, 'aemp port got a message');
           self.send(m[0], ['shouted', text.toUpperCase()]);
         }
@@ -167,13 +175,14 @@ export async function runCluster(base: Logger): Promise<ClusterSummary> {
     if (!hasErl()) {
       skipped.push('erlang: erl is not on PATH (install erlang-base to see an Erlang node join and talk to gamma through the bridge)');
     } else {
-      const script = [
-        `pong = net_adm:ping('${HUB.name}')`,
-        `{aemp, '${HUB.name}'} ! {send, <<"gamma#shout">>, {self(), <<"hello from Erlang">>}}`,
-        `receive R -> io:format("ERL GOT ~p~n", [R]) after 5000 -> io:format("ERL TIMEOUT~n") end`,
-        `receive stop -> ok after 5000 -> ok end`,
-        'halt()',
-      ].join(', ') + '.';
+      const script =
+        [
+          `pong = net_adm:ping('${HUB.name}')`,
+          `{aemp, '${HUB.name}'} ! {send, <<"gamma#shout">>, {self(), <<"hello from Erlang">>}}`,
+          `receive R -> io:format("ERL GOT ~p~n", [R]) after 5000 -> io:format("ERL TIMEOUT~n") end`,
+          `receive stop -> ok after 5000 -> ok end`,
+          'halt()',
+        ].join(', ') + '.';
       const erlName = `erl_demo_${process.pid}@127.0.0.1`;
       erl = spawn('erl', ['-noshell', '-name', erlName, '-setcookie', COOKIE, '-start_epmd', 'false', '-eval', script], {
         env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },

@@ -47,7 +47,10 @@ describe('examples/demo', () => {
     // One after the other: both runs use the machine's few cores and the erl node.
     json = await runDemo(['--json']);
     readable = await runDemo([]);
-    recs = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    recs = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Rec);
   }, 60_000);
 
   it('exchanges messages, crashes pong, restarts it, resumes, and exits 0 (JSON log)', () => {
@@ -114,7 +117,10 @@ describe('examples/demo', () => {
     // A PATH with no erl on it (node is started by its absolute path): the newcomer's machine.
     const run = await runDemo(['--json'], { PATH: mkdtempSync(join(tmpdir(), 'courier-no-erl-')) });
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Rec);
     expect(lines.find((r) => r.msg === 'cluster: skipped erlang')?.['why']).toMatch(/erl is not on PATH/);
     const finished = lines.at(-1) as Rec & { cluster: { erlang: string } };
     expect(finished.cluster.erlang).toBe('skipped');

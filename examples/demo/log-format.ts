@@ -25,12 +25,20 @@ export function formatLine(line: string, color = false): string {
   const fields = Object.entries(rec)
     .filter(([k]) => !OMIT.has(k))
     .map(([k, v]) => `${k}=${k === 'err' ? errText(v) : typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return `${time} ${tag} ${String(rec['node'] ?? '-')}  ${String(rec['msg'] ?? '')}  ${fields.join(' ')}`.trimEnd() + '\n';
+  return `${time} ${tag} ${text(rec['node'], '-')}  ${text(rec['msg'], '')}  ${fields.join(' ')}`.trimEnd() + '\n';
+}
+
+/** A record's field as text: a string as is, absent as `missing`, anything else as JSON. */
+function text(v: unknown, missing: string): string {
+  return v === undefined || v === null ? missing : typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** A serialized error as `Type: message (at first frame)`: enough to find the throw site. */
 function errText(v: unknown): string {
   const e = v as { type?: string; message?: string; stack?: string };
-  const frame = e.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim();
+  const frame = e.stack
+    ?.split('\n')
+    .find((l) => l.trim().startsWith('at '))
+    ?.trim();
   return `"${e.type ?? 'Error'}: ${e.message ?? ''}"${frame !== undefined ? ` (${frame})` : ''}`;
 }

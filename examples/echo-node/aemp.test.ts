@@ -42,7 +42,20 @@ it('serves ID#echo, attached to a seed and registered in the family echo', async
   const seed = await new Node({ name: 'test-seed', transports: [seedT] }).start();
   nodes.push(seed);
   const registered = new Promise<string[]>((resolve) => seedT.registry.dbMon('echo', (c) => c.set.size > 0 && resolve([...c.set.keys()])));
-  const ready = await startEchoNode(['--carrier', 'aemp', '--aemp-nodeid', 'courier-echo', '--aemp-bind', '127.0.0.1:0', '--aemp-secret', 'echo-secret', '--aemp-seed', seedT.listening[0] as string, '--log-level', 'warn']);
+  const ready = await startEchoNode([
+    '--carrier',
+    'aemp',
+    '--aemp-nodeid',
+    'courier-echo',
+    '--aemp-bind',
+    '127.0.0.1:0',
+    '--aemp-secret',
+    'echo-secret',
+    '--aemp-seed',
+    seedT.listening[0] as string,
+    '--log-level',
+    'warn',
+  ]);
   expect(ready).toBe('courier-echo');
   expect(await registered).toEqual(['courier-echo#echo']);
   const reply = await new Promise<unknown>((resolve) => {

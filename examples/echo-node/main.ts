@@ -91,70 +91,70 @@ function runAempEchoNode(): void {
 }
 
 function startErlangEchoNode(): void {
-const name = values.name ?? (values.sname ? `${values.sname}@${hostname().split('.')[0]}` : undefined);
-if (!name || !name.includes('@')) fail('give --name alive@host (or --sname alive)');
-const carriers = new Set((values.carrier ?? 'tcp').split(',').map((c) => c.trim()));
-for (const c of carriers) if (c !== 'tcp' && c !== 'tls' && c !== 'ssh') fail(`unknown carrier ${c} (tcp, tls, ssh, or a list such as tcp,ssh)`);
-const erlangDist = carriers.has('tcp') || carriers.has('tls');
-let cookie = values.cookie ?? process.env['COURIER_COOKIE'];
-if (!cookie && erlangDist) {
+  const name = values.name ?? (values.sname ? `${values.sname}@${hostname().split('.')[0]}` : undefined);
+  if (!name || !name.includes('@')) fail('give --name alive@host (or --sname alive)');
+  const carriers = new Set((values.carrier ?? 'tcp').split(',').map((c) => c.trim()));
+  for (const c of carriers) if (c !== 'tcp' && c !== 'tls' && c !== 'ssh') fail(`unknown carrier ${c} (tcp, tls, ssh, or a list such as tcp,ssh)`);
+  const erlangDist = carriers.has('tcp') || carriers.has('tls');
+  let cookie = values.cookie ?? process.env['COURIER_COOKIE'];
+  if (!cookie && erlangDist) {
+    try {
+      cookie = readFileSync(`${homedir()}/.erlang.cookie`, 'utf8').trim();
+    } catch {
+      fail('give --cookie COOKIE (or set COURIER_COOKIE, or create ~/.erlang.cookie)');
+    }
+  }
+  const level = values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info';
+  const log = pino({ level, redact: ['cookie'] }, pino.destination(2));
+
+  const dist: ErlDistOptions = {
+    cookie: cookie ?? '',
+    hidden: values.visible ? false : (values.hidden ?? true),
+    listen: values.port ? { port: Number(values.port) } : undefined,
+    netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
+  };
+
+  function tlsOptions(): TlsDistOptions {
+    if (values['tls-optfile']) return loadTlsOptions(values['tls-optfile']);
+    if (!values['tls-cert'] || !values['tls-key']) fail('--carrier tls needs --tls-cert FILE and --tls-key FILE (and --tls-cacert FILE to verify peers), or --tls-optfile FILE');
+    const verify = values['tls-verify'] as Verify | undefined;
+    return { server: { certfile: values['tls-cert'], keyfile: values['tls-key'], cacertfile: values['tls-cacert'], verify } };
+  }
+
+  function sshTransport(): SshTransport {
+    const bind = values['ssh-bind'];
+    const hostKey = values['ssh-host-key'];
+    const authorizedKeys = values['ssh-authorized-keys'];
+    if (!bind || !hostKey || !authorizedKeys) fail('--carrier ssh needs --ssh-bind HOST:PORT, --ssh-host-key FILE and --ssh-authorized-keys FILE');
+    const listen = parseHostPort(bind, '--ssh-bind');
+    return sshRpc({ hostKey, authorizedKeys, knownHosts: values['ssh-known-hosts'], listen, peerPort: listen.port });
+  }
+
+  const transports = [];
   try {
-    cookie = readFileSync(`${homedir()}/.erlang.cookie`, 'utf8').trim();
-  } catch {
-    fail('give --cookie COOKIE (or set COURIER_COOKIE, or create ~/.erlang.cookie)');
-  }
-}
-const level = values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info';
-const log = pino({ level, redact: ['cookie'] }, pino.destination(2));
-
-const dist: ErlDistOptions = {
-  cookie: cookie ?? '',
-  hidden: values.visible ? false : values.hidden ?? true,
-  listen: values.port ? { port: Number(values.port) } : undefined,
-  netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
-};
-
-function tlsOptions(): TlsDistOptions {
-  if (values['tls-optfile']) return loadTlsOptions(values['tls-optfile']);
-  if (!values['tls-cert'] || !values['tls-key']) fail('--carrier tls needs --tls-cert FILE and --tls-key FILE (and --tls-cacert FILE to verify peers), or --tls-optfile FILE');
-  const verify = values['tls-verify'] as Verify | undefined;
-  return { server: { certfile: values['tls-cert'], keyfile: values['tls-key'], cacertfile: values['tls-cacert'], verify } };
-}
-
-function sshTransport(): SshTransport {
-  const bind = values['ssh-bind'];
-  const hostKey = values['ssh-host-key'];
-  const authorizedKeys = values['ssh-authorized-keys'];
-  if (!bind || !hostKey || !authorizedKeys) fail('--carrier ssh needs --ssh-bind HOST:PORT, --ssh-host-key FILE and --ssh-authorized-keys FILE');
-  const listen = parseHostPort(bind, '--ssh-bind');
-  return sshRpc({ hostKey, authorizedKeys, knownHosts: values['ssh-known-hosts'], listen, peerPort: listen.port });
-}
-
-const transports = [];
-try {
-  if (erlangDist) {
-    transports.push(carriers.has('tls') ? (carriers.has('tcp') ? tcpTlsDist({ ...dist, tls: tlsOptions() }) : tlsDist({ ...dist, tls: tlsOptions() })) : tcpDist(dist));
-  }
-  if (carriers.has('ssh')) transports.push(sshTransport());
-} catch (err) {
-  fail((err as Error).message);
-}
-const tap = new LogTap(log);
-const node = new Node({ name, log: tap.logger, transports });
-startEcho(node);
-
-stopOnSignals(node, log);
-
-node.start().then(
-  () => {
-    startObserver(node, tap);
-    process.stdout.write(`READY ${node.name.name}\n`);
-  },
-  (err: unknown) => {
-    log.error({ err }, 'cannot start');
+    if (erlangDist) {
+      transports.push(carriers.has('tls') ? (carriers.has('tcp') ? tcpTlsDist({ ...dist, tls: tlsOptions() }) : tlsDist({ ...dist, tls: tlsOptions() })) : tcpDist(dist));
+    }
+    if (carriers.has('ssh')) transports.push(sshTransport());
+  } catch (err) {
     fail((err as Error).message);
-  },
-);
+  }
+  const tap = new LogTap(log);
+  const node = new Node({ name, log: tap.logger, transports });
+  startEcho(node);
+
+  stopOnSignals(node, log);
+
+  node.start().then(
+    () => {
+      startObserver(node, tap);
+      process.stdout.write(`READY ${node.name.name}\n`);
+    },
+    (err: unknown) => {
+      log.error({ err }, 'cannot start');
+      fail((err as Error).message);
+    },
+  );
 }
 
 /** SIGINT/SIGTERM: stop the node (closing connections, leaving EPMD) and exit 0, once. */

@@ -38,7 +38,11 @@ beforeAll(async () => {
   );
   await bridgeNode.start();
   bridge = startBridge(bridgeNode);
-  peer = new Node({ name: peerId, transports: [aemp({ secret, binds: [`127.0.0.1:${peerPort}`], peers: { [bridgeName]: [`127.0.0.1:${bridgePort}`] }, extended: false })], log: process.env['BRIDGE_DEBUG'] ? (await import('pino')).default({ level: 'trace' }, (await import('pino')).default.destination(2)) : undefined });
+  peer = new Node({
+    name: peerId,
+    transports: [aemp({ secret, binds: [`127.0.0.1:${peerPort}`], peers: { [bridgeName]: [`127.0.0.1:${bridgePort}`] }, extended: false })],
+    log: process.env['BRIDGE_DEBUG'] ? (await import('pino')).default({ level: 'trace' }, (await import('pino')).default.destination(2)) : undefined,
+  });
   await peer.start();
 }, 60_000);
 

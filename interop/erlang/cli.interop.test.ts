@@ -89,7 +89,10 @@ describe('courier CLI', () => {
   it('node: READY, reachable from erl, stops cleanly on SIGTERM', async (ctx) => {
     erlPeer.require(ctx);
     const name = `${uniqueName('clinode')}@127.0.0.1`;
-    const child = spawn(process.execPath, [BIN, 'node', '--name', name, '--cookie', cookie], { env: { ...process.env, ERL_EPMD_PORT: String(epmd.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'node', '--name', name, '--cookie', cookie], {
+      env: { ...process.env, ERL_EPMD_PORT: String(epmd.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const ready = await new Promise<string>((resolve, reject) => {
       let buf = '';
       child.stdout.setEncoding('utf8');
@@ -101,7 +104,9 @@ describe('courier CLI', () => {
       child.once('exit', (code) => reject(new Error(`courier node exited ${code}`)));
     });
     expect(ready).toBe(`READY ${name}`);
-    const r = await inProcess(c, (self) => rpcCall(self, atom(e.node as string), atom('courier_peer'), atom('rpc'), [atom(name), atom('courier_echo'), atom('add'), [20, 22], 5000]));
+    const r = await inProcess(c, (self) =>
+      rpcCall(self, atom(e.node as string), atom('courier_peer'), atom('rpc'), [atom(name), atom('courier_echo'), atom('add'), [20, 22], 5000]),
+    );
     expect(r).toBe(42);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

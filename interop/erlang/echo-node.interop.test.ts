@@ -50,7 +50,9 @@ afterAll(async () => {
 /** `epmd -names` (OTP's binary) against the private EPMD. */
 function epmdNames(): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(ertsTool('epmd') as string, ['-names'], { env: { ...process.env, ERL_EPMD_PORT: String(epmd.port) }, timeout: 10_000 }, (err, out) => (err ? reject(err) : resolve(out))),
+    execFile(ertsTool('epmd') as string, ['-names'], { env: { ...process.env, ERL_EPMD_PORT: String(epmd.port) }, timeout: 10_000 }, (err, out) =>
+      err ? reject(err instanceof Error ? err : new Error('epmd -names failed', { cause: err })) : resolve(out),
+    ),
   );
 }
 
@@ -66,16 +68,17 @@ describe('npm run -s echo-node', () => {
     erlPeer.require(ctx);
     const N = `'${name}'`;
     const e: ErlNode = await erlNode(epmd, cookie, {
-      eval: [
-        'io:format("UP~n")',
-        `io:format("PING ~w~n", [net_adm:ping(${N})])`,
-        `io:format("ECHO ~w~n", [rpc:call(${N}, courier_echo, echo, [{a, [1,2,3], <<"bin">>}])])`,
-        `io:format("ADD ~w~n", [rpc:call(${N}, courier_echo, add, [2, 40])])`,
-        `io:format("CRASH ~w~n", [rpc:call(${N}, courier_echo, crash, [oops])])`,
-        `io:format("SLEEP ~w~n", [rpc:call(${N}, courier_echo, sleep, [50])])`,
-        `{echo, ${N}} ! {self(), hi}`,
-        'io:format("MSG ~w~n", [receive M -> M after 5000 -> timeout end])',
-      ].join(', ') + '.',
+      eval:
+        [
+          'io:format("UP~n")',
+          `io:format("PING ~w~n", [net_adm:ping(${N})])`,
+          `io:format("ECHO ~w~n", [rpc:call(${N}, courier_echo, echo, [{a, [1,2,3], <<"bin">>}])])`,
+          `io:format("ADD ~w~n", [rpc:call(${N}, courier_echo, add, [2, 40])])`,
+          `io:format("CRASH ~w~n", [rpc:call(${N}, courier_echo, crash, [oops])])`,
+          `io:format("SLEEP ~w~n", [rpc:call(${N}, courier_echo, sleep, [50])])`,
+          `{echo, ${N}} ! {self(), hi}`,
+          'io:format("MSG ~w~n", [receive M -> M after 5000 -> timeout end])',
+        ].join(', ') + '.',
     });
     try {
       expect(await e.stdout.waitFor('PING', 10_000)).toBe('PING pong');

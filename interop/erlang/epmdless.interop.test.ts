@@ -55,7 +55,7 @@ describe('EPMD-less', () => {
     const port = await freePort();
     // Courier on 127.0.0.2:P and 127.0.0.3:P, erl on 127.0.0.1:P (inet_dist_use_interface).
     const c = await epmdless(uniqueName('c'), '127.0.0.2', port);
-    const nowhere = { port: await freePort(), stop: async () => undefined }; // ERL_EPMD_PORT with nothing behind it
+    const nowhere = { port: await freePort(), stop: () => Promise.resolve() }; // ERL_EPMD_PORT with nothing behind it
     const e = await erlNode(nowhere, cookie, {
       args: ['-start_epmd', 'false', '-erl_epmd_port', String(port), '-kernel', 'inet_dist_use_interface', '{127,0,0,1}'],
       eval: `io:format("UP~n"), io:format("PING ~p~n", [net_adm:ping('${c.name.name}')]), io:format("ECHO ~p~n", [courier_peer:echo_by_name('${c.name.name}', hi)]).`,

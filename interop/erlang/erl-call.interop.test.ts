@@ -68,8 +68,11 @@ describe('erl_call against a Courier node', () => {
     erlPeer.require(ctx);
     const bin = ertsTool('erl_call') as string;
     const r = await new Promise<{ failed: boolean; stdout: string }>((resolve) =>
-      execFile(bin, ['-n', c.name.name, '-c', 'wrong', '-a', 'courier_echo echo [x]'], { env: { ...process.env, ERL_EPMD_PORT: String(epmd.port) }, timeout: 15_000 }, (err, stdout) =>
-        resolve({ failed: err !== null, stdout }),
+      execFile(
+        bin,
+        ['-n', c.name.name, '-c', 'wrong', '-a', 'courier_echo echo [x]'],
+        { env: { ...process.env, ERL_EPMD_PORT: String(epmd.port) }, timeout: 15_000 },
+        (err, stdout) => resolve({ failed: err !== null, stdout }),
       ),
     );
     expect(r).toEqual({ failed: true, stdout: '' });

@@ -21,7 +21,10 @@ export const erlPeer = requirePeer('erl', tools !== null, 'erl/erlc not on PATH 
 export function ertsTool(tool: string): string | null {
   if (tools === null) return null;
   const root = dirname(dirname(realpathSync(tools.erl)));
-  const erts = readdirSync(root).filter((d) => d.startsWith('erts-')).sort().reverse();
+  const erts = readdirSync(root)
+    .filter((d) => d.startsWith('erts-'))
+    .sort()
+    .reverse();
   for (const d of erts) {
     const file = join(root, d, 'bin', tool);
     try {
@@ -33,7 +36,6 @@ export function ertsTool(tool: string): string | null {
   }
   return null;
 }
-
 
 export interface Epmd {
   readonly port: number;
@@ -87,7 +89,11 @@ export async function erlNode(epmd: Epmd, cookie: string, opts: { name?: string;
   return e;
 }
 
-export async function courierNode(epmd: Epmd, cookie: string | ((p: import('@courier/term').Atom) => string), opts: Partial<ErlDistOptions> & { name?: string } = {}): Promise<Node> {
+export async function courierNode(
+  epmd: Epmd,
+  cookie: string | ((p: import('@courier/term').Atom) => string),
+  opts: Partial<ErlDistOptions> & { name?: string } = {},
+): Promise<Node> {
   const node = new Node({
     name: `${opts.name ?? uniqueName('ts')}@127.0.0.1`,
     transports: [tcpDist({ cookie, epmd: { port: epmd.port, embedded: false }, ...opts })],

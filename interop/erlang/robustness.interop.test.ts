@@ -37,7 +37,7 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUncaught);
   cookie = randomCookie();
   // OTP's epmd when erl is installed; else the node's own embedded EPMD on a free port.
-  epmd = erlPeer.available ? await startEpmd() : { port: await freePort(), stop: async () => undefined };
+  epmd = erlPeer.available ? await startEpmd() : { port: await freePort(), stop: () => Promise.resolve() };
   const c = collectingLogger();
   entries = c.entries;
   transport = tcpDist({ cookie, epmd: { port: epmd.port }, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, maxMessage: MAX_MESSAGE });
@@ -64,7 +64,10 @@ beforeAll(async () => {
   const reporter = node.spawn(async (self) => {
     for (;;) reports.push(await self.receive());
   });
-  windowPid = await inProcess(node, (self) => rpcCall(self, atom(erl?.node as string), atom('courier_peer'), atom('start_echo_window'), [tuple(ECHO, node.name), 100, reporter]) as Promise<Pid>);
+  windowPid = await inProcess(
+    node,
+    (self) => rpcCall(self, atom(erl?.node as string), atom('courier_peer'), atom('start_echo_window'), [tuple(ECHO, node.name), 100, reporter]) as Promise<Pid>,
+  );
   await until(() => echoed >= 200, 10_000, 'the erl echo window to be running');
 }, 60_000);
 
@@ -117,11 +120,15 @@ const FATAL: Array<{ what: string; bytes: (p: FakePeer) => Uint8Array; code: str
   { what: 'garbage after 131,68,0', bytes: () => frame(Buffer.from([131, 68, 0, 0xff, 0xfe, 0xfd, 0xfc])), code: 'ETF_UNKNOWN_TAG' },
   { what: 'a truncated term', bytes: () => frame(Buffer.from([131, 68, 0, 104, 4, 97, 6, 88])), code: 'ETF_TRUNCATED' },
   { what: 'a truncated payload', bytes: (p) => frame(distBody(new Tuple([6, p.pid, atoms.empty, ECHO]), tuple(p.pid, Buffer.alloc(100))).subarray(0, -10)), code: 'ETF_TRUNCATED' },
-  { what: 'a control tuple of the wrong arity (SEND with 2 elements)', bytes: (p) => frame(distBody(new Tuple([2, atoms.empty]), atom('msg'))), code: 'BAD_CONTROL' },
+  { what: 'a control tuple of the wrong arity (SEND with 2 elements)', bytes: () => frame(distBody(new Tuple([2, atoms.empty]), atom('msg'))), code: 'BAD_CONTROL' },
   { what: 'a control message that is not a tuple', bytes: () => frame(distBody([1, 2, 3])), code: 'BAD_CONTROL' },
   { what: 'REG_SEND without its payload', bytes: (p) => frame(distBody(new Tuple([6, p.pid, atoms.empty, ECHO]))), code: 'BAD_CONTROL' },
   { what: 'a LINK whose pids are atoms', bytes: () => frame(distBody(new Tuple([1, atom('a'), atom('b')]))), code: 'BAD_CONTROL' },
-  { what: 'stray bytes after the payload', bytes: (p) => frame(Buffer.concat([distBody(new Tuple([6, p.pid, atoms.empty, ECHO]), tuple(p.pid, 1)), Buffer.from([97, 1])])), code: 'BAD_FRAME' },
+  {
+    what: 'stray bytes after the payload',
+    bytes: (p) => frame(Buffer.concat([distBody(new Tuple([6, p.pid, atoms.empty, ECHO]), tuple(p.pid, 1)), Buffer.from([97, 1])])),
+    code: 'BAD_FRAME',
+  },
   { what: 'an atom-cache ref with no cache entries', bytes: () => frame(Buffer.from([131, 68, 0, 104, 2, 97, 6, 82, 0])), code: 'ETF_ATOM_CACHE_MISS' },
   {
     what: 'an atom-cache entry of 256 characters',
@@ -132,7 +139,11 @@ const FATAL: Array<{ what: string; bytes: (p: FakePeer) => Uint8Array; code: str
   { what: 'an unknown distribution header type', bytes: () => frame(Buffer.from([131, 99, 0])), code: 'BAD_DIST_HEADER' },
   { what: 'a frame that is not 131 or 112', bytes: () => frame(Buffer.from([42, 1, 2])), code: 'BAD_DIST_HEADER' },
   { what: 'a fragment of a sequence never started', bytes: () => frame(Buffer.concat([Buffer.from([131, 70]), u64(5n), u64(1n), Buffer.from([1])])), code: 'BAD_FRAGMENT' },
-  { what: 'a term nested 100 000 deep', bytes: () => frame(Buffer.concat([Buffer.from([131, 68, 0]), Buffer.alloc(200_000, 0).fill(Buffer.from([108, 0, 0, 0, 1]))])), code: 'ETF_LIMIT' },
+  {
+    what: 'a term nested 100 000 deep',
+    bytes: () => frame(Buffer.concat([Buffer.from([131, 68, 0]), Buffer.alloc(200_000, 0).fill(Buffer.from([108, 0, 0, 0, 1]))])),
+    code: 'ETF_LIMIT',
+  },
 ];
 
 describe('bad frames from a peer that completed the handshake', () => {
@@ -146,7 +157,7 @@ describe('bad frames from a peer that completed the handshake', () => {
       await within(down, 3000, 'the nodedown event');
       const warns = warnsSince(mark).filter((e) => e.msg === 'protocol error, closing connection');
       expect(warns).toHaveLength(1);
-      expect(warns[0]?.fields).toMatchObject({ peer: p.name.name, code: c.code, err: expect.any(String) });
+      expect(warns[0]?.fields).toMatchObject({ peer: p.name.name, code: c.code, err: expect.any(String) as unknown });
       expect(errorsSince(mark)).toEqual([]);
       await nodeServes();
     });
@@ -201,20 +212,36 @@ describe('random bytes after the handshake (fast-check)', () => {
       for (const [at, v] of flips) b[4 + (at % (b.length - 4))] = v;
       return cut === null ? b : b.subarray(0, 4 + (cut % (b.length - 4)));
     });
-  const framed = fc.array(
-    fc.oneof(
-      fc.uint8Array({ maxLength: 64 }).map((b) => frame(Buffer.concat([Buffer.from([131, 68, 0]), b]))),
-      fc.uint8Array({ maxLength: 64 }).map((b) => frame(Buffer.concat([Buffer.from([131]), b]))),
-      fc.uint8Array({ maxLength: 64 }).map((b) => frame(b)),
-      fc.constant(Buffer.from(TICK)),
-    ),
-    { maxLength: 5 },
-  ).map((fs) => Buffer.concat(fs));
+  const framed = fc
+    .array(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 64 }).map((b) => frame(Buffer.concat([Buffer.from([131, 68, 0]), b]))),
+        fc.uint8Array({ maxLength: 64 }).map((b) => frame(Buffer.concat([Buffer.from([131]), b]))),
+        fc.uint8Array({ maxLength: 64 }).map((b) => frame(b)),
+        fc.constant(Buffer.from(TICK)),
+      ),
+      { maxLength: 5 },
+    )
+    .map((fs) => Buffer.concat(fs));
   const raw = fc.uint8Array({ minLength: 1, maxLength: 256 }).map((b) => Buffer.from(b));
   // Well-formed ETF with random control tuples: any op number, any arity, terms that are sometimes
   // of the right type. Targets are names and pids that exist nowhere (killing the echo process
   // with an exit signal would be correct Erlang, but would end this suite), plus rex and net_kernel.
-  const names = fc.constantFrom(ECHO, atom('rex'), atom('net_kernel'), atom('no_such'), atom('courier_echo'), atom('echo'), atom('add'), atom('sleep'), atom('crash'), atoms.empty, atom('$gen_call'), atom('call'), atom('features_request'));
+  const names = fc.constantFrom(
+    ECHO,
+    atom('rex'),
+    atom('net_kernel'),
+    atom('no_such'),
+    atom('courier_echo'),
+    atom('echo'),
+    atom('add'),
+    atom('sleep'),
+    atom('crash'),
+    atoms.empty,
+    atom('$gen_call'),
+    atom('call'),
+    atom('features_request'),
+  );
   const term = fc.letrec<{ t: Term }>((tie) => ({
     t: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
@@ -295,7 +322,7 @@ describe('bad input before the handshake, on the listening port', () => {
       } else expect(ms).toBeLessThan(HANDSHAKE_TIMEOUT_MS);
       expect(answer.length).toBe(0);
       await until(() => warnsSince(mark).some((e) => e.msg === 'handshake failed'), 2000, 'the warning');
-      expect(warnsSince(mark).find((e) => e.msg === 'handshake failed')?.fields).toMatchObject({ code: c.code, direction: 'accept', err: expect.any(String) });
+      expect(warnsSince(mark).find((e) => e.msg === 'handshake failed')?.fields).toMatchObject({ code: c.code, direction: 'accept', err: expect.any(String) as unknown });
       expect(errorsSince(mark)).toEqual([]);
       await nodeServes();
     });
@@ -327,4 +354,3 @@ describe('the real erl node next door', () => {
     expect(events.filter((e) => e.node === E).map((e) => e.type)).toEqual(['nodeup']);
   });
 });
-

@@ -63,7 +63,10 @@ describe('Erlang → Courier', () => {
     erlPeer.require(ctx);
     const ref = c.makeRef();
     const terms: Term[] = [
-      new ErlMap([[atom('a'), new ErlMap([[Buffer.from('k'), [1, 2, 3]]])], [tuple(1, 2), -(2n ** 200n)]]),
+      new ErlMap([
+        [atom('a'), new ErlMap([[Buffer.from('k'), [1, 2, 3]]])],
+        [tuple(1, 2), -(2n ** 200n)],
+      ]),
       2n ** 64n + 1n,
       -(2n ** 70n),
       atom('こんにちは_ünï'),
@@ -130,13 +133,9 @@ describe('Erlang → Courier', () => {
     expect(await onErl('rpc', [c.name, ce, atom('add'), [2n ** 70n, 5], 5000])).toBe(2n ** 70n + 5n);
     expect(await onErl('rpc', [c.name, ce, atom('echo'), [[1, 2, 3]], 5000])).toEqual('\u0001\u0002\u0003');
     expect(await onErl('rpc', [c.name, ce, atom('sleep'), [10], 5000])).toBe(ok);
-    expect(await onErl('rpc', [c.name, ce, atom('crash'), [atom('oops')], 5000])).toEqual(
-      tuple(atom('badrpc'), tuple(atom('EXIT'), tuple(atom('oops'), []))),
-    );
+    expect(await onErl('rpc', [c.name, ce, atom('crash'), [atom('oops')], 5000])).toEqual(tuple(atom('badrpc'), tuple(atom('EXIT'), tuple(atom('oops'), []))));
     expect(await onErl('rpc', [c.name, ce, atom('sleep'), [3000], 200])).toEqual(tuple(atom('badrpc'), atom('timeout')));
-    expect(await onErl('erpc', [c.name, ce, atom('crash'), [atom('oops')], 5000])).toEqual(
-      tuple(atom('error'), tuple(atom('exception'), atom('oops'), [])),
-    );
+    expect(await onErl('erpc', [c.name, ce, atom('crash'), [atom('oops')], 5000])).toEqual(tuple(atom('error'), tuple(atom('exception'), atom('oops'), [])));
     const undef = (await onErl('erpc', [c.name, ce, atom('nope'), [], 5000])) as Tuple;
     expect((undef.elements[1] as Tuple).elements[1]).toBe(atom('undef'));
   });
@@ -218,7 +217,7 @@ describe('Courier → Erlang', () => {
     const d2 = r.down2 as Tuple;
     expect(d2.elements[0]).toBe(atoms.DOWN);
     expect(termEquals(d2.elements[1], r.m2)).toBe(true);
-    expect(((d2.elements[4] as Tuple).elements[0])).toBe(atom('crashed'));
+    expect((d2.elements[4] as Tuple).elements[0]).toBe(atom('crashed'));
     expect((r.down3 as Tuple).elements[4]).toBe(atoms.killed);
     expect(r.exit4).toEqual(tuple(atoms.EXIT, r.w4, atom('custom')));
     expect((r.downName as Tuple).elements[3]).toEqual(tuple(atom('no_such_name'), E));
@@ -268,7 +267,7 @@ describe('failures', () => {
     const got = await watcher;
     sub.unsubscribe();
     await e2.stop();
-    const reasons = got.filter((m) => m instanceof Tuple).map((m) => (m).elements.at(-1));
+    const reasons = got.filter((m) => m instanceof Tuple).map((m) => m.elements.at(-1));
     expect(got).toContain(atom('armed'));
     expect(reasons.filter((x) => x === atoms.noconnection)).toHaveLength(2);
     expect(got).toContainEqual(tuple(atom('nodedown'), E2));
@@ -339,7 +338,7 @@ describe('embedded EPMD', () => {
     const host = new Node({ name: `${uniqueName('emb')}@127.0.0.1`, transports: [tcpDist({ cookie, epmd: { port } })] });
     await host.start();
     startEcho(host);
-    const fake: Epmd = { port, stop: async () => undefined };
+    const fake: Epmd = { port, stop: () => Promise.resolve() };
     const late = await erlNode(fake, cookie, { eval: `io:format("UP~n"), io:format("PING ~p~n", [net_adm:ping('${host.name.name}')]).` });
     try {
       expect(await late.stdout.waitFor('PING', 10_000)).toBe('PING pong');

@@ -156,4 +156,3 @@ describe('net_ticktime against OTP 25', () => {
     }
   }, 20_000);
 });
-

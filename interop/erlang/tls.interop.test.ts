@@ -137,7 +137,15 @@ describe('TLS refusals, each logged, with other connections carrying on', () => 
     } finally {
       await bad.stop();
     }
-    await until(() => cLog.find('warn').slice(before).some((x) => /certificate/i.test(JSON.stringify(x.fields))), 5000, 'a logged refusal');
+    await until(
+      () =>
+        cLog
+          .find('warn')
+          .slice(before)
+          .some((x) => /certificate/i.test(JSON.stringify(x.fields))),
+      5000,
+      'a logged refusal',
+    );
     await stillServes();
   });
 
@@ -322,7 +330,7 @@ describe('TCP and TLS together; certificate reload', () => {
     }
   });
 
-  it('refuses to start a TLS listener without a certificate, saying what to pass', async (ctx) => {
+  it('refuses to start a TLS listener without a certificate, saying what to pass', (ctx) => {
     opensslPeer.require(ctx);
     expect(() => tlsDist({ cookie: 'x', tls: { server: { verify: 'verify_peer' } } })).toThrow(/cacertfile/);
     expect(() => tlsDist({ cookie: 'x', tls: { client: { cacertfile: certs.ca } } })).toThrow(/needs a certificate.*--tls-cert/);

@@ -55,7 +55,7 @@ describe('Erlang ssh client → Courier daemon (sshrpc@k2r.org)', () => {
       '{answer,{{exec_error,{not_allowed,{os,cmd,1}}},-1}}',
       '{error,{not_allowed,{os,cmd,1}}}',
       '{error,{badrpc,{error,boom}}}',
-      '{answer,{{exec_badrpc,{\'EXIT\',{boom,[]}}},-1}}',
+      "{answer,{{exec_badrpc,{'EXIT',{boom,[]}}},-1}}",
       `{answer,[{user,<<"${erlKey.name}">>},{node,'echo@127.0.0.1'}]}`,
       '{error,{bad_request,{hello}}}',
       // echo/4 is not exposed (echo/1 is): the default allow-list refuses it before running.

@@ -31,7 +31,7 @@ describe('Courier → Erlang ssh daemon (sshrpc@k2r.org)', () => {
     s.cleanup();
   });
 
-  it("the code form {mfa, {M, F, A}} is answered {answer, {R, 0}}", async (ctx) => {
+  it('the code form {mfa, {M, F, A}} is answered {answer, {R, 0}}', async (ctx) => {
     erlSsh.require(ctx);
     expect(list(await client().mfa('lists', 'seq', [1, 5]))).toEqual([1, 2, 3, 4, 5]);
     const raw = await client().raw(new Tuple([atom('mfa'), new Tuple([atom('lists'), atom('reverse'), [[1, 2, 3]]])]));
@@ -49,11 +49,15 @@ describe('Courier → Erlang ssh daemon (sshrpc@k2r.org)', () => {
     erlSsh.require(ctx);
     await expect(client().mfa('os', 'cmd', ['id'])).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
     await expect(client().call('os', 'cmd', ['id'])).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
-    const crash = await client().mfa('lists', 'nth', [0, []]).catch((e: unknown) => e);
+    const crash = await client()
+      .mfa('lists', 'nth', [0, []])
+      .catch((e: unknown) => e);
     expect(crash).toBeInstanceOf(SshRpcError);
     expect((crash as SshRpcError).code).toBe('BADRPC');
     expect(formatErlang((crash as SshRpcError).reason)).toMatch(/^\{'EXIT',\{function_clause,/);
-    const flat = await client().call('lists', 'nth', [0, []]).catch((e: unknown) => e);
+    const flat = await client()
+      .call('lists', 'nth', [0, []])
+      .catch((e: unknown) => e);
     expect(formatErlang((flat as SshRpcError).reason)).toBe('{badrpc,{error,function_clause}}');
     expect(formatErlang(await client().raw(new Tuple([atom('hello')])))).toBe('{error,{bad_request,{hello}}}');
   });
@@ -68,8 +72,14 @@ describe('Courier → Erlang ssh daemon (sshrpc@k2r.org)', () => {
   it('pipelined calls with ids are answered out of order, each to its caller', async (ctx) => {
     erlSsh.require(ctx);
     const order: string[] = [];
-    const slow = client().call('sshrpc_server', 'slow', [300, atom('slow')]).then((r) => order.push(String(r)));
-    const fast = Array.from({ length: 50 }, (_, i) => client().call('sshrpc_server', 'slow', [0, i]).then((r) => (order.push(String(r)), r)));
+    const slow = client()
+      .call('sshrpc_server', 'slow', [300, atom('slow')])
+      .then((r) => order.push(String(r)));
+    const fast = Array.from({ length: 50 }, (_, i) =>
+      client()
+        .call('sshrpc_server', 'slow', [0, i])
+        .then((r) => (order.push(String(r)), r)),
+    );
     expect(await Promise.all(fast)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     await slow;
     expect(order.at(-1)).toBe('slow');
@@ -95,11 +105,15 @@ describe('Courier → Erlang ssh daemon (sshrpc@k2r.org)', () => {
 
   it("refuses a key that claims another node's name (the binding key_cb)", async (ctx) => {
     erlSsh.require(ctx);
-    const err = await SshRpcClient.connect({ host: '127.0.0.1', port: d?.port as number, user: 'mallory@127.0.0.1', privateKey: me.privateKey, fingerprints: pins() }).catch((e: unknown) => e);
+    const err = await SshRpcClient.connect({ host: '127.0.0.1', port: d?.port as number, user: 'mallory@127.0.0.1', privateKey: me.privateKey, fingerprints: pins() }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HandshakeError);
     expect((err as HandshakeError).code).toBe('NOT_ALLOWED');
     const stranger: Key = makeKey('stranger@127.0.0.1');
-    const err2 = await SshRpcClient.connect({ host: '127.0.0.1', port: d?.port as number, user: stranger.name, privateKey: stranger.privateKey, fingerprints: pins() }).catch((e: unknown) => e);
+    const err2 = await SshRpcClient.connect({ host: '127.0.0.1', port: d?.port as number, user: stranger.name, privateKey: stranger.privateKey, fingerprints: pins() }).catch(
+      (e: unknown) => e,
+    );
     expect((err2 as HandshakeError).code).toBe('NOT_ALLOWED');
     expect(list(await client().call('lists', 'seq', [1, 2]))).toEqual([1, 2]);
   });

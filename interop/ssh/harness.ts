@@ -101,7 +101,15 @@ export async function startErlDaemon(s: Scratch, host: Key, clients: readonly Ke
  * whose host key is `serverHost`, sending `requests` (Erlang term text; `{noreply, T}` sends T
  * without waiting). Resolves with the answers, or the connect error text.
  */
-export async function runErlClient(s: Scratch, port: number, key: Key, user: string, serverHost: Key | undefined, requests: readonly string[], tag = 'erlc'): Promise<{ answers: Term[]; error?: string; erl: ErlNode }> {
+export async function runErlClient(
+  s: Scratch,
+  port: number,
+  key: Key,
+  user: string,
+  serverHost: Key | undefined,
+  requests: readonly string[],
+  tag = 'erlc',
+): Promise<{ answers: Term[]; error?: string; erl: ErlNode }> {
   s.file(`${tag}/id_ed25519`, key.privateKey);
   s.file(`${tag}/id_ed25519.pub`, key.publicLine);
   s.file(`${tag}/known_hosts`, serverHost === undefined ? '' : `[127.0.0.1]:${port} ${bare(serverHost)}`);

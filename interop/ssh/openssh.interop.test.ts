@@ -16,7 +16,6 @@ const ssh = requirePeer('ssh', hasCommand('ssh'), "OpenSSH's client (Debian open
 const sftp = requirePeer('sftp', hasCommand('sftp', ['-h']), "OpenSSH's sftp (Debian openssh-client)");
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-
 const frame = (t: Term): Buffer => {
   const b = encode(t);
   const h = Buffer.alloc(4);
@@ -26,7 +25,7 @@ const frame = (t: Term): Buffer => {
 
 function frames(b: Buffer): Term[] {
   const out: Term[] = [];
-  for (let o = 0; o + 4 <= b.length; ) {
+  for (let o = 0; o + 4 <= b.length;) {
     const n = b.readUInt32BE(o);
     out.push(decode(b.subarray(o + 4, o + 4 + n)));
     o += 4 + n;
@@ -50,9 +49,24 @@ describe('OpenSSH client → Courier echo node (--carrier ssh)', () => {
       p.stdin?.end(input ?? Buffer.alloc(0));
     });
   const common = (user = client.name, key = 'id') => [
-    '-F', '/dev/null', '-p', String(port), '-i', s.path(key), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${s.path('known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes',
-    '-l', user,
+    '-F',
+    '/dev/null',
+    '-p',
+    String(port),
+    '-i',
+    s.path(key),
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `UserKnownHostsFile=${s.path('known_hosts')}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-l',
+    user,
   ];
 
   beforeAll(async () => {
@@ -62,8 +76,26 @@ describe('OpenSSH client → Courier echo node (--carrier ssh)', () => {
     s.file('authorized_keys', client.publicLine);
     s.file('id', client.privateKey);
     s.file('known_hosts', `[127.0.0.1]:${port} ${bare(host)}`);
-    echo = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/echo-node/main.ts', '--name', 'echo@127.0.0.1', '--carrier', 'ssh',
-      '--ssh-bind', `127.0.0.1:${port}`, '--ssh-host-key', s.path('host_key'), '--ssh-authorized-keys', s.path('authorized_keys')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    echo = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        'examples/echo-node/main.ts',
+        '--name',
+        'echo@127.0.0.1',
+        '--carrier',
+        'ssh',
+        '--ssh-bind',
+        `127.0.0.1:${port}`,
+        '--ssh-host-key',
+        s.path('host_key'),
+        '--ssh-authorized-keys',
+        s.path('authorized_keys'),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const out = new LineReader(echo.stdout as Readable, () => `echo node: ${stderr?.text.slice(-2000)}`);
     stderr = new LineReader(echo.stderr as Readable, () => 'echo node stderr');
     expect(await out.waitFor(/^READY /, 30_000)).toBe('READY echo@127.0.0.1');
@@ -104,8 +136,23 @@ describe('OpenSSH client → Courier echo node (--carrier ssh)', () => {
     const exec = await run('ssh', [...common(), '127.0.0.1', 'id']);
     expect(exec.code).not.toBe(0);
     expect(exec.stdout.toString()).not.toMatch(/uid=/);
-    const ftp = await run('sftp', ['-F', '/dev/null', '-P', String(port), '-i', s.path('id'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-      '-o', `UserKnownHostsFile=${s.path('known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', `${client.name}@127.0.0.1`]);
+    const ftp = await run('sftp', [
+      '-F',
+      '/dev/null',
+      '-P',
+      String(port),
+      '-i',
+      s.path('id'),
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${s.path('known_hosts')}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      `${client.name}@127.0.0.1`,
+    ]);
     expect(ftp.code).not.toBe(0);
     const fwd = await run('ssh', [...common(), '-N', '-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9', '127.0.0.1']);
     expect(fwd.code).not.toBe(0);

@@ -74,11 +74,24 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
     const hash = portId.indexOf('#');
     const nodeid = portId.slice(0, hash);
     const port = portId.slice(hash + 1);
-    return proxies.get({ key: `port:${portId}`, watch: (p) => p.monitor({ name: port, node: nodeid }), forward: (p, m) => p.send(portId, toAempMessage(m)), reason: (r) => toErlang(r), describe: { port: portId } });
+    return proxies.get({
+      key: `port:${portId}`,
+      watch: (p) => p.monitor({ name: port, node: nodeid }),
+      forward: (p, m) => p.send(portId, toAempMessage(m)),
+      reason: (r) => toErlang(r),
+      describe: { port: portId },
+    });
   }
 
   function proxyForPid(pid: Pid): Pid {
-    return proxies.get({ key: `pid:${pidKey(pid)}`, linkTarget: pid, watch: (p) => p.monitor(pid), forward: (p, m) => p.send(pid, toErlangMessage(m)), reason: (r) => toAemp(r), describe: { pid: pid.toString() } });
+    return proxies.get({
+      key: `pid:${pidKey(pid)}`,
+      linkTarget: pid,
+      watch: (p) => p.monitor(pid),
+      forward: (p, m) => p.send(pid, toErlangMessage(m)),
+      reason: (r) => toAemp(r),
+      describe: { pid: pid.toString() },
+    });
   }
 
   /** A term bound for AEMP: Erlang pids become proxies; the rest is left to the AEMP value mapping. */
@@ -143,8 +156,7 @@ export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
               await node.connect(text.slice(0, text.indexOf('#'))).catch(() => false);
               reply = proxyForPort(text);
               await settle();
-            }
-            else if (text?.includes('#') && op === SEND && msg !== undefined) {
+            } else if (text?.includes('#') && op === SEND && msg !== undefined) {
               p.send(text, toAempMessage(msg));
               reply = atoms.ok;
             }

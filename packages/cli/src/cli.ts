@@ -87,11 +87,9 @@ async function clientNode(v: Values, target: string): Promise<Node> {
 function inProcess<T>(node: Node, body: (self: import('@courier/core').Process) => Promise<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     node.spawn(async (self) => {
-      try {
-        resolve(await body(self));
-      } catch (e) {
-        reject(e);
-      }
+      // What the body returns or throws (synchronously too) goes to the caller unchanged.
+      const run = async (): Promise<T> => body(self);
+      await run().then(resolve, reject);
     });
   });
 }
@@ -231,7 +229,10 @@ export async function main(argv: string[]): Promise<number> {
     err(USAGE);
     return EXIT.USAGE;
   }
-  const { values: v, positionals: [cmd, ...rest] } = parsed;
+  const {
+    values: v,
+    positionals: [cmd, ...rest],
+  } = parsed;
   if (v.help || cmd === undefined) {
     out(USAGE);
     return cmd === undefined && !v.help ? EXIT.USAGE : EXIT.OK;

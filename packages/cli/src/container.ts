@@ -90,8 +90,7 @@ export function buildNodeParts(config: CourierConfig, opts: { container?: Contai
   const firstKind = (config.carriers[0] as CarrierSection).kind;
   // AEMP node ids need no `@`; Erlang node names always have one: without a route, such peers go to aemp.
   const aempKind = config.carriers.some((c) => c.kind === 'aemp') ? 'aemp' : undefined;
-  const carrierFor = (peer: Atom): string =>
-    routes.find((r) => r.re.test(peer.name))?.carrier ?? (aempKind !== undefined && !peer.name.includes('@') ? aempKind : firstKind);
+  const carrierFor = (peer: Atom): string => routes.find((r) => r.re.test(peer.name))?.carrier ?? (aempKind !== undefined && !peer.name.includes('@') ? aempKind : firstKind);
   let cookie: string | undefined;
   const ctx: PluginContext = { node: config.node, log, cookie: () => (cookie ??= resolveCookie(config.node)), carrierFor };
 

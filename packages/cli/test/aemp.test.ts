@@ -52,7 +52,13 @@ describe('aemp carrier section', () => {
     await seed.start();
     const addr = (seed as unknown as { transports: AempTransport[] }).transports[0]?.listening[0] as string;
     const { node, transports } = buildNodeParts(
-      validateConfig({ node: { name: `${uniqueName('cfg')}@127.0.0.1`, cookie: 'c' }, carriers: [{ kind: 'tcp', epmd: false }, { kind: 'aemp', secret, seeds: [addr] }] }),
+      validateConfig({
+        node: { name: `${uniqueName('cfg')}@127.0.0.1`, cookie: 'c' },
+        carriers: [
+          { kind: 'tcp', epmd: false },
+          { kind: 'aemp', secret, seeds: [addr] },
+        ],
+      }),
     );
     await node.start();
     try {
@@ -82,7 +88,7 @@ describe('courier aemp', () => {
     addr = t.listening[0] as string;
     seed.spawn(
       async (self) => {
-        for (;;) inbox.push((await self.receive()));
+        for (;;) inbox.push(await self.receive());
       },
       { name: atom('inbox') },
     );

@@ -51,8 +51,8 @@ describe('configuration', () => {
     const connects: string[] = [];
     const fake: Transport = {
       name: 'quic',
-      start: async () => undefined,
-      stop: async () => undefined,
+      start: () => Promise.resolve(),
+      stop: () => Promise.resolve(),
       dialer: (peer) => {
         connects.push(peer.name);
         throw new Error('no quic here');

@@ -5,15 +5,7 @@ export { CourierError, ProtocolError } from '@courier/term';
  * Typed errors. Each has a stable `code` and a message that says what to do. A peer's mistake
  * is logged at `warn` without a stack; a broken local invariant is an `error` with one.
  */
-export type HandshakeErrorCode =
-  | 'BAD_COOKIE'
-  | 'NOT_ALLOWED'
-  | 'MISSING_FLAGS'
-  | 'TIMEOUT'
-  | 'BAD_MESSAGE'
-  | 'NAME_MISMATCH'
-  | 'ALREADY_CONNECTED'
-  | 'NOK';
+export type HandshakeErrorCode = 'BAD_COOKIE' | 'NOT_ALLOWED' | 'MISSING_FLAGS' | 'TIMEOUT' | 'BAD_MESSAGE' | 'NAME_MISMATCH' | 'ALREADY_CONNECTED' | 'NOK';
 
 export class HandshakeError extends CourierError {
   constructor(code: HandshakeErrorCode, message: string, options?: { cause?: unknown }) {

@@ -21,16 +21,17 @@
     peers.innerHTML = '';
     rows(peers, s.peers, (p) => [
       '<td data-peer="' + text(p.node) + '">' + text(p.node) + (p.hidden ? ' (hidden)' : '') + '</td>',
-      td(p.carrier), td(p.state), td(fmt(p.msgInPerSec), 1), td(fmt(p.msgOutPerSec), 1),
-      td(fmt(p.bytesInPerSec), 1), td(fmt(p.bytesOutPerSec), 1), td(p.rttMs == null ? '–' : p.rttMs.toFixed(2), 1),
+      td(p.carrier),
+      td(p.state),
+      td(fmt(p.msgInPerSec), 1),
+      td(fmt(p.msgOutPerSec), 1),
+      td(fmt(p.bytesInPerSec), 1),
+      td(fmt(p.bytesOutPerSec), 1),
+      td(p.rttMs == null ? '–' : p.rttMs.toFixed(2), 1),
     ]);
-    rows($('procs').tBodies[0], s.processes, (p) => [
-      td(p.pid), td(p.name || ''), td(p.mailbox, 1), td(p.monitors, 1), td(p.monitoredBy, 1), td(p.links.join(' ')),
-    ]);
+    rows($('procs').tBodies[0], s.processes, (p) => [td(p.pid), td(p.name || ''), td(p.mailbox, 1), td(p.monitors, 1), td(p.monitoredBy, 1), td(p.links.join(' '))]);
     const tl = s.timeline.slice(-100).reverse();
-    rows($('timeline').tBodies[0], tl, (e) => [
-      td(new Date(e.at).toLocaleTimeString()), '<td class="' + e.kind + '">' + text(e.kind) + '</td>', td(e.subject), td(e.detail),
-    ]);
+    rows($('timeline').tBodies[0], tl, (e) => [td(new Date(e.at).toLocaleTimeString()), '<td class="' + e.kind + '">' + text(e.kind) + '</td>', td(e.subject), td(e.detail)]);
     const tp = {};
     for (const c in s.throughput) tp[c] = s.throughput[c].in + s.throughput[c].out;
     history.push({ at: s.at, throughput: tp });
@@ -41,17 +42,25 @@
   function chart() {
     const cv = $('chart');
     const ctx = cv.getContext('2d');
-    const w = cv.width, h = cv.height;
+    const w = cv.width,
+      h = cv.height;
     ctx.clearRect(0, 0, w, h);
     const carriers = new Set();
     let max = 1;
-    for (const p of history) for (const c in p.throughput) { carriers.add(c); max = Math.max(max, p.throughput[c]); }
+    for (const p of history)
+      for (const c in p.throughput) {
+        carriers.add(c);
+        max = Math.max(max, p.throughput[c]);
+      }
     ctx.strokeStyle = '#eee';
     ctx.fillStyle = '#889';
     ctx.font = '11px sans-serif';
     for (let i = 0; i <= 4; i++) {
       const y = h - 14 - (i * (h - 24)) / 4;
-      ctx.beginPath(); ctx.moveTo(40, y); ctx.lineTo(w, y); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(40, y);
+      ctx.lineTo(w, y);
+      ctx.stroke();
       ctx.fillText(fmt((max * i) / 4), 2, y + 4);
     }
     let k = Object.keys(colorOf).length;
@@ -63,7 +72,8 @@
       history.forEach((p, i) => {
         const x = 40 + (i * (w - 44)) / (HISTORY - 1);
         const y = h - 14 - ((p.throughput[c] || 0) / max) * (h - 24);
-        if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+        if (i === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
       });
       ctx.stroke();
     }
@@ -72,7 +82,10 @@
 
   function connect() {
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
-    ws.onopen = () => { $('status').textContent = 'live'; $('status').className = ''; };
+    ws.onopen = () => {
+      $('status').textContent = 'live';
+      $('status').className = '';
+    };
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
       if (m.type === 'sample') render(m);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Node, TIMEOUT, startSupervisor, type Process } from '@courier/core';
 import { Tuple, atom, type Term } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
-import { wsDist, type WsDistTransport } from '@courier/transport-ws';
+import { wsDist } from '@courier/transport-ws';
 import { findChromium, launchChromium, randomCookie } from '@courier/testkit';
 import { observe } from '@courier/observer';
 import { erlNode, startEpmd } from '../../../interop/erlang/harness.js';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   await gw.start();
   const worker = await new Node({ name: 'worker@127.0.0.1', transports: [tcpDist({ cookie, hidden: false, epmd: { port: epmd.port, embedded: false } })] }).start();
-  const web = await new Node({ name: 'web1@127.0.0.1', transports: [wsDist({ cookie, urlFor: () => (ws).url })] }).start();
+  const web = await new Node({ name: 'web1@127.0.0.1', transports: [wsDist({ cookie, urlFor: () => ws.url })] }).start();
   const obs = await observe(gw, { port: 0, intervalMs: 500, rttIntervalMs: 1000 });
 
   await gw.connect(erl.node as string);
@@ -38,13 +38,32 @@ async function main(): Promise<void> {
   await web.connect(gw.name);
 
   // Named services on the gateway.
-  const sink = (self: Process) => (async () => { for (;;) await self.receive(); })();
+  const sink = (self: Process) =>
+    (async () => {
+      for (;;) await self.receive();
+    })();
   gw.spawn(sink, { name: atom('orders') });
   gw.spawn(sink, { name: atom('sessions') });
-  gw.spawn(async (self) => { self.link(gw.whereis(atom('orders')) as never); for (;;) await self.receive(); }, { name: atom('audit') });
+  gw.spawn(
+    async (self) => {
+      self.link(gw.whereis(atom('orders')) as never);
+      for (;;) await self.receive();
+    },
+    { name: atom('audit') },
+  );
   let stop = false;
   await startSupervisor(gw, { strategy: 'one_for_one', intensity: 10, period: 60 }, [
-    { id: 'payments', start: (sup) => sup.spawnLink(async (self) => { await self.receive(undefined, 4000); throw new Error('card gateway timeout'); }, { name: atom('payments') }) },
+    {
+      id: 'payments',
+      start: (sup) =>
+        sup.spawnLink(
+          async (self) => {
+            await self.receive(undefined, 4000);
+            throw new Error('card gateway timeout');
+          },
+          { name: atom('payments') },
+        ),
+    },
   ]);
 
   // Traffic: gateway ↔ erl echo, worker → gateway, web1 → gateway.
@@ -53,8 +72,9 @@ async function main(): Promise<void> {
       while (!stop) {
         for (let i = 0; i < n; i++) self.send(to as never, new Tuple([self.pid, new Tuple([atom('order'), i])]));
         await new Promise((r) => setTimeout(r, everyMs));
-        // Drop the echoes.
-        while (self.tryReceive() !== TIMEOUT) {}
+        while (self.tryReceive() !== TIMEOUT) {
+          // Drop the echoes.
+        }
       }
     });
   pump(gw, { name: 'echo', node: erl.node as string }, 400, 50);
@@ -79,7 +99,10 @@ async function main(): Promise<void> {
   await epmd.stop();
 }
 
-void main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -15,13 +15,14 @@ export class LogTap {
   }
 
   private wrap(inner: Logger): Logger {
-    const warn: LogFn = ((obj: object | string, msg?: string) => {
+    const warn: LogFn = (obj: object | string, msg?: string) => {
       if (msg === 'handshake failed' && typeof obj === 'object') {
-        const code = String((obj as { code?: unknown }).code ?? 'unknown');
+        const c = (obj as { code?: unknown }).code;
+        const code = typeof c === 'string' || typeof c === 'number' ? String(c) : 'unknown';
         this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
       }
       (inner.warn as (o: object | string, m?: string) => void)(obj, msg);
-    });
+    };
     return {
       trace: inner.trace.bind(inner),
       debug: inner.debug.bind(inner),

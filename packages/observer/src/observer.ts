@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from 'node:fs/promises';
 import { atom } from '@courier/term';
 import { UsageError, type Node } from '@courier/core';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Sampler } from './sampler.js';
 import { RttProbe } from './rtt.js';
 import { renderMetrics } from './metrics.js';
@@ -80,7 +80,7 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
     ws.on('message', (data) => {
       if (readOnly) return;
       try {
-        const m = JSON.parse(String(data)) as { op?: string; name?: string };
+        const m = JSON.parse(rawText(data)) as { op?: string; name?: string };
         if (m.op === 'kill' && typeof m.name === 'string') {
           const pid = node.whereis(atom(m.name));
           if (pid !== undefined) node.exitSignal(undefined, pid, atom('kill'));
@@ -120,4 +120,10 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A WebSocket message as UTF-8 text, whatever the shape `ws` delivers it in. */
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
 }

@@ -24,7 +24,12 @@ describe('the observer page channel', () => {
     const c = await cluster();
     done.push(() => c.stop());
     const a = await c.node('ctl_a@localhost');
-    const pid = a.spawn(async (self) => { await self.receive(); }, { name: atom('victim') });
+    const pid = a.spawn(
+      async (self) => {
+        await self.receive();
+      },
+      { name: atom('victim') },
+    );
 
     const ro = await observe(a, { rttIntervalMs: 0 });
     done.push(() => ro.close());
@@ -33,7 +38,11 @@ describe('the observer page channel', () => {
 
     const rw = await observe(a, { rttIntervalMs: 0, readOnly: false });
     done.push(() => rw.close());
-    const gone = new Promise((r) => a.exits$.subscribe((x) => { if (x.pid === pid) r(x.reason); }));
+    const gone = new Promise((r) =>
+      a.exits$.subscribe((x) => {
+        if (x.pid === pid) r(x.reason);
+      }),
+    );
     await sendKill(rw.url, 'victim');
     expect(await gone).toBe(atom('killed'));
   });
@@ -47,8 +56,16 @@ describe('the observer page channel', () => {
     const obs = await observe(a, { rttIntervalMs: 0, intervalMs: 100 });
     done.push(() => obs.close());
     const ws = new WebSocket(`${obs.url.replace('http', 'ws')}ws`);
-    const samples: Array<{ type: string; node: { name: string }; peers: Array<{ node: string; carrier: string }>; processes: Array<{ name: string | null }> }> = [];
-    await new Promise<void>((resolve) => ws.on('message', (d) => { const m = JSON.parse(String(d)); if (m.type === 'sample') samples.push(m); if (samples.length >= 2) resolve(); }));
+    type Sample = { type: string; node: { name: string }; peers: Array<{ node: string; carrier: string }>; processes: Array<{ name: string | null }> };
+    const samples: Sample[] = [];
+    // ws hands a text message over as one Buffer (binaryType 'nodebuffer', the default).
+    await new Promise<void>((resolve) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse((d as Buffer).toString()) as Sample;
+        if (m.type === 'sample') samples.push(m);
+        if (samples.length >= 2) resolve();
+      }),
+    );
     ws.close();
     const s = samples[1]!;
     expect(s.node.name).toBe('ctl_b@localhost');

@@ -43,27 +43,51 @@ describe('/metrics', () => {
 
     // 100 messages b → a's `sink`, which replies to each.
     let got = 0;
-    a.spawn(async (self) => {
-      for (;;) {
-        const m = (await self.receive()) as Tuple;
-        self.send(m.elements[0] as never, atom('ack'));
-      }
-    }, { name: atom('sink') });
+    a.spawn(
+      async (self) => {
+        for (;;) {
+          const m = (await self.receive()) as Tuple;
+          self.send(m.elements[0] as never, atom('ack'));
+        }
+      },
+      { name: atom('sink') },
+    );
     const acks = new Promise<void>((resolve) => {
       b.spawn(async (self) => {
         for (let i = 0; i < 100; i++) self.send({ name: 'sink', node: 'obs_a@localhost' }, new Tuple([self.pid, i]));
-        while (got < 100) { await self.receive(); got++; }
+        while (got < 100) {
+          await self.receive();
+          got++;
+        }
         resolve();
       });
     });
     await acks;
 
     // A named process crashes and comes back under its name.
-    const crasher = a.spawn(async (self) => { await self.receive(); throw new Error('boom'); }, { name: atom('crasher') });
-    const gone = new Promise<void>((r) => { const s = a.exits$.subscribe((x) => { if (x.pid === crasher) { s.unsubscribe(); r(); } }); });
+    const crasher = a.spawn(
+      async (self) => {
+        await self.receive();
+        throw new Error('boom');
+      },
+      { name: atom('crasher') },
+    );
+    const gone = new Promise<void>((r) => {
+      const s = a.exits$.subscribe((x) => {
+        if (x.pid === crasher) {
+          s.unsubscribe();
+          r();
+        }
+      });
+    });
     a.send(crasher, atom('go'));
     await gone;
-    a.spawn(async (self) => { await self.receive(); }, { name: atom('crasher') });
+    a.spawn(
+      async (self) => {
+        await self.receive();
+      },
+      { name: atom('crasher') },
+    );
 
     // A node with another cookie is refused.
     const bad = await c.node('obs_bad@localhost', 'wrong');

@@ -44,10 +44,13 @@ describe('the observer page in a real browser', () => {
     await page.waitForFunction(() => /\d/.test(document.querySelector('#peers tbody tr td:last-child')?.textContent ?? ''), undefined, { timeout: 5000 });
     await page.locator('#timeline td.nodeup').first().waitFor({ timeout: 5000 });
 
-    const pid = a.spawn(async (self) => {
-      await self.receive();
-      throw new Error('boom');
-    }, { name: atom('doomed') });
+    const pid = a.spawn(
+      async (self) => {
+        await self.receive();
+        throw new Error('boom');
+      },
+      { name: atom('doomed') },
+    );
     await page.locator('#procs tbody tr', { hasText: 'doomed' }).waitFor({ timeout: 5000 });
     a.send(pid, atom('go'));
     await page.locator('#timeline tr', { hasText: 'doomed' }).locator('td.crash').waitFor({ timeout: 5000 });

@@ -8,7 +8,8 @@ import { handshakeCapture, hex } from './support/vectors.js';
  * The 4-byte framing of the distribution session, fed the 28 real post-handshake frames of an
  * OTP 25 capture (with their length prefixes) interleaved with ticks, in every chunking.
  */
-type Event = 'tick' | string;
+/** `'tick'`, or a frame's payload in hex. */
+type Event = string;
 
 const frames = handshakeCapture().post_handshake_frames.map((f) => hex(f.raw_hex));
 const TICK = Buffer.alloc(4);
@@ -111,7 +112,11 @@ describe('FrameReader over real OTP 25 frames and ticks', () => {
     big.writeUInt32BE(size, 0);
     for (let i = 4; i < big.length; i++) big[i] = i & 0xff;
     let got: Uint8Array | undefined;
-    const r = new FrameReader(1 << 20, (f) => (got = f), () => undefined);
+    const r = new FrameReader(
+      1 << 20,
+      (f) => (got = f),
+      () => undefined,
+    );
     feedInChunks(r, big, 1);
     expect(got?.length).toBe(size);
     expect(Buffer.compare(Buffer.from(got as Uint8Array), big.subarray(4))).toBe(0);

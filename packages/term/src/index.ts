@@ -9,12 +9,7 @@ export type { Term } from './model/term.js';
 
 export { CourierError, ProtocolError, EncodeError, EtfErrorCode } from './errors.js';
 export { decode, decodeTerm, type Decoded } from './codec/decode.js';
-export {
-  DEFAULT_MAX_BIG_BYTES,
-  DEFAULT_MAX_DEPTH,
-  DEFAULT_MAX_TERM_BYTES,
-  type DecodeOptions,
-} from './codec/limits.js';
+export { DEFAULT_MAX_BIG_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TERM_BYTES, type DecodeOptions } from './codec/limits.js';
 export { encode, type EncodeOptions } from './codec/encode.js';
 export { Encoder, DEFAULT_MAX_ENCODE_DEPTH } from './codec/encoder.js';
 export { Tag, VERSION } from './codec/tags.js';

@@ -38,7 +38,10 @@ const run = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd
 export function makeTestCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'courier-certs-'));
   const ext = join(dir, 'node.ext');
-  writeFileSync(ext, 'subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n');
+  writeFileSync(
+    ext,
+    'subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n',
+  );
 
   const ca = (name: string) => {
     run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', `/CN=${name}`], dir);
@@ -46,7 +49,10 @@ export function makeTestCerts(): TestCerts {
   };
   const issue = (caName: string, name: string, extFile = ext) => {
     run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-    run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '30', '-extfile', extFile], dir);
+    run(
+      ['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '30', '-extfile', extFile],
+      dir,
+    );
     return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
   };
 
@@ -64,7 +70,26 @@ export function makeTestCerts(): TestCerts {
     `[ca]\ndefault_ca=test\n[test]\ndir=${dir}\ndatabase=$dir/index.txt\nserial=$dir/serial\nnew_certs_dir=$dir\ncertificate=$dir/test-ca.pem\nprivate_key=$dir/test-ca.key\ndefault_md=sha256\ndefault_crl_days=30\npolicy=any\nunique_subject=no\ncopy_extensions=none\n[any]\ncommonName=supplied\n[ext]\nsubjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n`,
   );
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=expired'], dir);
-  run(['ca', '-batch', '-config', 'ca.cnf', '-in', 'expired.csr', '-out', 'expired.pem', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-extensions', 'ext', '-notext'], dir);
+  run(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-in',
+      'expired.csr',
+      '-out',
+      'expired.pem',
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200201000000Z',
+      '-extensions',
+      'ext',
+      '-notext',
+    ],
+    dir,
+  );
 
   return {
     dir,
@@ -89,7 +114,11 @@ export function makeTestCerts(): TestCerts {
 }
 
 /** An `-ssl_dist_optfile` for an Erlang node using `cert`/`key` and trusting `ca`. */
-export function sslDistOptfile(dir: string, name: string, o: { cert: string; key: string; ca: string; verify?: 'verify_peer' | 'verify_none'; failIfNoPeerCert?: boolean; versions?: string[]; clientCert?: boolean }): string {
+export function sslDistOptfile(
+  dir: string,
+  name: string,
+  o: { cert: string; key: string; ca: string; verify?: 'verify_peer' | 'verify_none'; failIfNoPeerCert?: boolean; versions?: string[]; clientCert?: boolean },
+): string {
   const verify = o.verify ?? 'verify_peer';
   const versions = o.versions ? `, {versions, [${o.versions.map((v) => `'${v}'`).join(',')}]}` : '';
   const clientCert = o.clientCert === false ? '' : `{certfile, "${o.cert}"}, {keyfile, "${o.key}"}, `;

@@ -134,7 +134,8 @@ export function startErl(opts: StartErlOptions = {}): ErlNode {
   }
   const pid = child.pid;
   let status: ExitStatus | null = null;
-  const describe = (): string => `erl pid ${pid}${node ? ` (${node})` : ''}, ${status ? `exited ${JSON.stringify(status)}` : 'running'}, stderr: ${stderr.text.slice(-2000) || '(empty)'}`;
+  const describe = (): string =>
+    `erl pid ${pid}${node ? ` (${node})` : ''}, ${status ? `exited ${JSON.stringify(status)}` : 'running'}, stderr: ${stderr.text.slice(-2000) || '(empty)'}`;
   const stdout = new LineReader(child.stdout, describe);
   const stderr = new LineReader(child.stderr, () => `erl pid ${pid}`);
   child.stdin.on('error', () => undefined); // EPIPE once erl has gone; reported through `exited`

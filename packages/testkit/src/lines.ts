@@ -22,7 +22,10 @@ export class LineReader {
   /** What was received, for diagnostics (the last MiB). */
   text = '';
 
-  constructor(stream: Readable, private readonly describe: () => string) {
+  constructor(
+    stream: Readable,
+    private readonly describe: () => string,
+  ) {
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => this.push(chunk));
     stream.on('end', () => this.end('the stream ended'));

@@ -6,11 +6,9 @@
 export function inProcess<P, T>(node: { spawn(body: (self: P) => Promise<void>): unknown }, body: (self: P) => Promise<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     node.spawn(async (self) => {
-      try {
-        resolve(await body(self));
-      } catch (e) {
-        reject(e);
-      }
+      // What the body returns or throws (synchronously too) goes to the caller unchanged.
+      const run = async (): Promise<T> => body(self);
+      await run().then(resolve, reject);
     });
   });
 }

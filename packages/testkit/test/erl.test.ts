@@ -35,7 +35,10 @@ describe('startErl', () => {
     const dir = mkdtempSync(join(tmpdir(), 'courier-testkit-'));
     try {
       const src = join(dir, 'echo_once.erl');
-      writeFileSync(src, '-module(echo_once).\n-export([run/0]).\nrun() -> L = io:get_line(""), io:format("got ~s", [L]), io:format("env ~s~n", [os:getenv("COURIER_T")]), halt(3).\n');
+      writeFileSync(
+        src,
+        '-module(echo_once).\n-export([run/0]).\nrun() -> L = io:get_line(""), io:format("got ~s", [L]), io:format("env ~s~n", [os:getenv("COURIER_T")]), halt(3).\n',
+      );
       const compiled = await compileErl([src], tools);
       const node = startErl({ codePath: [compiled.dir], eval: 'echo_once:run()', env: { COURIER_T: 'x1' } });
       node.write('hello\n');

@@ -227,7 +227,9 @@ export class AempTransport implements Transport {
   }
 
   private readonly upgrade: Upgrade = (how, carrier, rest) =>
-    this.tlsContext === undefined ? Promise.reject(new CarrierError('UPGRADE_UNSUPPORTED', 'no TLS certificate configured')) : startTls(this.tlsContext, how, carrier, rest, this.setupTimeMs);
+    this.tlsContext === undefined
+      ? Promise.reject(new CarrierError('UPGRADE_UNSUPPORTED', 'no TLS certificate configured'))
+      : startTls(this.tlsContext, how, carrier, rest, this.setupTimeMs);
 
   private get setupTimeMs(): number {
     return this.opts.handshakeTimeoutMs ?? AEMP_SETUP_TIME_MS;

@@ -8,12 +8,12 @@ import { AempHandshake, aemp, type AempOptions, type AempTransport, type Framing
  * through a shared address book (the `peers` option), over real sockets.
  */
 export function aempHarness(framings: readonly Framing[] = ['cbor', 'json'], extra: Partial<AempOptions> = {}): () => Promise<CarrierHarness> {
-  return async () => {
+  return () => {
     const book: Record<string, string[]> = {};
     const registry = new HarnessNodes<AempTransport>();
     const carriers: Carrier[] = [];
     const silent: Array<{ close(): Promise<void> }> = [];
-    return {
+    return Promise.resolve<CarrierHarness>({
       async carrierPair() {
         const [a, b] = await socketPair();
         const pair = [new TcpCarrier(a, 'aemp'), new TcpCarrier(b, 'aemp')] as const;
@@ -47,6 +47,6 @@ export function aempHarness(framings: readonly Framing[] = ['cbor', 'json'], ext
         for (const c of carriers) c.abort();
         for (const p of silent) await p.close();
       },
-    };
+    });
   };
 }

@@ -43,7 +43,8 @@ describe('AEMP over TLS (tls_sha3_512)', () => {
     const bad = await nodes.make('tls-bad', { tls: tls(certs.untrusted, certs.untrustedCa), handshakeTimeoutMs: 1000 }, log);
     expect(await bad.node.connect('tls-c')).toBe(false);
     // Whichever side is the TLS server (the nonces decide) finds the other's certificate bad.
-    const verified = (r: (typeof log.records)[number]) => r.level === 'warn' && (/^TLS_/.test(String(r.fields['code'])) || /does not verify|certificate/.test(String(r.fields['err'])));
+    const verified = (r: (typeof log.records)[number]) =>
+      r.level === 'warn' && (/^TLS_/.test(String(r.fields['code'])) || /does not verify|certificate/.test(String(r.fields['err'])));
     expect(log.records.some(verified), JSON.stringify(log.records.filter((r) => r.level === 'warn'))).toBe(true);
     const ok = await nodes.make('tls-ok', { tls: tls(certs.other) });
     expect(await ok.node.connect('tls-c')).toBe(true);

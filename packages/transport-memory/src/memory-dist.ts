@@ -53,25 +53,29 @@ export class MemoryTransport implements Transport {
     this.setupTimeMs = opts.handshakeTimeoutMs ?? DEFAULT_SETUP_TIME_MS;
   }
 
-  async start(host: TransportHost): Promise<void> {
-    if (this.host !== undefined) throw new UsageError('ALREADY_STARTED', 'this memory transport already runs for a node');
-    const inner = erlProtocol({
-      self: host.name,
-      creation: host.creation,
-      cookie: () => this.opts.cookie,
-      hidden: this.opts.hidden ?? HIDDEN_BY_DEFAULT.memory,
-      lengthBytes: 2,
-      carrierName: 'memory',
-      netTicktime: this.opts.netTicktime,
-      maxMessage: this.opts.maxMessage,
+  /** Nothing to wait for: done when it returns; a throw (ALREADY_STARTED, ADDRESS_IN_USE) rejects. */
+  start(host: TransportHost): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.host !== undefined) throw new UsageError('ALREADY_STARTED', 'this memory transport already runs for a node');
+      const inner = erlProtocol({
+        self: host.name,
+        creation: host.creation,
+        cookie: () => this.opts.cookie,
+        hidden: this.opts.hidden ?? HIDDEN_BY_DEFAULT.memory,
+        lengthBytes: 2,
+        carrierName: 'memory',
+        netTicktime: this.opts.netTicktime,
+        maxMessage: this.opts.maxMessage,
+      });
+      const protocol: Protocol = { ...inner, session: (carrier, result, ctx) => this.track(inner.session(carrier, result, ctx)) };
+      const acceptor: Acceptor = { protocol, setupTimeMs: this.setupTimeMs };
+      const accept: MemoryAccept = (carrier) => host.accept(carrier, acceptor);
+      this.opts.network.listen(host.name, accept);
+      this.host = host;
+      this.protocol = protocol;
+      this.accept = accept;
+      resolve();
     });
-    const protocol: Protocol = { ...inner, session: (carrier, result, ctx) => this.track(inner.session(carrier, result, ctx)) };
-    const acceptor: Acceptor = { protocol, setupTimeMs: this.setupTimeMs };
-    const accept: MemoryAccept = (carrier) => host.accept(carrier, acceptor);
-    this.opts.network.listen(host.name, accept);
-    this.host = host;
-    this.protocol = protocol;
-    this.accept = accept;
   }
 
   dialer(_peer: Atom): Dialer<Atom> {
@@ -79,12 +83,16 @@ export class MemoryTransport implements Transport {
     return { resolver: this.opts.network, carrier: this.opts.network, protocol: this.protocol, setupTimeMs: this.setupTimeMs };
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Nothing to wait for either: the sessions close at once. */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.stopped = true;
-    if (this.host !== undefined && this.accept !== undefined) this.opts.network.unlisten(this.host.name, this.accept);
-    for (const s of [...this.sessions]) s.close('transport stopping');
-    this.sessions.clear();
+    return new Promise<void>((resolve) => {
+      if (this.host !== undefined && this.accept !== undefined) this.opts.network.unlisten(this.host.name, this.accept);
+      for (const s of [...this.sessions]) s.close('transport stopping');
+      this.sessions.clear();
+      resolve();
+    });
   }
 
   private track(session: PipelineSession): PipelineSession {

@@ -26,7 +26,15 @@ describe('driveHandshake', () => {
     const [a, b] = memoryCarrierPair();
     const closes: unknown[] = [];
     b.setReceiver({ ...sink, onClose: (e) => closes.push(e) });
-    const err = await rejection(driveHandshake(a, scripted(() => []), { timeoutMs: 50 }), 2000, 'timeout');
+    const err = await rejection(
+      driveHandshake(
+        a,
+        scripted(() => []),
+        { timeoutMs: 50 },
+      ),
+      2000,
+      'timeout',
+    );
     expect(err).toBeInstanceOf(HandshakeError);
     expect((err as HandshakeError).code).toBe('TIMEOUT');
     await turns(2);
@@ -57,7 +65,10 @@ describe('driveHandshake', () => {
     let closed = 0;
     b.setReceiver({ onData: (c) => got.push(Buffer.from(c).toString()), onDrain: () => {}, onClose: () => closed++ });
     const refusal = new HandshakeError('BAD_COOKIE', 'no');
-    const hs = scripted(() => [{ type: 'write', bytes: Buffer.from('refused') }, { type: 'fail', error: refusal }]);
+    const hs = scripted(() => [
+      { type: 'write', bytes: Buffer.from('refused') },
+      { type: 'fail', error: refusal },
+    ]);
     const p = driveHandshake(a, hs, { timeoutMs: 1000 });
     b.write(Buffer.from('hi'));
     expect(await rejection(p, 1000, 'fail')).toBe(refusal);
@@ -66,12 +77,16 @@ describe('driveHandshake', () => {
     expect(closed).toBe(1);
   });
 
-  it('with waitOnNok, a NOK keeps the attempt until it is aborted (the peer\'s attempt won)', async () => {
+  it("with waitOnNok, a NOK keeps the attempt until it is aborted (the peer's attempt won)", async () => {
     const [a, b] = memoryCarrierPair();
     b.setReceiver(sink);
     const ac = new AbortController();
     const nok = new HandshakeError('NOK', 'theirs wins');
-    const p = driveHandshake(a, scripted(() => [{ type: 'fail', error: nok }]), { timeoutMs: 5000, signal: ac.signal, waitOnNok: true });
+    const p = driveHandshake(
+      a,
+      scripted(() => [{ type: 'fail', error: nok }]),
+      { timeoutMs: 5000, signal: ac.signal, waitOnNok: true },
+    );
     b.write(Buffer.from('snok'));
     b.close(); // the acceptor closes after nok: not a reason to give up
     await turns(5);
@@ -92,7 +107,11 @@ describe('driveHandshake', () => {
     const [a, b] = memoryCarrierPair();
     b.setReceiver(sink);
     const nok = new HandshakeError('NOK', 'theirs wins');
-    const p = driveHandshake(a, scripted(() => [{ type: 'fail', error: nok }]), { timeoutMs: 40, waitOnNok: true });
+    const p = driveHandshake(
+      a,
+      scripted(() => [{ type: 'fail', error: nok }]),
+      { timeoutMs: 40, waitOnNok: true },
+    );
     b.write(Buffer.from('snok'));
     expect(await rejection(p, 1000, 'deadline')).toBe(nok);
   });
@@ -100,7 +119,11 @@ describe('driveHandshake', () => {
   it('a peer closing mid-handshake fails with CarrierError CLOSED', async () => {
     const [a, b] = memoryCarrierPair();
     b.setReceiver(sink);
-    const p = driveHandshake(a, scripted(() => [], [{ type: 'write', bytes: Buffer.from('hello') }]), { timeoutMs: 1000 });
+    const p = driveHandshake(
+      a,
+      scripted(() => [], [{ type: 'write', bytes: Buffer.from('hello') }]),
+      { timeoutMs: 1000 },
+    );
     b.close();
     const err = await rejection(p, 1000, 'closed');
     expect(err).toBeInstanceOf(CarrierError);
@@ -111,7 +134,15 @@ describe('driveHandshake', () => {
     const [a] = memoryCarrierPair();
     const ac = new AbortController();
     ac.abort();
-    const err = await rejection(driveHandshake(a, scripted(() => []), { timeoutMs: 1000, signal: ac.signal }), 1000, 'aborted');
+    const err = await rejection(
+      driveHandshake(
+        a,
+        scripted(() => []),
+        { timeoutMs: 1000, signal: ac.signal },
+      ),
+      1000,
+      'aborted',
+    );
     expect((err as CarrierError).code).toBe('ABORTED');
   });
 });

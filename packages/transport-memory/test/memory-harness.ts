@@ -10,10 +10,10 @@ export function memoryHarness(): CarrierHarness {
   const registry = new HarnessNodes<MemoryTransport>();
   const carriers: Carrier[] = [];
   return {
-    async carrierPair(opts) {
+    carrierPair(opts) {
       const pair = memoryCarrierPair({ highWaterMark: opts?.highWaterMark });
       carriers.push(...pair);
-      return pair;
+      return Promise.resolve(pair);
     },
     handshakePair(o) {
       // The Erlang handshake, as memoryDist runs it: 2-byte length prefixes, as over TCP.
@@ -31,11 +31,12 @@ export function memoryHarness(): CarrierHarness {
       return nodes;
     },
     transportOf: (node) => registry.transportOf(node),
-    async silentPeer(name) {
+    silentPeer(name) {
       network.listen(atom(name), (c) => {
         carriers.push(c);
         c.setReceiver({ onData: () => {}, onDrain: () => {}, onClose: () => {} });
       });
+      return Promise.resolve();
     },
     openConnections: () => network.openConnections(),
     async teardown() {

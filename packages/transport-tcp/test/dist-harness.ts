@@ -45,7 +45,13 @@ export function distHarness(kit: LayerKit): () => Promise<CarrierHarness> {
         const nodes: Node[] = [];
         for (const name of names) {
           const t = new ErlDistTransport(
-            { cookie: o.cookies?.[name] ?? o.cookie, hidden: false, handshakeTimeoutMs: o.handshakeTimeoutMs, epmd: { host: '127.0.0.1', port: epmdPort, embedded: false }, listen: { host: '127.0.0.1' } },
+            {
+              cookie: o.cookies?.[name] ?? o.cookie,
+              hidden: false,
+              handshakeTimeoutMs: o.handshakeTimeoutMs,
+              epmd: { host: '127.0.0.1', port: epmdPort, embedded: false },
+              listen: { host: '127.0.0.1' },
+            },
             layer,
           );
           nodes.push(await registry.start(name, t, o.log));

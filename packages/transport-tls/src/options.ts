@@ -83,7 +83,7 @@ function pair(t: Term, where: string): [string, Term] {
   if (t === null || typeof t !== 'object' || !('elements' in t) || !Array.isArray(t.elements) || t.elements.length !== 2 || !(t.elements[0] instanceof Atom)) {
     throw new UsageError('TLS_OPTFILE', `${where}: expected {Key, Value} tuples`);
   }
-  return [(t.elements[0]).name, t.elements[1]];
+  return [t.elements[0].name, t.elements[1]];
 }
 
 function value(v: Term): unknown {

@@ -108,7 +108,7 @@ export class TlsLayer implements DistLayer {
         t.removeAllListeners('error');
         resolve(new TcpCarrier(t, 'tls'));
       });
-      t.once('error', (err) => {
+      t.once('error', (err: Error) => {
         t.destroy();
         reject(new CarrierError('TLS_REFUSED', `TLS connection to ${peer.name} (${host}:${port}) failed: ${err.message}`, { cause: err }));
       });

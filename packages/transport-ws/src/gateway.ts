@@ -71,22 +71,42 @@ export function startGateway(node: Node, opts: GatewayOptions = {}): Gateway {
     if (Array.isArray(t)) return t.map((x) => translate(x, to));
     if (t instanceof Tuple) return new Tuple(t.elements.map((x) => translate(x, to)));
     if (t instanceof ErlMap) return new ErlMap([...t].map(([k, v]) => [translate(k, to), translate(v, to)] as const));
-    if (t instanceof ImproperList) return new ImproperList(t.items.map((x) => translate(x, to)), translate(t.tail, to));
+    if (t instanceof ImproperList)
+      return new ImproperList(
+        t.items.map((x) => translate(x, to)),
+        translate(t.tail, to),
+      );
     return t;
   }
 
   function proxyFor(target: GatewayTarget): Pid {
     if (target instanceof Pid) {
-      return proxies.get({ key: `pid:${pidKey(target)}`, linkTarget: target, watch: (p) => p.monitor(target), forward: (p, m) => p.send(target, translate(m, target.node)), describe: { pid: target.toString() } });
+      return proxies.get({
+        key: `pid:${pidKey(target)}`,
+        linkTarget: target,
+        watch: (p) => p.monitor(target),
+        forward: (p, m) => p.send(target, translate(m, target.node)),
+        describe: { pid: target.toString() },
+      });
     }
     if (typeof target === 'string') {
       const hash = target.indexOf('#');
       const nodeid = target.slice(0, hash);
       const to = atom(nodeid);
-      return proxies.get({ key: `port:${target}`, watch: (p) => p.monitor({ name: target.slice(hash + 1), node: nodeid }), forward: (p, m) => p.send(target, translate(m, to)), describe: { port: target } });
+      return proxies.get({
+        key: `port:${target}`,
+        watch: (p) => p.monitor({ name: target.slice(hash + 1), node: nodeid }),
+        forward: (p, m) => p.send(target, translate(m, to)),
+        describe: { port: target },
+      });
     }
     const { name, node: at } = target;
-    return proxies.get({ key: `name:${name.name}@${at.name}`, watch: (p) => p.monitor({ name, node: at }), forward: (p, m) => p.send({ name, node: at }, translate(m, at)), describe: { name: name.name, node: at.name } });
+    return proxies.get({
+      key: `name:${name.name}@${at.name}`,
+      watch: (p) => p.monitor({ name, node: at }),
+      forward: (p, m) => p.send({ name, node: at }, translate(m, at)),
+      describe: { name: name.name, node: at.name },
+    });
   }
 
   /** The proxy, with its monitor on the wire before anyone can use it; an error tuple when the node is out of reach. */

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Node } from '@courier/core';
-import { atom, type Term } from '@courier/term';
+import { Node, type Process } from '@courier/core';
+import { atom, type Pid, type Term, type Tuple } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
 import { aemp } from '@courier/transport-aemp';
 import { findChromium, launchChromium, randomCookie, requirePeer, uniqueName, type ErlNode } from '@courier/testkit';
@@ -26,6 +26,26 @@ const ERL = [
 ].join(' ');
 
 type C = typeof import('../src/browser/index.js');
+
+/**
+ * The page side. `inPage` starts a page node, connects it to the gateway and leaves this on
+ * `globalThis.courierTest`; a test's body (a function playwright runs in the page, so it may use
+ * nothing of this module but types) calls `run` to get a process of that node.
+ */
+interface PageEnv {
+  /** Run `f` in a fresh process of the page node; a rejection answers `{ error }`. */
+  run<T>(f: (p: PageProcess) => Promise<T>): Promise<T | { error: string }>;
+}
+
+interface PageProcess {
+  readonly C: C;
+  readonly self: Process;
+  readonly gwName: string;
+  /** A term as text: strings and binaries as they are, atoms by name. */
+  readonly txt: (x: unknown) => string;
+  /** Ask the gateway for the proxy of `target`. */
+  readonly ask: (target: Term) => Promise<Pid>;
+}
 
 /**
  * A page node, a gateway (tcp + ws + aemp), a real `erl`, and a Courier AEMP node speaking the Perl
@@ -105,25 +125,41 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  /** Run `body` in a fresh page, in a process of a page node `web…` connected to the gateway. */
-  async function inPage<A, R>(web: string, arg: A, body: string): Promise<R> {
+  /** Run `body` in a fresh page, once a page node `web…` is connected to the gateway (see `PageEnv`). */
+  async function inPage<R>(web: string, arg: string, body: (arg: string) => Promise<R>): Promise<R> {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(pageUrl);
     try {
-      const r = await page.evaluate(
-        async ({ web, gwUrl, gwName, cookie, arg, body }) => {
+      const up = await page.evaluate(
+        async ({ web, gwUrl, gwName, cookie }) => {
           const C = (globalThis as unknown as { Courier: C }).Courier;
           const node = new C.Node({ name: `${web}@127.0.0.1`, transports: [new C.BrowserWsTransport({ cookie, urlFor: () => gwUrl })] });
           await node.start();
-          if (!(await node.connect(gwName))) return { error: 'no connection' };
+          if (!(await node.connect(gwName))) return false;
           const txt = (x: unknown): string => (typeof x === 'string' ? x : x instanceof Uint8Array ? new TextDecoder().decode(x) : x instanceof C.Atom ? x.name : String(x));
-          const f = new Function('C', 'node', 'self', 'arg', 'gwName', 'txt', `return (async () => { ${body} })();`);
-          return new Promise((resolve) => node.spawn(async (self) => resolve(await f(C, node, self, arg, gwName, txt).catch((e: unknown) => ({ error: String(e) })))));
+          const env: PageEnv = {
+            run: <T>(f: (p: PageProcess) => Promise<T>) =>
+              new Promise<T | { error: string }>((resolve) =>
+                node.spawn(async (self) => {
+                  // Ask the gateway for the proxy of `target` (a term built by the caller).
+                  const ask = async (target: Term): Promise<Pid> => {
+                    self.send({ name: 'gateway', node: gwName }, new C.Tuple([C.atom('proxy'), self.pid, target]));
+                    const r = await self.receive(undefined, 5000);
+                    if (r === C.TIMEOUT) throw new Error('no proxy');
+                    return (r as Tuple).elements[2] as Pid;
+                  };
+                  resolve(await f({ C, self, gwName, txt, ask }).catch((e: unknown) => ({ error: String(e) })));
+                }),
+              ),
+          };
+          (globalThis as unknown as { courierTest: PageEnv }).courierTest = env;
+          return true;
         },
-        { web, gwUrl: ws!.url as string, gwName: gw!.name.name, cookie, arg, body },
+        { web, gwUrl: ws!.url as string, gwName: gw!.name.name, cookie },
       );
+      const r = up ? await page.evaluate(body, arg) : { error: 'no connection' };
       expect(errors).toEqual([]);
       return r as R;
     } finally {
@@ -131,43 +167,43 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
     }
   }
 
-  /** Page-side: ask the gateway for the proxy of `target` (a term built by the caller). */
-  const ASK = `
-    const ask = async (target) => {
-      self.send({ name: 'gateway', node: gwName }, new C.Tuple([C.atom('proxy'), self.pid, target]));
-      const r = await self.receive(undefined, 5000);
-      if (r === C.TIMEOUT) throw new Error('no proxy');
-      return r.elements[2];
-    };`;
-
   it('a page process links to and monitors an erl process (via its proxy) and sees EXIT and DOWN when it dies', async (ctx) => {
     erlPeer.require(ctx);
     chromium.require(ctx);
-    const got = await inPage<string, Record<string, string>>(
-      uniqueName('web'),
-      erl!.node as string,
-      `${ASK}
-      const P = await ask(new C.Tuple([C.atom('victim'), C.atom(arg)]));
-      const parent = self.pid;
-      // A linked process that traps exits, and a monitor from this one.
-      self.spawn(async (b) => {
-        b.link(P);
-        b.send(parent, 'linked');
-        const m = await b.receive(undefined, 5000);
-        b.send(parent, new C.Tuple([C.atom('linked_got'), m]));
-      }, { trapExit: true });
-      await self.receive((m) => m === 'linked', 5000);
-      const ref = self.monitor(P);
-      self.send(P, new C.Tuple([self.pid, C.atom('die')]));
-      const out = { proxyNode: P.node.name };
-      for (let i = 0; i < 2; i++) {
-        const m = await self.receive(undefined, 5000);
-        if (m === C.TIMEOUT) return { ...out, timeout: String(i) };
-        const t = m.elements;
-        if (txt(t[0]) === 'DOWN') { out.down = txt(t[4]); out.downRef = String(String(t[1]) === String(ref)); }
-        else { const e = t[1].elements; out.exit = txt(e[0]) + ':' + txt(e[2]); out.exitFrom = String(e[1].id === P.id && e[1].node === P.node); }
-      }
-      return out;`,
+    const got = await inPage(uniqueName('web'), erl!.node as string, (arg) =>
+      (globalThis as unknown as { courierTest: PageEnv }).courierTest.run(async ({ C, self, ask, txt }): Promise<Record<string, string>> => {
+        const P = await ask(new C.Tuple([C.atom('victim'), C.atom(arg)]));
+        const parent = self.pid;
+        // A linked process that traps exits, and a monitor from this one.
+        self.spawn(
+          async (b) => {
+            b.link(P);
+            b.send(parent, 'linked');
+            const m = await b.receive(undefined, 5000);
+            if (m !== C.TIMEOUT) b.send(parent, new C.Tuple([C.atom('linked_got'), m]));
+          },
+          { trapExit: true },
+        );
+        await self.receive((m) => m === 'linked', 5000);
+        const ref = self.monitor(P);
+        self.send(P, new C.Tuple([self.pid, C.atom('die')]));
+        const out: Record<string, string> = { proxyNode: P.node.name };
+        for (let i = 0; i < 2; i++) {
+          const m = await self.receive(undefined, 5000);
+          if (m === C.TIMEOUT) return { ...out, timeout: String(i) };
+          const t = (m as Tuple).elements;
+          if (txt(t[0]) === 'DOWN') {
+            out['down'] = txt(t[4]);
+            out['downRef'] = String(String(t[1]) === String(ref));
+          } else {
+            const e = (t[1] as Tuple).elements;
+            const from = e[1] as Pid;
+            out['exit'] = txt(e[0]) + ':' + txt(e[2]);
+            out['exitFrom'] = String(from.id === P.id && from.node === P.node);
+          }
+        }
+        return out;
+      }),
     );
     expect(got).toEqual({ proxyNode: gw!.name.name, down: 'boom', downRef: 'true', exit: 'EXIT:boom', exitFrom: 'true' });
   });
@@ -175,21 +211,25 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
   it('an erl process monitors a page process (through its gateway proxy) and gets DOWN when it exits', async (ctx) => {
     erlPeer.require(ctx);
     chromium.require(ctx);
-    const got = await inPage<string, Record<string, string>>(
-      uniqueName('web'),
-      erl!.node as string,
-      `${ASK}
-      const worker = self.spawn(async (w) => { await w.receive(); w.exit(C.atom('bye')); });
-      const watcher = await ask(new C.Tuple([C.atom('watcher'), C.atom(arg)]));
-      // The gateway hands erl proxies for worker and self: erl cannot reach this page.
-      self.send(watcher, new C.Tuple([C.atom('watch'), worker, self.pid]));
-      const m = await self.receive(undefined, 5000);
-      if (m === C.TIMEOUT) return { error: 'no monitoring' };
-      const proxy = m.elements[1];
-      self.send(worker, 'stop');
-      const d = await self.receive(undefined, 5000);
-      if (d === C.TIMEOUT) return { error: 'no down' };
-      return { monitoring: txt(m.elements[0]), proxyNode: proxy.node.name, erlPidNode: m.elements[2].node.name, down: txt(d.elements[0]) + ':' + txt(d.elements[1]) };`,
+    const got = await inPage(uniqueName('web'), erl!.node as string, (arg) =>
+      (globalThis as unknown as { courierTest: PageEnv }).courierTest.run(async ({ C, self, ask, txt }): Promise<Record<string, string>> => {
+        const worker = self.spawn(async (w) => {
+          await w.receive();
+          w.exit(C.atom('bye'));
+        });
+        const watcher = await ask(new C.Tuple([C.atom('watcher'), C.atom(arg)]));
+        // The gateway hands erl proxies for worker and self: erl cannot reach this page.
+        self.send(watcher, new C.Tuple([C.atom('watch'), worker, self.pid]));
+        const m = await self.receive(undefined, 5000);
+        if (m === C.TIMEOUT) return { error: 'no monitoring' };
+        const t = (m as Tuple).elements;
+        const proxy = t[1] as Pid;
+        self.send(worker, 'stop');
+        const d = await self.receive(undefined, 5000);
+        if (d === C.TIMEOUT) return { error: 'no down' };
+        const de = (d as Tuple).elements;
+        return { monitoring: txt(t[0]), proxyNode: proxy.node.name, erlPidNode: (t[2] as Pid).node.name, down: txt(de[0]) + ':' + txt(de[1]) };
+      }),
     );
     // The erl pid in the answer reached the page as a gateway proxy too.
     expect(got).toEqual({ monitoring: 'monitoring', proxyNode: gw!.name.name, erlPidNode: gw!.name.name, down: 'down:bye' });
@@ -198,21 +238,21 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
   it('a page process sends to an AEMP port through the gateway, gets the answer, and monitors a port', async (ctx) => {
     erlPeer.require(ctx);
     chromium.require(ctx);
-    const got = await inPage<string, Record<string, string>>(
-      uniqueName('web'),
-      peerId,
-      `${ASK}
-      const enc = new TextEncoder();
-      const echo = await ask(enc.encode(arg + '#echo'));
-      self.send(echo, [self.pid, 'hello']);
-      const r = await self.receive(undefined, 5000);
-      if (r === C.TIMEOUT) return { error: 'no answer' };
-      const worker = await ask(enc.encode(arg + '#worker'));
-      const ref = self.monitor(worker);
-      self.send(worker, ['stop']);
-      const d = await self.receive(undefined, 5000);
-      if (d === C.TIMEOUT) return { error: 'no down' };
-      return { answer: Array.from(r, txt).join(','), down: txt(d.elements[0]) + ':' + txt(d.elements[4]), downRef: String(String(d.elements[1]) === String(ref)) };`,
+    const got = await inPage(uniqueName('web'), peerId, (arg) =>
+      (globalThis as unknown as { courierTest: PageEnv }).courierTest.run(async ({ C, self, ask, txt }): Promise<Record<string, string>> => {
+        const enc = new TextEncoder();
+        const echo = await ask(enc.encode(arg + '#echo'));
+        self.send(echo, [self.pid, 'hello']);
+        const r = await self.receive(undefined, 5000);
+        if (r === C.TIMEOUT) return { error: 'no answer' };
+        const worker = await ask(enc.encode(arg + '#worker'));
+        const ref = self.monitor(worker);
+        self.send(worker, ['stop']);
+        const d = await self.receive(undefined, 5000);
+        if (d === C.TIMEOUT) return { error: 'no down' };
+        const de = (d as Tuple).elements;
+        return { answer: Array.from(r as Term[], txt).join(','), down: txt(de[0]) + ':' + txt(de[4]), downRef: String(String(de[1]) === String(ref)) };
+      }),
     );
     expect(got).toEqual({ answer: 'got,hello', down: 'DOWN:boom', downRef: 'true' });
   });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '@courier/core';
 import { atom, Tuple } from '@courier/term';
 import { hasOpenssl, makeTestCerts, requirePeer } from '@courier/testkit';
-import { wsDist, type WsDistTransport } from '@courier/transport-ws';
+import { wsDist } from '@courier/transport-ws';
 
 const openssl = requirePeer('openssl', hasOpenssl(), 'openssl not on PATH (Debian openssl): the wss test makes its certificates with it');
 
@@ -21,7 +21,7 @@ describe('the WebSocket carrier over TLS (wss://)', () => {
     const gwT = wsDist({ cookie: 'c', listen: { host: '127.0.0.1', tls: { cert: readFileSync(certs.node.cert), key: readFileSync(certs.node.key) } } });
     const gw = await new Node({ name: 'wss_gw@localhost', transports: [gwT] }).start();
     cleanup.push(() => gw.stop());
-    expect((gwT).url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/courier$/);
+    expect(gwT.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/courier$/);
 
     const trusting = await new Node({ name: 'wss_a@localhost', transports: [wsDist({ cookie: 'c', urlFor: () => gwT.url, client: { ca: readFileSync(certs.ca) } })] }).start();
     cleanup.push(() => trusting.stop());

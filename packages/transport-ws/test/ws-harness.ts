@@ -27,12 +27,12 @@ function rewrap(c: WsCarrier, hwm: { highWaterMark: number }): WsCarrier {
 }
 
 export function wsHarness(): () => Promise<CarrierHarness> {
-  return async () => {
+  return () => {
     const urls = new Map<string, string>();
     const registry = new HarnessNodes<WsDistTransport>();
     const carriers: Carrier[] = [];
     const silent: WebSocketServer[] = [];
-    return {
+    return Promise.resolve<CarrierHarness>({
       async carrierPair(o) {
         const pair = await wsCarrierPair(o?.highWaterMark);
         carriers.push(...pair);
@@ -77,6 +77,6 @@ export function wsHarness(): () => Promise<CarrierHarness> {
           await new Promise<void>((r) => s.close(() => r()));
         }
       },
-    };
+    });
   };
 }

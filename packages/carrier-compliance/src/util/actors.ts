@@ -34,7 +34,7 @@ export const die = (reason: Term): Tuple => new Tuple([atom('die'), reason]);
 /** The next message of `p` matching `pattern`, or a failure naming what was awaited. */
 export async function recv(p: Process, pattern: Pattern | undefined, ms: number, what: string): Promise<Term> {
   const m = await p.receive(pattern, ms);
-  if (m === TIMEOUT) throw new Error(`${what}: ${p.pid} received nothing matching within ${ms} ms (mailbox: ${p.mailbox.length})`);
+  if (m === TIMEOUT) throw new Error(`${what}: ${String(p.pid)} received nothing matching within ${ms} ms (mailbox: ${p.mailbox.length})`);
   return m;
 }
 

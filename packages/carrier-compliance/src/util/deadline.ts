@@ -2,19 +2,12 @@
 
 /** `p`, or a rejection naming `what` once `ms` have passed. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
+  // A rejection of `p` goes through unchanged: the cases inspect what they awaited.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
   });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The rejection of `p` (fails if it resolves, or nothing happens within `ms`). */

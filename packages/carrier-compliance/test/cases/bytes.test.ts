@@ -7,7 +7,10 @@ import { pipePair, type Faults } from './pipe.js';
  * fault each (the check for that guarantee fails): the suite's assertions are real.
  */
 const D = 1000;
-const pair = (f: Faults = {}) => () => pipePair(f);
+const pair =
+  (f: Faults = {}) =>
+  () =>
+    pipePair(f);
 
 describe('byte-level checks', () => {
   it('pass for a correct carrier', async () => {

@@ -44,7 +44,14 @@ function clientConfig(o: AempCliOptions): CourierConfig {
   }
   return validateConfig({
     node: { name: `courier_aemp_${process.pid}@127.0.0.1`, cookie: 'unused' },
-    carriers: [{ kind: 'aemp', secret: o.secret ?? process.env['COURIER_AEMP_SECRET'], seeds: o.seed && o.seed.length > 0 ? [...o.seed] : undefined, peers: Object.keys(peers).length > 0 ? peers : undefined }],
+    carriers: [
+      {
+        kind: 'aemp',
+        secret: o.secret ?? process.env['COURIER_AEMP_SECRET'],
+        seeds: o.seed && o.seed.length > 0 ? [...o.seed] : undefined,
+        peers: Object.keys(peers).length > 0 ? peers : undefined,
+      },
+    ],
   });
 }
 
@@ -145,4 +152,3 @@ export async function aempCommand(args: readonly string[], o: AempCliOptions): P
       throw new UsageError('USAGE', `aemp ${sub ?? ''}: snd, mon or db`);
   }
 }
-

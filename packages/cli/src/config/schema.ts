@@ -46,7 +46,10 @@ export interface CourierConfig {
 
 /** One clear error naming the field. */
 export class ConfigError extends UsageError {
-  constructor(readonly field: string, problem: string) {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
     super('CONFIG', `${field}: ${problem}`);
     this.name = 'ConfigError';
   }
@@ -102,6 +105,9 @@ export function validateConfig(raw: unknown): CourierConfig {
 
 /** `*` and `?` globs on node names → RegExp. */
 export function globToRegExp(glob: string): RegExp {
-  const esc = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const esc = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${esc}$`);
 }

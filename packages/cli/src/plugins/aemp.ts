@@ -26,7 +26,26 @@ import type { CarrierPlugin, IndexedSection, PluginContext } from '../container.
  */
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const HOSTPORT = /^(\[[^\]]+\]|[^:\s]+|\*):(\d{1,5}|\*)$/;
-const KNOWN = new Set(['kind', 'nodeid', 'secret', 'secretFile', 'bind', 'binds', 'seeds', 'peers', 'framing', 'framings', 'global', 'extended', 'allowCleartext', 'tls', 'handshakeTimeoutMs', 'connectTimeoutMs', 'queryTimeoutMs', 'maxPacketBytes']);
+const KNOWN = new Set([
+  'kind',
+  'nodeid',
+  'secret',
+  'secretFile',
+  'bind',
+  'binds',
+  'seeds',
+  'peers',
+  'framing',
+  'framings',
+  'global',
+  'extended',
+  'allowCleartext',
+  'tls',
+  'handshakeTimeoutMs',
+  'connectTimeoutMs',
+  'queryTimeoutMs',
+  'maxPacketBytes',
+]);
 
 function hostPorts(v: unknown, field: string): string[] {
   const list = typeof v === 'string' ? [v] : v;
@@ -66,7 +85,7 @@ export function aempOptions(s: IndexedSection, ctx: Pick<PluginContext, 'node'>)
   } else {
     secret = process.env['COURIER_AEMP_SECRET'];
   }
-  if (!secret) throw new ConfigError(f('secret'), 'missing: give secret, secretFile or COURIER_AEMP_SECRET (the network\'s shared secret)');
+  if (!secret) throw new ConfigError(f('secret'), "missing: give secret, secretFile or COURIER_AEMP_SECRET (the network's shared secret)");
   const bindKey = o['binds'] !== undefined ? 'binds' : 'bind';
   const binds = o[bindKey] !== undefined ? hostPorts(o[bindKey], f(bindKey)) : undefined;
   const seeds = o['seeds'] !== undefined ? hostPorts(o['seeds'], f('seeds')) : undefined;
@@ -80,14 +99,15 @@ export function aempOptions(s: IndexedSection, ctx: Pick<PluginContext, 'node'>)
   if (o[framingKey] !== undefined) {
     const v = o[framingKey];
     const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
-    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && isFraming(x))) throw new ConfigError(f(framingKey), 'must be json, cbor or a list of them');
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && isFraming(x)))
+      throw new ConfigError(f(framingKey), 'must be json, cbor or a list of them');
     framings = list;
   }
   for (const k of ['global', 'extended', 'allowCleartext'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ConfigError(f(k), 'must be true or false');
   }
   for (const k of ['handshakeTimeoutMs', 'connectTimeoutMs', 'queryTimeoutMs', 'maxPacketBytes'] as const) {
-    if (o[k] !== undefined && !(typeof o[k] === 'number' && (o[k]) > 0)) throw new ConfigError(f(k), 'must be a positive number');
+    if (o[k] !== undefined && !(typeof o[k] === 'number' && o[k] > 0)) throw new ConfigError(f(k), 'must be a positive number');
   }
   let tls: AempOptions['tls'];
   if (o['tls'] !== undefined) {

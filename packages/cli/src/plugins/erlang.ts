@@ -28,7 +28,7 @@ function common(s: IndexedSection): Partial<ErlDistOptions> {
   }
   for (const k of ['peerPort', 'handshakeTimeoutMs', 'maxMessage'] as const) {
     if (o[k] !== undefined) {
-      if (!(typeof o[k] === 'number' && (o[k]) > 0)) throw new ConfigError(f(k), 'must be a positive number');
+      if (!(typeof o[k] === 'number' && o[k] > 0)) throw new ConfigError(f(k), 'must be a positive number');
       out[k] = o[k];
     }
   }
@@ -38,7 +38,8 @@ function common(s: IndexedSection): Partial<ErlDistOptions> {
 function tlsOptions(s: IndexedSection): TlsDistOptions {
   const o = s.section;
   if (typeof o['optfile'] === 'string') return loadTlsOptions(o['optfile']);
-  if (!isObj(o['server'])) throw new ConfigError(`carriers[${s.index}].server`, 'missing: give server.certfile and server.keyfile (and server.cacertfile to verify peers), or optfile');
+  if (!isObj(o['server']))
+    throw new ConfigError(`carriers[${s.index}].server`, 'missing: give server.certfile and server.keyfile (and server.cacertfile to verify peers), or optfile');
   return { server: o['server'], client: isObj(o['client']) ? o['client'] : undefined, checkHostname: o['checkHostname'] === true, watch: o['watch'] !== false };
 }
 

@@ -12,9 +12,7 @@ import type { Logger } from '../log.js';
  * monitors across it. Simultaneous connects are arbitrated here as OTP's net_kernel does: the
  * node with the greater name keeps its own attempt.
  */
-type Conn =
-  | { state: 'pending'; queue: DistOp[]; abort: AbortController; transport: Transport }
-  | { state: 'up'; session: Session };
+type Conn = { state: 'pending'; queue: DistOp[]; abort: AbortController; transport: Transport } | { state: 'up'; session: Session };
 
 export interface ConnectionHooks {
   readonly self: Atom;

@@ -185,9 +185,8 @@ export class ConnectionPipeline {
         sig.removeEventListener('abort', onAbort);
         if (Date.now() >= deadline) {
           this.counters.handshakesFailed++;
-          const e = new HandshakeError('TIMEOUT', `connecting to ${what} did not finish within the set-up time (net_setuptime)`, { cause: err });
-          this.hooks.log.warn({ peer: what, code: e.code, err: e.message }, 'connect failed');
-          reject(e);
+          // Logged once by whoever asked (the connection table: 'connect failed').
+          reject(new HandshakeError('TIMEOUT', `connecting to ${what} did not finish within the set-up time (net_setuptime)`, { cause: err }));
         } else {
           reject(err instanceof Error ? err : new CarrierError('ABORTED', String(err)));
         }
@@ -195,8 +194,9 @@ export class ConnectionPipeline {
       const onAbort = (): void => fail(sig.reason ?? new CarrierError('ABORTED', `connecting to ${what} was cancelled`));
       if (sig.aborted) return onAbort();
       sig.addEventListener('abort', onAbort, { once: true });
-      Promise.resolve().then(step).then(
-        (value) => {
+      Promise.resolve()
+        .then(step)
+        .then((value) => {
           if (settled) {
             if (isCarrier(value)) value.abort();
             return;
@@ -204,9 +204,7 @@ export class ConnectionPipeline {
           settled = true;
           sig.removeEventListener('abort', onAbort);
           resolve(value);
-        },
-        fail,
-      );
+        }, fail);
     });
   }
 

@@ -25,8 +25,7 @@ export type ResolvedDest =
  */
 export type AddressResolver = (address: string) => ResolvedDest | undefined;
 
-const asAtom = (x: unknown): Atom | undefined =>
-  x instanceof Atom ? x : typeof x === 'string' ? atom(x) : undefined;
+const asAtom = (x: unknown): Atom | undefined => (x instanceof Atom ? x : typeof x === 'string' ? atom(x) : undefined);
 
 /** Resolve a destination; strings are offered to `resolvers` (none by default). */
 export function resolveDest(d: Dest, resolvers: readonly AddressResolver[] = []): ResolvedDest {

@@ -1,4 +1,4 @@
-import { Atom, Tuple, atom, atoms, type Term } from '@courier/term';
+import { Atom, Tuple, atom, atoms, formatErlang, type Term } from '@courier/term';
 
 /**
  * Exit reasons are data. An exception thrown by a process body becomes an ExceptionReason:
@@ -18,9 +18,16 @@ function describe(e: unknown): string {
   return String(e);
 }
 
-/** Thrown by `ctx.exit(reason)` to end the calling process with `reason`. */
-export class ExitCall {
-  constructor(readonly reason: Term) {}
+/**
+ * Thrown by `ctx.exit(reason)` to end the calling process with `reason`. An Error, so whatever
+ * catches it has a message and a stack; the catch sites of the runtime (the process runner, gen_server,
+ * exposed functions) test `instanceof ExitCall` first and take `reason` from it.
+ */
+export class ExitCall extends Error {
+  constructor(readonly reason: Term) {
+    super(`exit: ${reasonText(reason)}`);
+    this.name = 'ExitCall';
+  }
 }
 
 /** Thrown by process operations after the process has been terminated from outside. */
@@ -29,6 +36,11 @@ export class ProcessGone extends Error {
     super('this process has exited; its body is still running after an exit signal killed it');
     this.name = 'ProcessGone';
   }
+}
+
+/** `e` when it is an Error, else an Error saying `what` failed, with `e` as its cause. */
+export function asError(e: unknown, what: string): Error {
+  return e instanceof Error ? e : new Error(`${what}: ${String(e)}`, { cause: e });
 }
 
 export function reasonFromThrow(e: unknown): Term {
@@ -49,7 +61,13 @@ export function isShutdown(reason: Term): boolean {
 export function reasonText(reason: Term): string {
   if (reason instanceof ExceptionReason) return describe(reason.error);
   if (reason instanceof Atom) return reason.name;
+  // A plain object (a map with atom keys) has no Erlang toString of its own.
+  if (isRecordTerm(reason)) return formatErlang(reason);
   return String(reason);
+}
+
+function isRecordTerm(t: Term): t is { readonly [key: string]: Term } {
+  return typeof t === 'object' && t !== null && Object.getPrototypeOf(t) === Object.prototype;
 }
 
 export const shutdownWith = (x: Term): Tuple => new Tuple([atoms.shutdown, x]);

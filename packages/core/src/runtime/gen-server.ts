@@ -1,8 +1,8 @@
-import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, formatAtom, type Term } from '@courier/term';
 import { CallError, UsageError } from '../errors.js';
 import type { Dest } from './dest.js';
 import { refKey } from './keys.js';
-import { ExitCall, reasonFromThrow } from './exit-reason.js';
+import { ExitCall, asError, reasonFromThrow } from './exit-reason.js';
 import { TIMEOUT } from './mailbox.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
@@ -21,13 +21,20 @@ const ALIAS = atom('alias');
 export type From = Tuple;
 
 export class Reply<S> {
-  constructor(readonly value: Term, readonly state: S) {}
+  constructor(
+    readonly value: Term,
+    readonly state: S,
+  ) {}
 }
 export class NoReply<S> {
   constructor(readonly state: S) {}
 }
 export class Stop<S> {
-  constructor(readonly reason: Term, readonly state: S, readonly reply?: Term) {}
+  constructor(
+    readonly reason: Term,
+    readonly state: S,
+    readonly reply?: Term,
+  ) {}
 }
 export const reply = <S>(value: Term, state: S): Reply<S> => new Reply(value, state);
 export const noreply = <S>(state: S): NoReply<S> => new NoReply(state);
@@ -58,7 +65,7 @@ export function startServer<S, A>(node: Node, impl: GenServer<S, A>, args: A, op
         try {
           state = await impl.init(self, args);
         } catch (e) {
-          reject(e);
+          reject(asError(e, 'the init of the server failed'));
           throw e;
         }
         resolve(self.pid);
@@ -136,15 +143,12 @@ export async function call(self: Process, server: Dest, request: Term, timeoutMs
     if (!(e instanceof UsageError)) throw e;
   }
   const msg = await self.receive(
-    (m) =>
-      m instanceof Tuple &&
-      ((m.elements.length === 2 && isRef(m.elements[0])) ||
-        (m.elements.length === 5 && m.elements[0] === atoms.DOWN && isRef(m.elements[1]))),
+    (m) => m instanceof Tuple && ((m.elements.length === 2 && isRef(m.elements[0])) || (m.elements.length === 5 && m.elements[0] === atoms.DOWN && isRef(m.elements[1]))),
     timeoutMs,
   );
   if (msg === TIMEOUT) {
     self.demonitor(mref, { flush: true });
-    throw new CallError('TIMEOUT', `call to ${String(server)} timed out after ${timeoutMs} ms`);
+    throw new CallError('TIMEOUT', `call to ${destText(server)} timed out after ${timeoutMs} ms`);
   }
   const t = msg as Tuple;
   if (t.elements.length === 2) {
@@ -152,9 +156,18 @@ export async function call(self: Process, server: Dest, request: Term, timeoutMs
     return t.elements[1];
   }
   const reason = t.elements[4];
-  if (reason === atoms.noproc) throw new CallError('NOPROC', `no process ${String(server)} to call`, reason);
-  if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `cannot reach the node of ${String(server)}`, reason);
-  throw new CallError('EXIT', `${String(server)} exited during the call: ${String(reason)}`, reason);
+  if (reason === atoms.noproc) throw new CallError('NOPROC', `no process ${destText(server)} to call`, reason);
+  if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `cannot reach the node of ${destText(server)}`, reason);
+  throw new CallError('EXIT', `${destText(server)} exited during the call: ${String(reason)}`, reason);
+}
+
+/** `server` as the errors of {@link call} show it: a `{ name, node }` object as the `{Name, Node}` it stands for. */
+function destText(d: Dest): string {
+  if (typeof d === 'object' && !(d instanceof Pid || d instanceof Atom || d instanceof Ref || d instanceof Tuple)) {
+    const text = (x: Atom | string): string => formatAtom(typeof x === 'string' ? x : x.name);
+    return `{${text(d.name)},${text(d.node)}}`;
+  }
+  return String(d);
 }
 
 /** gen_server:cast: fire and forget. */

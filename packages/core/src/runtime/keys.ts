@@ -6,7 +6,5 @@ export function pidKey(p: Pid): string {
 }
 
 export function refKey(r: Ref): string {
-  return r.ids.length === 3
-    ? `${r.node.name}#${r.ids[0]}.${r.ids[1]}.${r.ids[2]}.${r.creation}`
-    : `${r.node.name}#${r.ids.join('.')}.${r.creation}`;
+  return r.ids.length === 3 ? `${r.node.name}#${r.ids[0]}.${r.ids[1]}.${r.ids[2]}.${r.creation}` : `${r.node.name}#${r.ids.join('.')}.${r.creation}`;
 }

@@ -80,7 +80,7 @@ export class Mailbox {
 
   /** Remove every queued message matching `match` (demonitor's flush). */
   drop(match: Matcher): void {
-    for (let i = this.head; i < this.items.length; ) {
+    for (let i = this.head; i < this.items.length;) {
       if (match(this.items[i])) this.removeAt(i);
       else i++;
     }

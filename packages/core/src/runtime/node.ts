@@ -39,8 +39,7 @@ export interface SpawnOptions {
 }
 
 export type NodeEvent =
-  | { readonly type: 'nodeup'; readonly node: Atom; readonly carrier: string; readonly hidden: boolean }
-  | { readonly type: 'nodedown'; readonly node: Atom; readonly reason: Term };
+  { readonly type: 'nodeup'; readonly node: Atom; readonly carrier: string; readonly hidden: boolean } | { readonly type: 'nodedown'; readonly node: Atom; readonly reason: Term };
 
 export interface ProcessExit {
   readonly pid: Pid;
@@ -90,15 +89,8 @@ export class Node implements Router {
       self: this.name,
       log: this.log,
       pickTransport: (peer) => pick(peer, this.transports),
-      dial: (peer, transport, signal) => {
-        let dialer;
-        try {
-          dialer = transport.dialer(peer);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-        return this.pipeline.dial(peer, dialer, signal);
-      },
+      // Async, so a dialer that throws (unchanged) rejects the dial instead of throwing.
+      dial: async (peer, transport, signal) => this.pipeline.dial(peer, transport.dialer(peer), signal),
       onUp: (peer, s) => {
         this.log.info({ peer: peer.name, carrier: s.carrier }, 'node up');
         this.pipeline.started(s);
@@ -264,9 +256,9 @@ export class Node implements Router {
 
   register(name: Atom, pid: Pid): void {
     const p = this.lookup(pid);
-    if (p === undefined) throw new UsageError('NOPROC', `cannot register ${name.name}: ${pid} is not alive`);
+    if (p === undefined) throw new UsageError('NOPROC', `cannot register ${name.name}: ${String(pid)} is not alive`);
     if (this.names.has(name)) throw new UsageError('NAME_TAKEN', `the name ${name.name} is already registered`);
-    if (p.name !== undefined) throw new UsageError('ALREADY_NAMED', `${pid} is already registered as ${p.name.name}`);
+    if (p.name !== undefined) throw new UsageError('ALREADY_NAMED', `${String(pid)} is already registered as ${p.name.name}`);
     if (name === atoms.undefined) throw new UsageError('BAD_NAME', 'the name undefined cannot be registered');
     this.names.set(name, p);
     p.name = name;
@@ -420,14 +412,7 @@ export class Node implements Router {
     this.dist.down(peer, reason, session);
   }
 
-  /** @internal */ spawnRequest(
-    p: Process,
-    node: Atom,
-    module: Atom,
-    fun: Atom,
-    args: Term[],
-    opts: { link?: boolean; monitor?: boolean },
-  ): Promise<[Pid, Ref | undefined]> {
+  /** @internal */ spawnRequest(p: Process, node: Atom, module: Atom, fun: Atom, args: Term[], opts: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
     return this.remoteSpawns.request(p, node, module, fun, args, opts);
   }
 

@@ -147,14 +147,7 @@ export class Process {
     const had = this.node.demonitorFrom(this, ref);
     if (opts?.flush) {
       const key = refKey(ref);
-      this.mailbox.drop(
-        (m) =>
-          m instanceof Tuple &&
-          m.elements.length === 5 &&
-          m.elements[0] === atoms.DOWN &&
-          m.elements[1] instanceof Ref &&
-          refKey(m.elements[1]) === key,
-      );
+      this.mailbox.drop((m) => m instanceof Tuple && m.elements.length === 5 && m.elements[0] === atoms.DOWN && m.elements[1] instanceof Ref && refKey(m.elements[1]) === key);
     }
     return had;
   }

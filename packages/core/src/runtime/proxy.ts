@@ -37,7 +37,10 @@ export class ProxyTable {
   private readonly table = new Map<string, Pid>();
   private readonly log: Logger;
 
-  constructor(private readonly node: Node, log?: Logger) {
+  constructor(
+    private readonly node: Node,
+    log?: Logger,
+  ) {
     this.log = log ?? node.log;
   }
 

@@ -1,4 +1,5 @@
 import { Atom, Pid, atom, type Ref, type Term } from '@courier/term';
+import { reasonText } from './exit-reason.js';
 import { CourierError } from '../errors.js';
 import type { DistOp } from '../seams/dist-op.js';
 import { refKey } from './keys.js';
@@ -8,7 +9,7 @@ import type { Process } from './process.js';
 /** A spawn_request to another node failed: the reason is Erlang's (`noconnection`, `badopt`, `notsup`, …). */
 export class SpawnError extends CourierError {
   constructor(readonly reason: Term) {
-    super('SPAWN_FAILED', `remote spawn failed: ${reason instanceof Atom ? reason.name : String(reason)}`);
+    super('SPAWN_FAILED', `remote spawn failed: ${reasonText(reason)}`);
     this.name = 'SpawnError';
   }
 }

@@ -74,7 +74,7 @@ export async function rpcCall(self: Process, node: Atom | string, module: Atom |
   try {
     [, mref] = await withTimeout(self.spawnRemote(n, ERPC, EXECUTE_CALL, [res, m, f, args], { monitor: true }), timeoutMs);
   } catch (err) {
-    if (err === TIMEOUT) throw new CallError('TIMEOUT', `rpc to ${n.name} timed out after ${timeoutMs} ms`);
+    if (err instanceof SpawnTimeout) throw new CallError('TIMEOUT', `rpc to ${n.name} timed out after ${timeoutMs} ms`);
     if (err instanceof CourierError && String((err as { reason?: unknown }).reason) === 'noconnection') {
       throw new CallError('NOCONNECTION', `cannot reach ${n.name}`, atoms.noconnection);
     }
@@ -96,7 +96,7 @@ export async function rpcCall(self: Process, node: Atom | string, module: Atom |
     if (cls === RETURN) return reason.elements[2];
     if (cls === THROW) throw new RpcError('throw', reason.elements[2]);
     if (cls === EXIT) throw new RpcError('exit', reason.elements[2]);
-    if (cls === ERROR) throw new RpcError('error', reason.elements[2], (reason.elements[3] ?? []));
+    if (cls === ERROR) throw new RpcError('error', reason.elements[2], reason.elements[3] ?? []);
   }
   throw new CallError('EXIT', `the rpc process on ${n.name} exited: ${String(reason)}`, reason);
 }
@@ -109,18 +109,14 @@ export function rpcCast(self: Process, node: Atom | string, module: Atom | strin
   self.spawnRemote(n, ERPC, EXECUTE_CAST, [m, f, args]).catch(() => undefined);
 }
 
+/** The rejection of {@link withTimeout} when `ms` have passed (turned into a CallError TIMEOUT). */
+class SpawnTimeout extends Error {}
+
+/** `p`, or a SpawnTimeout once `ms` have passed; a rejection of `p` goes through unchanged. */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(TIMEOUT), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    t = setTimeout(() => reject(new SpawnTimeout(`no answer within ${ms} ms`)), ms);
   });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

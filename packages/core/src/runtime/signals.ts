@@ -295,7 +295,7 @@ export class Signals {
           return;
         }
         const who: Term = byName ? new Tuple([op.to, node.name]) : q.pid;
-        (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? (op.to) : undefined });
+        (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? op.to : undefined });
         return;
       }
       case 'demonitor_p': {

@@ -1,5 +1,5 @@
 import { Pid, Tuple, atom, atoms, type Atom, type Term } from '@courier/term';
-import { isNormal, isShutdown, reasonText } from './exit-reason.js';
+import { asError, isNormal, isShutdown, reasonText } from './exit-reason.js';
 import { TIMEOUT } from './mailbox.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
@@ -39,21 +39,20 @@ interface Child {
 const WHICH_CHILDREN = atom('which_children');
 
 /** Start a supervisor; resolves once every child has started (supervisor:start_link). */
-export function startSupervisor(
-  node: Node,
-  flags: SupervisorFlags,
-  specs: readonly ChildSpec[],
-  opts: { name?: Atom; linkTo?: Process } = {},
-): Promise<Pid> {
+export function startSupervisor(node: Node, flags: SupervisorFlags, specs: readonly ChildSpec[], opts: { name?: Atom; linkTo?: Process } = {}): Promise<Pid> {
   return new Promise((resolve, reject) => {
     node.spawn(
       async (self) => {
-        const sup = new Supervision(self, flags, specs.map((spec) => ({ spec, pid: undefined })));
+        const sup = new Supervision(
+          self,
+          flags,
+          specs.map((spec) => ({ spec, pid: undefined })),
+        );
         try {
           for (const c of sup.children) await sup.startChild(c);
         } catch (e) {
           await sup.stopAll();
-          reject(e);
+          reject(asError(e, 'a child of the supervisor failed to start'));
           throw e;
         }
         resolve(self.pid);
@@ -91,7 +90,7 @@ class Supervision {
 
   async loop(parent: Pid | undefined): Promise<void> {
     for (;;) {
-      const msg = (await this.self.receive());
+      const msg = await this.self.receive();
       if (msg instanceof Tuple && msg.elements[0] === atoms.EXIT && msg.elements.length === 3) {
         const from = msg.elements[1] as Pid;
         const reason = msg.elements[2];
@@ -124,8 +123,7 @@ class Supervision {
       await this.stopAll();
       this.self.exit(atoms.shutdown);
     }
-    const affected =
-      this.strategy === 'one_for_one' ? [c] : this.strategy === 'one_for_all' ? this.children : this.children.slice(i);
+    const affected = this.strategy === 'one_for_one' ? [c] : this.strategy === 'one_for_all' ? this.children : this.children.slice(i);
     for (const other of [...affected].reverse()) if (other !== c) await this.stopChild(other);
     for (const a of affected) {
       await this.startChild(a);

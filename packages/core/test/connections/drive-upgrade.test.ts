@@ -58,12 +58,12 @@ describe('driveHandshake: upgrade', () => {
     let seen: { how: string; rest: string } | undefined;
     const p = driveHandshake(plain, hs, {
       timeoutMs: 1000,
-      upgrade: async (how, c, rest) => {
+      upgrade: (how, c, rest) => {
         seen = { how, rest: Buffer.from(rest).toString() };
         expect(c).toBe(plain);
         expect(plain.paused).toBe(true);
         // A byte of the new layer that arrives before the handshake listens is kept by the carrier.
-        return secure;
+        return Promise.resolve(secure);
       },
     });
     plain.deliver('go+early');

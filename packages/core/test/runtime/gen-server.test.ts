@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallError, call, cast, noreply, reply, replyTo, startServer, stop, type From, type GenServer } from '@courier/core';
+import { CallError, call, cast, noreply, reply, replyTo, startServer, stop, type GenServer } from '@courier/core';
 import { atom, tuple, type Term } from '@courier/term';
 import { exitOf, inProcess, localNode } from './helpers.js';
 

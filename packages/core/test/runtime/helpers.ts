@@ -11,7 +11,7 @@ export { inProcess } from '@courier/testkit';
 /** Resolves when `pid` exits, with its reason; fails after `ms`. */
 export function exitOf(node: Node, pid: import('@courier/term').Pid, ms = 2000): Promise<Term> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no exit of ${pid} within ${ms} ms`)), ms);
+    const t = setTimeout(() => reject(new Error(`no exit of ${pid.toString()} within ${ms} ms`)), ms);
     const sub = node.exits$.subscribe((e) => {
       if (e.pid === pid) {
         clearTimeout(t);

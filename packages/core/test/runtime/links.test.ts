@@ -10,9 +10,7 @@ describe('links and exit signals', () => {
     const node = localNode();
     let b!: Pid;
     const a = node.spawn(async (self) => {
-      b = self.spawnLink(async () => {
-        throw new Error('boom');
-      });
+      b = self.spawnLink(() => Promise.reject(new Error('boom')));
       await forever(self);
     });
     const reason = await exitOf(node, a);
@@ -127,7 +125,7 @@ describe('links and exit signals', () => {
 
   it('exit(reason) ends the calling process with that reason', async () => {
     const node = localNode();
-    const p = node.spawn(async (self) => {
+    const p = node.spawn((self) => {
       self.exit(tuple(atoms.shutdown, atom('bye')));
     });
     expect(await exitOf(node, p)).toEqual(tuple(atoms.shutdown, atom('bye')));
@@ -138,7 +136,7 @@ describe('monitors', () => {
   it('DOWN carries ref, pid and reason', async () => {
     const node = localNode();
     const r = await inProcess(node, async (self) => {
-      const [pid, ref] = self.spawnMonitor(async (c) => c.exit(atom('bye')));
+      const [pid, ref] = self.spawnMonitor((c) => c.exit(atom('bye')));
       const m = await self.receive(ptuple(atoms.DOWN, ref, _, _, _));
       return [pid, ref, m] as const;
     });
@@ -162,10 +160,13 @@ describe('monitors', () => {
 
   it('monitor by registered name reports {Name, Node}', async () => {
     const node = localNode();
-    const named = node.spawn(async (self) => {
-      await self.receive();
-      self.exit(atom('done'));
-    }, { name: atom('svc') });
+    const named = node.spawn(
+      async (self) => {
+        await self.receive();
+        self.exit(atom('done'));
+      },
+      { name: atom('svc') },
+    );
     const r = await inProcess(node, async (self) => {
       const ref = self.monitor(atom('svc'));
       self.send(atom('svc'), 'stop');
@@ -269,10 +270,13 @@ describe('names and timers', () => {
   it('spawn with a name registers before the body runs', async () => {
     const node = localNode();
     const r = await inProcess(node, async (self) => {
-      const pid = self.spawn(async (c) => {
-        const m = await c.receive();
-        c.send(m as Pid, atom('pong'));
-      }, { name: atom('pinger') });
+      const pid = self.spawn(
+        async (c) => {
+          const m = await c.receive();
+          c.send(m as Pid, atom('pong'));
+        },
+        { name: atom('pinger') },
+      );
       self.send(atom('pinger'), self.pid);
       return [pid, await self.receive()] as const;
     });

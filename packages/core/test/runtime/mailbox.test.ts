@@ -98,11 +98,11 @@ describe('fairness and draining', () => {
 
   it('tryReceive takes queued messages synchronously and TIMEOUT when empty', async () => {
     const node = localNode();
-    const r = await inProcess(node, async (self) => {
+    const r = await inProcess(node, (self) => {
       expect(self.tryReceive()).toBe(TIMEOUT);
       self.send(self.pid, 'a');
       self.send(self.pid, 2);
-      return [self.tryReceive((x) => typeof x === 'number'), self.tryReceive(), self.tryReceive()];
+      return Promise.resolve([self.tryReceive((x) => typeof x === 'number'), self.tryReceive(), self.tryReceive()]);
     });
     expect(r).toEqual([2, 'a', TIMEOUT]);
   });

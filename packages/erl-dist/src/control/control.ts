@@ -211,7 +211,7 @@ function name(e: Term[], i: number): Atom {
 
 /** A process: a pid, or a registered name (monitors by name). */
 function proc(e: Term[], i: number): Pid | Atom {
-  return e[i] instanceof Pid ? (e[i]) : name(e, i);
+  return e[i] instanceof Pid ? e[i] : name(e, i);
 }
 
 function smallInt(e: Term[], i: number, max: number, what: string): number {

@@ -148,7 +148,10 @@ export class ErlHandshake implements Handshake {
       return new HandshakeError('BAD_COOKIE', `${this.peerName?.name ?? 'the peer'} closed the connection after our challenge reply: it refused our digest, so the cookies differ`);
     }
     if (this.state === 'recv_status' || this.state === 'recv_challenge') {
-      return new HandshakeError('NOT_ALLOWED', `${this.peerName?.name ?? 'the peer'} closed the connection before the challenge: it refused us (check net_kernel:allow/1 and the node name)`);
+      return new HandshakeError(
+        'NOT_ALLOWED',
+        `${this.peerName?.name ?? 'the peer'} closed the connection before the challenge: it refused us (check net_kernel:allow/1 and the node name)`,
+      );
     }
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, listItems, type Term } from '@courier/term';
+import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, formatErlang, listItems, type Term } from '@courier/term';
 import { applyExposed, type Outcome, type Process, type ServiceHost } from '@courier/core';
 
 const utf8 = new TextDecoder();
@@ -68,7 +68,7 @@ async function rex(self: Process): Promise<void> {
     } else if (e.length === 2 && e[0] instanceof Pid && isCall(e[1])) {
       // ei_rpc (erl_call, C nodes): {From, {call, M, F, A, GL}} answered by {rex, Result}.
       const from = e[0];
-      const [, mod, fun, args] = (e[1]).elements as [Term, Atom, Atom, Term];
+      const [, mod, fun, args] = e[1].elements as [Term, Atom, Atom, Term];
       self.spawn(async (worker) => {
         const o = await applyExposed(node.exposed, worker, mod, fun, listItems(args) ?? []);
         worker.send(from, new Tuple([REX, rpcResult(o)]));
@@ -76,7 +76,7 @@ async function rex(self: Process): Promise<void> {
     } else if (e.length === 3 && e[0] === GEN_CALL) {
       const req = e[2];
       if (isCall(req)) {
-        const [, mod, fun, args] = (req).elements as [Term, Atom, Atom, Term[]];
+        const [, mod, fun, args] = req.elements as [Term, Atom, Atom, Term[]];
         const from = e[1];
         self.spawn(async (worker) => {
           const o = await applyExposed(node.exposed, worker, mod, fun, listItems(args) ?? []);
@@ -94,7 +94,13 @@ async function rex(self: Process): Promise<void> {
 }
 
 function isCall(req: Term): req is Tuple {
-  return req instanceof Tuple && (req.elements[0] === CALL || req.elements[0] === BLOCK_CALL) && req.elements.length >= 4 && req.elements[1] instanceof Atom && req.elements[2] instanceof Atom;
+  return (
+    req instanceof Tuple &&
+    (req.elements[0] === CALL || req.elements[0] === BLOCK_CALL) &&
+    req.elements.length >= 4 &&
+    req.elements[1] instanceof Atom &&
+    req.elements[2] instanceof Atom
+  );
 }
 
 /** The legacy rex reply: the value, or `{badrpc, {'EXIT', …}}` (rpc.erl's shape). */
@@ -111,15 +117,35 @@ function rpcResult(o: Outcome): Term {
   }
 }
 
+/**
+ * Unicode chardata (a binary, a string, or a possibly nested list of code points, binaries and
+ * strings) as text; undefined for anything else (`put_chars` by M:F(A) is logged as a term).
+ */
+function chardataText(t: Term): string | undefined {
+  if (t instanceof Uint8Array) return utf8.decode(t);
+  if (typeof t === 'string') return t;
+  if (!Array.isArray(t)) return undefined;
+  let out = '';
+  for (const x of t) {
+    if (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0x10ffff) out += String.fromCodePoint(x);
+    else {
+      const s = chardataText(x);
+      if (s === undefined) return undefined;
+      out += s;
+    }
+  }
+  return out;
+}
+
 /** Answers the io protocol for processes Courier spawned elsewhere, logging what they print. */
 async function groupLeader(self: Process): Promise<void> {
   for (;;) {
     const m = await self.receive();
     if (!(m instanceof Tuple) || m.elements[0] !== IO_REQUEST || m.elements.length !== 4) continue;
     const [, from, replyAs, req] = m.elements as [Term, Term, Term, Term];
-    if (req instanceof Tuple && (req.elements[0] === atom('put_chars'))) {
+    if (req instanceof Tuple && req.elements[0] === atom('put_chars')) {
       const chars = req.elements[req.elements.length - 1];
-      const text = chars instanceof Uint8Array ? utf8.decode(chars) : typeof chars === 'string' ? chars : String(chars);
+      const text = chardataText(chars) ?? formatErlang(chars);
       self.node.log.info({ from: String(from), text }, 'remote output');
       if (from instanceof Pid) self.send(from, new Tuple([IO_REPLY, replyAs, atoms.ok]));
     } else if (from instanceof Pid) {

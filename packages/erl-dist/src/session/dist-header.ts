@@ -27,7 +27,7 @@ export type ParsedFrame =
 
 /** The atom cache of one direction of one connection: 8 segments × 256 entries. */
 export class AtomCache {
-  private readonly entries: Array<Atom | undefined> = new Array(2048);
+  private readonly entries: Array<Atom | undefined> = new Array<Atom | undefined>(2048);
   get(i: number): Atom | undefined {
     return this.entries[i];
   }
@@ -73,7 +73,7 @@ function readRefs(f: Uint8Array, at: number, cache: AtomCache): { refs: readonly
   o += flagBytes;
   const half = (i: number) => ((f[flagsAt + (i >> 1)] as number) >> ((i & 1) * 4)) & 0xf;
   const longAtoms = (half(n) & 1) === 1;
-  const refs: Atom[] = new Array(n);
+  const refs = new Array<Atom>(n);
   for (let i = 0; i < n; i++) {
     const h = half(i);
     const segment = h & 7;

@@ -35,9 +35,7 @@ const FLUSH_AT = 256 * 1024;
  * Runs the end-of-tick flush: process.nextTick on Node (after the tick's microtasks), a microtask
  * where there is no `process` (a browser node over @courier/transport-ws).
  */
-const defer: (f: () => void) => void =
-  typeof process !== 'undefined' && typeof process.nextTick === 'function' ? (f) => process.nextTick(f) : queueMicrotask;
-
+const defer: (f: () => void) => void = typeof process !== 'undefined' && typeof process.nextTick === 'function' ? (f) => process.nextTick(f) : queueMicrotask;
 
 export class ErlSession implements PipelineSession {
   readonly peer: Atom;
@@ -300,5 +298,3 @@ export class ErlSession implements PipelineSession {
     this.lastReads = this.reads;
   }
 }
-
-

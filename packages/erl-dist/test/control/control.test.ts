@@ -31,11 +31,21 @@ const table: Array<[DistOp, [Term[], Term | undefined], [Term[], Term | undefine
   [{ op: 'monitor_p', from, to: atom('srv'), ref }, [[19, from, atom('srv'), ref], undefined], [[19, from, atom('srv'), ref], undefined]],
   [{ op: 'demonitor_p', from, to, ref }, [[20, from, to, ref], undefined], [[20, from, to, ref], undefined]],
   [{ op: 'monitor_p_exit', from: to, to: from, ref, reason }, [[21, to, from, ref, reason], undefined], [[28, to, from, ref], reason]],
-  [{ op: 'monitor_p_exit', from: atom('srv'), to: from, ref, reason: atoms.noproc }, [[21, atom('srv'), from, ref, atoms.noproc], undefined], [[28, atom('srv'), from, ref], atoms.noproc]],
+  [
+    { op: 'monitor_p_exit', from: atom('srv'), to: from, ref, reason: atoms.noproc },
+    [[21, atom('srv'), from, ref, atoms.noproc], undefined],
+    [[28, atom('srv'), from, ref], atoms.noproc],
+  ],
   [
     { op: 'spawn_request', reqId: ref, from, groupLeader: from, module: atom('m'), fun: atom('f'), args: [1, atom('x')], opts: [atom('monitor')] },
-    [[29, ref, from, from, t(atom('m'), atom('f'), 2), [atom('monitor')]], [1, atom('x')]],
-    [[29, ref, from, from, t(atom('m'), atom('f'), 2), [atom('monitor')]], [1, atom('x')]],
+    [
+      [29, ref, from, from, t(atom('m'), atom('f'), 2), [atom('monitor')]],
+      [1, atom('x')],
+    ],
+    [
+      [29, ref, from, from, t(atom('m'), atom('f'), 2), [atom('monitor')]],
+      [1, atom('x')],
+    ],
   ],
   [{ op: 'spawn_reply', reqId: ref, to: from, flags: 3, result: to }, [[31, ref, from, 3, to], undefined], [[31, ref, from, 3, to], undefined]],
   [{ op: 'spawn_reply', reqId: ref, to: from, flags: 0, result: atom('badopt') }, [[31, ref, from, 0, atom('badopt')], undefined], [[31, ref, from, 0, atom('badopt')], undefined]],
@@ -54,7 +64,10 @@ function code(fn: () => unknown): string | undefined {
 describe('encodeControl', () => {
   for (const [op, basic, full] of table) {
     it(`${op.op} → Erlang tuples (${String(basic[0][0])} / ${String(full[0][0])})`, () => {
-      for (const [opts, [control, payload]] of [[plain, basic], [rich, full]] as const) {
+      for (const [opts, [control, payload]] of [
+        [plain, basic],
+        [rich, full],
+      ] as const) {
         const m = encodeControl(op, opts);
         expect(m.control.elements).toEqual(control);
         expect(m.payload).toEqual(payload);
@@ -100,7 +113,11 @@ describe('decodeControl', () => {
       [[16, from, E, atom('srv'), token], msg, { op: 'reg_send', from, to: atom('srv'), msg }],
       [[25, from, to, token], reason, { op: 'exit', from, to, reason }],
       [[27, from, to, token], reason, { op: 'exit2', from, to, reason }],
-      [[30, ref, from, from, t(atom('m'), atom('f'), 0), [], token], [], { op: 'spawn_request', reqId: ref, from, groupLeader: from, module: atom('m'), fun: atom('f'), args: [], opts: [] }],
+      [
+        [30, ref, from, from, t(atom('m'), atom('f'), 0), [], token],
+        [],
+        { op: 'spawn_request', reqId: ref, from, groupLeader: from, module: atom('m'), fun: atom('f'), args: [], opts: [] },
+      ],
       [[32, ref, from, 2, to, token], undefined, { op: 'spawn_reply', reqId: ref, to: from, flags: 2, result: to }],
       [[34, from, ref, token], msg, { op: 'alias_send', from, alias: ref, msg }],
     ];
@@ -147,7 +164,10 @@ describe('decodeControl', () => {
       [t(35, atom('id'), from, to), undefined],
     ];
     for (const [control, payload] of bad) {
-      expect(code(() => decodeControl(control, payload)), JSON.stringify(String(control))).toBe(ControlErrorCode.BAD_CONTROL);
+      expect(
+        code(() => decodeControl(control, payload)),
+        JSON.stringify(String(control)),
+      ).toBe(ControlErrorCode.BAD_CONTROL);
     }
   });
 

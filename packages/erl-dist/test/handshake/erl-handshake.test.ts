@@ -7,7 +7,7 @@ import { ErlHandshake, genDigest } from '../../src/handshake/erl-handshake.js';
 import { COURIER_FLAGS, DFLAG, MANDATORY_25 } from '../../src/handshake/flags.js';
 
 const shared = fileURLToPath(new URL('../fixtures/', import.meta.url));
-const load = (f: string) => JSON.parse(readFileSync(shared + f, 'utf8'));
+const load = (f: string): Vec => JSON.parse(readFileSync(shared + f, 'utf8')) as Vec;
 const hex = (h: string) => Buffer.from(h, 'hex');
 
 interface Vec {
@@ -36,8 +36,14 @@ describe('Erlang handshake v6 against real OTP 25 captures', () => {
   for (const n of [1, 2, 3, 7, 4096]) {
     it(`acceptor accepts the real initiator (chunks of ${n})`, () => {
       const h = new ErlHandshake({
-        role: 'acceptor', self: atom('b@127.0.0.1'), creation: 7, cookie: () => v.cookie, hidden: false,
-        arbiter: ok, lengthBytes: 2, challenge: challenge!.challenge!,
+        role: 'acceptor',
+        self: atom('b@127.0.0.1'),
+        creation: 7,
+        cookie: () => v.cookie,
+        hidden: false,
+        arbiter: ok,
+        lengthBytes: 2,
+        challenge: challenge!.challenge!,
       });
       expect(h.start()).toEqual([]);
       const a1 = feed(h, hex(sendName!.raw_hex), n);
@@ -49,7 +55,7 @@ describe('Erlang handshake v6 against real OTP 25 captures', () => {
       feed(h, r.subarray(0, cut), n);
       const a2 = h.receive(Buffer.concat([r.subarray(cut), Buffer.from([0, 0, 0, 0])]));
       const done = a2.find((a) => a.type === 'done');
-      expect(a2[0]).toEqual({ type: 'write', bytes: expect.anything() });
+      expect(a2[0]).toEqual({ type: 'write', bytes: expect.anything() as unknown });
       expect(Buffer.from((a2[0] as { bytes: Uint8Array }).bytes).toString('hex')).toBe(ack!.raw_hex);
       expect(done?.type === 'done' && done.result.peer).toBe(atom('a@127.0.0.1'));
       expect(done?.type === 'done' && Buffer.from(done.result.tail).toString('hex')).toBe('00000000');
@@ -58,8 +64,14 @@ describe('Erlang handshake v6 against real OTP 25 captures', () => {
 
   it('initiator completes against the real acceptor', () => {
     const h = new ErlHandshake({
-      role: 'initiator', self: atom('a@127.0.0.1'), peer: atom('b@127.0.0.1'), creation: 9,
-      cookie: () => v.cookie, hidden: false, lengthBytes: 2, challenge: reply!.challenge!,
+      role: 'initiator',
+      self: atom('a@127.0.0.1'),
+      peer: atom('b@127.0.0.1'),
+      creation: 9,
+      cookie: () => v.cookie,
+      hidden: false,
+      lengthBytes: 2,
+      challenge: reply!.challenge!,
     });
     const [w] = h.start();
     const sent = Buffer.from((w as { bytes: Uint8Array }).bytes);
@@ -79,8 +91,14 @@ describe('Erlang handshake v6 against real OTP 25 captures', () => {
     const bad: Vec = load('handshake-tcp-badcookie.json');
     const [bn, , bc, br] = bad.handshake;
     const h = new ErlHandshake({
-      role: 'acceptor', self: atom('b@127.0.0.1'), creation: 7, cookie: () => bad.cookie, hidden: false,
-      arbiter: ok, lengthBytes: 2, challenge: bc!.challenge!,
+      role: 'acceptor',
+      self: atom('b@127.0.0.1'),
+      creation: 7,
+      cookie: () => bad.cookie,
+      hidden: false,
+      arbiter: ok,
+      lengthBytes: 2,
+      challenge: bc!.challenge!,
     });
     h.start();
     feed(h, hex(bn!.raw_hex), 64);
@@ -91,8 +109,14 @@ describe('Erlang handshake v6 against real OTP 25 captures', () => {
 
   it('initiator refuses a wrong challenge_ack digest', () => {
     const h = new ErlHandshake({
-      role: 'initiator', self: atom('a@127.0.0.1'), peer: atom('b@127.0.0.1'), creation: 9,
-      cookie: () => 'othercookie', hidden: false, lengthBytes: 2, challenge: reply!.challenge!,
+      role: 'initiator',
+      self: atom('a@127.0.0.1'),
+      peer: atom('b@127.0.0.1'),
+      creation: 9,
+      cookie: () => 'othercookie',
+      hidden: false,
+      lengthBytes: 2,
+      challenge: reply!.challenge!,
     });
     h.start();
     feed(h, Buffer.concat([hex(status!.raw_hex), hex(challenge!.raw_hex)]), 64);
@@ -106,7 +130,12 @@ describe('Erlang handshake: two Courier machines and refusals', () => {
     const lb = opts.lengthBytes ?? 2;
     const a = new ErlHandshake({ role: 'initiator', self: atom('a@h'), peer: atom('b@h'), creation: 1, cookie: () => 'c', hidden: true, lengthBytes: lb });
     const b = new ErlHandshake({
-      role: 'acceptor', self: atom('b@h'), creation: 2, cookie: () => opts.cookieB ?? 'c', hidden: false, lengthBytes: lb,
+      role: 'acceptor',
+      self: atom('b@h'),
+      creation: 2,
+      cookie: () => opts.cookieB ?? 'c',
+      hidden: false,
+      lengthBytes: lb,
       arbiter: { acceptPending: () => opts.statusB ?? 'ok' },
     });
     return { a, b };
@@ -151,7 +180,10 @@ describe('Erlang handshake: two Courier machines and refusals', () => {
   });
 
   it('nok and not_allowed statuses fail the initiator', () => {
-    for (const [status, code] of [['nok', 'NOK'], ['not_allowed', 'NOT_ALLOWED']] as const) {
+    for (const [status, code] of [
+      ['nok', 'NOK'],
+      ['not_allowed', 'NOT_ALLOWED'],
+    ] as const) {
       const { a, b } = pair({ statusB: status });
       expect(run(a, b).a).toMatchObject({ type: 'fail', error: { code } });
     }
@@ -175,7 +207,11 @@ describe('Erlang handshake: two Courier machines and refusals', () => {
     m.writeUInt16BE(name.length, 15);
     name.copy(m, 17);
     const r = b.receive(m);
-    expect(Buffer.from((r[0] as { bytes: Uint8Array }).bytes).subarray(2).toString()).toBe('snot_allowed');
+    expect(
+      Buffer.from((r[0] as { bytes: Uint8Array }).bytes)
+        .subarray(2)
+        .toString(),
+    ).toBe('snot_allowed');
     expect(r[1]).toMatchObject({ type: 'fail', error: { code: 'MISSING_FLAGS' } });
     expect((r[1] as { error: Error }).error.message).toContain('BIT_BINARIES');
   });

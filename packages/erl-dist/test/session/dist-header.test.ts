@@ -59,7 +59,10 @@ describe('dist header of real OTP 25 frames', () => {
       if (p.kind !== 'message') continue;
       expect(p.offset, `frame ${v.seq} header length`).toBe(v.dist_header_hex.length / 2);
       const want = (v.dist_header.atom_cache_refs ?? []).map((r) => r.atom);
-      expect(p.refs.map((a) => a.name), `frame ${v.seq} refs`).toEqual(want);
+      expect(
+        p.refs.map((a) => a.name),
+        `frame ${v.seq} refs`,
+      ).toEqual(want);
       // The cache now holds each ref at its cache index (segment * 256 + internal index).
       for (const r of v.dist_header.atom_cache_refs ?? []) expect(caches[v.direction].get(r.cache_index)).toBe(atom(r.atom));
     }
@@ -165,7 +168,13 @@ function header(refs: Array<{ segment: number; index: number; text?: Uint8Array 
 describe('dist header: constructed cases', () => {
   it('LongAtoms: 2-byte lengths, and a 255-character UTF-8 atom', () => {
     const long = 'é'.repeat(255);
-    const h = header([{ segment: 3, index: 7, text: Buffer.from(long, 'utf8') }, { segment: 0, index: 1, text: Buffer.from('ok') }], true);
+    const h = header(
+      [
+        { segment: 3, index: 7, text: Buffer.from(long, 'utf8') },
+        { segment: 0, index: 1, text: Buffer.from('ok') },
+      ],
+      true,
+    );
     const cache = new AtomCache();
     const p = parseFrame(h, cache);
     expect(p.kind === 'message' && p.refs).toEqual([atom(long), atom('ok')]);
@@ -173,7 +182,11 @@ describe('dist header: constructed cases', () => {
   });
 
   it('an odd number of refs puts LongAtoms in the low half of the last flag byte', () => {
-    const h = header([{ segment: 1, index: 2, text: Buffer.from('x') }, { segment: 2, index: 3, text: Buffer.from('y') }, { segment: 7, index: 255, text: Buffer.from('z') }]);
+    const h = header([
+      { segment: 1, index: 2, text: Buffer.from('x') },
+      { segment: 2, index: 3, text: Buffer.from('y') },
+      { segment: 7, index: 255, text: Buffer.from('z') },
+    ]);
     const p = parseFrame(h, new AtomCache());
     expect(p.kind === 'message' && p.refs.map((a) => a.name)).toEqual(['x', 'y', 'z']);
     expect(p.kind === 'message' && p.offset).toBe(h.length);
@@ -205,7 +218,13 @@ describe('dist header: constructed cases', () => {
   });
 
   it('fragment headers: 131,69 with seq, fragment id and refs; 131,70 with seq and fragment id', () => {
-    const first = Buffer.concat([Buffer.from([131, 69]), u64(0x0102030405060708n), u64(3n), header([{ segment: 0, index: 9, text: Buffer.from('hello') }]).subarray(2), Buffer.from([1, 2, 3])]);
+    const first = Buffer.concat([
+      Buffer.from([131, 69]),
+      u64(0x0102030405060708n),
+      u64(3n),
+      header([{ segment: 0, index: 9, text: Buffer.from('hello') }]).subarray(2),
+      Buffer.from([1, 2, 3]),
+    ]);
     const cache = new AtomCache();
     const p = parseFrame(first, cache);
     expect(p.kind).toBe('fragment');

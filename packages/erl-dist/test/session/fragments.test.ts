@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atom, decode, decodeTerm, termEquals, type Term } from '@courier/term';
+import { atom, decode, decodeTerm, termEquals } from '@courier/term';
 import { ProtocolError } from '@courier/core';
 import { Reassembler } from '../../src/session/fragments.js';
 import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
@@ -137,7 +137,9 @@ describe('Reassembler', () => {
 
 describe('fragments end to end: a real OTP frame cut into 131,69 / 131,70 frames', () => {
   // Frame 7 of the capture: global's init_connect, 9 atom-cache refs (7 new), 193 bytes.
-  const v = handshakeCapture().post_handshake_frames.find((f) => f.dist_header.number_of_atom_cache_refs === 9) as ReturnType<typeof handshakeCapture>['post_handshake_frames'][number];
+  const v = handshakeCapture().post_handshake_frames.find((f) => f.dist_header.number_of_atom_cache_refs === 9) as ReturnType<
+    typeof handshakeCapture
+  >['post_handshake_frames'][number];
   const f = hex(v.raw_hex).subarray(4);
   const headerLen = v.dist_header_hex.length / 2;
   const u64 = (x: bigint) => {

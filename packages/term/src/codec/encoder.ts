@@ -246,7 +246,7 @@ export class Encoder extends ScalarWriter {
   private writeFun(f: ErlFun): void {
     if (f.uniq.length !== FUN_UNIQ_BYTES) throw new EncodeError(`fun uniq has ${f.uniq.length} bytes, not ${FUN_UNIQ_BYTES}`);
     if (!isInt32(f.oldIndex) || !isInt32(f.oldUniq) || (f.arity & 0xff) !== f.arity || f.index >>> 0 !== f.index) {
-      throw new EncodeError(`fun ${f.module}/${f.arity} has a field out of range`);
+      throw new EncodeError(`fun ${f.module.name}/${f.arity} has a field out of range`);
     }
     this.writeUint8(Tag.NEW_FUN_EXT);
     const mark = this.pos;

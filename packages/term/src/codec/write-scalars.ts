@@ -152,7 +152,7 @@ export class ScalarWriter extends WriteBuffer {
 
   /** NEW_PID_EXT: Node, ID:32, Serial:32, Creation:32. */
   writePid(p: Pid): void {
-    if (!isUint32(p.id) || !isUint32(p.serial) || !isUint32(p.creation)) throw new EncodeError(`pid ${p} has a field outside 0..2^32-1`);
+    if (!isUint32(p.id) || !isUint32(p.serial) || !isUint32(p.creation)) throw new EncodeError(`pid ${String(p)} has a field outside 0..2^32-1`);
     this.writeUint8(Tag.NEW_PID_EXT);
     this.writeAtom(p.node);
     this.ensure(12);
@@ -166,7 +166,7 @@ export class ScalarWriter extends WriteBuffer {
   writeRef(r: Ref): void {
     const { ids } = r;
     if (ids.length < 1 || ids.length > MAX_REF_WORDS) throw new EncodeError(`reference with ${ids.length} id words (1..${MAX_REF_WORDS})`);
-    if (!isUint32(r.creation) || !ids.every(isUint32)) throw new EncodeError(`reference ${r} has a field outside 0..2^32-1`);
+    if (!isUint32(r.creation) || !ids.every(isUint32)) throw new EncodeError(`reference ${String(r)} has a field outside 0..2^32-1`);
     this.ensure(3);
     this.buf[this.pos++] = Tag.NEWER_REFERENCE_EXT;
     this.dv.setUint16(this.pos, ids.length);
@@ -184,7 +184,7 @@ export class ScalarWriter extends WriteBuffer {
   /** V4_PORT_EXT: Node, ID:64, Creation:32. */
   writePort(p: Port): void {
     const id = typeof p.id === 'bigint' ? p.id : Number.isSafeInteger(p.id) ? BigInt(p.id) : -1n;
-    if (id < 0n || id > 0xffff_ffff_ffff_ffffn || !isUint32(p.creation)) throw new EncodeError(`port ${p} has a field out of range`);
+    if (id < 0n || id > 0xffff_ffff_ffff_ffffn || !isUint32(p.creation)) throw new EncodeError(`port ${String(p)} has a field out of range`);
     this.writeUint8(Tag.V4_PORT_EXT);
     this.writeAtom(p.node);
     this.ensure(12);
@@ -195,7 +195,7 @@ export class ScalarWriter extends WriteBuffer {
 
   /** EXPORT_EXT: Module (atom), Function (atom), Arity (SMALL_INTEGER_EXT). */
   writeExport(e: ErlExport): void {
-    if (!Number.isInteger(e.arity) || e.arity < 0 || e.arity > 0xff) throw new EncodeError(`fun ${e.module}:${e.fun}/${e.arity}: arity outside 0..255`);
+    if (!Number.isInteger(e.arity) || e.arity < 0 || e.arity > 0xff) throw new EncodeError(`fun ${e.module.name}:${e.fun.name}/${e.arity}: arity outside 0..255`);
     this.writeUint8(Tag.EXPORT_EXT);
     this.writeAtom(e.module);
     this.writeAtom(e.fun);

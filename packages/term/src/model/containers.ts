@@ -1,7 +1,13 @@
 import type { Term } from './term.js';
+import { formatErlang } from '../text/format.js';
 
 /** An Erlang tuple. Elements are kept in a plain array; the class gives it a distinct identity. */
 export class Tuple {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   readonly elements: Term[];
   constructor(elements: Term[]) {
     this.elements = elements;
@@ -20,6 +26,11 @@ export function tuple(...elements: Term[]): Tuple {
 
 /** An improper list `[a, b | tail]` whose tail is not `[]`. Proper lists are plain JS arrays. */
 export class ImproperList {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   constructor(
     readonly items: Term[],
     readonly tail: Term,
@@ -57,6 +68,11 @@ export function hasListTail(l: ImproperList): boolean {
 
 /** A bitstring whose length is not a whole number of bytes: `bits` (1..8) are used in the last byte. */
 export class BitBinary {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   constructor(
     readonly bytes: Uint8Array,
     readonly bits: number,
@@ -72,6 +88,11 @@ export class BitBinary {
  * Wrap a JS number in `float(x)` to send `1.0` rather than `1`.
  */
 export class ErlFloat {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   constructor(readonly value: number) {}
   valueOf(): number {
     return this.value;

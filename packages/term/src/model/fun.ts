@@ -1,9 +1,15 @@
 import type { Atom } from './atom.js';
 import type { Pid } from './identifiers.js';
 import type { Term } from './term.js';
+import { formatErlang } from '../text/format.js';
 
 /** `fun M:F/A` (EXPORT_EXT). */
 export class ErlExport {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   constructor(
     readonly module: Atom,
     readonly fun: Atom,
@@ -16,6 +22,11 @@ export class ErlExport {
  * round-trips back to Erlang unchanged.
  */
 export class ErlFun {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   constructor(
     readonly arity: number,
     /** 16 bytes: the MD5 of the module's code. */

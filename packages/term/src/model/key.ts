@@ -126,7 +126,14 @@ function open(t: Term): Frame {
   if (t instanceof ErlMap) {
     const flat: Term[] = [];
     for (const [k, v] of t) flat.push(k, v);
-    return frame(flat, (parts) => mapKey(parts, (i) => parts[2 * i] as string, (i) => parts[2 * i + 1] as string, t.size));
+    return frame(flat, (parts) =>
+      mapKey(
+        parts,
+        (i) => parts[2 * i] as string,
+        (i) => parts[2 * i + 1] as string,
+        t.size,
+      ),
+    );
   }
   if (t instanceof ErlFun) {
     const head = `F${atomKey(t.module.name)}${t.arity}.${t.index}.${hex(t.uniq)}.${t.oldIndex}.${t.oldUniq}.${leafKey(t.pid)}`;
@@ -137,7 +144,13 @@ function open(t: Term): Frame {
   const keys = Object.keys(obj);
   return frame(
     keys.map((k) => obj[k]),
-    (parts) => mapKey(parts, (i) => atomKey(keys[i] as string), (i) => parts[i] as string, keys.length),
+    (parts) =>
+      mapKey(
+        parts,
+        (i) => atomKey(keys[i] as string),
+        (i) => parts[i] as string,
+        keys.length,
+      ),
   );
 }
 

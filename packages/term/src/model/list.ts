@@ -9,7 +9,7 @@ import type { Term } from './term.js';
 export function listItems(t: Term): Term[] | undefined {
   if (Array.isArray(t)) return t;
   if (typeof t === 'string') {
-    const out: Term[] = new Array(t.length);
+    const out = new Array<Term>(t.length);
     for (let i = 0; i < t.length; i++) out[i] = t.charCodeAt(i);
     return out;
   }

@@ -1,5 +1,6 @@
 import { termKey } from './key.js';
 import type { Term } from './term.js';
+import { formatErlang } from '../text/format.js';
 
 /**
  * An Erlang map. Keys are compared by Erlang exact equality (`=:=`) through {@link termKey},
@@ -7,6 +8,11 @@ import type { Term } from './term.js';
  * Iteration order is insertion order (the decoder inserts in wire order).
  */
 export class ErlMap {
+  /** Erlang syntax, as `io:format("~p")` shows it. */
+  toString(): string {
+    return formatErlang(this);
+  }
+
   private readonly entriesByKey = new Map<string, [Term, Term]>();
 
   constructor(entries?: Iterable<readonly [Term, Term]>) {

@@ -16,7 +16,37 @@ export function formatErlang(t: Term): string {
   return out.join('');
 }
 
-const RESERVED = new Set(['after', 'and', 'andalso', 'band', 'begin', 'bnot', 'bor', 'bsl', 'bsr', 'bxor', 'case', 'catch', 'cond', 'div', 'end', 'fun', 'if', 'let', 'not', 'of', 'or', 'orelse', 'receive', 'rem', 'try', 'when', 'xor', 'maybe', 'else']);
+const RESERVED = new Set([
+  'after',
+  'and',
+  'andalso',
+  'band',
+  'begin',
+  'bnot',
+  'bor',
+  'bsl',
+  'bsr',
+  'bxor',
+  'case',
+  'catch',
+  'cond',
+  'div',
+  'end',
+  'fun',
+  'if',
+  'let',
+  'not',
+  'of',
+  'or',
+  'orelse',
+  'receive',
+  'rem',
+  'try',
+  'when',
+  'xor',
+  'maybe',
+  'else',
+]);
 
 export function formatAtom(name: string): string {
   if (/^[a-z][a-zA-Z0-9_@]*$/.test(name) && !RESERVED.has(name)) return name;

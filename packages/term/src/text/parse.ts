@@ -173,11 +173,12 @@ class Parser {
         }
         const str = typeof text === 'string' ? text : String.fromCodePoint(...(text as number[]));
         if (utf8) bytes.push(...Buffer.from(str, 'utf8'));
-        else for (const ch of str) {
-          const cp = ch.codePointAt(0) as number;
-          if (cp > 255) bytes.push(...Buffer.from(ch, 'utf8'));
-          else bytes.push(cp);
-        }
+        else
+          for (const ch of str) {
+            const cp = ch.codePointAt(0) as number;
+            if (cp > 255) bytes.push(...Buffer.from(ch, 'utf8'));
+            else bytes.push(cp);
+          }
       } else {
         const n = this.term();
         if (typeof n !== 'number' || !Number.isInteger(n)) this.fail('binary segments are integers or strings');

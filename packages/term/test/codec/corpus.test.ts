@@ -45,15 +45,12 @@ describe('etf-corpus.json', () => {
     expect(termEquals(decode(encode(t, { compressed: true })), t)).toBe(true);
   });
 
-  it.each(full.filter((e) => e.hashed_map_order_varies !== true).map((e) => [e.id, e] as const))(
-    '%s: the plain re-encoding is OTP minor_version 2 byte for byte',
-    (id, e) => {
-      const expected = e.variants?.minor_version_2_hex ?? (e.t2b_hex);
-      const actual = toHex(encode(owned(e)));
-      if (id in bytesDiffer) expect(actual).not.toBe(expected);
-      else expect(actual).toBe(expected);
-    },
-  );
+  it.each(full.filter((e) => e.hashed_map_order_varies !== true).map((e) => [e.id, e] as const))('%s: the plain re-encoding is OTP minor_version 2 byte for byte', (id, e) => {
+    const expected = e.variants?.minor_version_2_hex ?? e.t2b_hex;
+    const actual = toHex(encode(owned(e)));
+    if (id in bytesDiffer) expect(actual).not.toBe(expected);
+    else expect(actual).toBe(expected);
+  });
 
   it('maps over 32 keys equal their deterministic encoding as terms', () => {
     const hashed = full.filter((e) => e.hashed_map_order_varies === true);
@@ -73,9 +70,7 @@ describe('etf-corpus.json', () => {
       if (s.type === 'local fun') {
         const f = t as ErlFun;
         expect(f).toBeInstanceOf(ErlFun);
-        expect([f.module.name, f.arity, f.index, f.oldIndex, f.oldUniq, f.freeVars.length]).toEqual([
-          s.module, s.arity, s.index, s.old_index, s.old_uniq, s.num_free,
-        ]);
+        expect([f.module.name, f.arity, f.index, f.oldIndex, f.oldUniq, f.freeVars.length]).toEqual([s.module, s.arity, s.index, s.old_index, s.old_uniq, s.num_free]);
         expect(toHex(f.uniq)).toBe(s.uniq_hex);
         expect(f.pid.node.name).toBe(corpus.generator_node);
         expect(f.pid.creation).toBe(corpus.generator_node_creation);

@@ -1,21 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  atom,
-  BitBinary,
-  decode,
-  decodeTerm,
-  ErlExport,
-  ErlFloat,
-  ErlFun,
-  ErlMap,
-  EtfErrorCode,
-  ImproperList,
-  Pid,
-  Port,
-  Ref,
-  termEquals,
-  Tuple,
-} from '@courier/term';
+import { atom, BitBinary, decode, decodeTerm, ErlExport, ErlFloat, ErlFun, ErlMap, EtfErrorCode, ImproperList, Pid, Port, Ref, termEquals, Tuple } from '@courier/term';
 import { bytes, fromHex, protocolError } from '../support/bytes.js';
 
 const V = 131;
@@ -67,7 +51,11 @@ describe('floats', () => {
     expect(dec(fromHex('463ff8000000000000'))).toBe(1.5);
   });
   it('integral values, -0.0 and huge ones stay floats as ErlFloat', () => {
-    for (const [hex, v] of [['463ff0000000000000', 1], ['468000000000000000', -0], ['467fe1ccf385ebc8a0', 1e308]] as const) {
+    for (const [hex, v] of [
+      ['463ff0000000000000', 1],
+      ['468000000000000000', -0],
+      ['467fe1ccf385ebc8a0', 1e308],
+    ] as const) {
       const t = dec(fromHex(hex));
       expect(t).toBeInstanceOf(ErlFloat);
       expect(Object.is((t as ErlFloat).value, v)).toBe(true);
@@ -194,7 +182,11 @@ describe('tuples and maps', () => {
     expect(dec(104, 0)).toEqual(new Tuple([]));
     expect(dec(105, u32(0))).toEqual(new Tuple([]));
     expect(dec(104, 2, a8('ok'), 97, 42)).toEqual(new Tuple([atom('ok'), 42]));
-    const big = dec(105, u32(300), new Uint8Array(600).map((_, i) => (i % 2 === 0 ? 97 : (i >> 1) & 0xff))) as Tuple;
+    const big = dec(
+      105,
+      u32(300),
+      new Uint8Array(600).map((_, i) => (i % 2 === 0 ? 97 : (i >> 1) & 0xff)),
+    ) as Tuple;
     expect(big.length).toBe(300);
     expect(big.at(299)).toBe(299 & 0xff);
   });

@@ -135,7 +135,14 @@ describe('containers', () => {
     expect(hex(tuple(...new Array<Term>(256).fill(0))).slice(0, 12)).toBe('836900000100');
   });
   it('ErlMap in iteration order; plain objects with atom keys', () => {
-    expect(hex(new ErlMap([[atom('a'), 1], [2, 3]]))).toBe('837400000002770161' + '6101' + '61026103');
+    expect(
+      hex(
+        new ErlMap([
+          [atom('a'), 1],
+          [2, 3],
+        ]),
+      ),
+    ).toBe('837400000002770161' + '6101' + '61026103');
     expect(hex({ a: 1 })).toBe(hex(new ErlMap([[atom('a'), 1]])));
     expect(hex(new ErlMap())).toBe('837400000000');
     expect(hex(Object.create(null) as Term)).toBe('837400000000');

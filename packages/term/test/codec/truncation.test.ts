@@ -30,7 +30,10 @@ const samples: Record<string, Term> = {
   binaries: [new Uint8Array([1, 2, 3]), new Uint8Array(0)],
   strings: ['abc', 'a€😀', ''],
   improper: new ImproperList([1, atom('a')], tuple(2)),
-  map: new ErlMap([[tuple(atom('k'), 1), [1, 2]], [atom('x'), new ErlMap()]]),
+  map: new ErlMap([
+    [tuple(atom('k'), 1), [1, 2]],
+    [atom('x'), new ErlMap()],
+  ]),
   identifiers: [pid, new Ref(atom('n'), 1, [1, 2, 3, 4, 5]), new Port(atom('n'), 2n ** 60n, 2)],
   object: { a: { b: [{ c: 'd' }] } },
 };
@@ -41,7 +44,10 @@ describe('truncation', () => {
   });
 
   it('every prefix of a compressed encoding', () => {
-    const bytes = encode(Array.from({ length: 200 }, (_, i) => tuple(atom('item'), i)), { compressed: true });
+    const bytes = encode(
+      Array.from({ length: 200 }, (_, i) => tuple(atom('item'), i)),
+      { compressed: true },
+    );
     expect(bytes[1]).toBe(80);
     expectEveryPrefixTruncated(bytes, 'compressed');
   });

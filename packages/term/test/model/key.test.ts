@@ -53,8 +53,14 @@ describe('termKey / termEquals follow Erlang =:=', () => {
   });
 
   it('maps are order-independent and equal plain objects with atom keys', () => {
-    const a = new ErlMap([[atom('x'), 1], [atom('y'), [2]]]);
-    const b = new ErlMap([[atom('y'), [2]], [atom('x'), 1]]);
+    const a = new ErlMap([
+      [atom('x'), 1],
+      [atom('y'), [2]],
+    ]);
+    const b = new ErlMap([
+      [atom('y'), [2]],
+      [atom('x'), 1],
+    ]);
     expect(termEquals(a, b)).toBe(true);
     expect(termEquals(a, { y: [2], x: 1 })).toBe(true);
     expect(termEquals(a, { x: 1 })).toBe(false);
@@ -62,7 +68,22 @@ describe('termKey / termEquals follow Erlang =:=', () => {
   });
 
   it('is a prefix-free code: concatenated keys stay unambiguous', () => {
-    const terms: Term[] = [[], [[]], tuple(), tuple([]), 'a', atom('a'), new ImproperList([1], 2), new ImproperList([1], [2]), new ErlMap(), {}, float(1), 1, new Uint8Array(0), new ErlFloat(0.5)];
+    const terms: Term[] = [
+      [],
+      [[]],
+      tuple(),
+      tuple([]),
+      'a',
+      atom('a'),
+      new ImproperList([1], 2),
+      new ImproperList([1], [2]),
+      new ErlMap(),
+      {},
+      float(1),
+      1,
+      new Uint8Array(0),
+      new ErlFloat(0.5),
+    ];
     const keys = terms.map(termKey);
     for (let i = 0; i < keys.length; i++) {
       for (let j = 0; j < keys.length; j++) {

@@ -46,21 +46,11 @@ const pidArb = fc.tuple(nodeArb, u32, u32, u32).map(([n, id, serial, creation]) 
 export const identifierArb: fc.Arbitrary<Term> = fc.oneof(
   pidArb,
   fc.tuple(nodeArb, u32, fc.array(u32, { minLength: 1, maxLength: 5 })).map(([n, c, ids]) => new Ref(n, c, ids)),
-  fc
-    .tuple(nodeArb, fc.oneof(u32, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), u32)
-    .map(([n, id, c]) => new Port(n, id, c)),
+  fc.tuple(nodeArb, fc.oneof(u32, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), u32).map(([n, id, c]) => new Port(n, id, c)),
   fc.tuple(atomArb, atomArb, fc.integer({ min: 0, max: 255 })).map(([m, f, a]) => new ErlExport(m, f, a)),
 );
 
-export const leafArb: fc.Arbitrary<Term> = fc.oneof(
-  integerArb,
-  floatArb,
-  atomArb,
-  stringArb,
-  binaryArb,
-  identifierArb,
-  fc.constantFrom<Term>(true, false, null, undefined),
-);
+export const leafArb: fc.Arbitrary<Term> = fc.oneof(integerArb, floatArb, atomArb, stringArb, binaryArb, identifierArb, fc.constantFrom<Term>(true, false, null, undefined));
 
 /** Any term, nested up to a few levels. */
 export const termArb: fc.Arbitrary<Term> = fc.letrec<{ term: Term }>((tie) => {
@@ -76,7 +66,15 @@ export const termArb: fc.Arbitrary<Term> = fc.letrec<{ term: Term }>((tie) => {
       fc.array(fc.tuple(term, term), small).map((entries) => new ErlMap(entries)),
       fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 8 }), term, { maxKeys: 5 }),
       fc
-        .tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), u32, atomArb, fc.integer({ min: 0, max: 2 ** 31 - 1 }), pidArb, fc.array(term, small))
+        .tuple(
+          fc.integer({ min: 0, max: 255 }),
+          fc.uint8Array({ minLength: 16, maxLength: 16 }),
+          u32,
+          atomArb,
+          fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+          pidArb,
+          fc.array(term, small),
+        )
         .map(([arity, uniq, index, module, oldUniq, pid, env]) => new ErlFun(arity, uniq, index, module, index & 0xff, oldUniq, pid, env)),
     ),
   };

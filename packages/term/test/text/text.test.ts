@@ -27,7 +27,9 @@ describe('Erlang term text', () => {
     const [opts] = consultErlang(`[{server, [{certfile, "/a/node.pem"}, {verify, verify_peer}, {fail_if_no_peer_cert, true}]},
       {client, [{cacertfile, "/a/ca.pem"}, {versions, ['tlsv1.3']}]}].`);
     expect(Array.isArray(opts)).toBe(true);
-    expect(formatErlang(opts)).toBe('[{server,[{certfile,"/a/node.pem"},{verify,verify_peer},{fail_if_no_peer_cert,true}]},{client,[{cacertfile,"/a/ca.pem"},{versions,[\'tlsv1.3\']}]}]');
+    expect(formatErlang(opts)).toBe(
+      '[{server,[{certfile,"/a/node.pem"},{verify,verify_peer},{fail_if_no_peer_cert,true}]},{client,[{cacertfile,"/a/ca.pem"},{versions,[\'tlsv1.3\']}]}]',
+    );
   });
 
   it('rejects bad syntax with an offset', () => {

@@ -1,5 +1,6 @@
 import type { Term } from '@courier/term';
 import type { AempSession } from '../session/aemp-session.js';
+import { keyText } from '../values/natural.js';
 import { GLOBALS, LISTENERS, dbFromWire, dbObject, diffFamily, familyObject, isObject, mergeFamily, type Db, type Family } from './db.js';
 
 /** What the global role needs of the registry around it. */
@@ -64,7 +65,7 @@ export class GlobalRole {
 
   handle(s: AempSession, tag: string, args: Term[]): boolean {
     const from = s.peer.name;
-    const str = (i: number): string => String(args[i] ?? '');
+    const str = (i: number): string => keyText(args[i] ?? '');
     switch (tag) {
       case 'g_slave':
         if (args.length === 0) return true; // only "start the global service": we run it
@@ -115,14 +116,18 @@ export class GlobalRole {
   /** `["", "g_upd", family, {set}|null, [del]]` from `from`: applied to its contribution. */
   private upd(from: string, family: string, set: Term, del: Term): void {
     const relay = !this.globals.has(from);
-    this.update(new Set([family]), () => {
-      const db = this.contrib.get(from) ?? new Map<string, Family>();
-      this.contrib.set(from, db);
-      const f = db.get(family) ?? new Map<string, Term>();
-      db.set(family, f);
-      if (isObject(set)) for (const [k, v] of Object.entries(set)) f.set(k, v);
-      if (Array.isArray(del)) for (const k of del) f.delete(String(k));
-    }, relay ? undefined : from);
+    this.update(
+      new Set([family]),
+      () => {
+        const db = this.contrib.get(from) ?? new Map<string, Family>();
+        this.contrib.set(from, db);
+        const f = db.get(family) ?? new Map<string, Term>();
+        db.set(family, f);
+        if (isObject(set)) for (const [k, v] of Object.entries(set)) f.set(k, v);
+        if (Array.isArray(del)) for (const k of del) f.delete(String(k));
+      },
+      relay ? undefined : from,
+    );
   }
 
   private setLocal(family: string, key: string): void {

@@ -119,7 +119,7 @@ export class AempRegistry {
    */
   dbReg(family: string, port: Pid | string, value: Term = null): () => void {
     const pid = typeof port === 'string' ? this.localPid(port) : port;
-    if (pid === undefined) throw new UsageError('NOPROC', `db_reg: ${port} is not a live local port`);
+    if (pid === undefined) throw new UsageError('NOPROC', `db_reg: ${String(port)} is not a live local port`);
     const key = typeof port === 'string' ? port : portIdOfPid(pid);
     this.dbSet(family, key, value);
     const k = pidKey(pid);
@@ -241,19 +241,12 @@ export class AempRegistry {
   }
 
   private query<T>(p: Promise<T>, what: string, ms = this.deps.queryTimeoutMs): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new ResolveError('TIMEOUT', `${what}: no answer from a master within ${ms} ms`)), ms);
+    // A rejection of `p` goes through unchanged.
+    let t: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      t = setTimeout(() => reject(new ResolveError('TIMEOUT', `${what}: no answer from a master within ${ms} ms`)), ms);
       t.unref?.();
-      p.then(
-        (v) => {
-          clearTimeout(t);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      );
     });
+    return Promise.race([p, deadline]).finally(() => clearTimeout(t));
   }
 }

@@ -3,6 +3,7 @@ import type { Carrier, DistOp, HandshakeResult, Logger, PipelineSession, Router 
 import { PacketReader, PacketWriter, type Dialect } from '../framing/codec.js';
 import type { AempDetails } from '../handshake/aemp-handshake.js';
 import { pidOfPortName, pidPortName } from '../values/port-id.js';
+import { keyText } from '../values/natural.js';
 import { courierFields, courierOp, isCourierTag } from './courier-ops.js';
 import { PortMonitors } from './monitors.js';
 import { reasonFromWire, reasonToWire } from './reasons.js';
@@ -199,7 +200,7 @@ export class AempSession implements PipelineSession {
     const port = p[0];
     if (typeof port !== 'string') throw new ProtocolError('BAD_PACKET', 'a packet must start with a port name (a string)', 0);
     if (port === '') return this.nodePort(p);
-    const msg = this.dialect === 'courier' && p.length === 2 ? (p[1]) : p.slice(1);
+    const msg = this.dialect === 'courier' && p.length === 2 ? p[1] : p.slice(1);
     const pid = pidOfPortName(this.opts.self, port);
     this.route(pid !== undefined ? { op: 'send', to: pid, msg } : { op: 'reg_send', from: this.standIn, to: atom(port), msg });
   }
@@ -209,7 +210,7 @@ export class AempSession implements PipelineSession {
     if (tag === undefined || tag === '') return;
     if (typeof tag !== 'string') throw new ProtocolError('BAD_PACKET', 'a node-port request must name its tag with a string', 0);
     const args = p.slice(2);
-    const port = typeof args[0] === 'string' ? args[0] : String(args[0]);
+    const port = keyText(args[0]);
     switch (tag) {
       case 'mon1': {
         const w = this.monitors.watchedBy(port);

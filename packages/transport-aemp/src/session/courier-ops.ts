@@ -38,10 +38,10 @@ export function courierFields(op: CourierOp): Term[] {
 
 /** The operation `["", tag, ...fields]` carries. Throws ProtocolError when a field has the wrong type. */
 export function courierOp(tag: string, f: readonly Term[]): DistOp {
-  const pid = (i: number): Pid => (f[i] instanceof Pid ? (f[i]) : bad(tag, i));
-  const ref = (i: number): Ref => (f[i] instanceof Ref ? (f[i]) : bad(tag, i));
-  const atm = (i: number): Atom => (f[i] instanceof Atom ? (f[i]) : bad(tag, i));
-  const list = (i: number): Term[] => (Array.isArray(f[i]) ? (f[i]) : bad(tag, i));
+  const pid = (i: number): Pid => (f[i] instanceof Pid ? f[i] : bad(tag, i));
+  const ref = (i: number): Ref => (f[i] instanceof Ref ? f[i] : bad(tag, i));
+  const atm = (i: number): Atom => (f[i] instanceof Atom ? f[i] : bad(tag, i));
+  const list = (i: number): Term[] => (Array.isArray(f[i]) ? f[i] : bad(tag, i));
   const id = (i: number): bigint => (typeof f[i] === 'bigint' || typeof f[i] === 'number' ? BigInt(f[i]) : bad(tag, i));
   switch (tag.slice(2)) {
     case 'link':

@@ -37,7 +37,7 @@ export class PortMonitors {
     const port = PortMonitors.portOf(target);
     let m = this.out.get(port);
     const first = m === undefined;
-    if (m === undefined) this.out.set(port, (m = new Map()));
+    if (m === undefined) this.out.set(port, (m = new Map<Ref, Watch>()));
     m.set(ref, { from, ref, target });
     return first;
   }

@@ -26,7 +26,7 @@ export class NodeServices implements NodePortService {
   request(s: AempSession, tag: string, args: Term[]): void {
     switch (tag) {
       case 'snd':
-        this.send(args[0], s.dialect === 'courier' && args.length === 2 ? (args[1]) : args.slice(1));
+        this.send(args[0], s.dialect === 'courier' && args.length === 2 ? args[1] : args.slice(1));
         return;
       case 'can':
         this.reply(args.slice(1), this.can(String(args[0])) ? '1' : '');

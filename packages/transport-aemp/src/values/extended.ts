@@ -1,7 +1,7 @@
 import { Atom, BitBinary, ErlFloat, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, atom, type Term } from '@courier/term';
 import { put } from './own-key.js';
 import { Tag } from 'cbor-x';
-import { latin1, smallInt } from './natural.js';
+import { latin1, smallInt, unsendableText } from './natural.js';
 
 /**
  * The extended mapping, spoken only between Courier nodes (both greetings carry `courier=1`): the
@@ -81,7 +81,7 @@ export function toCourier(t: Term, style: Style): unknown {
     return tag('map', kv);
   }
   if (t instanceof BitBinary) return tag('bits', [toCourier(t.bytes, style), t.bits]);
-  if (Object.getPrototypeOf(t) !== Object.prototype) throw new EncodeError(`${String(t)} has no JSON/CBOR form`);
+  if (Object.getPrototypeOf(t) !== Object.prototype) throw new EncodeError(`${unsendableText(t)} has no JSON/CBOR form`);
   const src = t as Record<string, Term>;
   const o: Record<string, unknown> = {};
   let keys = 0;
@@ -201,7 +201,7 @@ function tagged(kind: keyof typeof JSON_TAGS, x: Term): Term {
     }
     case 'bits': {
       const [bytes, bits] = arr(2);
-      return new BitBinary(bytes instanceof Uint8Array ? bytes : Buffer.from(String(bytes), 'latin1'), Number(bits));
+      return new BitBinary(bytes instanceof Uint8Array ? bytes : typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bad(kind), Number(bits));
     }
     default:
       return bad(kind);

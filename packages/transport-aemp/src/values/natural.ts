@@ -1,4 +1,4 @@
-import { Atom, BitBinary, ErlFloat, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, formatErlang, type Term } from '@courier/term';
+import { Atom, BitBinary, ErlExport, ErlFloat, ErlFun, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, formatErlang, type Term } from '@courier/term';
 import { put } from './own-key.js';
 import { Tag } from 'cbor-x';
 import { portIdOfPid } from './port-id.js';
@@ -52,7 +52,7 @@ export function toPerl(t: Term, binary: BinaryStyle): unknown {
     for (const [k, v] of t) put(o, keyText(k), toPerl(v, binary));
     return o;
   }
-  if (t instanceof Tag || Object.getPrototypeOf(t) !== Object.prototype) throw new EncodeError(`${String(t)} cannot be sent to a Perl node`);
+  if (t instanceof Tag || Object.getPrototypeOf(t) !== Object.prototype) throw new EncodeError(`${unsendableText(t)} cannot be sent to a Perl node`);
   let out: Record<string, unknown> | undefined;
   const src = t as Record<string, Term>;
   for (const k in src) {
@@ -75,7 +75,8 @@ function arrayToPerl(a: readonly Term[], binary: BinaryStyle): unknown[] {
   return out ?? (a as unknown[]);
 }
 
-function keyText(k: Term): string {
+/** A term as the string Perl uses for it: a hash key, a port or family name (a string as is, an atom its name). */
+export function keyText(k: Term): string {
   if (typeof k === 'string') return k;
   if (k instanceof Atom) return k.name;
   if (typeof k === 'number' || typeof k === 'bigint') return String(k);
@@ -113,6 +114,13 @@ export function fromPerlCbor(v: unknown): Term {
     else if (x === undefined) put(o, k, null);
   }
   return o as Term;
+}
+
+/** What an encoding error names: a fun or a plain object in Erlang syntax, any other object by its class. */
+export function unsendableText(t: object): string {
+  const proto = Object.getPrototypeOf(t) as { constructor?: { name?: string } } | null;
+  if (t instanceof ErlExport || t instanceof ErlFun || proto === Object.prototype) return formatErlang(t as Term);
+  return `a ${proto?.constructor?.name ?? 'prototype-less object'}`;
 }
 
 export function latin1(b: Uint8Array): string {

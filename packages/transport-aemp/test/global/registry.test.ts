@@ -96,7 +96,11 @@ describe('global registry: a Courier seed and Courier slaves', () => {
     await (first === 'seed-1' ? s1 : s2).node.stop();
     await until(() => a.t.registry.master === other.node.name.name, 5000, 'the slave takes the other seed as master');
     // Its g_slave may reach the new master before or after that one sees the old one go.
-    await until(async () => (await other.t.registry.dbKeys('fam')).includes('k') && !(await other.t.registry.find(first as string)), 5000, 'the entry stays, the old master is gone');
+    await until(
+      async () => (await other.t.registry.dbKeys('fam')).includes('k') && !(await other.t.registry.find(first as string)),
+      5000,
+      'the entry stays, the old master is gone',
+    );
     expect(await other.t.registry.dbKeys('fam')).toEqual(['k']);
   });
 });

@@ -151,7 +151,9 @@ describe('AempHandshake', () => {
 
   it('keeps the bytes after the auth line as the tail, and accepts CRLF lines', () => {
     const h = mk({ role: 'initiator', courier: false, framings: ['json'] as Framing[], nonce: () => 'n1' });
-    const own = Buffer.from((h.start()[0] as { bytes: Uint8Array }).bytes).toString().split('\n');
+    const own = Buffer.from((h.start()[0] as { bytes: Uint8Array }).bytes)
+      .toString()
+      .split('\n');
     const p1 = 'aemp;1;perl-x;hmac_sha3_512;json';
     const auth = authData('hmac_sha3_512', 's3cret', authMessage(p1, 'pn', own[0] as string, own[1] as string));
     const acts = h.receive(Buffer.from(`${p1}\r\npn\r\nhmac_sha3_512;${auth};json\r\n["","g_global"]`));

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { atom } from '@courier/term';
 import type { HandshakeAction, HandshakeResult } from '@courier/core';
-import { AempHandshake, PacketReader, PacketWriter, authData, authMessage, cleartextHex, hmacSha3512Hex, parseGreeting, type AempDetails, type Framing } from '@courier/transport-aemp';
+import {
+  AempHandshake,
+  PacketReader,
+  PacketWriter,
+  authData,
+  authMessage,
+  cleartextHex,
+  hmacSha3512Hex,
+  parseGreeting,
+  type AempDetails,
+  type Framing,
+} from '@courier/transport-aemp';
 import { afterHandshake, plain, vector } from '../vectors.js';
 
 const NAMES = ['perl_perl_json', 'perl_perl_cbor', 'probe_perl_json'] as const;

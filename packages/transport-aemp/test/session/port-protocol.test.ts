@@ -82,9 +82,10 @@ describe('AEMP node model between a Courier node and a Perl-speaking one', () =>
   });
 
   it('answers can, time, snd; refuses eval with a warning and a reply', async () => {
-    const { a, p, log } = await pair();
+    const { p, log } = await pair();
     const me = puppet(p.node, 'me');
-    const ask = (tag: string, ...args: Term[]): void => p.node.dist.session(atom('courier-a'))?.send({ op: 'port_send', from: me.pid, to: '', msg: [tag, ...args] }) as unknown as void;
+    const ask = (tag: string, ...args: Term[]): void =>
+      p.node.dist.session(atom('courier-a'))?.send({ op: 'port_send', from: me.pid, to: '', msg: [tag, ...args] }) as unknown as void;
     await p.node.connect('courier-a');
     ask('can', 'mon1', 'perlish-b#me', 'c1');
     expect(await next(me)).toEqual(['c1', '1']);

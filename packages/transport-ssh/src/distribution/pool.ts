@@ -12,9 +12,7 @@ export class SshPool {
   private readonly conns = new Map<Atom, Promise<SshClientConnection>>();
   private readonly open = new Set<SshClientConnection>();
 
-  constructor(
-    private readonly opts: { readonly self: string; readonly privateKey: string | Buffer; readonly trust: HostTrust; readonly log: Logger },
-  ) {}
+  constructor(private readonly opts: { readonly self: string; readonly privateKey: string | Buffer; readonly trust: HostTrust; readonly log: Logger }) {}
 
   get size(): number {
     return this.open.size;
@@ -27,7 +25,16 @@ export class SshPool {
   }
 
   private dial(peer: Atom, addr: { host: string; port: number }, timeoutMs: number, signal?: AbortSignal): Promise<SshClientConnection> {
-    const p = SshClientConnection.dial({ ...addr, user: this.opts.self, privateKey: this.opts.privateKey, trust: this.opts.trust, node: peer.name, timeoutMs, signal, log: this.opts.log });
+    const p = SshClientConnection.dial({
+      ...addr,
+      user: this.opts.self,
+      privateKey: this.opts.privateKey,
+      trust: this.opts.trust,
+      node: peer.name,
+      timeoutMs,
+      signal,
+      log: this.opts.log,
+    });
     this.conns.set(peer, p);
     p.then(
       (c) => {

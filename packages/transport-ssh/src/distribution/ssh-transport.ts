@@ -175,7 +175,8 @@ export class SshTransport implements Transport {
       onMismatch:
         ctx === undefined
           ? undefined
-          : (claimed) => ctx.log.warn({ user: ctx.user, claimed: claimed.name, code: 'NAME_MISMATCH' }, 'distribution refused: the handshake names another node than the SSH login'),
+          : (claimed) =>
+              ctx.log.warn({ user: ctx.user, claimed: claimed.name, code: 'NAME_MISMATCH' }, 'distribution refused: the handshake names another node than the SSH login'),
     });
   }
 }

@@ -71,7 +71,11 @@ export class SshClientConnection {
       client.on('error', (err: Error & { level?: string }) => {
         if (hostError !== undefined) return fail(hostError);
         if (err.level === 'client-authentication') {
-          return fail(new HandshakeError('NOT_ALLOWED', `${o.node ?? remote} refused our key for ${o.user}: its authorized keys must hold our public key with the comment ${o.user}`, { cause: err }));
+          return fail(
+            new HandshakeError('NOT_ALLOWED', `${o.node ?? remote} refused our key for ${o.user}: its authorized keys must hold our public key with the comment ${o.user}`, {
+              cause: err,
+            }),
+          );
         }
         const code = err.level === 'client-socket' ? 'CONNECT_FAILED' : 'SSH_FAILED';
         fail(new CarrierError(code, `SSH to ${remote} failed: ${err.message}`, { cause: err }));

@@ -32,7 +32,7 @@ export function settleTuple(a: Term): Settled {
     const [v, status] = (el(a, 1) as Tuple).elements as [Term, Term];
     if (status === 0) return { ok: true, value: v };
     if (status === -1 && isTuple(v, 2)) {
-      const [kind, why] = (v).elements as [Term, Term];
+      const [kind, why] = v.elements as [Term, Term];
       const text = formatErlang(why).slice(0, 500);
       if (kind === A.execBadrpc) return { ok: false, error: new SshRpcError('BADRPC', `the remote function raised: ${text}`, why) };
       if (kind === A.execError && isTuple(why, 2, A.notAllowed)) return { ok: false, error: new SshRpcError('NOT_ALLOWED', `the server refused the request: ${text}`, why) };

@@ -32,7 +32,11 @@ export class SshRpcClientChannel {
     private readonly log: Logger,
   ) {
     this.out = new FrameWriter(carrier);
-    this.reader = new LengthPrefixedReader(maxFrame, (f) => this.onFrame(f), () => this.fail(new SshRpcError('BAD_ANSWER', 'the server sent an empty frame')));
+    this.reader = new LengthPrefixedReader(
+      maxFrame,
+      (f) => this.onFrame(f),
+      () => this.fail(new SshRpcError('BAD_ANSWER', 'the server sent an empty frame')),
+    );
     carrier.setReceiver({
       onData: (chunk) => {
         try {

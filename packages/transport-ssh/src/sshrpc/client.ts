@@ -1,4 +1,4 @@
-import { Atom, Pid, Tuple, atom, type Term } from '@courier/term';
+import { Atom, Pid, Tuple, atom, formatErlang, type Term } from '@courier/term';
 import { silentLogger, type Carrier, type Logger } from '@courier/core';
 import { SshRpcError } from '../errors.js';
 import { HostTrust, type HostTrustOptions } from '../keys/host-trust.js';
@@ -103,8 +103,12 @@ export class SshRpcClient {
   async spawn(m: Name, f: Name, args: Term[]): Promise<Pid> {
     const ch = this.pick();
     const id = (this.next = (this.next + 1) % 0x7fffffff);
-    const r = await ch.request(t(A.spawn, id, a(m), a(f), args), (body) => (body instanceof Tuple && body.elements[0] === A.pid ? { ok: true, value: body.elements[1] } : settleFlat(body)), id);
-    if (!(r instanceof Pid)) throw new SshRpcError('BAD_ANSWER', `spawn answered ${String(r)}, not a pid`, r);
+    const r = await ch.request(
+      t(A.spawn, id, a(m), a(f), args),
+      (body) => (body instanceof Tuple && body.elements[0] === A.pid ? { ok: true, value: body.elements[1] } : settleFlat(body)),
+      id,
+    );
+    if (!(r instanceof Pid)) throw new SshRpcError('BAD_ANSWER', `spawn answered ${formatErlang(r)}, not a pid`, r);
     return r;
   }
 

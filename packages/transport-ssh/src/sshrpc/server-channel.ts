@@ -51,7 +51,11 @@ export class SshRpcServerChannel {
   ) {
     this.host = rpcHost(opts.host);
     this.out = new FrameWriter(carrier, () => this.flow());
-    this.reader = new LengthPrefixedReader(opts.maxFrame, (f) => this.onFrame(f), () => this.refuse(A.badTerm, 'an empty frame'));
+    this.reader = new LengthPrefixedReader(
+      opts.maxFrame,
+      (f) => this.onFrame(f),
+      () => this.refuse(A.badTerm, 'an empty frame'),
+    );
     carrier.onPeerEof = () => {
       this.eof = true;
       this.maybeFinish();

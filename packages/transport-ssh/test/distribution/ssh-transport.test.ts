@@ -2,7 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { atom, listItems } from '@courier/term';
 import { HandshakeError, Node, driveHandshake, rpcCall, silentLogger } from '@courier/core';
 import { captureLog, inProcess } from '@courier/testkit';
-import { COURIER_SUBSYSTEM, HostKeyError, HostTrust, SshClientConnection, fingerprint, sshDistHandshake, sshRpc, type SshTransport, type SshTransportOptions } from '@courier/transport-ssh';
+import {
+  COURIER_SUBSYSTEM,
+  HostKeyError,
+  HostTrust,
+  SshClientConnection,
+  fingerprint,
+  sshDistHandshake,
+  sshRpc,
+  type SshTransport,
+  type SshTransportOptions,
+} from '@courier/transport-ssh';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { SshRpcClient } from '@courier/transport-ssh';
 import { authorized, makeKey, tempDir, type TestKey } from '../support/keys.js';
@@ -100,7 +110,13 @@ describe('SshTransport', () => {
       const file = d.file('authorized_keys', '');
       const b = await node(kb, { authorizedKeys: file });
       const login = () =>
-        SshRpcClient.connect({ host: '127.0.0.1', port: b.t.port as number, user: kx.name, privateKey: kx.privateKey, fingerprints: { [`[127.0.0.1]:${b.t.port}`]: fingerprint(blob(kb)) } });
+        SshRpcClient.connect({
+          host: '127.0.0.1',
+          port: b.t.port as number,
+          user: kx.name,
+          privateKey: kx.privateKey,
+          fingerprints: { [`[127.0.0.1]:${b.t.port}`]: fingerprint(blob(kb)) },
+        });
       await expect(login()).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
       writeFileSync(file, `${kx.publicLine}\n`);
       utimesSync(file, new Date(), new Date(Date.now() + 5000));

@@ -73,12 +73,16 @@ describe('SshDaemon', () => {
 
   it('the dialer reports an unauthorized key as HandshakeError NOT_ALLOWED, a dead port as CarrierError', async () => {
     const other = makeKey('other@host');
-    const err = await SshClientConnection.dial({ host: '127.0.0.1', port, user: other.name, privateKey: other.privateKey, trust: trust(), timeoutMs: 3000, log: log.logger }).catch((e: unknown) => e);
+    const err = await SshClientConnection.dial({ host: '127.0.0.1', port, user: other.name, privateKey: other.privateKey, trust: trust(), timeoutMs: 3000, log: log.logger }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HandshakeError);
     expect((err as HandshakeError).code).toBe('NOT_ALLOWED');
     expect(log.find('warn', 'not in the authorized keys')[0]?.fields['fingerprint']).toBe(fingerprint(blob(other.publicLine)));
     await daemon.close();
-    const dead = await SshClientConnection.dial({ host: '127.0.0.1', port, user: me.name, privateKey: me.privateKey, trust: trust(), timeoutMs: 3000, log: log.logger }).catch((e: unknown) => e);
+    const dead = await SshClientConnection.dial({ host: '127.0.0.1', port, user: me.name, privateKey: me.privateKey, trust: trust(), timeoutMs: 3000, log: log.logger }).catch(
+      (e: unknown) => e,
+    );
     expect(dead).toBeInstanceOf(CarrierError);
     expect((dead as CarrierError).code).toBe('CONNECT_FAILED');
   });

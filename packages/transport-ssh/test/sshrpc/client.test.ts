@@ -14,7 +14,14 @@ describe('SshRpcClient', () => {
   const gates: Array<(v: Term) => void> = [];
   const inbox: Term[] = [];
   const connect = (o: { channels?: number; maxFrame?: number } = {}) =>
-    SshRpcClient.connect({ host: '127.0.0.1', port: t.port as number, user: me.name, privateKey: me.privateKey, fingerprints: { [`[127.0.0.1]:${t.port}`]: fingerprint(Buffer.from(host.publicLine.split(' ')[1] as string, 'base64')) }, ...o });
+    SshRpcClient.connect({
+      host: '127.0.0.1',
+      port: t.port as number,
+      user: me.name,
+      privateKey: me.privateKey,
+      fingerprints: { [`[127.0.0.1]:${t.port}`]: fingerprint(Buffer.from(host.publicLine.split(' ')[1] as string, 'base64')) },
+      ...o,
+    });
 
   beforeAll(async () => {
     t = sshRpc({ hostKey: host.privateKey, authorizedKeys: authorized(me), listen: { host: '127.0.0.1' } });
@@ -79,7 +86,15 @@ describe('SshRpcClient', () => {
 
   it('a channel that sends a malformed term or an oversized frame is closed; another channel of the same connection carries on', async () => {
     const fp = fingerprint(Buffer.from(host.publicLine.split(' ')[1] as string, 'base64'));
-    const conn = await SshClientConnection.dial({ host: '127.0.0.1', port: t.port as number, user: me.name, privateKey: me.privateKey, trust: new HostTrust({ fingerprints: { [`[127.0.0.1]:${t.port}`]: fp } }, silentLogger), timeoutMs: 3000, log: silentLogger });
+    const conn = await SshClientConnection.dial({
+      host: '127.0.0.1',
+      port: t.port as number,
+      user: me.name,
+      privateKey: me.privateKey,
+      trust: new HostTrust({ fingerprints: { [`[127.0.0.1]:${t.port}`]: fp } }, silentLogger),
+      timeoutMs: 3000,
+      log: silentLogger,
+    });
     const good = SshRpcClient.over([await conn.openSubsystem(SSHRPC_SUBSYSTEM)]);
     for (const garbage of [Buffer.from([0, 0, 0, 2, 131, 255]), Buffer.from([0x7f, 0xff, 0xff, 0xff])]) {
       const bad = await conn.openSubsystem(SSHRPC_SUBSYSTEM);

@@ -24,13 +24,17 @@ function setup(o: { maxFrame?: number; maxInFlight?: number; modules?: Record<st
   const c = new FakeCarrier();
   const spawned = new SpawnedPids();
   const conn = {};
-  new SshRpcServerChannel(c, { user: 'cli@host', log: log.logger, connection: conn }, {
-    host: node.services,
-    allow: new AllowList(node, o.modules || o.names ? { modules: o.modules, names: o.names } : {}),
-    spawned,
-    maxFrame: o.maxFrame ?? 1024,
-    maxInFlight: o.maxInFlight ?? 100,
-  });
+  new SshRpcServerChannel(
+    c,
+    { user: 'cli@host', log: log.logger, connection: conn },
+    {
+      host: node.services,
+      allow: new AllowList(node, o.modules || o.names ? { modules: o.modules, names: o.names } : {}),
+      spawned,
+      maxFrame: o.maxFrame ?? 1024,
+      maxInFlight: o.maxInFlight ?? 100,
+    },
+  );
   return { node, c, log, gates, spawned, conn, out: () => c.frames().map(formatErlang) };
 }
 
@@ -38,7 +42,10 @@ describe('SshRpcServerChannel', () => {
   for (const size of [1, 2, 3, 7, 0]) {
     it(`parses requests fed ${size === 0 ? 'whole' : `${size} bytes at a time`}`, async () => {
       const { c, out } = setup();
-      c.feed(Buffer.concat([frame(t(a('mfa'), t(a('m'), a('add'), [1, 2]))), frame(t(a('mfa'), a('m'), a('add'), [3, 4])), frame(t(a('call'), 9, a('m'), a('add'), [5, 6]))]), size);
+      c.feed(
+        Buffer.concat([frame(t(a('mfa'), t(a('m'), a('add'), [1, 2]))), frame(t(a('mfa'), a('m'), a('add'), [3, 4])), frame(t(a('call'), 9, a('m'), a('add'), [5, 6]))]),
+        size,
+      );
       await settle();
       expect(out().sort()).toEqual(['{answer,{3,0}}', '{answer,7}', '{reply,9,{answer,11}}'].sort());
     });
@@ -62,7 +69,13 @@ describe('SshRpcServerChannel', () => {
 
   it('enforces the allow-list: by default only exposed functions, never erpc; an explicit list narrows it', async () => {
     const d = setup();
-    d.c.feed(Buffer.concat([frame(t(a('mfa'), a('os'), a('cmd'), ['id'])), frame(t(a('mfa'), a('erpc'), a('execute_cast'), [a('m'), a('add'), [1, 2]])), frame(t(a('mfa'), a('m'), a('add'), [1]))]));
+    d.c.feed(
+      Buffer.concat([
+        frame(t(a('mfa'), a('os'), a('cmd'), ['id'])),
+        frame(t(a('mfa'), a('erpc'), a('execute_cast'), [a('m'), a('add'), [1, 2]])),
+        frame(t(a('mfa'), a('m'), a('add'), [1])),
+      ]),
+    );
     await settle();
     expect(d.out()).toEqual(['{error,{not_allowed,{os,cmd,1}}}', '{error,{not_allowed,{erpc,execute_cast,3}}}', '{error,{not_allowed,{m,add,1}}}']);
     expect(d.log.find('warn', 'allow-list').length).toBe(3);
@@ -79,7 +92,7 @@ describe('SshRpcServerChannel', () => {
     expect(out()).toEqual([
       `{answer,{{exec_badrpc,{'EXIT',{{error,<<"Error: boom">>},[]}}},-1}}`,
       '{error,{badrpc,{error,{error,<<"Error: boom">>}}}}',
-      "{answer,[{user,<<\"cli@host\">>},{node,srv@host}]}",
+      '{answer,[{user,<<"cli@host">>},{node,srv@host}]}',
     ]);
     expect(c.closed).toBe(false);
   });
@@ -154,7 +167,14 @@ describe('SshRpcServerChannel', () => {
     const pid = (reply.elements[2] as Tuple).elements[1] as Pid;
     expect(pid).toBeInstanceOf(Pid);
     expect(node.isAlive(pid)).toBe(true);
-    c.feed(Buffer.concat([frame(t(a('send'), pid, a('to_spawned'))), frame(t(a('send'), a('inbox'), a('to_name'))), frame(t(a('send'), inbox, a('not_spawned'))), frame(t(a('send'), a('other'), a('x')))]));
+    c.feed(
+      Buffer.concat([
+        frame(t(a('send'), pid, a('to_spawned'))),
+        frame(t(a('send'), a('inbox'), a('to_name'))),
+        frame(t(a('send'), inbox, a('not_spawned'))),
+        frame(t(a('send'), a('other'), a('x'))),
+      ]),
+    );
     await settle();
     expect(got.sort()).toEqual([a('to_name'), a('to_spawned')].sort());
     expect(log.find('warn', 'sshrpc send refused')).toHaveLength(2);

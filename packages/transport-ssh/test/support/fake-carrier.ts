@@ -45,7 +45,7 @@ export class FakeCarrier implements EofCarrier {
   frames(): Term[] {
     const all = Buffer.concat(this.written);
     const out: Term[] = [];
-    for (let o = 0; o + 4 <= all.length; ) {
+    for (let o = 0; o + 4 <= all.length;) {
       const n = all.readUInt32BE(o);
       out.push(decode(all.subarray(o + 4, o + 4 + n)));
       o += 4 + n;

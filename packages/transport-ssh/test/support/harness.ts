@@ -29,7 +29,10 @@ async function sshPair(keys: { server: TestKey; client: TestKey }, track: (c: Ca
     timeoutMs: 5000,
     log: silentLogger,
   });
-  closers.push(() => conn.close(), () => daemon.close());
+  closers.push(
+    () => conn.close(),
+    () => daemon.close(),
+  );
   const client = await conn.openSubsystem(PIPE);
   const pair = [client, await server] as const;
   pair.forEach(track);
@@ -64,7 +67,14 @@ export function sshHarness(): CarrierHarness {
         const key = makeKey(name);
         const cookie = o.cookies?.[name] ?? o.cookie;
         fingerprints[name] = fingerprint(blobOf(key));
-        const t = sshRpc({ hostKey: key.privateKey, authorizedKeys: AuthorizedKeys.parse(''), fingerprints, peers, listen: { host: '127.0.0.1' }, handshakeTimeoutMs: o.handshakeTimeoutMs });
+        const t = sshRpc({
+          hostKey: key.privateKey,
+          authorizedKeys: AuthorizedKeys.parse(''),
+          fingerprints,
+          peers,
+          listen: { host: '127.0.0.1' },
+          handshakeTimeoutMs: o.handshakeTimeoutMs,
+        });
         members.push({ key, cookie, t });
         const node = await registry.start(name, t, o.log);
         peers[name] = `127.0.0.1:${t.port}`;
@@ -88,4 +98,3 @@ export function sshHarness(): CarrierHarness {
     },
   };
 }
-

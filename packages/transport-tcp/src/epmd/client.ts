@@ -1,16 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { ProtocolError, ResolveError, type Logger } from '@courier/core';
-import {
-  ALIVE2_RESP,
-  ALIVE2_X_RESP,
-  NAMES_REQ,
-  alive2Req,
-  parseNamesResp,
-  parsePort2Resp,
-  portPlease2Req,
-  withLength,
-  type NodeEntry,
-} from './messages.js';
+import { ALIVE2_RESP, ALIVE2_X_RESP, NAMES_REQ, alive2Req, parseNamesResp, parsePort2Resp, portPlease2Req, withLength, type NodeEntry } from './messages.js';
 
 /** The EPMD port: ERL_EPMD_PORT when set, else 4369. */
 export function defaultEpmdPort(): number {

@@ -1,16 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@courier/core';
-import {
-  ALIVE2_REQ,
-  NAMES_REQ,
-  PORT_PLEASE2_REQ,
-  alive2Resp,
-  alive2XResp,
-  namesResp,
-  parseAlive2Req,
-  port2Resp,
-  type NodeEntry,
-} from './messages.js';
+import { ALIVE2_REQ, NAMES_REQ, PORT_PLEASE2_REQ, alive2Resp, alive2XResp, namesResp, parseAlive2Req, port2Resp, type NodeEntry } from './messages.js';
 
 /**
  * An embedded EPMD: what a Courier node starts when nothing listens on the EPMD port, so a demo

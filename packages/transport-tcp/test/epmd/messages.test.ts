@@ -124,7 +124,9 @@ describe('NAMES_REQ and NAMES_RESP', () => {
 
   it('encodes the captured answer from the same entries and epmd port', () => {
     const x = names[0] as EpmdExchange;
-    const entries = parseNamesResp(hex(x.response_hex)).map((n) => ({ ...entryOf({ message: '', name: n.name, port: n.port, node_type: 77, protocol: 0, highest_version: 6, lowest_version: 5, extra_hex: '' }) }));
+    const entries = parseNamesResp(hex(x.response_hex)).map((n) => ({
+      ...entryOf({ message: '', name: n.name, port: n.port, node_type: 77, protocol: 0, highest_version: 6, lowest_version: 5, extra_hex: '' }),
+    }));
     expect(namesResp(x.response.epmd_port_no as number, entries).toString('hex')).toBe(x.response_hex);
   });
 

@@ -46,14 +46,15 @@ function ask(port: number, hex: string, want = Infinity, oneByteAtATime = false)
     });
     s.on('error', () => undefined);
     s.on('close', () => finish(undefined, true));
-    s.on('connect', async () => {
+    const send = async (): Promise<void> => {
       const b = Buffer.from(hex, 'hex');
       if (!oneByteAtATime) return void s.write(b);
       for (let i = 0; i < b.length; i++) {
         await new Promise<void>((r) => s.write(b.subarray(i, i + 1), () => r()));
         await new Promise((r) => setImmediate(r));
       }
-    });
+    };
+    s.on('connect', () => void send());
   });
 }
 
@@ -172,7 +173,9 @@ describe('embedded EPMD against the captured OTP 25 exchanges', () => {
 
   it('each registration gets its own creation', async () => {
     const regs = await Promise.all(
-      ['c1', 'c2', 'c3'].map((name, i) => register({ host: '127.0.0.1', port }, { name, port: 40010 + i, nodeType: 77, protocol: 0, highest: 6, lowest: 5, extra: new Uint8Array(0) }, silentLogger)),
+      ['c1', 'c2', 'c3'].map((name, i) =>
+        register({ host: '127.0.0.1', port }, { name, port: 40010 + i, nodeType: 77, protocol: 0, highest: 6, lowest: 5, extra: new Uint8Array(0) }, silentLogger),
+      ),
     );
     try {
       expect(new Set(regs.map((r) => r.creation)).size).toBe(3);
@@ -222,7 +225,7 @@ describe('embedded EPMD: bad requests', () => {
       const a = await ask(port, m.hex);
       expect(a).toMatchObject({ hex: m.answer, closed: true });
       expect(warns.length).toBe(before + 1);
-      expect(warns.at(-1)).toMatchObject({ why: expect.any(String) });
+      expect(warns.at(-1)).toMatchObject({ why: expect.any(String) as unknown });
       expect(await names({ host: '127.0.0.1', port })).toEqual([]);
     });
   }
@@ -323,11 +326,15 @@ describe('embedded EPMD and OTP 25\u2019s epmd, side by side', () => {
     erlPeer.require(ctx);
     const epmd = ertsTool('epmd') as string;
     const regs = await Promise.all(
-      ['listed_one', 'listed_two'].map((name, i) => register({ host: '127.0.0.1', port }, { name, port: 41000 + i, nodeType: 77, protocol: 0, highest: 6, lowest: 5, extra: new Uint8Array(0) }, silentLogger)),
+      ['listed_one', 'listed_two'].map((name, i) =>
+        register({ host: '127.0.0.1', port }, { name, port: 41000 + i, nodeType: 77, protocol: 0, highest: 6, lowest: 5, extra: new Uint8Array(0) }, silentLogger),
+      ),
     );
     try {
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(epmd, ['-names'], { env: { ...process.env, ERL_EPMD_PORT: String(port) }, timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+        execFile(epmd, ['-names'], { env: { ...process.env, ERL_EPMD_PORT: String(port) }, timeout: 10_000 }, (err, stdout) =>
+          err ? reject(err instanceof Error ? err : new Error('epmd -names failed', { cause: err })) : resolve(stdout),
+        ),
       );
       const lines = out.trim().split('\n');
       expect(lines[0]).toBe(`epmd: up and running on port ${port} with data:`);

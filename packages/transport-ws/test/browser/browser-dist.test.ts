@@ -7,7 +7,17 @@ import { BrowserWsTransport, type BrowserWsOptions } from '../../src/browser/bro
 /** A page's WebSocket that never opens: it hangs, or reports an error soon after being made. */
 function unopened(how: 'hang' | 'error'): () => WebSocketLike {
   return () => {
-    const ws = { binaryType: '', bufferedAmount: 0, readyState: 0, send() {}, close() {}, onmessage: null, onclose: null, onerror: null as null | ((ev: unknown) => void), onopen: null };
+    const ws = {
+      binaryType: '',
+      bufferedAmount: 0,
+      readyState: 0,
+      send() {},
+      close() {},
+      onmessage: null,
+      onclose: null,
+      onerror: null as null | ((ev: unknown) => void),
+      onopen: null,
+    };
     if (how === 'error') setTimeout(() => ws.onerror?.({}), 10);
     return ws;
   };
