@@ -164,13 +164,22 @@ function list(items: readonly Term[], tail: Term | undefined, out: string[]): vo
   out.push(']');
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function binary(b: Uint8Array, out: string[]): void {
   if (b.length === 0) {
     out.push('<<>>');
     return;
   }
-  const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-  const roundTrips = Buffer.byteLength(text) === b.length && !text.includes('\uFFFD');
+  // A fatal decoder throws on bytes that are not UTF-8: such a binary prints as bytes. (No Buffer:
+  // the term classes print through here, in a browser build too.)
+  let text: string;
+  try {
+    text = strictUtf8.decode(b);
+  } catch {
+    text = '\uFFFD';
+  }
+  const roundTrips = !text.includes('\uFFFD');
   if (roundTrips && Array.from(text).every((ch) => printable(ch.codePointAt(0) as number) || (ch.codePointAt(0) as number) > 255)) {
     const ascii = Array.from(text).every((ch) => (ch.codePointAt(0) as number) < 128);
     out.push(`<<"${escape(text, '"')}"${ascii ? '' : '/utf8'}>>`);
