@@ -16,6 +16,9 @@ import { startEpmd } from '../../interop/erlang/harness.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only tcp` or `--only tls`: one table, e.g. to rerun the rows of one carrier. */
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] as Proto | undefined) : undefined;
 const N_RTT = quick ? 5_000 : 10_000;
 const N_SMALL = quick ? 50_000 : 200_000;
 const N_64K = quick ? 500 : 1_000;
@@ -45,8 +48,8 @@ async function main(): Promise<void> {
   }
   const dir = (await compileErl([fileURLToPath(new URL('../erlang/dist_bench.erl', import.meta.url))], tools)).dir;
   const results: Partial<Record<Proto, Rows>> = {};
-  results.tcp = await runSet('tcp', dir);
-  if (hasOpenssl()) results.tls = await runSet('tls', dir);
+  if (only !== 'tls') results.tcp = await runSet('tcp', dir);
+  if (only !== 'tcp' && hasOpenssl()) results.tls = await runSet('tls', dir);
   else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
   for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
   if (results.tcp && results.tls) {
