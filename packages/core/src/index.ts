@@ -10,6 +10,7 @@ export { staticResolver } from './seams/resolver.js';
 export { ConnectionTable, type ConnectionHooks } from './connections/connection-table.js';
 export { ConnectionPipeline, type PipelineHooks } from './connections/pipeline.js';
 export { handOff } from './connections/handoff.js';
+export { guarded, guardReceiver, logFault, peerFault } from './connections/guard.js';
 export { DEFAULT_SETUP_TIME_MS, AEMP_SETUP_TIME_MS, AEMP_CONNECT_TIMEOUT_MS, HIDDEN_BY_DEFAULT } from './connections/defaults.js';
 export { Node, type NodeOptions, type NodeEvent, type ProcessExit, type SpawnOptions } from './runtime/node.js';
 export { Process, type Body, type MonitorIn, type MonitorOut } from './runtime/process.js';

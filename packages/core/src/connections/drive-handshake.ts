@@ -1,4 +1,5 @@
 import { CarrierError, HandshakeError } from '../errors.js';
+import { guarded } from './guard.js';
 import type { Carrier, CarrierReceiver } from '../seams/carrier.js';
 import type { Handshake, HandshakeAction, HandshakeResult } from '../seams/handshake.js';
 
@@ -136,9 +137,14 @@ export function driveHandshake(first: Carrier, hs: Handshake, opts: DriveOptions
     signal?.addEventListener('abort', onAbort, { once: true });
     const listen = (): void =>
       carrier.setReceiver({
-        onData: (chunk) => {
-          if (!settled && nok === undefined && !upgrading) act(hs.receive(chunk));
-        },
+        // Under the guard: a handshake that throws on a peer's bytes fails this attempt only.
+        onData: guarded(
+          'a handshake message',
+          (chunk: Uint8Array) => {
+            if (!settled && nok === undefined && !upgrading) act(hs.receive(chunk));
+          },
+          (fault) => failHard(new HandshakeError('BAD_MESSAGE', `${carrier.remote} sent what the handshake cannot take: ${fault.message}`, { cause: fault })),
+        ),
         onDrain: () => {},
         onClose: (error) => {
           if (settled || nok !== undefined) return;

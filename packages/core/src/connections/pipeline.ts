@@ -33,6 +33,7 @@ export interface PipelineHooks {
 }
 
 interface Waiting {
+  readonly log: Logger;
   readonly carrier: Carrier;
   readonly tail: Uint8Array;
   readonly handover: Handover;
@@ -144,7 +145,7 @@ export class ConnectionPipeline {
     const w = this.waiting.get(session);
     if (w === undefined) return;
     this.waiting.delete(session);
-    handOff(w.carrier, session as PipelineSession, w.tail, w.handover);
+    handOff(w.carrier, session as PipelineSession, w.tail, w.handover, w.log);
     w.protocol.sessionUp?.(session);
   }
 
@@ -228,8 +229,9 @@ export class ConnectionPipeline {
       throw err;
     }
     const { result, handover } = done;
-    const session = protocol.session(done.carrier, result, { router: this.hooks.router, log: this.hooks.log.child({ peer: result.peer.name }) });
-    this.waiting.set(session, { carrier: done.carrier, tail: result.tail, handover, protocol });
+    const log = this.hooks.log.child({ peer: result.peer.name });
+    const session = protocol.session(done.carrier, result, { router: this.hooks.router, log });
+    this.waiting.set(session, { log, carrier: done.carrier, tail: result.tail, handover, protocol });
     return session;
   }
 

@@ -1,6 +1,7 @@
-import { atom, type Atom } from '@courier/term';
+import { atom, provisionalAtom, type Atom } from '@courier/term';
 import { HandshakeError, type Handshake, type HandshakeAction, type HandshakeArbiter } from '@courier/core';
 import { COURIER_FLAGS, DFLAG, expandFlags, missingFlags } from './flags.js';
+import { checkNodeName } from './node-name.js';
 import { md5 } from './md5.js';
 
 /**
@@ -55,7 +56,6 @@ export function genDigest(challenge: number, cookie: string): Uint8Array {
 // The handshake is plain Uint8Array work (no node:crypto, no Node byte buffers), so that it also
 // runs in a browser node (@courier/transport-ws).
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 /** Bytes of a string whose characters are all < 256 (cookies are such in Erlang: a list of bytes). */
 function latin1(s: string): Uint8Array {
@@ -225,7 +225,9 @@ export class ErlHandshake implements Handshake {
     const creation = mv.getUint32(13);
     const nlen = mv.getUint16(17);
     if (m.length < 19 + nlen) return void this.fail(out, 'BAD_MESSAGE', 'truncated name in challenge');
-    const name = utf8Decoder.decode(m.subarray(19, 19 + nlen));
+    const checked = checkNodeName(m.subarray(19, 19 + nlen));
+    if (!checked.ok) return void this.fail(out, 'BAD_MESSAGE', `the challenge names no valid node: ${checked.reason}`);
+    const name = checked.name;
     const missing = missingFlags(flags);
     if (missing.length > 0) {
       return void this.fail(out, 'MISSING_FLAGS', `connection to ${name} aborted: it cannot handle ${missing.join(', ')}`);
@@ -233,7 +235,7 @@ export class ErlHandshake implements Handshake {
     if (this.opts.peer !== undefined && name !== this.opts.peer.name) {
       return void this.fail(out, 'NAME_MISMATCH', `dialed ${this.opts.peer.name} but the node there is ${name}`);
     }
-    this.peerName = atom(name);
+    this.peerName = this.opts.peer ?? provisionalAtom(name);
     this.peerFlags = expandFlags(flags);
     this.peerCreation = creation;
     this.cookie = this.opts.cookie(this.peerName);
@@ -267,20 +269,23 @@ export class ErlHandshake implements Handshake {
     const creation = mv.getUint32(9);
     const nlen = mv.getUint16(13);
     if (m.length < 15 + nlen || nlen === 0) return void this.fail(out, 'BAD_MESSAGE', 'truncated name in send_name');
-    const name = utf8Decoder.decode(m.subarray(15, 15 + nlen));
     if ((flags & DFLAG.NAME_ME) !== 0n) {
       out.push(this.write(latin1('snot_allowed')));
-      return void this.fail(out, 'NOT_ALLOWED', `${name} asked for a dynamic name (NAME_ME), which Courier does not hand out`);
+      return void this.fail(out, 'NOT_ALLOWED', 'the peer asked for a dynamic name (NAME_ME), which Courier does not hand out');
     }
-    if (!name.includes('@')) {
-      return void this.fail(out, 'BAD_MESSAGE', `peer name ${JSON.stringify(name.slice(0, 60))} is not alive@host`);
+    const checked = checkNodeName(m.subarray(15, 15 + nlen));
+    if (!checked.ok) {
+      out.push(this.write(latin1('snot_allowed')));
+      return void this.fail(out, 'BAD_MESSAGE', `send_name names no valid node: ${checked.reason}`);
     }
+    const name = checked.name;
     const missing = missingFlags(flags);
     if (missing.length > 0) {
       out.push(this.write(latin1('snot_allowed')));
       return void this.fail(out, 'MISSING_FLAGS', `connection from ${name} rejected: it cannot handle ${missing.join(', ')}`);
     }
-    this.peerName = atom(name);
+    // No atom before the peer has authenticated: a stand-in until finish() (node-name.ts).
+    this.peerName = provisionalAtom(name);
     this.peerFlags = expandFlags(flags);
     this.peerCreation = creation;
     this.cookie = this.opts.cookie(this.peerName);
@@ -345,7 +350,8 @@ export class ErlHandshake implements Handshake {
     out.push({
       type: 'done',
       result: {
-        peer: this.peerName as Atom,
+        // Authenticated now: the name may become an atom.
+        peer: atom((this.peerName as Atom).name),
         peerCreation: this.peerCreation,
         flags: this.myFlags & this.peerFlags,
         tail,

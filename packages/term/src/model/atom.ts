@@ -43,6 +43,26 @@ export function atom(name: string): Atom {
   return a;
 }
 
+/**
+ * The atom for `name` if it exists already, without creating it: for names a peer sends before it
+ * has authenticated, which must not grow the atom table (atoms are never freed).
+ */
+export function existingAtom(name: string): Atom | undefined {
+  return table.get(name);
+}
+
+/**
+ * `name`'s atom if it exists, else an uninterned stand-in with the same name (never `===` an
+ * interned atom): for a name a peer sends before it has authenticated — good for logs and lookups
+ * by name — until `atom(name)` may intern it. Names past 255 characters are refused as by `atom`.
+ */
+export function provisionalAtom(name: string): Atom {
+  const a = table.get(name);
+  if (a !== undefined) return a;
+  if (name.length > MAX_ATOM_CHARS && [...name].length > MAX_ATOM_CHARS) throw new RangeError(`atom longer than ${MAX_ATOM_CHARS} characters`);
+  return new Atom(name);
+}
+
 /** How many atoms exist. */
 export function atomCount(): number {
   return table.size;

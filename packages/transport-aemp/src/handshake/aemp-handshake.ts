@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { atom, type Atom } from '@courier/term';
+import { MAX_ATOM_CHARS, atom, provisionalAtom, type Atom } from '@courier/term';
 import { HandshakeError, UsageError, type Handshake, type HandshakeAction, type HandshakeArbiter, type HandshakeErrorCode } from '@courier/core';
 import { isFraming, type Dialect, type Framing } from '../framing/codec.js';
 import { AuthMethod, authData, authMessage, sameHex } from './auth.js';
@@ -153,6 +153,10 @@ export class AempHandshake implements Handshake {
       out.push(this.fail('BAD_MESSAGE', `version mismatch: the peer greets with ${JSON.stringify(line.slice(0, 80))}`));
       return;
     }
+    if (!validNodeId(g.nodeid)) {
+      out.push(this.fail('BAD_MESSAGE', `the peer's node id is not 1 to ${MAX_ATOM_CHARS} characters without control characters`));
+      return;
+    }
     // Our own line back may be an echo: that is judged on line 2, with the nonce.
     if (g.nodeid === this.opts.self.name && line !== this.own1) {
       out.push(this.fail('NOT_ALLOWED', 'the peer has our own node id (I refuse to talk to myself)'));
@@ -163,7 +167,8 @@ export class AempHandshake implements Handshake {
       return;
     }
     if (this.opts.arbiter !== undefined) {
-      const status = this.opts.arbiter.acceptPending(atom(g.nodeid));
+      // Not authenticated yet: no new atom (a stand-in unless the node is known).
+      const status = this.opts.arbiter.acceptPending(provisionalAtom(g.nodeid));
       if (status === 'nok' || status === 'not_allowed') {
         const code: HandshakeErrorCode = status === 'nok' ? 'NOK' : 'NOT_ALLOWED';
         out.push(write(`${REFUSED};${code};${status === 'nok' ? 'we are connecting to you' : 'not allowed'}\n`));
@@ -268,4 +273,10 @@ export class AempHandshake implements Handshake {
     this.state = 'failed';
     return { type: 'fail', error: new HandshakeError(code, message) };
   }
+}
+
+/** A node id a Courier node can use: 1–255 characters (an atom's limit), no control characters. */
+function validNodeId(id: string): boolean {
+  const chars = [...id];
+  return chars.length > 0 && chars.length <= MAX_ATOM_CHARS && !chars.some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f');
 }

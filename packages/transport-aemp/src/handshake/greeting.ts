@@ -28,7 +28,8 @@ export function formatGreeting(g: Omit<Greeting, 'protocol' | 'version'>): strin
 export function parseGreeting(line: string): Greeting | undefined {
   const f = line.split(';');
   if (f.length < 5) return undefined;
-  const kv: Record<string, string> = {};
+  // Keys come from the peer: no prototype, so `__proto__` is a key like any other.
+  const kv = Object.create(null) as Record<string, string>;
   for (const pair of f.slice(5)) {
     const m = /^([^=]+)(?:=(.*))?$/s.exec(pair);
     if (m) kv[m[1] as string] = m[2] ?? '';
