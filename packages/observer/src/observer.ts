@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { atom } from '@courier/term';
-import { UsageError, type Node } from '@courier/core';
+import { atom, existingAtom } from '@courier/term';
+import { UsageError, guarded, type Node } from '@courier/core';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Sampler } from './sampler.js';
 import { RttProbe } from './rtt.js';
@@ -77,18 +77,27 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
   wss.on('connection', (ws) => {
     send(ws, { type: 'hello', node: node.name.name, readOnly });
     send(ws, { type: 'sample', ...sampler.sample() });
-    ws.on('message', (data) => {
-      if (readOnly) return;
-      try {
-        const m = JSON.parse(rawText(data)) as { op?: string; name?: string };
-        if (m.op === 'kill' && typeof m.name === 'string') {
-          const pid = node.whereis(atom(m.name));
-          if (pid !== undefined) node.exitSignal(undefined, pid, atom('kill'));
-        }
-      } catch {
-        /* a bad message from the page is ignored */
-      }
-    });
+    // Under the shared guard: a message the page should not have sent closes that page's socket only.
+    ws.on(
+      'message',
+      guarded(
+        'an observer message',
+        (data: RawData) => {
+          if (readOnly) return;
+          const m = JSON.parse(rawText(data)) as { op?: string; name?: string };
+          if (m.op === 'kill' && typeof m.name === 'string') {
+            // A registered name is an atom already: a page never makes new atoms.
+            const name = existingAtom(m.name);
+            const pid = name === undefined ? undefined : node.whereis(name);
+            if (pid !== undefined) node.exitSignal(undefined, pid, atom('kill'));
+          }
+        },
+        (fault) => {
+          node.log.warn({ code: fault.code, err: fault.message }, 'observer: bad message from a page, socket closed');
+          ws.close(1008, 'bad message');
+        },
+      ),
+    );
   });
   const timer = setInterval(() => {
     if (wss.clients.size === 0) {

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '@courier/core';
+import { guarded, type Logger } from '@courier/core';
 import { ALIVE2_REQ, NAMES_REQ, PORT_PLEASE2_REQ, alive2Resp, alive2XResp, namesResp, parseAlive2Req, port2Resp, type NodeEntry } from './messages.js';
 
 /**
@@ -50,25 +50,29 @@ export class EpmdServer {
     let buf = Buffer.alloc(0);
     let handled = false;
     s.on('error', () => s.destroy());
-    s.on('data', (c: Buffer) => {
-      if (handled) {
-        // A registration socket carries nothing after ALIVE2_REQ: OTP's epmd then unregisters.
-        if (this.isRegistration(s)) this.reject(s, 'data after ALIVE2_REQ');
-        return;
-      }
-      buf = Buffer.concat([buf, c]);
-      if (buf.length < 2) return;
-      const len = buf.readUInt16BE(0);
-      if (len === 0 || len > MAX_REQUEST) return this.reject(s, `bad request length ${len}`);
-      if (buf.length < 2 + len) return;
-      if (buf.length > 2 + len) return this.reject(s, `${buf.length - 2 - len} bytes after the request`);
-      handled = true;
-      try {
-        this.handle(s, buf.subarray(2, 2 + len));
-      } catch (err) {
-        this.reject(s, (err as Error).message);
-      }
-    });
+    // Under the shared guard: whatever a request makes the handler throw closes this socket only.
+    s.on(
+      'data',
+      guarded(
+        'an EPMD request',
+        (c: Buffer) => {
+          if (handled) {
+            // A registration socket carries nothing after ALIVE2_REQ: OTP's epmd then unregisters.
+            if (this.isRegistration(s)) this.reject(s, 'data after ALIVE2_REQ');
+            return;
+          }
+          buf = Buffer.concat([buf, c]);
+          if (buf.length < 2) return;
+          const len = buf.readUInt16BE(0);
+          if (len === 0 || len > MAX_REQUEST) return this.reject(s, `bad request length ${len}`);
+          if (buf.length < 2 + len) return;
+          if (buf.length > 2 + len) return this.reject(s, `${buf.length - 2 - len} bytes after the request`);
+          handled = true;
+          this.handle(s, buf.subarray(2, 2 + len));
+        },
+        (fault) => this.reject(s, fault.message),
+      ),
+    );
   }
 
   private handle(s: Socket, req: Buffer): void {
