@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { atom } from '@courier/term';
-import { CourierError, Handover, HandshakeError, driveHandshake, handOff, type Handshake, type PipelineSession } from '@courier/core';
+import { ConnectionPipeline, CourierError, Handover, HandshakeError, driveHandshake, handOff, type Handshake, type PipelineSession, type Protocol } from '@courier/core';
 import { recordingLogger, rejection, within } from '@courier/carrier-compliance';
 import { memoryCarrierPair } from '../src/memory-carrier.js';
 
@@ -56,5 +56,42 @@ describe("the guard around a peer's bytes", () => {
     expect((faults[0] as CourierError).code).toBe('PEER_INPUT_FAULT');
     expect(log.records.some((r) => r.level === 'error' && r.fields['code'] === 'PEER_INPUT_FAULT' && r.fields['peer'] === 'p@h')).toBe(true);
     await within(closed, 2000, 'the peer sees the abort');
+  });
+});
+
+describe('handshakes under way on accepted connections are capped', () => {
+  it('past the cap the oldest pending handshake is dropped (PENDING_LIMIT, logged); newer ones go on', async () => {
+    const log = recordingLogger();
+    const pipeline = new ConnectionPipeline({
+      router: { route: () => undefined, nodeDown: () => undefined },
+      arbiter: { acceptPending: () => 'ok' },
+      attach: () => undefined,
+      current: () => undefined,
+      log,
+      maxPendingAccepts: 2,
+    });
+    const silent: Protocol = {
+      handshake: () => ({ start: () => [], receive: () => [] }),
+      session: () => {
+        throw new Error('never reached');
+      },
+    };
+    const closes: boolean[] = [false, false, false];
+    for (let i = 0; i < 3; i++) {
+      const [mine, theirs] = memoryCarrierPair();
+      theirs.setReceiver({ onData: () => {}, onDrain: () => {}, onClose: () => (closes[i] = true) });
+      pipeline.accept(mine, { protocol: silent, setupTimeMs: 10_000 });
+    }
+    await within(
+      new Promise<void>((resolve) => {
+        const t = setInterval(() => closes[0] && (clearInterval(t), resolve()), 5);
+      }),
+      2000,
+      'the oldest dropped',
+    );
+    expect(closes).toEqual([true, false, false]);
+    expect(pipeline.metrics.pending).toBe(2);
+    expect(log.records.some((r) => r.level === 'warn' && r.fields['code'] === 'PENDING_LIMIT')).toBe(true);
+    pipeline.closeAll();
   });
 });

@@ -62,7 +62,7 @@ export interface DistLayer {
   /** Whether an incoming connection whose first byte is `first` is for this layer (when several share a port). */
   claims(first: number): boolean;
   /** Turn an accepted socket into a carrier (TLS: the server side of the TLS handshake). */
-  accept(socket: Socket, log: Logger): Promise<Carrier>;
+  accept(socket: Socket, log: Logger, setupTimeMs: number): Promise<Carrier>;
   dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier>;
   /** Called when the transport stops (TLS: stop watching certificate files). */
   close?(): void;
@@ -276,7 +276,7 @@ export class ErlDistTransport implements Transport {
     }
     let c: Carrier;
     try {
-      c = await layer.accept(socket, this.log);
+      c = await layer.accept(socket, this.log, this.setupTimeMs);
     } catch (err) {
       this.log.warn({ remote, carrier: layer.name, err: (err as Error).message }, 'connection refused by the carrier');
       socket.destroy();

@@ -52,14 +52,15 @@ export class TlsLayer implements DistLayer {
     return first === TLS_HANDSHAKE_RECORD;
   }
 
-  accept(socket: Socket, log: Logger): Promise<Carrier> {
+  /** The server side of the TLS handshake, within the set-up time (net_setuptime, not Node's 120 s). */
+  accept(socket: Socket, log: Logger, setupTimeMs: number): Promise<Carrier> {
     this.log ??= log;
     const material = this.ctx.server;
     const s = this.server;
     return new Promise((resolve, reject) => {
       // A tls.Server (never listening) runs the server side, so that `authorized` and
       // `authorizationError` are computed as for any Node TLS server; the socket is handed to it.
-      const server = tls.createServer({ ...material, requestCert: s.verify === 'verify_peer', rejectUnauthorized: false });
+      const server = tls.createServer({ ...material, requestCert: s.verify === 'verify_peer', rejectUnauthorized: false, handshakeTimeout: setupTimeMs });
       let done = false;
       const fail = (why: string, t?: TLSSocket) => {
         if (done) return;

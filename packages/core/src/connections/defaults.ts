@@ -11,6 +11,15 @@
  */
 export const DEFAULT_SETUP_TIME_MS = 7000;
 
+/**
+ * Accepted connections still in their handshake, node-wide and per remote address. Past either,
+ * the OLDEST such attempt is dropped to make room (nginx's and OpenSSH's MaxStartups bound the
+ * same thing; OTP has no limit): silent connections cannot exhaust memory or descriptors, and a real
+ * peer, whose handshake takes milliseconds, still gets through while they pile up.
+ */
+export const MAX_PENDING_HANDSHAKES = 256;
+export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 64;
+
 /** AEMP's handshake deadline: Perl AnyEvent::MP's `monitor_timeout` default, 30 s. */
 export const AEMP_SETUP_TIME_MS = 30_000;
 

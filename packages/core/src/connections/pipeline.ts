@@ -6,6 +6,7 @@ import type { HandshakeArbiter } from '../seams/handshake.js';
 import type { Router } from '../seams/dist-op.js';
 import type { PipelineSession, Session } from '../seams/session.js';
 import type { Acceptor, Dialer, PipelineMetrics, Protocol, Upgrade } from '../seams/transport.js';
+import { MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS } from './defaults.js';
 import { driveHandshake, type Handover } from './drive-handshake.js';
 import { handOff } from './handoff.js';
 
@@ -30,6 +31,9 @@ export interface PipelineHooks {
   /** The session the node has for `peer` now. */
   current(peer: Atom): Session | undefined;
   readonly log: Logger;
+  /** Pending-handshake caps for accepted connections (defaults.ts). */
+  readonly maxPendingAccepts?: number;
+  readonly maxPendingPerAddress?: number;
 }
 
 interface Waiting {
@@ -42,6 +46,8 @@ interface Waiting {
 
 export class ConnectionPipeline {
   private readonly attempts = new Set<AbortController>();
+  /** Accepted connections in their handshake, oldest first, with their remote address. */
+  private readonly accepting = new Map<AbortController, string>();
   /** Sessions whose handshake finished and that wait for the node to record them. */
   private readonly waiting = new WeakMap<Session, Waiting>();
   private closed = false;
@@ -129,15 +135,39 @@ export class ConnectionPipeline {
   accept(carrier: Carrier, acceptor: Acceptor): void {
     if (this.closed) return carrier.abort();
     this.counters.accepts++;
-    this.attempt(acceptor.setupTimeMs, undefined, (_sig, deadline, own) =>
+    const slot = new AbortController();
+    this.admit(slot, addressOf(carrier.remote));
+    this.attempt(acceptor.setupTimeMs, slot.signal, (_sig, deadline, own) =>
       this.handshake(carrier, acceptor.protocol, 'acceptor', undefined, deadline, acceptor.upgrade, own, false),
-    ).then(
-      (session) => {
-        if (this.closed) return session.close('node stopped');
-        this.hooks.attach(session);
-      },
-      () => undefined, // logged by handshake()
-    );
+    )
+      .finally(() => this.accepting.delete(slot))
+      .then(
+        (session) => {
+          if (this.closed) return session.close('node stopped');
+          this.hooks.attach(session);
+        },
+        () => undefined, // logged by handshake()
+      );
+  }
+
+  /** Make room for one more accepted handshake: past a cap, the oldest one under it is dropped. */
+  private admit(slot: AbortController, address: string): void {
+    const max = this.hooks.maxPendingAccepts ?? MAX_PENDING_HANDSHAKES;
+    const perAddress = this.hooks.maxPendingPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS;
+    let fromThere = 0;
+    for (const a of this.accepting.values()) if (a === address) fromThere++;
+    const evict = (match: (a: string) => boolean, why: string): void => {
+      for (const [old, a] of this.accepting) {
+        if (!match(a)) continue;
+        this.accepting.delete(old);
+        this.hooks.log.warn({ remote: a, code: 'PENDING_LIMIT' }, why);
+        old.abort(new CarrierError('PENDING_LIMIT', why));
+        return;
+      }
+    };
+    if (fromThere >= perAddress) evict((a) => a === address, `more than ${perAddress} handshakes from ${address} at once: the oldest is dropped`);
+    else if (this.accepting.size >= max) evict(() => true, `more than ${max} handshakes at once: the oldest is dropped`);
+    this.accepting.set(slot, address);
   }
 
   /** The node recorded `session` as its peer's connection: let it take its carrier over. */
@@ -250,4 +280,10 @@ export class ConnectionPipeline {
 
 function isCarrier(v: unknown): v is Carrier {
   return typeof v === 'object' && v !== null && typeof (v as Carrier).abort === 'function' && typeof (v as Carrier).setReceiver === 'function';
+}
+
+/** The address part of a carrier's `remote` (`127.0.0.1:4370` → `127.0.0.1`, `[::1]:80` → `[::1]`). */
+function addressOf(remote: string): string {
+  const i = remote.lastIndexOf(':');
+  return i > 0 && /^\d+$/.test(remote.slice(i + 1)) ? remote.slice(0, i) : remote;
 }
