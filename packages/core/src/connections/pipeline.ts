@@ -2,7 +2,7 @@ import type { Atom } from '@courier/term';
 import { CarrierError, CourierError, HandshakeError, ResolveError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Carrier } from '../seams/carrier.js';
-import type { HandshakeArbiter } from '../seams/handshake.js';
+import type { Handshake, HandshakeArbiter } from '../seams/handshake.js';
 import type { Router } from '../seams/dist-op.js';
 import type { PipelineSession, Session } from '../seams/session.js';
 import type { Acceptor, Dialer, PipelineMetrics, Protocol, Upgrade } from '../seams/transport.js';
@@ -79,28 +79,33 @@ export class ConnectionPipeline {
    * when the node records it ({@link started}).
    */
   async dial(peer: Atom, dialer: Dialer, signal?: AbortSignal): Promise<PipelineSession> {
-    return this.attempt(dialer.setupTimeMs, signal, async (sig, deadline, own) => {
+    return this.attempt(signal, async (own) => {
       this.counters.dials++;
-      const addresses = await this.bounded(sig, deadline, peer.name, () => dialer.resolver.resolve(peer, sig));
-      if (addresses.length === 0) throw new ResolveError('NO_ADDRESS', `no address is known for ${peer.name}`);
-      let last: unknown;
-      for (const address of addresses) {
-        let carrier: Carrier;
-        try {
-          carrier = await this.bounded(sig, deadline, peer.name, () => dialer.carrier.dial(address, peer, sig));
-        } catch (err) {
-          if (err instanceof HandshakeError || sig.aborted) throw err;
-          last = err;
-          continue;
+      const limit = new SetupDeadline(own, dialer.setupTimeMs);
+      try {
+        const addresses = await this.bounded(limit, peer.name, () => dialer.resolver.resolve(peer, limit.signal));
+        if (addresses.length === 0) throw new ResolveError('NO_ADDRESS', `no address is known for ${peer.name}`);
+        let last: unknown;
+        for (const address of addresses) {
+          let carrier: Carrier;
+          try {
+            carrier = await this.bounded(limit, peer.name, () => dialer.carrier.dial(address, peer, limit.signal));
+          } catch (err) {
+            if (err instanceof HandshakeError || limit.signal.aborted) throw err;
+            last = err;
+            continue;
+          }
+          try {
+            return await this.handshake(carrier, dialer.protocol, 'initiator', peer, limit.deadline, dialer.upgrade, own, true);
+          } catch (err) {
+            if (!(err instanceof CarrierError) || err.code === 'ABORTED' || limit.signal.aborted) throw err;
+            last = err;
+          }
         }
-        try {
-          return await this.handshake(carrier, dialer.protocol, 'initiator', peer, deadline, dialer.upgrade, own, true);
-        } catch (err) {
-          if (!(err instanceof CarrierError) || err.code === 'ABORTED' || sig.aborted) throw err;
-          last = err;
-        }
+        throw last instanceof Error ? last : new CarrierError('UNREACHABLE', `cannot reach ${peer.name}`);
+      } finally {
+        limit.clear();
       }
-      throw last instanceof Error ? last : new CarrierError('UNREACHABLE', `cannot reach ${peer.name}`);
     });
   }
 
@@ -114,14 +119,23 @@ export class ConnectionPipeline {
     dialer: Dialer<Address>,
     opts: { readonly signal?: AbortSignal; readonly identified?: (peer: Atom) => void } = {},
   ): Promise<{ readonly session: Session; readonly fresh: boolean }> {
-    const { signal } = opts;
-    const session = await this.attempt(dialer.setupTimeMs, signal, async (sig, deadline, own) => {
+    const session = await this.attempt(opts.signal, async (own) => {
       this.counters.dials++;
-      const carrier = await this.bounded(sig, deadline, String(address), () => dialer.carrier.dial(address, undefined, sig));
-      // No table entry waits on this attempt, so a `nok` (the peer's own attempt wins) fails at once.
-      return this.handshake(carrier, dialer.protocol, 'initiator', undefined, deadline, dialer.upgrade, own, false);
+      const limit = new SetupDeadline(own, dialer.setupTimeMs);
+      try {
+        const carrier = await this.bounded(limit, String(address), () => dialer.carrier.dial(address, undefined, limit.signal));
+        // No table entry waits on this attempt, so a `nok` (the peer's own attempt wins) fails at once.
+        return await this.handshake(carrier, dialer.protocol, 'initiator', undefined, limit.deadline, dialer.upgrade, own, false);
+      } finally {
+        limit.clear();
+      }
     });
-    opts.identified?.(session.peer);
+    try {
+      opts.identified?.(session.peer);
+    } catch (err) {
+      session.close('refused by the transport');
+      throw err;
+    }
     const current = this.hooks.current(session.peer);
     if (current !== undefined) {
       session.close('already connected');
@@ -137,9 +151,8 @@ export class ConnectionPipeline {
     this.counters.accepts++;
     const slot = new AbortController();
     this.admit(slot, addressOf(carrier.remote));
-    this.attempt(acceptor.setupTimeMs, slot.signal, (_sig, deadline, own) =>
-      this.handshake(carrier, acceptor.protocol, 'acceptor', undefined, deadline, acceptor.upgrade, own, false),
-    )
+    const deadline = Date.now() + acceptor.setupTimeMs;
+    this.attempt(slot.signal, (own) => this.handshake(carrier, acceptor.protocol, 'acceptor', undefined, deadline, acceptor.upgrade, own, false))
       .finally(() => this.accepting.delete(slot))
       .then(
         (session) => {
@@ -185,17 +198,16 @@ export class ConnectionPipeline {
     for (const ac of [...this.attempts]) ac.abort(new CarrierError('STOPPED', 'the node is stopping'));
   }
 
-  private async attempt<T>(setupMs: number, signal: AbortSignal | undefined, run: (sig: AbortSignal, deadline: number, own: AbortSignal) => Promise<T>): Promise<T> {
+  /** One attempt, aborted by the caller's `signal` or by teardown (`own` covers both). */
+  private async attempt<T>(signal: AbortSignal | undefined, run: (own: AbortSignal) => Promise<T>): Promise<T> {
     if (this.closed) throw new CarrierError('STOPPED', 'the node is stopping');
     const ac = new AbortController();
     const forward = (): void => ac.abort(signal?.reason);
     if (signal?.aborted) forward();
     signal?.addEventListener('abort', forward, { once: true });
     this.attempts.add(ac);
-    const deadline = Date.now() + setupMs;
-    const sig = AbortSignal.any([ac.signal, AbortSignal.timeout(setupMs)]);
     try {
-      return await run(sig, deadline, ac.signal);
+      return await run(ac.signal);
     } finally {
       this.attempts.delete(ac);
       signal?.removeEventListener('abort', forward);
@@ -203,23 +215,24 @@ export class ConnectionPipeline {
   }
 
   /**
-   * Run a resolve or dial step within the attempt: when `sig` fires first (the deadline, the
-   * caller's abort, teardown) the step is abandoned (a carrier it yields later is aborted), and past
-   * the deadline the failure is the set-up timeout.
+   * Run a resolve or dial step within the attempt: when the limit's signal fires first (the
+   * deadline, the caller's abort, teardown) the step is abandoned (a carrier it yields later is
+   * aborted); a step cut short by the deadline fails with the set-up timeout.
    */
-  private bounded<T>(sig: AbortSignal, deadline: number, what: string, step: () => Promise<T>): Promise<T> {
+  private bounded<T>(limit: SetupDeadline, what: string, step: () => Promise<T>): Promise<T> {
+    const sig = limit.signal;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const fail = (err: unknown): void => {
         if (settled) return;
         settled = true;
         sig.removeEventListener('abort', onAbort);
-        if (Date.now() >= deadline) {
+        if (limit.expired) {
           this.counters.handshakesFailed++;
           // Logged once by whoever asked (the connection table: 'connect failed').
           reject(new HandshakeError('TIMEOUT', `connecting to ${what} did not finish within the set-up time (net_setuptime)`, { cause: err }));
         } else {
-          reject(err instanceof Error ? err : new CarrierError('ABORTED', String(err)));
+          reject(err instanceof Error ? err : new CarrierError('FAILED', `connecting to ${what} failed: ${String(err)}`));
         }
       };
       const onAbort = (): void => fail(sig.reason ?? new CarrierError('ABORTED', `connecting to ${what} was cancelled`));
@@ -250,27 +263,43 @@ export class ConnectionPipeline {
     /** After `nok`, wait until the connection table aborts this attempt (it took the peer's own). */
     waitOnNok: boolean,
   ): Promise<PipelineSession> {
-    const hs = protocol.handshake({ role, peer, carrier, arbiter: this.hooks.arbiter });
     let done;
+    let hs: Handshake | undefined;
     try {
+      hs = protocol.handshake({ role, peer, carrier, arbiter: this.hooks.arbiter });
       done = await driveHandshake(carrier, hs, { timeoutMs: Math.max(1, deadline - Date.now()), signal, waitOnNok, upgrade });
     } catch (err) {
-      this.failed(err, carrier.remote, peer ?? hs.peer, role);
+      if (hs === undefined) carrier.abort(err instanceof Error ? err : undefined);
+      this.failed(err, carrier.remote, peer ?? hs?.peer, role);
       throw err;
     }
     const { result, handover } = done;
     const log = this.hooks.log.child({ peer: result.peer.name });
-    const session = protocol.session(done.carrier, result, { router: this.hooks.router, log });
+    let session: PipelineSession;
+    try {
+      session = protocol.session(done.carrier, result, { router: this.hooks.router, log });
+    } catch (err) {
+      done.carrier.abort(err instanceof Error ? err : undefined);
+      this.failed(err, done.carrier.remote, result.peer, role);
+      throw err;
+    }
     this.waiting.set(session, { log, carrier: done.carrier, tail: result.tail, handover, protocol });
     return session;
   }
 
   private failed(err: unknown, remote: string, peer: Atom | undefined, role: 'initiator' | 'acceptor'): void {
-    this.counters.handshakesFailed++;
     const direction = role === 'initiator' ? 'connect' : 'accept';
     if (err instanceof HandshakeError && (err.code === 'NOK' || err.code === 'ALREADY_CONNECTED')) {
       this.hooks.log.debug({ remote, peer: peer?.name, code: err.code }, 'simultaneous connect resolved: the other attempt wins');
-    } else if (err instanceof CourierError) {
+      return;
+    }
+    if (err instanceof CarrierError && (err.code === 'ABORTED' || err.code === 'STOPPED')) {
+      // Our own decision (the table took another connection, the node stops), not a failure.
+      this.hooks.log.debug({ remote, peer: peer?.name, direction, code: err.code }, 'connection attempt abandoned');
+      return;
+    }
+    this.counters.handshakesFailed++;
+    if (err instanceof CourierError) {
       this.hooks.log.warn({ remote, peer: peer?.name, direction, code: err.code, err: err.message }, 'handshake failed');
     } else {
       this.hooks.log.error({ remote, peer: peer?.name, direction, err }, 'handshake crashed');
@@ -286,4 +315,44 @@ function isCarrier(v: unknown): v is Carrier {
 function addressOf(remote: string): string {
   const i = remote.lastIndexOf(':');
   return i > 0 && /^\d+$/.test(remote.slice(i + 1)) ? remote.slice(0, i) : remote;
+}
+
+/**
+ * The set-up deadline of one outgoing attempt, as a signal that also follows the attempt's own
+ * (caller's abort, teardown): plain timers and controllers, so it runs in every browser too.
+ */
+class SetupDeadline {
+  readonly deadline: number;
+  private readonly ac = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private timedOut = false;
+  private readonly follow = (): void => this.ac.abort(this.own.reason);
+
+  constructor(
+    private readonly own: AbortSignal,
+    setupMs: number,
+  ) {
+    this.deadline = Date.now() + setupMs;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.ac.abort(new HandshakeError('TIMEOUT', `the set-up time of ${setupMs} ms ran out`));
+    }, setupMs);
+    (this.timer as { unref?: () => void }).unref?.();
+    if (own.aborted) this.follow();
+    else own.addEventListener('abort', this.follow, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  /** The deadline passed (not the caller's abort). */
+  get expired(): boolean {
+    return this.timedOut;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.own.removeEventListener('abort', this.follow);
+  }
 }

@@ -25,8 +25,10 @@ function describe(e: unknown): string {
  */
 export class ExitCall extends Error {
   constructor(readonly reason: Term) {
-    super(`exit: ${reasonText(reason)}`);
+    super();
     this.name = 'ExitCall';
+    // Formatted only when someone reads it: exiting stays cheap whatever the reason holds.
+    Object.defineProperty(this, 'message', { get: () => `exit: ${reasonText(reason)}`, configurable: true, enumerable: false });
   }
 }
 

@@ -63,7 +63,7 @@ export class ProxyTable {
             log.info({ ...what, reason: String(m.elements[4]) }, 'proxy: target down');
             p.exit(reason(m.elements[4]));
           }
-          log.debug({ ...what, message: String(m) }, 'proxy: forward');
+          if (log.isLevelEnabled?.('debug') === true) log.debug({ ...what, message: String(m) }, 'proxy: forward');
           forward(p, m);
         }
       } finally {

@@ -121,6 +121,6 @@ export interface PipelineMetrics {
   readonly dials: number;
   readonly accepts: number;
   readonly handshakesFailed: number;
-  /** Handshakes under way now, both directions. */
+  /** Connection attempts under way now (resolving, dialing or in the handshake), both directions. */
   readonly pending: number;
 }

@@ -149,7 +149,10 @@ function seq(open: string, items: readonly Term[], close: string, out: string[])
 
 function list(items: readonly Term[], tail: Term | undefined, out: string[]): void {
   if (tail === undefined && items.length > 0 && items.every((x) => typeof x === 'number' && Number.isInteger(x) && printable(x))) {
-    out.push(`"${escape(String.fromCodePoint(...(items as number[])), '"')}"`);
+    // Character by character: a spread of a long list would overflow the call stack.
+    let text = '';
+    for (const c of items as number[]) text += String.fromCodePoint(c);
+    out.push(`"${escape(text, '"')}"`);
     return;
   }
   out.push('[');
