@@ -152,3 +152,14 @@ export function distArbitrary(): fc.Arbitrary<{ bytes: Buffer; pieces: boolean }
     });
   return fc.record({ bytes: fc.oneof(raw, framed, named, named, mutated, mutated), pieces: fc.boolean() });
 }
+
+/** Mutations of good inputs: up to 6 bytes overwritten, then maybe cut short. */
+export function mutatedOf(...goods: Buffer[]): fc.Arbitrary<Buffer> {
+  return fc
+    .tuple(fc.constantFrom(...goods), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.option(fc.nat()))
+    .map(([good, flips, cut]) => {
+      const b = Buffer.from(good);
+      for (const [at, v] of flips) b[at % b.length] = v;
+      return cut === null ? b : b.subarray(0, cut % b.length);
+    });
+}

@@ -21,6 +21,11 @@ export interface ExchangeOptions {
   readonly closeWaitMs?: number;
   /** Do not send FIN: leave the connection open until the node closes it (or the wait ends). */
   readonly keepOpen?: boolean;
+  /**
+   * A dialogue before the bytes: called with what the node sent so far, on each arrival, until it
+   * returns bytes to write (then `bytes` follow). For input that depends on the node's answer.
+   */
+  readonly first?: (answer: Buffer) => Uint8Array | undefined;
 }
 
 export function exchange(port: number, bytes: Uint8Array, o: ExchangeOptions = {}): Promise<Exchange> {
@@ -45,8 +50,21 @@ export function exchange(port: number, bytes: Uint8Array, o: ExchangeOptions = {
       clearTimeout(timer);
       resolve({ answer: Buffer.concat(chunks), closedBy, refused, ms: Date.now() - t0 });
     });
+    const answered = (): Promise<void> =>
+      new Promise((go) => {
+        const look = (): void => {
+          const b = o.first?.(Buffer.concat(chunks));
+          if (b === undefined) return;
+          s.off('data', look);
+          s.write(b);
+          go();
+        };
+        s.on('data', look);
+        s.once('close', () => go());
+      });
     s.on('connect', () => {
       void (async () => {
+        if (o.first !== undefined) await answered();
         const step = o.pieces ?? bytes.length;
         for (let i = 0; i < bytes.length && !s.destroyed; i += Math.max(1, step)) {
           s.write(bytes.subarray(i, i + Math.max(1, step)));
