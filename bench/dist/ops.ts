@@ -44,11 +44,12 @@ export async function tput(self: Process, peer: Atom, n: number, msg: Term, wire
   const dest = new Tuple([SINK, peer]);
   const t0 = process.hrtime.bigint();
   self.send(dest, new Tuple([START, self.pid, n]));
-  // Yield now and then so the session can flush and the socket drain.
-  const batch = 256;
+  // Yield now and then, as Erlang's scheduler preempts a sender: the session flushes, and a
+  // sender that made its connection busy is held there until it drains (dist_buf_busy_limit).
+  const batch = wireBytes >= 16 * 1024 ? 1 : 256;
   for (let i = 0; i < n; i++) {
     self.send(dest, msg);
-    if (i % batch === batch - 1) await new Promise<void>((r) => setImmediate(r));
+    if (i % batch === batch - 1) await self.yield();
   }
   const ack = await self.receive((m) => m instanceof Tuple && m.elements[0] === DONE, 300_000);
   if (ack === TIMEOUT) throw new Error('the sink did not acknowledge');

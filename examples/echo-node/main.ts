@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { homedir, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { Node } from '@courier/core';
+import { HIDDEN_BY_DEFAULT, Node } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
 import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify } from '@courier/transport-tls';
 import { parseHostPort, sshRpc, type SshTransport } from '@courier/transport-ssh';
@@ -109,7 +109,7 @@ function startErlangEchoNode(): void {
 
   const dist: ErlDistOptions = {
     cookie: cookie ?? '',
-    hidden: values.visible ? false : (values.hidden ?? true),
+    hidden: values.visible ? false : (values.hidden ?? HIDDEN_BY_DEFAULT.tcp),
     listen: values.port ? { port: Number(values.port) } : undefined,
     netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
   };

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { Pid, Tuple, atom, atoms, decodeTerm, encode, type Atom, type Term } from '@courier/term';
 import { silentLogger, type Logger } from '@courier/core';
 import { AtomCache, ErlHandshake, parseFrame } from '@courier/erl-dist';
-import { LengthPrefixedReader as FrameReader } from '@courier/stream';
+import { LengthPrefixedReader } from '@courier/stream';
 
 /**
  * A hand-driven Erlang node for feeding a Courier node bad input: a raw TCP socket that runs the
@@ -86,7 +86,7 @@ export function fakePeer(port: number, node: Atom, o: FakePeerOptions): Promise<
       onClosed();
       reject(new Error('the connection closed during the handshake'));
     });
-    let reader: FrameReader | undefined;
+    let reader: LengthPrefixedReader | undefined;
     const onData = (c: Buffer) => {
       if (reader !== undefined) return reader.push(c);
       for (const a of hs.receive(c)) {
@@ -108,13 +108,13 @@ export function fakePeer(port: number, node: Atom, o: FakePeerOptions): Promise<
       for (const a of hs.start()) if (a.type === 'write') socket.write(a.bytes);
     });
 
-    function makePeer(flags: bigint): { api: FakePeer; reader: FrameReader } {
+    function makePeer(flags: bigint): { api: FakePeer; reader: LengthPrefixedReader } {
       const received: Received[] = [];
       const ticks: number[] = [];
       const upAt = Date.now();
       const waiters: Array<{ match: (r: Received) => boolean; resolve: (r: Received) => void }> = [];
       const cache = new AtomCache();
-      const reader = new FrameReader(
+      const reader = new LengthPrefixedReader(
         1 << 30,
         (f) => {
           const p = parseFrame(f, cache);

@@ -139,17 +139,7 @@ export function distArbitrary(): fc.Arbitrary<{ bytes: Buffer; pieces: boolean }
   const named = fc
     .tuple(name, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.boolean(), fc.integer({ min: 0, max: 0xffff }), fc.boolean())
     .map(([n, flags, realFlags, nlen, lie]) => frame16(sendNameBody(n, { flags: realFlags ? OTP25_FLAGS : flags, creation: 1, nlen: lie ? nlen : undefined })));
-  const mutated = fc
-    .tuple(
-      fc.constantFrom(sendName('hostile_peer@127.0.0.1'), sendName('a'.repeat(300) + '@h')),
-      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-      fc.option(fc.nat()),
-    )
-    .map(([good, flips, cut]) => {
-      const b = Buffer.from(good);
-      for (const [at, v] of flips) b[at % b.length] = v;
-      return cut === null ? b : b.subarray(0, cut % b.length);
-    });
+  const mutated = mutatedOf(sendName('hostile_peer@127.0.0.1'), sendName('a'.repeat(300) + '@h'));
   return fc.record({ bytes: fc.oneof(raw, framed, named, named, mutated, mutated), pieces: fc.boolean() });
 }
 

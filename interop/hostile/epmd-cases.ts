@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { HTTP_GET, clientHello, frame16, type NamedCase } from './dist-cases.js';
+import { HTTP_GET, clientHello, frame16, mutatedOf, type NamedCase } from './dist-cases.js';
 
 /**
  * Hostile input for EPMD (erl_dist_protocol, "EPMD Protocol"): requests are `Length:16 Body`,
@@ -101,16 +101,6 @@ export function epmdArbitrary(): fc.Arbitrary<{ bytes: Buffer; pieces: boolean }
     .tuple(name, fc.option(fc.integer({ min: 0, max: 0xffff })), fc.option(fc.integer({ min: 0, max: 0xffff })), fc.uint8Array({ maxLength: 20 }))
     .map(([n, nlen, elen, extra]) => frame16(alive2Body(n, { nlen: nlen ?? undefined, elen: elen ?? undefined, extra })));
   const portPlease = name.map((n) => frame16(Buffer.concat([Buffer.from([PORT_PLEASE2_REQ]), n])));
-  const mutated = fc
-    .tuple(
-      fc.constantFrom(frame16(alive2Body('hostile_mut')), frame16(Buffer.from([PORT_PLEASE2_REQ, 0x61, 0x62])), frame16(Buffer.from([NAMES_REQ]))),
-      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-      fc.option(fc.nat()),
-    )
-    .map(([good, flips, cut]) => {
-      const b = Buffer.from(good);
-      for (const [at, v] of flips) b[at % b.length] = v;
-      return cut === null ? b : b.subarray(0, cut % b.length);
-    });
+  const mutated = mutatedOf(frame16(alive2Body('hostile_mut')), frame16(Buffer.from([PORT_PLEASE2_REQ, 0x61, 0x62])), frame16(Buffer.from([NAMES_REQ])));
   return fc.record({ bytes: fc.oneof(raw, framed, alive2, portPlease, mutated, mutated), pieces: fc.boolean() });
 }

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import pino from 'pino';
-import { CourierError, Node, RpcError, CallError, call, rpcCall, UsageError } from '@courier/core';
+import { CourierError, HIDDEN_BY_DEFAULT, Node, RpcError, CallError, call, rpcCall, UsageError } from '@courier/core';
 import { Atom, Tuple, atom, formatErlang, parseErlang, type Term } from '@courier/term';
 import { defaultEpmdPort, names } from '@courier/transport-tcp';
 import { buildNode } from './container.js';
@@ -67,7 +67,7 @@ export function configFrom(v: Values, defaultName: string, echo: boolean): Couri
     if (v['tls-optfile']) return { kind, optfile: v['tls-optfile'], listen, epmd };
     return { kind, listen, epmd, server: { certfile: v['tls-cert'], keyfile: v['tls-key'], cacertfile: v['tls-cacert'] } };
   });
-  return validateConfig({ node: { name, cookie: v.cookie, hidden: v.visible ? false : true }, carriers, echo });
+  return validateConfig({ node: { name, cookie: v.cookie, hidden: v.visible ? false : HIDDEN_BY_DEFAULT.tcp }, carriers, echo });
 }
 
 function logger(v: Values, config?: CourierConfig) {

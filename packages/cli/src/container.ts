@@ -115,6 +115,8 @@ export function buildNodeParts(config: CourierConfig, opts: { container?: Contai
     log,
     transports,
     transportFor: (peer) => transportOfKind.get(carrierFor(peer)),
+    distAutoConnect: config.node.distAutoConnect,
+    allow: config.node.allow,
   });
   // `bridge: true`: the Erlang ⇄ AEMP bridge's processes (docs/bridge.md) run from the start.
   // Which side a node is on follows the routes: the nodes reached over aemp are the AEMP side.

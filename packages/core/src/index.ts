@@ -7,7 +7,7 @@ export type { Resolver } from './seams/resolver.js';
 export type * from './seams/session.js';
 export type * from './seams/transport.js';
 export { staticResolver } from './seams/resolver.js';
-export { ConnectionTable, type ConnectionHooks } from './connections/connection-table.js';
+export { ConnectionTable, type ConnectionHooks, type DistAutoConnect } from './connections/connection-table.js';
 export { ConnectionPipeline, type PipelineHooks } from './connections/pipeline.js';
 export { handOff } from './connections/handoff.js';
 export { guarded, guardReceiver, logFault, peerFault } from './connections/guard.js';

@@ -23,6 +23,8 @@ export interface ErlProtocolOptions {
   readonly netTicktime?: number;
   /** Largest frame or reassembled message accepted, bytes. */
   readonly maxMessage?: number;
+  /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
+  readonly busyLimit?: number;
   /**
    * Acceptor: wrap the node's arbiter, to refuse names the carrier did not authenticate (SSH:
    * the node name must be the login user).
@@ -52,6 +54,7 @@ export function erlProtocol(o: ErlProtocolOptions): Protocol {
         log: ctx.log,
         netTicktime: o.netTicktime,
         maxMessage: o.maxMessage,
+        busyLimit: o.busyLimit,
       }),
   };
 }

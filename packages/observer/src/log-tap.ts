@@ -1,8 +1,8 @@
 import type { LogFn, Logger } from '@courier/core';
 
 /**
- * Counts handshake failures by reason without a hook in core: transports already log each one
- * once (`'handshake failed'`, with the HandshakeError `code`). Build the node with
+ * Counts handshake failures by reason without a hook in core: core's connection pipeline logs each
+ * one once (`'handshake failed'`, with the HandshakeError `code`). Build the node with
  * `log: tap.logger` and pass the tap to `observe`. Every record still goes to `inner`.
  */
 export class LogTap {

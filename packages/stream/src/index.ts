@@ -1,6 +1,6 @@
 /**
  * @courier/stream — Node-only helpers for carriers over Node streams: the StreamCarrier base (TCP
- * and TLS sockets, SSH channels), the TCP carrier with its dial and listen, and the length-prefixed
+ * and TLS sockets, SSH channels), the TCP carrier (a socket as a Carrier), and the length-prefixed
  * frame reader (also importable alone, without Node modules, as `@courier/stream/length-prefixed`).
  */
 export { StreamCarrier } from './stream-carrier.js';

@@ -1,4 +1,4 @@
-import { ProtocolError } from '@courier/core';
+import { ProtocolError } from '@courier/term';
 
 /**
  * Incremental reader of `<<Len:32, Data:Len/binary>>` frames: the Erlang distribution session's

@@ -33,6 +33,11 @@ export abstract class StreamCarrier implements Carrier {
     return this.stream.write(chunk);
   }
 
+  /** Bytes written and not yet taken by the operating system (what the session's busy limit counts). */
+  get queuedBytes(): number {
+    return this.stream.writableLength;
+  }
+
   setReceiver(r: CarrierReceiver): void {
     this.receiver = r;
     if (this.early.length > 0) {

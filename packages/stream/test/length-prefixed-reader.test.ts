@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@courier/core';
-import { LengthPrefixedReader as FrameReader } from '../src/length-prefixed-reader.js';
+import { LengthPrefixedReader } from '../src/length-prefixed-reader.js';
 import { handshakeCapture, hex } from './support/vectors.js';
 
 /**
@@ -18,10 +18,10 @@ const TICK = Buffer.alloc(4);
 const stream = Buffer.concat([TICK, TICK, ...frames.flatMap((f, i) => (i % 3 === 2 ? [f, TICK] : [f])), TICK, TICK]);
 const expected: Event[] = ['tick', 'tick', ...frames.flatMap((f, i) => (i % 3 === 2 ? [f.subarray(4).toString('hex'), 'tick'] : [f.subarray(4).toString('hex')])), 'tick', 'tick'];
 
-function reader(maxFrame = 1 << 20): { r: FrameReader; events: Event[]; views: Uint8Array[] } {
+function reader(maxFrame = 1 << 20): { r: LengthPrefixedReader; events: Event[]; views: Uint8Array[] } {
   const events: Event[] = [];
   const views: Uint8Array[] = [];
-  const r = new FrameReader(
+  const r = new LengthPrefixedReader(
     maxFrame,
     (f) => {
       views.push(f);
@@ -33,11 +33,11 @@ function reader(maxFrame = 1 << 20): { r: FrameReader; events: Event[]; views: U
   return { r, events, views };
 }
 
-function feedInChunks(r: FrameReader, bytes: Uint8Array, n: number): void {
+function feedInChunks(r: LengthPrefixedReader, bytes: Uint8Array, n: number): void {
   for (let i = 0; i < bytes.length; i += n) r.push(bytes.subarray(i, i + n));
 }
 
-describe('FrameReader over real OTP 25 frames and ticks', () => {
+describe('LengthPrefixedReader over real OTP 25 frames and ticks', () => {
   it('the capture is what the test assumes: 28 frames, each prefix = body length', () => {
     expect(frames).toHaveLength(28);
     for (const f of frames) expect(f.readUInt32BE(0)).toBe(f.length - 4);
@@ -112,7 +112,7 @@ describe('FrameReader over real OTP 25 frames and ticks', () => {
     big.writeUInt32BE(size, 0);
     for (let i = 4; i < big.length; i++) big[i] = i & 0xff;
     let got: Uint8Array | undefined;
-    const r = new FrameReader(
+    const r = new LengthPrefixedReader(
       1 << 20,
       (f) => (got = f),
       () => undefined,

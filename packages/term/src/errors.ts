@@ -42,7 +42,7 @@ export class ProtocolError extends CourierError {
   readonly offset: number;
 
   constructor(code: string, message: string, offset: number, options?: { cause?: unknown }) {
-    super(code, `${message} at byte ${offset}`, options);
+    super(code, offset >= 0 ? `${message} at byte ${offset}` : message, options);
     this.offset = offset;
   }
 }

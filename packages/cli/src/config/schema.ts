@@ -20,6 +20,10 @@ export interface NodeSection {
   readonly cookieFile?: string;
   readonly hidden?: boolean;
   readonly netTicktime?: number;
+  /** Implicit connects on send, link, monitor (OTP's `dist_auto_connect`): `on` (default), `once`, `never`. */
+  readonly distAutoConnect?: 'on' | 'once' | 'never';
+  /** The only peer nodes this node connects with, in and out (`net_kernel:allow/1`); absent: all. */
+  readonly allow?: readonly string[];
 }
 
 export interface CarrierSection {
@@ -71,6 +75,13 @@ export function validateConfig(raw: unknown): CourierConfig {
   if (node['hidden'] !== undefined && typeof node['hidden'] !== 'boolean') throw new ConfigError('node.hidden', 'must be true or false');
   if (node['netTicktime'] !== undefined && !(typeof node['netTicktime'] === 'number' && node['netTicktime'] > 0)) {
     throw new ConfigError('node.netTicktime', 'must be a positive number of seconds');
+  }
+  if (node['distAutoConnect'] !== undefined && !['on', 'once', 'never'].includes(node['distAutoConnect'] as string)) {
+    throw new ConfigError('node.distAutoConnect', `must be on, once or never (OTP's dist_auto_connect), not ${JSON.stringify(node['distAutoConnect'])}`);
+  }
+  const allow = node['allow'];
+  if (allow !== undefined && !(Array.isArray(allow) && allow.every((n) => typeof n === 'string' && /^[^@\s]+@[^@\s]+$/.test(n)))) {
+    throw new ConfigError('node.allow', 'must be a list of node names alive@host (the only peers this node connects with)');
   }
   const carriers = raw['carriers'];
   if (!Array.isArray(carriers) || carriers.length === 0) throw new ConfigError('carriers', 'give at least one carrier, e.g. [{ kind: tcp }]');

@@ -14,9 +14,24 @@ import type { Logger } from '../log.js';
  */
 type Conn = { state: 'pending'; queue: DistOp[]; abort: AbortController; transport: Transport } | { state: 'up'; session: Session };
 
+/**
+ * When a send, link or monitor to a peer with no connection dials it (OTP's kernel
+ * `dist_auto_connect`): `on` always; `once` until the first connection to that peer has gone down,
+ * then only after an explicit `connect` (or an incoming connection) brought it up again; `never`.
+ * An implicit connect that is not made fails as a failed dial does: `noconnection`.
+ */
+export type DistAutoConnect = 'on' | 'once' | 'never';
+
 export interface ConnectionHooks {
   readonly self: Atom;
   readonly log: Logger;
+  /** Implicit connects (default `on`). */
+  readonly autoConnect?: DistAutoConnect;
+  /**
+   * The only peers this node connects with, in and out (`net_kernel:allow/1`); absent: every peer.
+   * An incoming handshake from another node is answered `not_allowed`; a connect to one fails.
+   */
+  readonly allow?: ReadonlySet<string>;
   onUp(peer: Atom, session: Session): void;
   /** `wasUp`: a session had been up (false: a dial that never connected). */
   onDown(peer: Atom, reason: Term, wasUp: boolean): void;
@@ -30,13 +45,21 @@ export class ConnectionTable implements HandshakeArbiter {
   private readonly waiters = new Map<Atom, Array<(up: boolean) => void>>();
   /** Set by closeAll (node stop): no dialing, no new sessions after that. */
   private closed = false;
+  /** `once`: peers whose connection went down; no implicit connect to them until one is up again. */
+  private readonly barred = new Set<Atom>();
+  /** Peers whose refused connect reports `noconnection` at the end of this turn (once per turn). */
+  private readonly refusing = new Set<Atom>();
 
   constructor(private readonly hooks: ConnectionHooks) {}
 
-  /** Send `op` to `peer`, dialing when needed. Dropped silently (as in Erlang) if the peer is unreachable. */
+  /**
+   * Send `op` to `peer`, dialing when needed (and `distAutoConnect` lets it). Dropped (as in Erlang)
+   * if the peer is unreachable; links and monitors across it then get `noconnection`.
+   */
   send(peer: Atom, op: DistOp): void {
     const c = this.conns.get(peer);
     if (c === undefined) {
+      if (!this.mayAutoConnect(peer)) return this.refuse(peer, 'auto_connect');
       const pending = this.dial(peer);
       if (pending) pending.queue.push(op);
       return;
@@ -45,10 +68,16 @@ export class ConnectionTable implements HandshakeArbiter {
     else c.queue.push(op);
   }
 
-  /** Connect to `peer` (if not connected) and tell whether it is up. */
-  connect(peer: Atom): Promise<boolean> {
+  /**
+   * Connect to `peer` (if not connected) and tell whether it is up. `explicit` (the default) is
+   * `net_kernel:connect_node/1`, allowed whatever `distAutoConnect` says; `auto` is the implicit
+   * connect of `monitor_node`.
+   */
+  connect(peer: Atom, how: 'explicit' | 'auto' = 'explicit'): Promise<boolean> {
     const c = this.conns.get(peer);
     if (c?.state === 'up') return Promise.resolve(true);
+    if (c === undefined && how === 'auto' && !this.mayAutoConnect(peer)) return Promise.resolve(false);
+    if (c === undefined && how === 'explicit') this.barred.delete(peer);
     if (c === undefined && !this.dial(peer)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const list = this.waiters.get(peer) ?? [];
@@ -83,6 +112,12 @@ export class ConnectionTable implements HandshakeArbiter {
       return;
     }
     const peer = session.peer;
+    if (!this.allowed(peer)) {
+      // An address-dialed session (an AEMP seed) names its peer only now; accepted ones were refused in the handshake.
+      this.hooks.log.warn({ peer: peer.name, carrier: session.carrier }, 'connection to a node not on the allow list closed');
+      session.close('not_allowed');
+      return;
+    }
     const c = this.conns.get(peer);
     if (c?.state === 'up') {
       if (c.session === session) return;
@@ -97,8 +132,9 @@ export class ConnectionTable implements HandshakeArbiter {
       c.abort.abort();
     }
     this.conns.set(peer, { state: 'up', session });
+    this.barred.delete(peer);
     this.hooks.onUp(peer, session);
-    for (const op of queue) session.send(op);
+    this.flushQueue(session, queue);
     this.wake(peer, true);
   }
 
@@ -109,12 +145,15 @@ export class ConnectionTable implements HandshakeArbiter {
     if (session !== undefined && (c.state !== 'up' || c.session !== session)) return;
     this.conns.delete(peer);
     if (c.state === 'pending') c.abort.abort();
+    // OTP bars only connections that have been up (net_kernel's pending_nodedown does not).
+    else if (this.hooks.autoConnect === 'once') this.barred.add(peer);
     this.wake(peer, false);
     this.hooks.onDown(peer, reason, c.state === 'up');
   }
 
   acceptPending(peer: Atom): 'ok' | 'ok_simultaneous' | 'nok' | 'alive' | 'not_allowed' {
-    if (peer === this.hooks.self || this.closed) return 'not_allowed';
+    // `peer` may be a provisional atom (not interned before authentication): compare names.
+    if (peer.name === this.hooks.self.name || this.closed || !this.allowed(peer)) return 'not_allowed';
     const c = this.conns.get(peer);
     if (c === undefined) return 'ok';
     if (c.state === 'up') return 'alive';
@@ -132,8 +171,34 @@ export class ConnectionTable implements HandshakeArbiter {
     }
   }
 
+  private allowed(peer: Atom): boolean {
+    return this.hooks.allow === undefined || this.hooks.allow.has(peer.name);
+  }
+
+  private mayAutoConnect(peer: Atom): boolean {
+    const mode = this.hooks.autoConnect ?? 'on';
+    return mode === 'on' || (mode === 'once' && !this.barred.has(peer));
+  }
+
+  /** A connect that is not made: `noconnection` to what was set up across it, as for a failed dial. */
+  private refuse(peer: Atom, why: 'auto_connect' | 'not_allowed'): void {
+    if (this.closed || this.refusing.has(peer)) return;
+    this.refusing.add(peer);
+    // Logged once per turn, however many sends a loop makes.
+    if (why === 'not_allowed') this.hooks.log.warn({ peer: peer.name }, 'connect refused: the node is not on the allow list');
+    else this.hooks.log.debug({ peer: peer.name, autoConnect: this.hooks.autoConnect }, 'implicit connect not made (distAutoConnect)');
+    queueMicrotask(() => {
+      this.refusing.delete(peer);
+      if (!this.conns.has(peer)) this.hooks.onDown(peer, atoms.noconnection, false);
+    });
+  }
+
   private dial(peer: Atom): (Conn & { state: 'pending' }) | undefined {
     if (this.closed) return undefined;
+    if (!this.allowed(peer)) {
+      this.refuse(peer, 'not_allowed');
+      return undefined;
+    }
     const transport = this.hooks.pickTransport(peer);
     if (transport === undefined || peer === this.hooks.self) {
       this.hooks.log.warn({ peer: peer.name }, 'no carrier configured for peer');
@@ -150,7 +215,7 @@ export class ConnectionTable implements HandshakeArbiter {
         }
         this.conns.set(peer, { state: 'up', session });
         this.hooks.onUp(peer, session);
-        for (const op of entry.queue) session.send(op);
+        this.flushQueue(session, entry.queue);
         this.wake(peer, true);
       },
       (err: unknown) => {
@@ -160,6 +225,20 @@ export class ConnectionTable implements HandshakeArbiter {
       },
     );
     return entry;
+  }
+
+  /**
+   * Send what queued while the connection was set up. Each message was checked when sent; one that
+   * fails now (a term changed since) is dropped with a warn and the others still go.
+   */
+  private flushQueue(session: Session, queue: readonly DistOp[]): void {
+    for (const op of queue) {
+      try {
+        session.send(op);
+      } catch (err) {
+        this.hooks.log.warn({ peer: session.peer.name, op: op.op, err: err instanceof Error ? err.message : String(err) }, 'a queued operation could not be sent; dropped');
+      }
+    }
   }
 
   private wake(peer: Atom, up: boolean): void {

@@ -1,8 +1,8 @@
-import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import { Atom, EncodeError, Encoder, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
 import { Subject } from 'rxjs';
-import { UsageError } from '../errors.js';
+import { CarrierError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { ConnectionTable } from '../connections/connection-table.js';
+import { ConnectionTable, type DistAutoConnect } from '../connections/connection-table.js';
 import { ConnectionPipeline } from '../connections/pipeline.js';
 import type { DistOp, Router } from '../seams/dist-op.js';
 import type { PipelineSession, Session } from '../seams/session.js';
@@ -28,6 +28,18 @@ export interface NodeOptions {
   readonly transports?: readonly Transport[];
   /** Which transport reaches `peer` (default: the first). */
   readonly transportFor?: (peer: Atom, transports: readonly Transport[]) => Transport | undefined;
+  /**
+   * Whether a send, link, monitor or remote spawn to an unconnected node connects to it (OTP's
+   * kernel `dist_auto_connect`): `on` (default), `once` (until its first connection has gone down;
+   * then only an explicit {@link Node.connect} or an incoming connection brings it back), `never`
+   * (only explicit connects). A connect not made is `noconnection` to links and monitors.
+   */
+  readonly distAutoConnect?: DistAutoConnect;
+  /**
+   * The only nodes this node connects with (`net_kernel:allow/1`), by full name: a handshake from
+   * any other is answered `not_allowed` (an `erl` gets `pang`), a connect to one fails. Absent: all.
+   */
+  readonly allow?: readonly string[];
 }
 
 export interface SpawnOptions {
@@ -88,6 +100,8 @@ export class Node implements Router {
     this.dist = new ConnectionTable({
       self: this.name,
       log: this.log,
+      autoConnect: opts.distAutoConnect ?? 'on',
+      allow: opts.allow === undefined ? undefined : new Set(opts.allow),
       pickTransport: (peer) => pick(peer, this.transports),
       // Async, so a dialer that throws (unchanged) rejects the dial instead of throwing.
       dial: async (peer, transport, signal) => this.pipeline.dial(peer, transport.dialer(peer), signal),
@@ -294,13 +308,13 @@ export class Node implements Router {
         const p = this.lookup(dest);
         if (p !== undefined) this.signals.message(p, msg);
       } else {
-        this.dist.send(dest.node, { op: 'send', from, to: dest, msg });
+        this.sendRemote(from, dest.node, { op: 'send', from, to: dest, msg });
       }
       return;
     }
     const d = resolveDest(dest, this.resolvers);
     if (d.kind === 'port') {
-      this.dist.send(d.node, { op: 'port_send', from: from ?? this.anonymous(), to: d.port, msg });
+      this.sendRemote(from, d.node, { op: 'port_send', from: from ?? this.anonymous(), to: d.port, msg });
     } else if (d.kind === 'name') {
       if (d.node === undefined || d.node === this.name) {
         const p = this.names.get(d.name);
@@ -308,17 +322,52 @@ export class Node implements Router {
         else if (d.node === undefined) throw new UsageError('NOT_REGISTERED', `no process is registered as ${d.name.name} (badarg)`);
         return;
       }
-      this.dist.send(d.node, { op: 'reg_send', from: from ?? this.anonymous(), to: d.name, msg });
+      this.sendRemote(from, d.node, { op: 'reg_send', from: from ?? this.anonymous(), to: d.name, msg });
     } else if (d.kind === 'alias') {
       if (d.ref.node === this.name) {
         const p = this.aliasTable.get(refKey(d.ref));
         if (p !== undefined) this.signals.message(p, msg);
       } else {
-        this.dist.send(d.ref.node, { op: 'alias_send', from: from ?? this.anonymous(), alias: d.ref, msg });
+        this.sendRemote(from, d.ref.node, { op: 'alias_send', from: from ?? this.anonymous(), alias: d.ref, msg });
       }
     } else {
       this.sendFrom(from, d.pid, msg);
     }
+  }
+
+  /**
+   * A message to another node (docs/erlang.md, "Backpressure"). Refused at once, before a byte is
+   * queued: a term with no Erlang form (UsageError BADARG; checked here while the connection is
+   * still being set up, by the session once it is up) and a message to a connection with twice
+   * its busy limit queued (CarrierError BUSY_DIST_PORT). A process that sends to a busy connection
+   * is parked at its next await until it drains.
+   */
+  private sendRemote(from: Pid | undefined, peer: Atom, op: DistOp & { readonly msg: Term }): void {
+    const s = this.dist.session(peer);
+    if (s === undefined) {
+      checkEncodable(op.msg, peer);
+      this.dist.send(peer, op);
+      return;
+    }
+    if (s.overloaded === true) {
+      throw new CarrierError(
+        'BUSY_DIST_PORT',
+        `the connection to ${peer.name} is busy (twice its busy limit is queued): send from a process that awaits between sends (it is held back there until the connection drains), or await node.drained(peer) first`,
+      );
+    }
+    if (!s.send(op) && from !== undefined && s.whenDrained !== undefined) {
+      const p = this.lookup(from);
+      if (p !== undefined) p.parkedOn = s as { whenDrained(): Promise<void> };
+    }
+  }
+
+  /**
+   * Resolves once the connection to `peer` is below its busy limit (at once when it is not busy,
+   * or there is no connection): what a sender outside any process awaits after BUSY_DIST_PORT.
+   */
+  drained(peer: Atom | string): Promise<void> {
+    const s = this.dist.session(typeof peer === 'string' ? atom(peer) : peer);
+    return s?.whenDrained?.() ?? Promise.resolve();
   }
 
   /**
@@ -413,6 +462,7 @@ export class Node implements Router {
   }
 
   /** @internal */ spawnRequest(p: Process, node: Atom, module: Atom, fun: Atom, args: Term[], opts: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
+    if (!this.dist.isUp(node)) checkEncodable(args, node);
     return this.remoteSpawns.request(p, node, module, fun, args, opts);
   }
 
@@ -438,3 +488,26 @@ export class Node implements Router {
 }
 
 export { pidKey, reasonText };
+
+let checker = new Encoder();
+
+/**
+ * Throws UsageError BADARG when `msg` has no Erlang form: used for what waits in a connection's
+ * queue while it is set up, so a bad term is refused at the caller's `send`, never later.
+ */
+function checkEncodable(msg: Term, peer: Atom): void {
+  try {
+    checker.writeTerm(msg);
+  } catch (err) {
+    if (!(err instanceof EncodeError || err instanceof RangeError)) throw err;
+    throw new UsageError(
+      'BADARG',
+      `cannot send this message to ${peer.name} (badarg): ${err.message}. Send terms with an Erlang form (no functions, Dates, Symbols, NaN or cycles)`,
+      { cause: err },
+    );
+  } finally {
+    checker.reset();
+    // Keep no large buffer for the rare check.
+    if (checker.capacity > 64 * 1024) checker = new Encoder();
+  }
+}

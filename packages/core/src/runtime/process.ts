@@ -51,6 +51,11 @@ export class Process {
   nodeMonitors: Map<Atom, number> | undefined = undefined;
   /** Set once the process has exited. */
   exitReason: Term | undefined = undefined;
+  /**
+   * A busy connection this process sent to (backpressure, Erlang's busy_dist_port suspension):
+   * its next receive, yield or sleep waits until that connection drains below its limit.
+   */
+  parkedOn: { whenDrained(): Promise<void> } | undefined = undefined;
 
   constructor(
     readonly node: Node,
@@ -74,6 +79,14 @@ export class Process {
   receive(pattern: Pattern | Matcher | undefined, timeoutMs: number): Promise<Term | typeof TIMEOUT>;
   receive(pattern?: Pattern | Matcher, timeoutMs?: number): Promise<Term | typeof TIMEOUT> {
     this.check();
+    const drained = this.unpark();
+    if (drained !== undefined) {
+      const m = toMatcher(pattern);
+      return drained.then(() => {
+        this.check();
+        return this.mailbox.receive(m, timeoutMs);
+      });
+    }
     return this.mailbox.receive(toMatcher(pattern), timeoutMs);
   }
 
@@ -195,16 +208,26 @@ export class Process {
    */
   yield(): Promise<void> {
     this.check();
-    return new Promise((resolve) => wake(resolve, undefined));
+    return this.unpark() ?? new Promise((resolve) => wake(resolve, undefined));
   }
 
   /** Sleep without touching the mailbox. */
   sleep(ms: number): Promise<void> {
     this.check();
-    return new Promise((r) => setTimeout(r, ms));
+    const slept = new Promise<void>((r) => setTimeout(r, ms));
+    const drained = this.unpark();
+    return drained === undefined ? slept : Promise.all([drained, slept]).then(() => undefined);
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /** The drain this process waits for before its next await, if it sent to a busy connection. */
+  private unpark(): Promise<void> | undefined {
+    const s = this.parkedOn;
+    if (s === undefined) return undefined;
+    this.parkedOn = undefined;
+    return s.whenDrained();
+  }
 
   /** Throws when this process has exited, so a body that survives an exit signal stops at its next call. */
   check(): void {

@@ -1,4 +1,4 @@
-import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import { Atom, Pid, ProtocolError, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
 import type { DistOp } from '../seams/dist-op.js';
 import { resolveDest } from './dest.js';
 import { pidKey, refKey } from './keys.js';
@@ -236,7 +236,7 @@ export class Signals {
     }
     nm.set(peer, (nm.get(peer) ?? 0) + 1);
     if (peer === this.node.name) return;
-    void this.node.dist.connect(peer).then((up) => {
+    void this.node.dist.connect(peer, 'auto').then((up) => {
       if (!up && p.alive && nm.has(peer)) {
         nm.delete(peer);
         p.mailbox.push(this.node.nodedownMessage(peer));
@@ -246,9 +246,21 @@ export class Signals {
 
   // ---- remote operations -----------------------------------------------------------------
 
-  /** An operation from `peer`, for a local process. */
+  /**
+   * An operation from `peer`, for a local process. Throws a ProtocolError (`FOREIGN_SENDER`) when
+   * the operation's sender is not a process of `peer` (see {@link foreignSender}): the session
+   * closes the connection, as OTP's dist.c kills a connection on such an invalid_message.
+   */
   route(op: DistOp, peer: Atom): void {
     const node = this.node;
+    const foreign = foreignSender(op, peer);
+    if (foreign !== undefined) {
+      throw new ProtocolError(
+        'FOREIGN_SENDER',
+        `${peer.name} sent ${op.op} on behalf of ${foreign.toString()}, a process of ${foreign.node.name}: a node may only send the signals of its own processes (a broken or hostile peer); the connection is closed`,
+        -1,
+      );
+    }
     switch (op.op) {
       case 'send': {
         const q = node.lookup(op.to);
@@ -376,6 +388,34 @@ export class Signals {
     });
     // As net_kernel:monitor_nodes, a connection that never came up is no nodedown.
     if (wasUp) node.events$.next({ type: 'nodedown', node: peer, reason });
+  }
+}
+
+/**
+ * The sender pid of `op` when it is not a process of `peer`, else undefined. As OTP's dist.c
+ * (erts_net_message), which treats these as an invalid_message and kills the connection:
+ * LINK, UNLINK_ID, UNLINK_ID_ACK, EXIT, EXIT2 (`from`), MONITOR_P and DEMONITOR_P (the watcher).
+ * Courier also checks SPAWN_REQUEST's `from`, which OTP only requires to be a remote pid: the new
+ * process links to and is monitored by it, and a link or monitor must run over the connection it
+ * came on (nodeDown clears them by the pid's node), else a peer could make this node dial a third.
+ * Not checked, as OTP does not: SEND_SENDER, REG_SEND and ALIAS_SEND (`from` only labels a message
+ * and sets up nothing), GROUP_LEADER (its `from` is the new group leader, which may live anywhere),
+ * MONITOR_P_EXIT (`from` is the monitored process or its name; the DOWN is matched by its ref) and
+ * SPAWN_REPLY (no sender).
+ */
+export function foreignSender(op: DistOp, peer: Atom): Pid | undefined {
+  switch (op.op) {
+    case 'link':
+    case 'unlink_id':
+    case 'unlink_id_ack':
+    case 'exit':
+    case 'exit2':
+    case 'monitor_p':
+    case 'demonitor_p':
+    case 'spawn_request':
+      return op.from.node === peer ? undefined : op.from;
+    default:
+      return undefined;
   }
 }
 

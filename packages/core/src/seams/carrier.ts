@@ -33,6 +33,11 @@ export interface Carrier {
   abort(error?: Error): void;
   /** A short human description of the far end, for logs (`127.0.0.1:4370`). */
   readonly remote: string;
+  /**
+   * Bytes accepted by `write` and not yet handed to the bearer (a socket's `writableLength`).
+   * Optional: a session without it counts the bytes written since the last `true` or onDrain.
+   */
+  readonly queuedBytes?: number;
 }
 
 /** Opens carriers toward an address. Each carrier package provides one; listening is the transport's. */

@@ -76,7 +76,13 @@ export type DistOpName = DistOp['op'];
 
 /** The router edge: what a session calls on the node, one method a direction. */
 export interface Router {
-  /** An operation arrived from `peer`. */
+  /**
+   * An operation arrived from `peer`. Throws a `ProtocolError` when the operation itself breaks
+   * the protocol — code `FOREIGN_SENDER`: a LINK, UNLINK_ID(_ACK), EXIT, EXIT2, MONITOR_P,
+   * DEMONITOR_P or SPAWN_REQUEST whose sending pid is not a process of `peer` (OTP's dist.c kills
+   * the connection on these). A session treats it as any protocol error of its own: it closes that
+   * connection and logs a `warn`; the node and its other connections carry on.
+   */
   route(op: DistOp, peer: Atom): void;
   /**
    * The connection to `peer` is gone; fire `noconnection` to links and monitors across it.

@@ -16,6 +16,14 @@ export interface Session {
   readonly stats?: SessionStats;
   /** Send one operation. Ordered per session. Returns false when the carrier is busy. */
   send(op: DistOp): boolean;
+  /**
+   * Backpressure (optional; Erlang's dist_buf_busy_limit): `busy` at or past the session's output
+   * limit, `overloaded` at twice it (a message sent then is refused with BUSY_DIST_PORT), and
+   * `whenDrained` resolves once the output is below the limit again (or the session closed).
+   */
+  readonly busy?: boolean;
+  readonly overloaded?: boolean;
+  whenDrained?(): Promise<void>;
   /** Close the connection; the session then reports `nodeDown` to its router exactly once. */
   close(reason?: string): void;
 }

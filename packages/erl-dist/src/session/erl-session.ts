@@ -1,5 +1,6 @@
 import { Encoder, ProtocolError, atom, decodeTerm, type Atom, type Term } from '@courier/term';
 import type { Carrier, DistOp, Logger, PipelineSession, Router } from '@courier/core';
+import { refusal, DEFAULT_BUSY_LIMIT } from './outgoing.js';
 import { DFLAG } from '../handshake/flags.js';
 import { AtomCache, parseFrame } from './dist-header.js';
 import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
@@ -24,6 +25,11 @@ export interface ErlSessionOptions {
   readonly maxMessage?: number;
   /** Messages larger than this are sent as fragments when the peer supports them. Default 64 KiB. */
   readonly fragmentSize?: number;
+  /**
+   * Output bytes queued toward the peer (encoded, not yet taken by the bearer) past which the
+   * connection is busy, as Erlang's dist_buf_busy_limit. Default 1 MiB. See docs/erlang.md.
+   */
+  readonly busyLimit?: number;
 }
 
 const VERSION = 131;
@@ -53,7 +59,17 @@ export class ErlSession implements PipelineSession {
   private readonly maxMessage: number;
   private readonly decodeOpts: { maxTermBytes: number };
   private flushScheduled = false;
-  private busy = false;
+  private readonly busyLimit: number;
+  /** Bytes the carrier holds (its queuedBytes, or the bytes written since it last took a write without complaint). */
+  private backlog = 0;
+  /**
+   * Output size past which a message is refused (BUSY_DIST_PORT): set when a frame makes the
+   * connection busy, to twice the limit or that much plus the limit (one message larger than the
+   * limit still goes, as in Erlang, and so does the next); 0 while not busy.
+   */
+  private refuseAt = 0;
+  /** Resolves the processes waiting for the output to go below busyLimit. */
+  private drained: { promise: Promise<void>; resolve: () => void } | undefined;
   private closed = false;
   private reads = 0;
   private writes = 0;
@@ -77,6 +93,7 @@ export class ErlSession implements PipelineSession {
     this.maxMessage = o.maxMessage ?? DEFAULT_MAX_MESSAGE;
     this.fragmentSize = o.fragmentSize ?? 64 * 1024;
     this.decodeOpts = { maxTermBytes: this.maxMessage };
+    this.busyLimit = o.busyLimit ?? DEFAULT_BUSY_LIMIT;
     this.ctl = { payloadExits: (o.flags & DFLAG.EXIT_PAYLOAD) !== 0n, sendSender: (o.flags & DFLAG.SEND_SENDER) !== 0n };
     this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
@@ -97,11 +114,88 @@ export class ErlSession implements PipelineSession {
 
   // ---- outgoing ----------------------------------------------------------------------------
 
+  // ---- backpressure (dist_buf_busy_limit) -------------------------------------------------
+
+  /** Output bytes not yet taken by the bearer: the carrier's backlog and the unflushed frames. */
+  get queuedBytes(): number {
+    return this.backlog + this.enc.length;
+  }
+
+  /** At or past the busy limit: a process that sends now is parked at its next await. */
+  get busy(): boolean {
+    return this.backlog + this.enc.length >= this.busyLimit;
+  }
+
+  /**
+   * Far past the busy limit (twice it, or the limit more than when it became busy, whichever is
+   * larger): a further message is refused with BUSY_DIST_PORT.
+   */
+  get overloaded(): boolean {
+    return this.refuseAt !== 0 && this.backlog + this.enc.length >= this.refuseAt;
+  }
+
+  /** Resolves once the output is below the busy limit again, or the connection closed. */
+  whenDrained(): Promise<void> {
+    if (this.closed || !this.busy) return Promise.resolve();
+    if (this.drained === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+    }
+    return this.drained.promise;
+  }
+
+  private wakeDrained(): void {
+    const d = this.drained;
+    if (d === undefined || (!this.closed && this.busy)) return;
+    this.drained = undefined;
+    d.resolve();
+  }
+
+  /** The carrier took `n` bytes; `ok` is what write returned. */
+  private wrote(n: number, ok: boolean): void {
+    const q = this.link.queuedBytes;
+    this.backlog = q ?? (ok ? 0 : this.backlog + n);
+    if (ok && this.drained !== undefined) this.wakeDrained();
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------
+
+  /**
+   * Encode and queue `op`. A term with no Erlang form never leaves a byte behind: the frame is
+   * rolled back, then a message (send, reg_send, alias_send, spawn_request) is refused with a
+   * UsageError BADARG, and a signal the runtime emits on its own (an exit reason to a remote
+   * link or monitor) goes out with the reason replaced by `{error, <<"unencodable …">>}` (logged
+   * at warn), so the link still breaks on the other side.
+   */
   send(op: DistOp): boolean {
     if (this.closed) return false;
+    const start = this.enc.length;
+    if (this.backlog + start < this.busyLimit) this.refuseAt = 0;
+    try {
+      this.encodeFrame(op, start);
+    } catch (err) {
+      this.enc.truncate(start);
+      const instead = refusal(op, err, this.peer, this.log);
+      return instead === undefined ? this.backlog + this.enc.length < this.busyLimit : this.send(instead);
+    }
+    const e = this.enc;
+    const queued = this.backlog + e.length;
+    if (this.refuseAt === 0 && queued >= this.busyLimit) this.refuseAt = Math.max(2 * this.busyLimit, queued + this.busyLimit);
+    if (e.length >= FLUSH_AT) {
+      // A big backlog goes out now rather than growing one buffer for the whole tick.
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      defer(this.flushTick);
+    }
+    return this.backlog + e.length < this.busyLimit;
+  }
+
+  /** Write one frame for `op` at `start`; throws (leaving bytes to roll back) when a term has no Erlang form. */
+  private encodeFrame(op: DistOp, start: number): void {
     const { control, payload } = encodeControl(op, this.ctl);
     const e = this.enc;
-    const start = e.length;
     e.writeUint32(0);
     if (this.distHeader) {
       e.writeUint8(VERSION);
@@ -122,14 +216,6 @@ export class ErlSession implements PipelineSession {
     if (this.fragments && len > this.fragmentSize + 3) this.refragment(start, len);
     else e.setUint32At(start, len);
     this.stats.framesOut++;
-    if (e.length >= FLUSH_AT) {
-      // A big backlog goes out now rather than growing one buffer for the whole tick.
-      this.flush();
-    } else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      defer(this.flushTick);
-    }
-    return !this.busy;
   }
 
   /**
@@ -164,7 +250,7 @@ export class ErlSession implements PipelineSession {
   private write(bytes: Uint8Array): void {
     this.writes++;
     this.stats.bytesOut += bytes.length;
-    if (!this.link.write(bytes)) this.busy = true;
+    this.wrote(bytes.length, this.link.write(bytes));
   }
 
   private writeAll(chunks: Uint8Array[]): void {
@@ -173,8 +259,10 @@ export class ErlSession implements PipelineSession {
       return;
     }
     this.writes++;
-    for (const c of chunks) this.stats.bytesOut += c.length;
-    if (!this.link.writev(chunks)) this.busy = true;
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    this.stats.bytesOut += n;
+    this.wrote(n, this.link.writev(chunks));
   }
 
   private readonly flushTick = (): void => {
@@ -262,7 +350,8 @@ export class ErlSession implements PipelineSession {
   }
 
   onDrain(): void {
-    this.busy = false;
+    this.backlog = this.link.queuedBytes ?? 0;
+    this.wakeDrained();
   }
 
   onClose(err?: Error, reason?: string): void {
@@ -270,6 +359,7 @@ export class ErlSession implements PipelineSession {
     this.closed = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     this.tickTimer = undefined;
+    this.wakeDrained();
     if (err) this.log.info({ peer: this.peer.name, err: err.message }, 'connection lost');
     void reason;
     this.router.nodeDown(this.peer, atom('noconnection'), this);

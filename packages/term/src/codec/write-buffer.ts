@@ -55,6 +55,14 @@ export class WriteBuffer {
   }
 
   /**
+   * Drop what was written after `length` (a frame abandoned halfway: its encoding threw), so
+   * that no byte of it is ever handed out.
+   */
+  truncate(length: number): void {
+    if (length < this.pos) this.pos = Math.max(0, length);
+  }
+
+  /**
    * A copy of the bytes written since the last reset; the buffer stays reusable. Small copies
    * share a slab ArrayBuffer (mind `byteOffset` when wrapping `.buffer`).
    */

@@ -244,6 +244,8 @@ export class AempSession implements PipelineSession {
     try {
       this.opts.router.route(op, this.peer);
     } catch (e) {
+      // A protocol violation (a signal from a pid not on this peer) closes the connection, in onData.
+      if (e instanceof ProtocolError) throw e;
       this.log.error({ err: e, op: op.op }, 'routing an incoming operation failed');
     }
   }

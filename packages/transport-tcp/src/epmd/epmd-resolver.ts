@@ -17,8 +17,8 @@ export function splitNodeName(n: Atom): { alive: string; host: string } {
 
 /**
  * Resolves `alive@host` by asking the EPMD on `host` (PORT_PLEASE2_REQ), as erl_epmd does; the
- * EPMD's port is the same on every host (ERL_EPMD_PORT or 4369), its address `host` itself
- * unless `epmdHost` says where to ask instead.
+ * EPMD's port is the same on every host (ERL_EPMD_PORT or 4369); `epmdAddress(host)` says where
+ * to ask for a peer on `host`.
  */
 export function epmdResolver(epmdAddress: (peerHost: string) => EpmdAddress): Resolver<DistAddress> {
   return {

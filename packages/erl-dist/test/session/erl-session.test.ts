@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Pid, Tuple, atom, atoms, decodeTerm, type Term } from '@courier/term';
+import { UsageError, silentLogger, type Carrier, type CarrierReceiver, type DistOp, type Router } from '@courier/core';
+import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
+import { ErlSession } from '../../src/session/erl-session.js';
+import { COURIER_FLAGS } from '../../src/handshake/flags.js';
+
+/** A carrier that keeps what is written and reports "full" while `full` is set. */
+class FakeCarrier implements Carrier {
+  readonly remote = 'fake';
+  readonly out: Uint8Array[] = [];
+  full = false;
+  write(chunk: Uint8Array): boolean {
+    this.out.push(chunk.slice());
+    return !this.full;
+  }
+  writev(chunks: readonly Uint8Array[]): boolean {
+    for (const c of chunks) this.out.push(c.slice());
+    return !this.full;
+  }
+  setReceiver(_r: CarrierReceiver): void {}
+  pause(): void {}
+  resume(): void {}
+  close(): void {}
+  abort(): void {}
+}
+
+const peer = atom('erl@127.0.0.1');
+const to = new Pid(peer, 1, 0, 1);
+const from = new Pid(atom('me@127.0.0.1'), 2, 0, 1);
+
+function session(opts: { busyLimit?: number; warns?: unknown[] } = {}) {
+  const carrier = new FakeCarrier();
+  const router: Router = { route: () => undefined, nodeDown: () => undefined };
+  const warns = opts.warns ?? [];
+  const log = { ...silentLogger, warn: (o: unknown) => warns.push(o), child: () => log };
+  const s = new ErlSession(carrier, router, { peer, flags: COURIER_FLAGS, hidden: true, carrierName: 'fake', log, busyLimit: opts.busyLimit, fragmentSize: 1 << 30 });
+  return { s, carrier, warns };
+}
+
+/** The payloads (messages) of every frame written so far, decoded. */
+async function frames(carrier: FakeCarrier): Promise<Term[]> {
+  await new Promise((r) => process.nextTick(r));
+  const out: Term[] = [];
+  const reader = new LengthPrefixedReader(
+    1 << 30,
+    (f) => {
+      // 131, 68, 0 (no atom cache refs), control, payload
+      const c = decodeTerm(f, 3);
+      out.push(c.end < f.length ? decodeTerm(f, c.end).term : c.term);
+    },
+    () => undefined,
+  );
+  for (const c of carrier.out) reader.push(c);
+  return out;
+}
+
+const send = (msg: Term): DistOp => ({ op: 'send', from, to, msg });
+
+describe('ErlSession.send: a term with no Erlang form', () => {
+  const bad: Array<[string, unknown]> = [
+    ['NaN', NaN],
+    ['Infinity', -Infinity],
+    ['a function', () => 1],
+    ['a Date', new Date()],
+    ['a Symbol', Symbol('x')],
+    ['a Map', new Map()],
+  ];
+  it.each(bad)('%s is refused with BADARG and leaves no byte behind; the next message is intact', async (_name, value) => {
+    const { s, carrier } = session();
+    s.send(send(atom('before')));
+    const nested = new Tuple([atom('ok'), [1, 2, { deep: value as Term }]]);
+    expect(() => s.send(send(nested))).toThrow(UsageError);
+    try {
+      s.send(send(nested));
+    } catch (e) {
+      expect((e as UsageError).code).toBe('BADARG');
+    }
+    s.send(send(atom('after')));
+    expect(await frames(carrier)).toEqual([atom('before'), atom('after')]);
+  });
+
+  it('a cyclic structure is refused too', async () => {
+    const { s, carrier } = session();
+    const cyclic: Term[] = [];
+    cyclic.push(cyclic);
+    expect(() => s.send(send(cyclic))).toThrow(/badarg/);
+    s.send(send(atom('after')));
+    expect(await frames(carrier)).toEqual([atom('after')]);
+  });
+
+  it('an exit reason with no Erlang form goes out replaced (the link still breaks), logged at warn', async () => {
+    const warns: unknown[] = [];
+    const { s, carrier } = session({ warns });
+    s.send({ op: 'exit', from, to, reason: NaN });
+    s.send(send(atom('after')));
+    const [reason, msg] = await frames(carrier);
+    expect(reason).toBeInstanceOf(Tuple);
+    expect((reason as Tuple).elements[0]).toBe(atoms.error);
+    expect(Buffer.from((reason as Tuple).elements[1] as Uint8Array).toString()).toMatch(/^unencodable exit reason: /);
+    expect(msg).toBe(atom('after'));
+    expect(warns).toHaveLength(1);
+  });
+
+  it('property: any JS value either encodes or throws BADARG, and the next message arrives intact', async () => {
+    const { s, carrier } = session();
+    let sent = 0;
+    fc.assert(
+      fc.property(fc.anything({ withMap: true, withSet: true, withDate: true, withTypedArray: true, withBigInt: true, withNullPrototype: true, withSparseArray: true }), (v) => {
+        try {
+          s.send(send(v as Term));
+          sent++;
+        } catch (e) {
+          expect(e).toBeInstanceOf(UsageError);
+          expect((e as UsageError).code).toBe('BADARG');
+        }
+        s.send(send(atom('next')));
+        sent++;
+      }),
+      { numRuns: 300 },
+    );
+    const all = await frames(carrier);
+    expect(all).toHaveLength(sent);
+    expect(all.filter((m) => m === atom('next'))).toHaveLength(300);
+  });
+});
+
+describe('ErlSession backpressure (dist_buf_busy_limit)', () => {
+  const big = new Uint8Array(300 * 1024);
+
+  it('is busy at the limit, overloaded at twice it, and wakes waiters on drain', async () => {
+    const { s, carrier } = session({ busyLimit: 512 * 1024 });
+    carrier.full = true;
+    expect(s.send(send(big))).toBe(true);
+    expect(s.busy).toBe(false);
+    expect(s.send(send(big))).toBe(false);
+    expect(s.busy).toBe(true);
+    let drained = false;
+    void s.whenDrained().then(() => (drained = true));
+    s.send(send(big));
+    s.send(send(big));
+    expect(s.overloaded).toBe(true);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(drained).toBe(false);
+    carrier.full = false;
+    s.onDrain();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(drained).toBe(true);
+    expect(s.busy).toBe(false);
+  });
+
+  it('one message larger than twice the limit still goes, and so does the next; refusal comes a limit later', () => {
+    const { s, carrier } = session({ busyLimit: 256 * 1024 });
+    carrier.full = true;
+    expect(s.send(send(new Uint8Array(1024 * 1024)))).toBe(false);
+    expect(s.overloaded).toBe(false);
+    s.send(send(atom('small_after')));
+    expect(s.overloaded).toBe(false);
+    s.send(send(big));
+    expect(s.overloaded).toBe(true);
+  });
+
+  it('a closing connection releases its waiters', async () => {
+    const { s, carrier } = session({ busyLimit: 1024 });
+    carrier.full = true;
+    s.send(send(big));
+    const w = s.whenDrained();
+    s.close();
+    await expect(w).resolves.toBeUndefined();
+  });
+});
