@@ -42,10 +42,14 @@ export interface Epmd {
   stop(): Promise<void>;
 }
 
-/** Start OTP's own epmd on a free port, in the foreground, as our child. */
-export async function startEpmd(): Promise<Epmd> {
+/**
+ * Start OTP's own epmd on a free port, in the foreground, as our child. `address`: listen on that
+ * address only (epmd's `-address`), leaving the port free on the other loopback addresses.
+ */
+export async function startEpmd(opts: { address?: string } = {}): Promise<Epmd> {
   const port = await freePort();
-  const child: ChildProcess = spawn('epmd', ['-port', String(port)], { stdio: 'ignore' });
+  const args = ['-port', String(port), ...(opts.address === undefined ? [] : ['-address', opts.address])];
+  const child: ChildProcess = spawn('epmd', args, { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   // Wait until it accepts connections.
   const { connect } = await import('node:net');

@@ -11,7 +11,15 @@ export { ConnectionTable, type ConnectionHooks, type DistAutoConnect } from './c
 export { ConnectionPipeline, type PipelineHooks } from './connections/pipeline.js';
 export { handOff } from './connections/handoff.js';
 export { guarded, guardReceiver, logFault, peerFault } from './connections/guard.js';
-export { DEFAULT_SETUP_TIME_MS, AEMP_SETUP_TIME_MS, AEMP_CONNECT_TIMEOUT_MS, HIDDEN_BY_DEFAULT } from './connections/defaults.js';
+export {
+  DEFAULT_SETUP_TIME_MS,
+  AEMP_SETUP_TIME_MS,
+  AEMP_CONNECT_TIMEOUT_MS,
+  HIDDEN_BY_DEFAULT,
+  MAX_PENDING_OPS,
+  MAX_PENDING_HANDSHAKES,
+  MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+} from './connections/defaults.js';
 export { Node, type NodeOptions, type NodeEvent, type ProcessExit, type SpawnOptions } from './runtime/node.js';
 export { Process, type Body, type MonitorIn, type MonitorOut } from './runtime/process.js';
 export { Mailbox, TIMEOUT, type Matcher } from './runtime/mailbox.js';

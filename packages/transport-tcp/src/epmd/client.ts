@@ -48,9 +48,21 @@ function open(addr: EpmdAddress): Promise<Socket> {
   });
 }
 
-/** Send one request and read until EPMD closes the connection. */
-async function oneShot(addr: EpmdAddress, req: Buffer, maxBytes = 1 << 20): Promise<Buffer> {
+/**
+ * Send one request and read until EPMD closes the connection. `signal` abandons it (the set-up
+ * deadline of a connection attempt): the socket is closed then, so a stalled EPMD keeps nothing.
+ */
+async function oneShot(addr: EpmdAddress, req: Buffer, maxBytes = 1 << 20, signal?: AbortSignal): Promise<Buffer> {
   const s = await open(addr);
+  if (signal?.aborted) {
+    s.destroy();
+    throw new ResolveError('EPMD_ABORTED', `the EPMD lookup at ${addr.host}:${addr.port} was abandoned`);
+  }
+  const onAbort = (): void => {
+    s.destroy(new ResolveError('EPMD_ABORTED', `the EPMD lookup at ${addr.host}:${addr.port} was abandoned`));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  s.once('close', () => signal?.removeEventListener('abort', onAbort));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let n = 0;
@@ -63,15 +75,15 @@ async function oneShot(addr: EpmdAddress, req: Buffer, maxBytes = 1 << 20): Prom
       }
       chunks.push(c);
     });
-    s.on('error', (err) => reject(new ResolveError('EPMD_ERROR', `EPMD connection failed: ${err.message}`, { cause: err })));
+    s.on('error', (err) => reject(err instanceof ResolveError ? err : new ResolveError('EPMD_ERROR', `EPMD connection failed: ${err.message}`, { cause: err })));
     s.on('close', () => resolve(Buffer.concat(chunks)));
     s.write(req);
   });
 }
 
 /** PORT_PLEASE2_REQ: where does `alive` (the part before `@`) listen on that host? */
-export async function portPlease(addr: EpmdAddress, alive: string): Promise<NodeEntry | undefined> {
-  return parsePort2Resp(await oneShot(addr, portPlease2Req(alive), 64 * 1024));
+export async function portPlease(addr: EpmdAddress, alive: string, signal?: AbortSignal): Promise<NodeEntry | undefined> {
+  return parsePort2Resp(await oneShot(addr, portPlease2Req(alive), 64 * 1024, signal));
 }
 
 /** NAMES_REQ: the names registered at that EPMD. */

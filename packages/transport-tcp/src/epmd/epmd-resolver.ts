@@ -22,9 +22,9 @@ export function splitNodeName(n: Atom): { alive: string; host: string } {
  */
 export function epmdResolver(epmdAddress: (peerHost: string) => EpmdAddress): Resolver<DistAddress> {
   return {
-    async resolve(peer) {
+    async resolve(peer, signal) {
       const { alive, host } = splitNodeName(peer);
-      const e = await portPlease(epmdAddress(host), alive);
+      const e = await portPlease(epmdAddress(host), alive, signal);
       if (e === undefined) throw new ResolveError('NOT_REGISTERED', `${peer.name} is not registered in EPMD on ${host}`);
       if (e.highest < 6) throw new ResolveError('OLD_VERSION', `${peer.name} speaks distribution version ${e.highest}; Courier needs 6 (OTP 23+)`);
       return [{ host, port: e.port }];
