@@ -2,9 +2,12 @@
  * `npm run bench:dist`: TCP distribution, Erlang↔Erlang vs Courier↔Erlang vs Courier↔Courier,
  * in one run on this machine: round trips (rate, p50/p99), one-way small messages, 64 KiB and
  * 1 MiB binaries. Each pair is two OS processes (erl or node) on 127.0.0.1 with a private epmd.
- * Prints one table with ratios against Erlang↔Erlang. Not a test.
+ * Prints one table with ratios against Erlang↔Erlang. Then, over TCP, the flood table: 1 MiB
+ * binaries to an `erl` receiver stopped (SIGSTOP) for FLOOD_STOP_MS, the sender's RSS growth and
+ * the throughput once it resumes, Courier→Erlang beside Erlang→Erlang. Not a test.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
@@ -24,6 +27,17 @@ const N_SMALL = quick ? 50_000 : 200_000;
 const N_64K = quick ? 500 : 1_000;
 const N_1M = quick ? 50 : 100;
 const SMALL: Term = new Tuple([atom('msg'), 42]);
+/** The flood row: N_FLOOD 1 MiB binaries, the receiver stopped for FLOOD_STOP_MS. */
+const N_FLOOD = quick ? 200 : 500;
+const FLOOD_STOP_MS = 3000;
+const MiB = 1 << 20;
+
+interface Flood {
+  /** The sender's peak RSS while flooding, less its RSS before, bytes. */
+  readonly rssGrowth: number;
+  /** Every byte sent over the time from SIGCONT to the sink's ack, bytes/s. */
+  readonly bytesPerSecAfterResume: number;
+}
 
 interface Row {
   rtt: Rtt;
@@ -38,6 +52,8 @@ interface Rows {
   readonly erlang: Row;
   readonly c2e: Row;
   readonly c2c: Row;
+  /** TCP only: Erlang→Erlang and Courier→Erlang floods of a stopped receiver. */
+  readonly flood?: { readonly erlang: Flood; readonly c2e: Flood };
 }
 
 async function main(): Promise<void> {
@@ -52,6 +68,7 @@ async function main(): Promise<void> {
   if (only !== 'tcp' && hasOpenssl()) results.tls = await runSet('tls', dir);
   else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
   for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
+  if (results.tcp?.flood) printFlood(results.tcp.flood);
   if (results.tcp && results.tls) {
     const perMsg = (r: Row) => 1 / r.small.msgsPerSec;
     console.log(
@@ -110,7 +127,21 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
       const erlang = await erlangPair(self, atom(driverE.node as string), atom(peerE.node as string));
       const c2e = await courierPair(self, atom(peerE.node as string), sizes);
       const c2c = await courierPair(self, atom(peerName), sizes);
-      return { erlang, c2e, c2c };
+      if (proto !== 'tcp') return { erlang, c2e, c2c };
+      const E = atom(peerE.node as string);
+      const flood = {
+        erlang: await floodOnce(
+          peerE.pid,
+          () => rssOf(driverE.pid),
+          () => rpcCall(self, atom(driverE.node as string), atom('dist_bench'), atom('flood'), [E, N_FLOOD, MiB], 600_000),
+        ),
+        c2e: await floodOnce(
+          peerE.pid,
+          () => process.memoryUsage.rss(),
+          () => tput(self, E, N_FLOOD, Buffer.alloc(MiB), sizes.m1),
+        ),
+      };
+      return { erlang, c2e, c2c, flood };
     });
   } finally {
     courierPeer.kill('SIGTERM');
@@ -165,6 +196,56 @@ async function courierPair(self: Process, peer: Atom, sizes: { small: number; k6
     k64: await best(() => tput(self, peer, N_64K, Buffer.alloc(65536), sizes.k64), byMsgs),
     m1: await best(() => tput(self, peer, N_1M, Buffer.alloc(1 << 20), sizes.m1), byMsgs),
   };
+}
+
+/** Resident set size of process `pid`, bytes (Linux /proc). */
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * Stop the receiver `stopPid`, start `send` (which returns once the receiver acknowledged every
+ * message), resume the receiver after FLOOD_STOP_MS, and sample the sender's RSS throughout.
+ */
+async function floodOnce(stopPid: number, rss: () => number, send: () => Promise<unknown>): Promise<Flood> {
+  const rss0 = rss();
+  let peak = rss0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
+  process.kill(stopPid, 'SIGSTOP');
+  let resumedAt = 0;
+  try {
+    const sending = send();
+    await new Promise((r) => setTimeout(r, FLOOD_STOP_MS));
+    process.kill(stopPid, 'SIGCONT');
+    resumedAt = performance.now();
+    await sending;
+  } finally {
+    process.kill(stopPid, 'SIGCONT');
+    clearInterval(sampler);
+  }
+  const secs = (performance.now() - resumedAt) / 1000;
+  return { rssGrowth: Math.max(0, peak - rss0), bytesPerSecAfterResume: (N_FLOOD * MiB) / secs };
+}
+
+function printFlood({ erlang: e, c2e }: { readonly erlang: Flood; readonly c2e: Flood }): void {
+  const mb = (x: number) => (x / MiB).toFixed(1);
+  const rows = [
+    ['sender RSS growth (MiB)', mb(e.rssGrowth), mb(c2e.rssGrowth), 'target ≤ busy limit (1 MiB) + 64 MiB'],
+    [
+      'MB/s after resume',
+      (e.bytesPerSecAfterResume / 1e6).toFixed(0),
+      (c2e.bytesPerSecAfterResume / 1e6).toFixed(0),
+      `${(c2e.bytesPerSecAfterResume / e.bytesPerSecAfterResume).toFixed(2)}× Erlang (target ≥ 0.8×)`,
+    ],
+  ];
+  const head = ['TCP flood, receiver stopped', 'Erlang→Erlang', 'Courier→Erlang', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  console.log(`\nFlood: ${N_FLOOD} × 1 MiB binaries to an erl receiver stopped (SIGSTOP) for ${FLOOD_STOP_MS} ms, then resumed; default busy limits on both senders`);
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 1 || i === 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`);
+  for (const r of rows) console.log(line(r));
 }
 
 function print(proto: Proto, { erlang: e, c2e, c2c }: Rows): void {

@@ -3,7 +3,7 @@
 %% ({start, From, N} then N messages -> From ! {done, N}).
 %% Driver: rtt/2 and tput/3 measure against {bench_echo|bench_sink, PeerNode}.
 -module(dist_bench).
--export([serve/0, echo/0, sink/0, rtt/2, tput/3, binary/1]).
+-export([serve/0, echo/0, sink/0, rtt/2, tput/3, flood/3, binary/1]).
 
 serve() ->
     register(bench_echo, spawn(?MODULE, echo, [])),
@@ -56,3 +56,11 @@ send_n(_, 0, _) -> ok;
 send_n(Dest, N, Msg) -> Dest ! Msg, send_n(Dest, N - 1, Msg).
 
 binary(Size) -> binary:copy(<<0>>, Size).
+
+%% The flood row: N binaries of Size bytes to the peer's sink (stopped meanwhile by the runner;
+%% this process is suspended by busy_dist_port), returning once the sink acknowledged all.
+flood(Peer, N, Size) ->
+    Dest = {bench_sink, Peer},
+    Dest ! {start, self(), N},
+    send_n(Dest, N, binary(Size)),
+    receive {done, N} -> ok end.

@@ -27,6 +27,8 @@ export interface MemoryDistOptions {
   readonly netTicktime?: number;
   /** Largest frame or reassembled message accepted from a peer. Default 128 MiB. */
   readonly maxMessage?: number;
+  /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
+  readonly busyLimit?: number;
 }
 
 /** The in-memory carrier as a node transport: `new Node({ name, transports: [memoryDist({ network, cookie })] })`. */
@@ -66,6 +68,7 @@ export class MemoryTransport implements Transport {
         carrierName: 'memory',
         netTicktime: this.opts.netTicktime,
         maxMessage: this.opts.maxMessage,
+        busyLimit: this.opts.busyLimit,
       });
       const protocol: Protocol = { ...inner, session: (carrier, result, ctx) => this.track(inner.session(carrier, result, ctx)) };
       const acceptor: Acceptor = { protocol, setupTimeMs: this.setupTimeMs };

@@ -31,6 +31,8 @@ export interface SshTransportOptions extends HostTrustOptions {
   readonly netTicktime?: number;
   /** Largest distribution frame accepted. Default 128 MiB. */
   readonly maxMessage?: number;
+  /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
+  readonly busyLimit?: number;
   readonly log?: Logger;
 }
 

@@ -48,6 +48,12 @@ export interface ErlDistOptions {
   readonly handshakeTimeoutMs?: number;
   /** Largest frame or reassembled message accepted. Default 128 MiB. */
   readonly maxMessage?: number;
+  /**
+   * Output bytes queued per connection past which it is busy (OTP's dist_buf_busy_limit): a
+   * process sending to it is parked until it drains; far past it a send throws BUSY_DIST_PORT.
+   * Default 1 MiB (DEFAULT_BUSY_LIMIT in @courier/erl-dist).
+   */
+  readonly busyLimit?: number;
   /** Which layer (`tcp`, `tls`) dials `peer`, when the transport has several; default the first. */
   readonly layerFor?: (peer: Atom) => string | undefined;
   readonly log?: Logger;
@@ -196,6 +202,7 @@ export class ErlDistTransport implements Transport {
           carrierName: layer.name,
           netTicktime: this.opts.netTicktime,
           maxMessage: this.opts.maxMessage,
+          busyLimit: this.opts.busyLimit,
         }),
       );
     }

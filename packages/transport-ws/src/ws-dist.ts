@@ -40,6 +40,8 @@ export interface WsDistOptions {
   readonly handshakeTimeoutMs?: number;
   readonly netTicktime?: number;
   readonly maxMessage?: number;
+  /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
+  readonly busyLimit?: number;
   readonly log?: Logger;
 }
 
@@ -81,6 +83,7 @@ export class WsDistTransport implements Transport {
       carrierName: 'ws',
       netTicktime: this.opts.netTicktime,
       maxMessage: this.opts.maxMessage,
+      busyLimit: this.opts.busyLimit,
     });
     this.protocol = protocol;
     installErlangServices(host.services);

@@ -7,7 +7,7 @@ import type { CarrierPlugin, IndexedSection, PluginContext } from '../container.
  * The Erlang distribution: `tcp` and `tls` sections. With both, one transport serves both on one
  * port and one EPMD name and dials each peer with the carrier the routes choose.
  *
- * tcp: { listen: { host, port }, epmd: false | { host, port, embedded }, peerPort, handshakeTimeoutMs, maxMessage }
+ * tcp: { listen: { host, port }, epmd: false | { host, port, embedded }, peerPort, handshakeTimeoutMs, maxMessage, busyLimit }
  * tls: the same, plus { optfile } or { server: {...}, client: {...}, checkHostname, watch } as @courier/transport-tls
  */
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -26,7 +26,7 @@ function common(s: IndexedSection): Partial<ErlDistOptions> {
     if (o['epmd'] !== false && !isObj(o['epmd'])) throw new ConfigError(f('epmd'), 'must be false (EPMD-less) or { host?, port?, embedded? }');
     out['epmd'] = o['epmd'];
   }
-  for (const k of ['peerPort', 'handshakeTimeoutMs', 'maxMessage'] as const) {
+  for (const k of ['peerPort', 'handshakeTimeoutMs', 'maxMessage', 'busyLimit'] as const) {
     if (o[k] !== undefined) {
       if (!(typeof o[k] === 'number' && o[k] > 0)) throw new ConfigError(f(k), 'must be a positive number');
       out[k] = o[k];

@@ -4,6 +4,8 @@ import type { Session } from '../seams/session.js';
 import type { Transport } from '../seams/transport.js';
 import type { HandshakeArbiter } from '../seams/handshake.js';
 import type { Logger } from '../log.js';
+import { CarrierError } from '../errors.js';
+import { MAX_PENDING_OPS } from './defaults.js';
 
 /**
  * The node's connections, one per peer. Sending to a peer with no connection dials it on demand;
@@ -54,7 +56,9 @@ export class ConnectionTable implements HandshakeArbiter {
 
   /**
    * Send `op` to `peer`, dialing when needed (and `distAutoConnect` lets it). Dropped (as in Erlang)
-   * if the peer is unreachable; links and monitors across it then get `noconnection`.
+   * if the peer is unreachable; links and monitors across it then get `noconnection`. A message to
+   * a peer still being set up with MAX_PENDING_OPS operations queued for it is refused with
+   * CarrierError BUSY_DIST_PORT; links, exits and monitors always queue.
    */
   send(peer: Atom, op: DistOp): void {
     const c = this.conns.get(peer);
@@ -64,8 +68,14 @@ export class ConnectionTable implements HandshakeArbiter {
       if (pending) pending.queue.push(op);
       return;
     }
-    if (c.state === 'up') c.session.send(op);
-    else c.queue.push(op);
+    if (c.state === 'up') return void c.session.send(op);
+    if (c.queue.length >= MAX_PENDING_OPS && isMessage(op)) {
+      throw new CarrierError(
+        'BUSY_DIST_PORT',
+        `the connection to ${peer.name} is still being set up and ${MAX_PENDING_OPS} operations wait for it: await node.connect(peer) before sending more`,
+      );
+    }
+    c.queue.push(op);
   }
 
   /**
@@ -251,4 +261,9 @@ export class ConnectionTable implements HandshakeArbiter {
 
 function errText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** A message (refused when too many operations wait), as opposed to a signal (always queued). */
+function isMessage(op: DistOp): boolean {
+  return op.op === 'send' || op.op === 'reg_send' || op.op === 'alias_send' || op.op === 'port_send';
 }

@@ -20,6 +20,16 @@ export const DEFAULT_SETUP_TIME_MS = 7000;
 export const MAX_PENDING_HANDSHAKES = 256;
 export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 64;
 
+/**
+ * Operations queued for a peer whose connection is still being set up (resolve, dial, handshake:
+ * at most the set-up time). Their size is not known before they are encoded, so the bound is a
+ * count: 10,000 (10 GiB of 1 MiB binaries would be the same count; the busy limit bounds bytes
+ * once the connection is up). Past it a message is refused with CarrierError BUSY_DIST_PORT, as
+ * on a busy connection; links, exits and monitors are always queued, so a signal is never lost.
+ * OTP has no such queue: its sender is suspended while the connection is set up.
+ */
+export const MAX_PENDING_OPS = 10_000;
+
 /** AEMP's handshake deadline: Perl AnyEvent::MP's `monitor_timeout` default, 30 s. */
 export const AEMP_SETUP_TIME_MS = 30_000;
 

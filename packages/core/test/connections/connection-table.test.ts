@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Pid, atom, atoms, provisionalAtom, type Atom, type Term } from '@courier/term';
-import { ConnectionTable, silentLogger, type ConnectionHooks, type DistOp, type Session, type Transport } from '@courier/core';
+import { Pid, Ref, atom, atoms, provisionalAtom, type Atom, type Term } from '@courier/term';
+import { CarrierError, ConnectionTable, MAX_PENDING_OPS, silentLogger, type ConnectionHooks, type DistOp, type Session, type Transport } from '@courier/core';
 
 /** A session that records what it is sent and whether it was closed. */
 class FakeSession implements Session {
@@ -143,5 +143,36 @@ describe('ConnectionTable: allow list', () => {
     expect(s.closed).toBe('not_allowed');
     expect(x.t.isUp(OTHER)).toBe(false);
     expect(x.ups).toEqual([]);
+  });
+});
+
+describe('ConnectionTable: the queue while a connection is set up', () => {
+  it('holds MAX_PENDING_OPS operations; past it a message throws BUSY_DIST_PORT, signals still queue; all go out in order once up', async () => {
+    const x = table();
+    const from = new Pid(SELF, 1, 0, 1);
+    const to = new Pid(PEER, 1, 0, 1);
+    for (let i = 0; i < MAX_PENDING_OPS; i++) x.t.send(PEER, { op: 'send', to, msg: i });
+    expect(x.dials).toHaveLength(1);
+    let refused: unknown;
+    try {
+      x.t.send(PEER, { op: 'reg_send', from, to: atom('name'), msg: 'one too many' });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(CarrierError);
+    expect((refused as CarrierError).code).toBe('BUSY_DIST_PORT');
+    // Links, exits and monitors are never refused: a signal must not be lost.
+    x.t.send(PEER, { op: 'link', from, to });
+    x.t.send(PEER, { op: 'exit', from, to, reason: atom('bye') });
+    x.t.send(PEER, { op: 'monitor_p', from, to, ref: new Ref(SELF, 1, [1, 2, 3]) });
+    const s = new FakeSession(PEER);
+    x.dials[0]?.resolve(s);
+    await turn();
+    expect(s.sent).toHaveLength(MAX_PENDING_OPS + 3);
+    expect(s.sent.slice(0, MAX_PENDING_OPS).every((o, i) => o.op === 'send' && o.msg === i)).toBe(true);
+    expect(s.sent.slice(MAX_PENDING_OPS).map((o) => o.op)).toEqual(['link', 'exit', 'monitor_p']);
+    // Up: the connection's own busy limit applies from now on, not this count.
+    x.t.send(PEER, { op: 'send', to, msg: 'after' });
+    expect(s.sent).toHaveLength(MAX_PENDING_OPS + 4);
   });
 });

@@ -34,6 +34,8 @@ export interface SshDistProtocolOptions {
   readonly hidden: boolean;
   readonly netTicktime?: number;
   readonly maxMessage?: number;
+  /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
+  readonly busyLimit?: number;
   /** Acceptor: the node name SSH authenticated (the login user, bound to the key). */
   readonly login?: string;
   /** Told when a peer claims a name other than its SSH login. */
@@ -51,6 +53,7 @@ export function sshDistProtocol(o: SshDistProtocolOptions): Protocol {
     carrierName: 'ssh',
     netTicktime: o.netTicktime,
     maxMessage: o.maxMessage,
+    busyLimit: o.busyLimit,
     arbiter: o.login === undefined ? undefined : loginArbiter(o.login, o.onMismatch),
   });
 }

@@ -171,6 +171,7 @@ export class SshTransport implements Transport {
       hidden: this.hidden,
       netTicktime: this.opts.netTicktime,
       maxMessage: this.opts.maxMessage,
+      busyLimit: this.opts.busyLimit,
       login: ctx?.user,
       onMismatch:
         ctx === undefined

@@ -30,6 +30,8 @@ export interface BrowserWsOptions {
   /** Resolve, open the WebSocket and handshake within this many ms. Default DEFAULT_SETUP_TIME_MS. */
   readonly handshakeTimeoutMs?: number;
   readonly netTicktime?: number;
+  /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
+  readonly busyLimit?: number;
   readonly log?: Logger;
   /** Makes the WebSocket; default the browser's own (`globalThis.WebSocket`). */
   readonly createWebSocket?: (url: string, protocol: string) => WebSocketLike;
@@ -64,6 +66,7 @@ export class BrowserWsTransport implements Transport {
       lengthBytes: 2,
       carrierName: 'ws',
       netTicktime: this.opts.netTicktime,
+      busyLimit: this.opts.busyLimit,
     });
     return Promise.resolve();
   }
