@@ -65,8 +65,10 @@ async function main(): Promise<void> {
   const dir = (await compileErl([fileURLToPath(new URL('../erlang/dist_bench.erl', import.meta.url))], tools)).dir;
   const results: Partial<Record<Proto, Rows>> = {};
   if (only !== 'tls') results.tcp = await runSet('tcp', dir);
-  if (only !== 'tcp' && hasOpenssl()) results.tls = await runSet('tls', dir);
-  else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
+  if (only !== 'tcp') {
+    if (hasOpenssl()) results.tls = await runSet('tls', dir);
+    else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
+  }
   for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
   if (results.tcp?.flood) printFlood(results.tcp.flood);
   if (results.tcp && results.tls) {
