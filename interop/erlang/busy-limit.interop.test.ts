@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CarrierError, rpcCall, type Node, type Process } from '@courier/core';
+import { CarrierError, type Node, type Process } from '@courier/core';
 import { Tuple, atom, type Atom } from '@courier/term';
-import { randomCookie, type ErlNode } from '@courier/testkit';
-import { courierNode, erlNode, erlPeer, inProcess, startEpmd, type Epmd } from './harness.js';
+import type { ErlNode } from '@courier/testkit';
+import { CollectorPair } from './collectors.js';
+import { erlPeer, inProcess } from './harness.js';
 
 /**
  * `busyLimit` set through tcpDist takes effect (docs/limits.md): with 64 KiB instead of the
@@ -11,27 +12,20 @@ import { courierNode, erlNode, erlPeer, inProcess, startEpmd, type Epmd } from '
  */
 const KiB = 1024;
 const LIMIT = 64 * KiB;
-const peer = atom('courier_peer');
 
-let epmd: Epmd;
+let pair: CollectorPair | undefined;
 let c: Node;
 let e: ErlNode;
 let E: Atom;
 
 beforeAll(async () => {
   if (!erlPeer.available) return;
-  epmd = await startEpmd();
-  const cookie = randomCookie();
-  c = await courierNode(epmd, cookie, { busyLimit: LIMIT });
-  e = await erlNode(epmd, cookie, { eval: `courier_peer:start_collector(small_sink), io:format("UP~n").` });
-  E = atom(e.node as string);
-  expect(await c.connect(E)).toBe(true);
+  pair = await CollectorPair.start(['small_sink'], { busyLimit: LIMIT });
+  ({ courier: c, erl: e, erlName: E } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  await c?.stop();
-  await e?.stop();
-  await epmd?.stop();
+  await pair?.stop();
 });
 
 /** Bytes the connection to E holds that the socket has not taken (the session's queue). */
@@ -40,11 +34,7 @@ function queued(): number {
   return s?.queuedBytes ?? 0;
 }
 
-async function collected(): Promise<[number, boolean]> {
-  const r = await inProcess(c, (self: Process) => rpcCall(self, E, peer, atom('collect'), [atom('small_sink'), 5000], 10_000));
-  const [count, ok] = (r as Tuple).elements;
-  return [count as number, ok === true];
-}
+const collected = (): Promise<[number, boolean]> => (pair as CollectorPair).collected('small_sink');
 
 describe('busyLimit through tcpDist', () => {
   it('64 KiB: a process is parked near 64 KiB queued, an outside sender gets BUSY_DIST_PORT, all arrives after SIGCONT', async (ctx) => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CarrierError, UsageError, rpcCall, type Node, type Process } from '@courier/core';
+import { CarrierError, UsageError, type Node, type Process } from '@courier/core';
 import { Tuple, atom, type Atom, type Term } from '@courier/term';
-import { randomCookie, type ErlNode } from '@courier/testkit';
-import { courierNode, erlNode, erlPeer, inProcess, startEpmd, type Epmd } from './harness.js';
+import type { ErlNode } from '@courier/testkit';
+import { CollectorPair } from './collectors.js';
+import { erlPeer, inProcess } from './harness.js';
 
 /**
  * Backpressure and bad terms against a real `erl` (docs/erlang.md, "Backpressure"): a receiver
@@ -11,36 +12,23 @@ import { courierNode, erlNode, erlPeer, inProcess, startEpmd, type Epmd } from '
  * no Erlang form is refused at send() without harming the connection.
  */
 const MiB = 1024 * 1024;
-const peer = atom('courier_peer');
 
-let epmd: Epmd;
+let pair: CollectorPair | undefined;
 let c: Node;
 let e: ErlNode;
 let E: Atom;
 
 beforeAll(async () => {
   if (!erlPeer.available) return;
-  epmd = await startEpmd();
-  const cookie = randomCookie();
-  c = await courierNode(epmd, cookie);
-  const sinks = ['flood_sink', 'outside_sink', 'prop_sink'].map((n) => `courier_peer:start_collector(${n})`).join(', ');
-  e = await erlNode(epmd, cookie, { eval: `${sinks}, io:format("UP~n").` });
-  E = atom(e.node as string);
-  expect(await c.connect(E)).toBe(true);
+  pair = await CollectorPair.start(['flood_sink', 'outside_sink', 'prop_sink']);
+  ({ courier: c, erl: e, erlName: E } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  await c?.stop();
-  await e?.stop();
-  await epmd?.stop();
+  await pair?.stop();
 });
 
-/** The collector's {Count, InOrder}: it counts `{_, I}` messages and checks I = 1, 2, 3… */
-async function collected(sink: string): Promise<[number, boolean]> {
-  const r = await inProcess(c, (self: Process) => rpcCall(self, E, peer, atom('collect'), [atom(sink), 5000], 10_000));
-  const [count, ok] = (r as Tuple).elements;
-  return [count as number, ok === true];
-}
+const collected = (sink: string): Promise<[number, boolean]> => (pair as CollectorPair).collected(sink);
 
 async function untilCollected(sink: string, n: number, ms: number): Promise<[number, boolean]> {
   const end = Date.now() + ms;
