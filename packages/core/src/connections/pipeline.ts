@@ -52,24 +52,12 @@ export class ConnectionPipeline {
   private readonly waiting = new WeakMap<Session, Waiting>();
   private closed = false;
   private readonly counters = { dials: 0, accepts: 0, handshakesFailed: 0 };
-  readonly metrics: PipelineMetrics;
 
-  constructor(private readonly hooks: PipelineHooks) {
-    const { counters, attempts } = this;
-    this.metrics = {
-      get dials() {
-        return counters.dials;
-      },
-      get accepts() {
-        return counters.accepts;
-      },
-      get handshakesFailed() {
-        return counters.handshakesFailed;
-      },
-      get pending() {
-        return attempts.size;
-      },
-    };
+  constructor(private readonly hooks: PipelineHooks) {}
+
+  /** The counters now (a snapshot; read them at scrape time, never per message). */
+  get metrics(): PipelineMetrics {
+    return { ...this.counters, pending: this.attempts.size };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Atom, EncodeError, Encoder, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
+import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
 import { Subject } from 'rxjs';
 import { CarrierError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -17,6 +17,8 @@ import { Timers } from './timers.js';
 import { Exposed, type ExposedModule } from './exposed.js';
 import { RemoteSpawns } from './remote-spawn.js';
 import { installErpc } from './rpc.js';
+import { serviceHostOf } from './service-host.js';
+import { checkEncodable } from './encodable.js';
 
 export interface NodeOptions {
   /** `alive@host`. A node without distribution may use `nonode@nohost`. */
@@ -119,6 +121,7 @@ export class Node implements Router {
       current: (peer) => this.dist.session(peer),
       log: this.log,
     });
+    this.services = serviceHostOf(this);
     installErpc(this);
   }
 
@@ -136,7 +139,9 @@ export class Node implements Router {
       session: (peer) => this.dist.session(peer),
       connect: (peer) => this.connect(peer),
       services: this.services,
-      metrics: pipeline.metrics,
+      get metrics() {
+        return pipeline.metrics;
+      },
     };
     for (const t of this.transports) await t.start(host);
     return this;
@@ -153,29 +158,8 @@ export class Node implements Router {
     this.exits$.complete();
   }
 
-  /** The narrow facade protocol services run processes through (net_kernel, rex, sshrpc, AEMP). */
-  readonly services: ServiceHost = ((node: Node): ServiceHost => ({
-    get name() {
-      return node.name;
-    },
-    get log() {
-      return node.log;
-    },
-    get exposed() {
-      return node.exposed;
-    },
-    get exits$() {
-      return node.exits$;
-    },
-    spawn: (body, opts) => node.spawn(body, opts),
-    send: (dest, msg) => node.send(dest, msg),
-    whereis: (name) => node.whereis(name),
-    isAlive: (pid) => node.isAlive(pid),
-    setGroupLeader: (pid) => {
-      node.groupLeader = pid;
-    },
-    addAddressResolver: (resolver) => node.addAddressResolver(resolver),
-  }))(this);
+  /** The narrow facade protocol services run processes through (runtime/service-host.ts). */
+  readonly services: ServiceHost;
 
   // ---- processes -------------------------------------------------------------------------
 
@@ -488,26 +472,3 @@ export class Node implements Router {
 }
 
 export { pidKey, reasonText };
-
-let checker = new Encoder();
-
-/**
- * Throws UsageError BADARG when `msg` has no Erlang form: used for what waits in a connection's
- * queue while it is set up, so a bad term is refused at the caller's `send`, never later.
- */
-function checkEncodable(msg: Term, peer: Atom): void {
-  try {
-    checker.writeTerm(msg);
-  } catch (err) {
-    if (!(err instanceof EncodeError || err instanceof RangeError)) throw err;
-    throw new UsageError(
-      'BADARG',
-      `cannot send this message to ${peer.name} (badarg): ${err.message}. Send terms with an Erlang form (no functions, Dates, Symbols, NaN or cycles)`,
-      { cause: err },
-    );
-  } finally {
-    checker.reset();
-    // Keep no large buffer for the rare check.
-    if (checker.capacity > 64 * 1024) checker = new Encoder();
-  }
-}
