@@ -18,6 +18,8 @@ import { LogTap, observe } from '@courier/observer';
  * (alone, or with tcp/tls: `--carrier tcp,ssh`) it also serves `courier_echo` over sshrpc
  * (`ssh -s sshrpc@k2r.org`) and the Courier subsystem to the keys listed; `--ssh-known-hosts FILE`
  * pins the host keys of the Courier peers it dials over SSH. No cookie is needed for SSH alone.
+ * `--busy-limit BYTES` sets the output queued per connection past which senders are held back
+ * (Erlang's dist_buf_busy_limit, default 1 MiB; docs/limits.md).
  * `--observer HOST:PORT` serves the live web observer and /metrics there (docs/observer.md).
  * Prints `READY <node name>` on stdout once it listens (and is registered in EPMD); logs (pino,
  * JSON) go to stderr at --log-level / LOG_LEVEL (default info). SIGINT/SIGTERM stop it cleanly.
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     visible: { type: 'boolean' },
     port: { type: 'string' },
     'net-ticktime': { type: 'string' },
+    'busy-limit': { type: 'string' },
     carrier: { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -112,7 +115,17 @@ function startErlangEchoNode(): void {
     hidden: values.visible ? false : (values.hidden ?? HIDDEN_BY_DEFAULT.tcp),
     listen: values.port ? { port: Number(values.port) } : undefined,
     netTicktime: values['net-ticktime'] ? Number(values['net-ticktime']) : undefined,
+    busyLimit: busyLimit(),
   };
+
+  /** `--busy-limit BYTES`: the output queued per connection before senders are held back (dist_buf_busy_limit; docs/limits.md). */
+  function busyLimit(): number | undefined {
+    const v = values['busy-limit'];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) fail(`--busy-limit wants a number of bytes, not ${v}`);
+    return n;
+  }
 
   function tlsOptions(): TlsDistOptions {
     if (values['tls-optfile']) return loadTlsOptions(values['tls-optfile']);
