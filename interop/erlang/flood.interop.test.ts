@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CarrierError, UsageError, type Node, type Process } from '@courier/core';
+import { CarrierError, UsageError, rpcCall, type Node, type Process } from '@courier/core';
 import { Tuple, atom, type Atom, type Term } from '@courier/term';
 import type { ErlNode } from '@courier/testkit';
 import { CollectorPair } from './collectors.js';
@@ -106,6 +106,43 @@ describe('flood: 1 MiB binaries to a stopped erl (dist_buf_busy_limit)', () => {
     c.send(dest, new Tuple([atom('after'), result + 1]));
     expect(await untilCollected('outside_sink', result + 1, 10_000)).toEqual([result + 1, true]);
   }, 20_000);
+});
+
+describe('large messages go out fragment by fragment, interleaved (OTP 22+)', () => {
+  it('small messages of another process pass a message of half the maximum size (32 MiB) on its way; each sender keeps its order', async (ctx) => {
+    erlPeer.require(ctx);
+    const E_ = E;
+    await inProcess(c, (self: Process) => rpcCall(self, E_, atom('courier_peer'), atom('start_recorder'), [atom('order_sink')], 5000));
+    const dest = new Tuple([atom('order_sink'), E]);
+    const half = 32 * MiB;
+    const small = c.spawn(async (p) => {
+      await p.receive();
+      for (let i = 1; i <= 20; i++) {
+        p.send(dest, new Tuple([atom('small'), i]));
+        await p.yield();
+      }
+    });
+    await inProcess(c, async (self: Process) => {
+      self.send(dest, new Tuple([atom('big'), Buffer.alloc(half, 1)]));
+      self.send(dest, new Tuple([atom('after_big'), 0]));
+      c.send(small, atom('go'));
+      await self.yield();
+    });
+    let seen: Term[] = [];
+    for (const end = Date.now() + 20_000; seen.length < 22 && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await inProcess(c, (self: Process) => rpcCall(self, E_, atom('courier_peer'), atom('recorded'), [atom('order_sink'), 5000], 10_000));
+      seen = Array.isArray(r) ? r : [];
+    }
+    const bigAt = seen.findIndex((t) => t instanceof Tuple && t.elements[0] === atom('big'));
+    expect(seen).toHaveLength(22);
+    expect(seen[bigAt]).toEqual(new Tuple([atom('big'), half]));
+    // The small ones did not wait for 32 MiB to be written: some arrived first.
+    expect(bigAt).toBeGreaterThan(0);
+    expect(seen.filter((t) => t === atom('small'))).toHaveLength(20);
+    // What the big message's sender sent after it came after it.
+    expect(seen.indexOf(atom('after_big'))).toBeGreaterThan(bigAt);
+  }, 40_000);
 });
 
 describe('bad terms never corrupt the connection', () => {

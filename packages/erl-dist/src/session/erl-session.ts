@@ -1,17 +1,20 @@
-import { Encoder, ProtocolError, atom, decodeTerm, type Atom, type Term } from '@courier/term';
-import type { Carrier, DistOp, Logger, PipelineSession, Router } from '@courier/core';
+import { Atom, Encoder, ProtocolError, atom, decodeTerm, type Term } from '@courier/term';
+import { pidKey, type Carrier, type DistOp, type Logger, type PipelineSession, type Router } from '@courier/core';
 import { refusal, DEFAULT_BUSY_LIMIT } from './outgoing.js';
 import { DFLAG } from '../handshake/flags.js';
 import { AtomCache, parseFrame } from './dist-header.js';
 import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { UnknownControlError, decodeControl, encodeControl, type ControlOptions } from '../control/control.js';
 import { Reassembler } from './fragments.js';
+import { OutputLanes } from './output-lanes.js';
 
 /**
  * One Erlang distribution connection after the handshake: 4-byte frames, ticks, the
  * distribution header (131,68) or pass-through ('p') framing as negotiated, fragments both ways,
  * and control messages ⇄ DistOps. Outgoing frames of one tick are encoded back to back into one
- * buffer and written with a single `write` after the microtasks of that tick have run.
+ * buffer and written with a single `write` after the microtasks of that tick have run. A message
+ * larger than a fragment goes out fragment by fragment whenever the carrier can take more
+ * (output-lanes.ts), so ticks and other processes' messages pass between its fragments.
  */
 export interface ErlSessionOptions {
   readonly peer: Atom;
@@ -59,6 +62,11 @@ export class ErlSession implements PipelineSession {
   private readonly maxMessage: number;
   private readonly decodeOpts: { maxTermBytes: number };
   private flushScheduled = false;
+  /** Large messages going out fragment by fragment, and what their senders sent after them. */
+  private readonly lanes: OutputLanes;
+  /** The carrier's last write returned true, or it drained since: lanes may write. */
+  private canWrite = true;
+  private pumping = false;
   private readonly busyLimit: number;
   /** Bytes the carrier holds (its queuedBytes, or the bytes written since it last took a write without complaint). */
   private backlog = 0;
@@ -98,6 +106,7 @@ export class ErlSession implements PipelineSession {
     this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
     this.reassembler = new Reassembler(this.maxMessage);
+    this.lanes = new OutputLanes(this.fragmentSize);
     this.reader = new LengthPrefixedReader(
       this.maxMessage,
       (f) => this.onFrame(f),
@@ -116,14 +125,14 @@ export class ErlSession implements PipelineSession {
 
   // ---- backpressure (dist_buf_busy_limit) -------------------------------------------------
 
-  /** Output bytes not yet taken by the bearer: the carrier's backlog and the unflushed frames. */
+  /** Output bytes not yet taken by the bearer: the carrier's backlog, the unflushed frames and the lanes. */
   get queuedBytes(): number {
-    return this.backlog + this.enc.length;
+    return this.backlog + this.enc.length + this.lanes.bytes;
   }
 
   /** At or past the busy limit: a process that sends now is parked at its next await. */
   get busy(): boolean {
-    return this.backlog + this.enc.length >= this.busyLimit;
+    return this.queuedBytes >= this.busyLimit;
   }
 
   /**
@@ -131,7 +140,7 @@ export class ErlSession implements PipelineSession {
    * larger): a further message is refused with BUSY_DIST_PORT.
    */
   get overloaded(): boolean {
-    return this.refuseAt !== 0 && this.backlog + this.enc.length >= this.refuseAt;
+    return this.refuseAt !== 0 && this.queuedBytes >= this.refuseAt;
   }
 
   /** Resolves once the output is below the busy limit again, or the connection closed. */
@@ -154,6 +163,7 @@ export class ErlSession implements PipelineSession {
 
   /** The carrier took `n` bytes; `ok` is what write returned. */
   private wrote(n: number, ok: boolean): void {
+    this.canWrite = ok;
     const q = this.link.queuedBytes;
     this.backlog = q ?? (ok ? 0 : this.backlog + n);
     if (ok && this.drained !== undefined) this.wakeDrained();
@@ -171,16 +181,20 @@ export class ErlSession implements PipelineSession {
   send(op: DistOp): boolean {
     if (this.closed) return false;
     const start = this.enc.length;
-    if (this.backlog + start < this.busyLimit) this.refuseAt = 0;
+    if (this.queuedBytes < this.busyLimit) this.refuseAt = 0;
     try {
       this.encodeFrame(op, start);
     } catch (err) {
       this.enc.truncate(start);
       const instead = refusal(op, err, this.peer, this.log);
-      return instead === undefined ? this.backlog + this.enc.length < this.busyLimit : this.send(instead);
+      return instead === undefined ? this.queuedBytes < this.busyLimit : this.send(instead);
     }
     const e = this.enc;
-    const queued = this.backlog + e.length;
+    const len = e.length - start - 4;
+    const sender = senderOf(op);
+    if (this.fragments && len > this.fragmentSize + 3) this.fragment(sender, start, len);
+    else if (this.lanes.has(sender)) this.lanes.pushFrame(sender, e.takeFrom(start));
+    const queued = this.queuedBytes;
     if (this.refuseAt === 0 && queued >= this.busyLimit) this.refuseAt = Math.max(2 * this.busyLimit, queued + this.busyLimit);
     if (e.length >= FLUSH_AT) {
       // A big backlog goes out now rather than growing one buffer for the whole tick.
@@ -189,7 +203,7 @@ export class ErlSession implements PipelineSession {
       this.flushScheduled = true;
       defer(this.flushTick);
     }
-    return this.backlog + e.length < this.busyLimit;
+    return queued < this.busyLimit;
   }
 
   /** Write one frame for `op` at `start`; throws (leaving bytes to roll back) when a term has no Erlang form. */
@@ -212,39 +226,35 @@ export class ErlSession implements PipelineSession {
         e.writeTerm(payload);
       }
     }
-    const len = e.length - start - 4;
-    if (this.fragments && len > this.fragmentSize + 3) this.refragment(start, len);
-    else e.setUint32At(start, len);
+    e.setUint32At(start, e.length - start - 4);
     this.stats.framesOut++;
   }
 
   /**
-   * Send the frame just encoded at `start` (131,68,0 + data) as 131,69 / 131,70 fragments,
-   * without copying its data: frames batched before it go out first, then each fragment as a
-   * small header followed by a view of the encoded data.
+   * The frame just encoded at `start` (131,68,0 + data) goes out as 131,69 / 131,70 fragments
+   * through `sender`'s lane, without copying its data: frames batched before it go out first.
    */
-  private refragment(start: number, len: number): void {
+  private fragment(sender: string, start: number, len: number): void {
     const all = this.enc.take();
     if (start > 0) this.write(all.subarray(0, start));
-    const data = all.subarray(start + 4 + 3, start + 4 + len);
-    const size = this.fragmentSize;
-    const count = Math.ceil(data.length / size);
-    const seq = ++this.seq;
-    const chunks: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) {
-      const part = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
-      const first = i === 0;
-      // <<Len:32, 131, 69|70, SeqId:64, FragId:64, [NumAtomCacheRefs = 0]>>
-      const h = new Uint8Array(first ? 23 : 22);
-      const hv = new DataView(h.buffer);
-      hv.setUint32(0, (first ? 19 : 18) + part.length);
-      h[4] = VERSION;
-      h[5] = first ? 69 : 70;
-      hv.setBigUint64(6, seq);
-      hv.setBigUint64(14, BigInt(count - i));
-      chunks.push(h, part);
+    this.lanes.pushFragments(sender, all.subarray(start + 4 + 3, start + 4 + len), ++this.seq);
+    this.pump();
+  }
+
+  /** Write from the lanes, round-robin, while the carrier takes more; wake parked senders as the output goes below the limit. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.canWrite && !this.closed) {
+        const chunks = this.lanes.next();
+        if (chunks === undefined) break;
+        this.writeAll(chunks);
+      }
+    } finally {
+      this.pumping = false;
     }
-    this.writeAll(chunks);
+    if (this.drained !== undefined) this.wakeDrained();
   }
 
   private write(bytes: Uint8Array): void {
@@ -273,12 +283,14 @@ export class ErlSession implements PipelineSession {
   private readonly flush = (): void => {
     if (this.closed || this.enc.length === 0) return;
     this.write(this.enc.take());
+    if (this.canWrite && this.lanes.size > 0) this.pump();
   };
 
   close(reason = 'closed'): void {
     if (this.closed) return;
     this.log.debug({ peer: this.peer.name, reason }, 'closing distribution connection');
     this.flush();
+    if (this.lanes.size > 0) this.writeAll(this.lanes.drain());
     this.link.close();
     this.onClose(undefined, reason);
   }
@@ -350,13 +362,15 @@ export class ErlSession implements PipelineSession {
   }
 
   onDrain(): void {
+    this.canWrite = true;
     this.backlog = this.link.queuedBytes ?? 0;
-    this.wakeDrained();
+    this.pump();
   }
 
   onClose(err?: Error, reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.lanes.clear();
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     this.tickTimer = undefined;
     this.wakeDrained();
@@ -387,4 +401,9 @@ export class ErlSession implements PipelineSession {
     }
     this.lastReads = this.reads;
   }
+}
+
+/** The lane of the process an operation comes from (messages without a sender share one). */
+function senderOf(op: DistOp): string {
+  return 'from' in op && op.from !== undefined && !(op.from instanceof Atom) ? pidKey(op.from) : '';
 }

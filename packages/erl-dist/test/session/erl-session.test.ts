@@ -5,6 +5,8 @@ import { UsageError, silentLogger, type Carrier, type CarrierReceiver, type Dist
 import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { ErlSession } from '../../src/session/erl-session.js';
 import { COURIER_FLAGS } from '../../src/handshake/flags.js';
+import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
+import { Reassembler } from '../../src/session/fragments.js';
 
 /** A carrier that keeps what is written and reports "full" while `full` is set. */
 class FakeCarrier implements Carrier {
@@ -168,5 +170,99 @@ describe('ErlSession backpressure (dist_buf_busy_limit)', () => {
     const w = s.whenDrained();
     s.close();
     await expect(w).resolves.toBeUndefined();
+  });
+});
+
+describe('ErlSession output: large messages in fragments, interleaved (OTP 22+)', () => {
+  const other = new Pid(atom('me@127.0.0.1'), 3, 0, 1);
+  const big = new Uint8Array(10 * 1024).fill(7);
+
+  function fragmenting() {
+    const carrier = new FakeCarrier();
+    const router: Router = { route: () => undefined, nodeDown: () => undefined };
+    const s = new ErlSession(carrier, router, { peer, flags: COURIER_FLAGS, hidden: true, carrierName: 'fake', log: silentLogger, fragmentSize: 1024 });
+    return { s, carrier };
+  }
+
+  /** Every message written so far, whole (fragments reassembled), in the order its last byte went out. */
+  function messages(carrier: FakeCarrier): Term[] {
+    const out: Term[] = [];
+    const cache = new AtomCache();
+    const r = new Reassembler(1 << 30);
+    const reader = new LengthPrefixedReader(
+      1 << 30,
+      (f) => {
+        const p = parseFrame(f, cache);
+        const body = p.kind === 'message' ? { bytes: p.body, at: p.offset } : p.kind === 'fragment' ? r.add(p.first, p.seq, p.fragId, p.refs, p.data) : undefined;
+        if (body === undefined) return;
+        const [bytes, at] = 'bytes' in body ? [body.bytes, body.at] : [body.body, 0];
+        const c = decodeTerm(bytes, at);
+        out.push(c.end < bytes.length ? decodeTerm(bytes, c.end).term : c.term);
+      },
+      () => undefined,
+    );
+    for (const c of carrier.out) reader.push(c);
+    return out;
+  }
+  const tick = () => new Promise((r) => process.nextTick(r));
+
+  it('a small message of another process passes a large one still going out; nothing is lost', async () => {
+    const { s, carrier } = fragmenting();
+    carrier.full = true; // every write fills the carrier: one fragment per drain
+    s.send(send(big));
+    s.send({ op: 'send', from: other, to, msg: atom('small') });
+    await tick();
+    for (let i = 0; i < 20; i++) s.onDrain();
+    const got = messages(carrier);
+    expect(got[0]).toBe(atom('small'));
+    expect(got[1]).toEqual(big);
+    expect(got).toHaveLength(2);
+  });
+
+  it('what a process sends after its large message waits behind it (per-pair order), and a graceful close writes everything', async () => {
+    const { s, carrier } = fragmenting();
+    carrier.full = true;
+    s.send(send(big));
+    s.send(send(atom('after_big')));
+    s.send({ op: 'link', from, to });
+    s.send({ op: 'send', from: other, to, msg: atom('other') });
+    await tick();
+    expect(messages(carrier)).toEqual([atom('other')]);
+    s.close();
+    const got = messages(carrier);
+    expect(got.slice(1, 3)).toEqual([big, atom('after_big')]);
+    // Then the LINK control message {1, From, To}, also behind the large message.
+    expect(got[3]).toEqual(new Tuple([1, from, to]));
+    expect(got).toHaveLength(4);
+  });
+
+  it('lanes of two large messages take turns, fragment by fragment', async () => {
+    const { s, carrier } = fragmenting();
+    carrier.full = true;
+    s.send(send(big));
+    s.send({ op: 'send', from: other, to, msg: new Uint8Array(3 * 1024).fill(1) });
+    for (let i = 0; i < 20; i++) s.onDrain();
+    // The 3-fragment message of `other` completes long before the 10-fragment one started first.
+    const got = messages(carrier);
+    expect((got[0] as Uint8Array).length).toBe(3 * 1024);
+    expect(got[1]).toEqual(big);
+  });
+
+  it('counts the lanes toward the busy limit, and wakes a parked sender as fragments go out', async () => {
+    const carrier = new FakeCarrier();
+    const router: Router = { route: () => undefined, nodeDown: () => undefined };
+    const s = new ErlSession(carrier, router, { peer, flags: COURIER_FLAGS, hidden: true, carrierName: 'fake', log: silentLogger, fragmentSize: 1024, busyLimit: 4096 });
+    carrier.full = true;
+    expect(s.send(send(big))).toBe(false);
+    expect(s.queuedBytes).toBeGreaterThan(8 * 1024);
+    let woke = false;
+    void s.whenDrained().then(() => (woke = true));
+    for (let i = 0; i < 5; i++) s.onDrain();
+    await tick();
+    expect(woke).toBe(false);
+    for (let i = 0; i < 3; i++) s.onDrain();
+    await tick();
+    expect(woke).toBe(true);
+    expect(s.queuedBytes).toBeLessThan(4096);
   });
 });

@@ -97,6 +97,13 @@ export class WriteBuffer {
     return out;
   }
 
+  /** A copy of the bytes written from `start` on (owned by the caller), which are then dropped from the buffer. */
+  takeFrom(start: number): Uint8Array {
+    const out = copyOut(this.buf.subarray(start, this.pos));
+    this.truncate(start);
+    return out;
+  }
+
   private replace(capacity: number): void {
     const next = new Uint8Array(capacity);
     next.set(this.buf.subarray(0, Math.min(this.pos, capacity)));

@@ -1,0 +1,127 @@
+/**
+ * Large messages on their way out fragment by fragment (OTP 22+'s 131,69 / 131,70 frames), so
+ * that ticks and the small messages of other processes go out between their fragments instead
+ * of waiting behind megabytes.
+ *
+ * One lane per sending process: whatever a process sends after a large message (a small
+ * message, a link, its exit signal) joins that process's lane behind it, so signals between a
+ * pair of processes keep their order, as Erlang guarantees. Lanes are served round-robin, one
+ * fragment (or queued frame) at a time, whenever the carrier can take more; frames from
+ * processes without a lane bypass the lanes altogether (the session writes them at once).
+ */
+
+/** A fragmented message: its encoded data (after 131,68,0) cut into `count` fragments as they are written. */
+interface Fragmented {
+  readonly kind: 'fragments';
+  readonly data: Uint8Array;
+  readonly seq: bigint;
+  readonly count: number;
+  /** Fragments written so far. */
+  done: number;
+}
+
+/** A whole frame (length prefix included) that must wait behind its sender's earlier message. */
+interface Frame {
+  readonly kind: 'frame';
+  readonly bytes: Uint8Array;
+}
+
+type Item = Fragmented | Frame;
+
+const VERSION = 131;
+
+export class OutputLanes {
+  /** Insertion order is the round-robin order: a lane served goes to the back. */
+  private readonly lanes = new Map<string, Item[]>();
+  private queued = 0;
+
+  constructor(private readonly fragmentSize: number) {}
+
+  /** Bytes waiting in all lanes (fragment headers not counted). */
+  get bytes(): number {
+    return this.queued;
+  }
+
+  get size(): number {
+    return this.lanes.size;
+  }
+
+  /** Whether `sender` has a message still going out: its next frame must queue behind it. */
+  has(sender: string): boolean {
+    return this.lanes.has(sender);
+  }
+
+  /** Queue a message's encoded data (the bytes after 131,68,0) to go out in fragments of sequence `seq`. */
+  pushFragments(sender: string, data: Uint8Array, seq: bigint): void {
+    this.push(sender, { kind: 'fragments', data, seq, count: Math.ceil(data.length / this.fragmentSize), done: 0 }, data.length);
+  }
+
+  /** Queue a whole frame behind `sender`'s earlier message. */
+  pushFrame(sender: string, bytes: Uint8Array): void {
+    this.push(sender, { kind: 'frame', bytes }, bytes.length);
+  }
+
+  private push(sender: string, item: Item, n: number): void {
+    const lane = this.lanes.get(sender);
+    if (lane === undefined) this.lanes.set(sender, [item]);
+    else lane.push(item);
+    this.queued += n;
+  }
+
+  /**
+   * The chunks of the next fragment or frame, round-robin across lanes; undefined when all are
+   * empty. A fragment is its 22- or 23-byte header and a view of the message's data.
+   */
+  next(): Uint8Array[] | undefined {
+    for (const [sender, lane] of this.lanes) {
+      const item = lane[0];
+      if (item === undefined) {
+        this.lanes.delete(sender);
+        continue;
+      }
+      let out: Uint8Array[];
+      if (item.kind === 'frame') {
+        lane.shift();
+        this.queued -= item.bytes.length;
+        out = [item.bytes];
+      } else {
+        out = this.fragment(item);
+        if (item.done === item.count) lane.shift();
+      }
+      // To the back of the round, or gone when empty.
+      this.lanes.delete(sender);
+      if (lane.length > 0) this.lanes.set(sender, lane);
+      return out;
+    }
+    return undefined;
+  }
+
+  /** Everything left, in lane order (a graceful close writes it all before closing). */
+  drain(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let chunks = this.next(); chunks !== undefined; chunks = this.next()) out.push(...chunks);
+    return out;
+  }
+
+  clear(): void {
+    this.lanes.clear();
+    this.queued = 0;
+  }
+
+  private fragment(m: Fragmented): Uint8Array[] {
+    const i = m.done++;
+    const size = this.fragmentSize;
+    const part = m.data.subarray(i * size, Math.min(m.data.length, (i + 1) * size));
+    this.queued -= part.length;
+    const first = i === 0;
+    // <<Len:32, 131, 69|70, SeqId:64, FragId:64, [NumAtomCacheRefs = 0]>>
+    const h = new Uint8Array(first ? 23 : 22);
+    const hv = new DataView(h.buffer);
+    hv.setUint32(0, (first ? 19 : 18) + part.length);
+    h[4] = VERSION;
+    h[5] = first ? 69 : 70;
+    hv.setBigUint64(6, m.seq);
+    hv.setBigUint64(14, BigInt(m.count - i));
+    return [h, part];
+  }
+}
