@@ -129,7 +129,7 @@ describe('large messages go out fragment by fragment, interleaved (OTP 22+)', ()
       await self.yield();
     });
     let seen: Term[] = [];
-    for (const end = Date.now() + 20_000; seen.length < 22 && Date.now() < end; ) {
+    for (const end = Date.now() + 20_000; seen.length < 22 && Date.now() < end;) {
       await new Promise((r) => setTimeout(r, 100));
       const r = await inProcess(c, (self: Process) => rpcCall(self, E_, atom('courier_peer'), atom('recorded'), [atom('order_sink'), 5000], 10_000));
       seen = Array.isArray(r) ? r : [];

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { connect } from 'node:net';
+import { AEMP_SETUP_TIME_MS } from '@courier/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aempArbitrary, aempNamedCases, authedCases } from './aemp-cases.js';
 import { AempTarget } from './aemp-target.js';
@@ -12,9 +14,10 @@ import { hex } from './raw-exchange.js';
  * in flight throughout. Afterwards the node is alive and greets, the peer lost nothing, and the
  * node's RSS grew by less than RSS_BOUND. Needs no external peer: nothing is skipped.
  *
- * Not here: a peer that sends a partial line and then waits. The echo node keeps the AEMP set-up
- * deadline at its 30 s default (it has no flag for it), too long for CI; the 4096-byte line limit,
- * which needs no waiting, is tested instead.
+ * Slow peers: before the cases start, three connections are opened and left waiting (silent; a
+ * partial greeting line; a whole greeting and nonce and no auth line). The node must close each at
+ * its AEMP set-up deadline (AEMP_SETUP_TIME_MS, 30 s: Perl's monitor_timeout), checked at the
+ * end, while the cases run meanwhile.
  */
 const RUNS = Number(process.env['COURIER_HOSTILE_RUNS'] ?? 500);
 /**
@@ -27,8 +30,30 @@ const t0 = Date.now();
 
 let t: AempTarget;
 
+/** A connection opened before the cases and left waiting: when it opened, and when the node closed it. */
+interface Waiting {
+  readonly what: string;
+  readonly openedAt: number;
+  closedAt?: number;
+}
+const waiting: Waiting[] = [];
+
+function leaveWaiting(what: string, bytes: string): void {
+  const w: Waiting = { what, openedAt: Date.now() };
+  waiting.push(w);
+  const s = connect({ port: t.port, host: '127.0.0.1' }, () => {
+    if (bytes !== '') s.write(bytes);
+  });
+  s.on('data', () => undefined);
+  s.on('error', () => undefined);
+  s.on('close', () => (w.closedAt = Date.now()));
+}
+
 beforeAll(async () => {
   t = await AempTarget.start();
+  leaveWaiting('a silent connection', '');
+  leaveWaiting('a greeting line cut short', 'aemp;1;slow-peer;hmac_sha3_512;');
+  leaveWaiting('a greeting and nonce, then no auth line', 'aemp;1;slow-peer-2;hmac_sha3_512;json\nbm9uY2U=\n');
 }, 90_000);
 
 afterAll(async () => {
@@ -67,6 +92,23 @@ describe(`generated cases (fast-check, ${RUNS})`, () => {
       { numRuns: RUNS, endOnFailure: true },
     );
   }, 600_000);
+});
+
+describe('slow peers', () => {
+  it(
+    `connections left waiting in the handshake are closed at the set-up deadline (${AEMP_SETUP_TIME_MS / 1000} s)`,
+    async () => {
+      const deadline = waiting.reduce((m, w) => Math.max(m, w.openedAt), 0) + AEMP_SETUP_TIME_MS + 5000;
+      while (waiting.some((w) => w.closedAt === undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      for (const w of waiting) {
+        expect(w.closedAt, `${w.what}: still open ${AEMP_SETUP_TIME_MS + 5000} ms after it opened`).toBeDefined();
+        const held = (w.closedAt as number) - w.openedAt;
+        expect(held, `${w.what}: closed after ${held} ms`).toBeGreaterThanOrEqual(AEMP_SETUP_TIME_MS - 1000);
+        expect(held, `${w.what}: closed after ${held} ms`).toBeLessThan(AEMP_SETUP_TIME_MS + 5000);
+      }
+    },
+    AEMP_SETUP_TIME_MS + 10_000,
+  );
 });
 
 describe('after every case', () => {

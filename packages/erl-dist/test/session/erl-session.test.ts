@@ -236,7 +236,7 @@ describe('ErlSession output: large messages in fragments, interleaved (OTP 22+)'
     expect(got).toHaveLength(4);
   });
 
-  it('lanes of two large messages take turns, fragment by fragment', async () => {
+  it('lanes of two large messages take turns, fragment by fragment', () => {
     const { s, carrier } = fragmenting();
     carrier.full = true;
     s.send(send(big));
