@@ -3,6 +3,8 @@ const INITIAL_CAPACITY = 256;
 const TAKE_MIN = 64 * 1024;
 /** {@link WriteBuffer.take} does not keep a buffer larger than this for the next message. */
 const RETAIN_MAX = 1024 * 1024;
+/** The buffer of a WriteBuffer whose last large buffer was handed over; the next write allocates. */
+const EMPTY = new Uint8Array(0);
 
 // Small results are carved out of a shared slab, as Node's Buffer pool does: a fresh ArrayBuffer
 // per 80-byte message costs more than encoding the message.
@@ -33,6 +35,8 @@ export class WriteBuffer {
   protected buf: Uint8Array;
   protected dv: DataView;
   protected pos = 0;
+  /** The capacity to allocate at the next growth after a large buffer was handed over by `take()`. */
+  private hint = 0;
 
   constructor(initialCapacity: number = INITIAL_CAPACITY) {
     this.buf = new Uint8Array(initialCapacity);
@@ -85,11 +89,13 @@ export class WriteBuffer {
   take(): Uint8Array {
     const n = this.pos;
     this.pos = 0;
-    if (n >= TAKE_MIN && n * 4 >= this.buf.length * 3) {
+    if (n >= TAKE_MIN && n * 2 >= this.buf.length) {
       const out = this.buf.subarray(0, n);
-      // A fresh buffer of the same size (up to RETAIN_MAX), so that a stream of large messages
-      // does not regrow from the initial capacity, copying at every doubling, for each one.
-      this.replace(Math.min(this.buf.length, RETAIN_MAX));
+      // The next write allocates a buffer of about this size (up to RETAIN_MAX), so that a stream
+      // of large messages does not regrow from the initial capacity, copying at every doubling.
+      this.hint = Math.min(this.buf.length, RETAIN_MAX);
+      this.buf = EMPTY;
+      this.dv = new DataView(EMPTY.buffer);
       return out;
     }
     const out = copyOut(this.buf.subarray(0, n));
@@ -115,7 +121,8 @@ export class WriteBuffer {
   ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    this.replace(Math.max(this.buf.length * 2, need));
+    // An eighth to spare: the bytes after a large binary fit without doubling (and copying) it.
+    this.replace(Math.max(this.buf.length * 2, this.hint, need + (need >> 3)));
   }
 
   writeUint8(v: number): void {
