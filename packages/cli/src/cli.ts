@@ -20,7 +20,7 @@ import { Atom, Tuple, atom, formatErlang, parseErlang, type Term } from '@courie
 import { defaultEpmdPort, names } from '@courier/transport-tcp';
 import { buildNode } from './container.js';
 import { loadConfig } from './config/load.js';
-import { validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
+import { ConfigError, validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
 import { startEcho } from './services/echo.js';
 import { aempCommand } from './commands/aemp.js';
 import { LogTap, observe } from '@courier/observer';
@@ -55,9 +55,19 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 const out = (s: string) => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(`courier: ${s}\n`);
 
-/** The configuration from --config, or from the echo-node style flags. */
+/** The flags that describe a node, which a configuration file replaces. */
+const NODE_FLAGS = ['name', 'sname', 'cookie', 'carrier', 'tls-cert', 'tls-key', 'tls-cacert', 'tls-optfile', 'epmd-port', 'port', 'visible'] as const;
+
+/**
+ * The configuration from --config (checked by validateConfig: an unknown key anywhere is an error
+ * naming the file and the key path), or from the echo-node style flags.
+ */
 export function configFrom(v: Values, defaultName: string, echo: boolean): CourierConfig {
-  if (v.config) return loadConfig(v.config);
+  if (v.config) {
+    const mixed = NODE_FLAGS.filter((k) => v[k] !== undefined).map((k) => `--${k}`);
+    if (mixed.length > 0) throw new UsageError('USAGE', `${mixed.join(', ')} would be ignored with --config ${v.config}: say it in the file instead (docs/configuration.md)`);
+    return loadConfig(v.config);
+  }
   const name = v.name ?? (v.sname ? `${v.sname}@${hostname().split('.')[0]}` : defaultName);
   const kinds = (v.carrier ?? 'tcp').split(',').map((s) => s.trim());
   const epmd = v['epmd-port'] ? { port: Number(v['epmd-port']) } : undefined;
@@ -273,7 +283,9 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.USAGE;
     }
   } catch (e) {
-    err(e instanceof Error ? e.message : String(e));
+    // A configuration's problems, one a line: `courier: node.cokie in node.yaml: unknown key; …`.
+    if (e instanceof ConfigError) for (const p of e.message.split('\n')) err(p);
+    else err(e instanceof Error ? e.message : String(e));
     if (e instanceof UsageError || (e instanceof CourierError && (e.code === 'TERM_SYNTAX' || e.code === 'CONFIG'))) return EXIT.USAGE;
     if (e instanceof CourierError) return EXIT.UNREACHABLE;
     return EXIT.USAGE;

@@ -3,7 +3,8 @@ import { homedir } from 'node:os';
 import { Container } from 'inversify';
 import { atom, type Atom } from '@courier/term';
 import { Node, silentLogger, type Logger, type Transport } from '@courier/core';
-import { ConfigError, globToRegExp, type CarrierSection, type CourierConfig, type NodeSection } from './config/schema.js';
+import { ConfigError, globToRegExp, validateConfig, type CarrierSection, type CourierConfig, type NodeSection } from './config/schema.js';
+import type { ObjectSchema } from './config/shape.js';
 import { erlangPlugin } from './plugins/erlang.js';
 import { sshPlugin } from './plugins/ssh.js';
 import { aempPlugin } from './plugins/aemp.js';
@@ -17,7 +18,8 @@ import { startBridge } from './bridge.js';
  *
  * ```ts
  * const c = defaultContainer();
- * c.bind(CARRIER_PLUGIN).toConstantValue(myPlugin);   // kinds: ['quic']
+ * c.bind(CARRIER_PLUGIN).toConstantValue(myPlugin);   // kinds: ['quic'], schemas: { quic: obj({...}) }
+ * const config = validateConfig(raw, file, { plugins: c.getAll(CARRIER_PLUGIN) });
  * const node = buildNode(config, { container: c });
  * ```
  */
@@ -41,6 +43,12 @@ export interface IndexedSection {
 export interface CarrierPlugin {
   /** The carrier kinds this plugin builds (one transport for all of its sections). */
   readonly kinds: readonly string[];
+  /**
+   * The schema of each kind's section (config/shape.ts; the built-in ones are in
+   * config/carriers.ts): validateConfig refuses a key it does not list. A plugin without one
+   * gets its sections unchecked beyond `kind`, and checks them itself in `create`.
+   */
+  readonly schemas?: Readonly<Record<string, ObjectSchema>>;
   create(sections: readonly IndexedSection[], ctx: PluginContext): Transport;
 }
 
@@ -85,6 +93,8 @@ export interface BuiltNode {
 export function buildNodeParts(config: CourierConfig, opts: { container?: Container; log?: Logger } = {}): BuiltNode {
   const container = opts.container ?? defaultContainer();
   const plugins = container.getAll<CarrierPlugin>(CARRIER_PLUGIN);
+  // A configuration built in code is held to the same schema as one read from a file.
+  validateConfig(config, undefined, { plugins });
   const log = opts.log ?? silentLogger;
   const routes = (config.routes ?? []).map((r) => ({ re: globToRegExp(r.match), carrier: r.carrier }));
   const firstKind = (config.carriers[0] as CarrierSection).kind;

@@ -1,6 +1,21 @@
 export { buildNode, defaultContainer, resolveCookie, CARRIER_PLUGIN, type CarrierPlugin, type IndexedSection, type PluginContext } from './container.js';
-export { loadConfig } from './config/load.js';
-export { validateConfig, globToRegExp, ConfigError, type CourierConfig, type CarrierSection, type NodeSection, type RouteSection } from './config/schema.js';
+export { loadConfig, readConfigFile } from './config/load.js';
+export {
+  validateConfig,
+  configProblems,
+  configSchema,
+  globToRegExp,
+  ConfigError,
+  type ConfigProblem,
+  type ValidateOptions,
+  type CourierConfig,
+  type CarrierSection,
+  type NodeSection,
+  type RouteSection,
+} from './config/schema.js';
+export { TCP_SECTION, TLS_SECTION, SSH_SECTION, AEMP_SECTION } from './config/carriers.js';
+/** The schema language of the configuration, for a third-party plugin's `schemas` (obj, str, bool, …). */
+export * as shape from './config/shape.js';
 export { erlangPlugin } from './plugins/erlang.js';
 export { sshPlugin } from './plugins/ssh.js';
 export { startEcho, courierEcho } from './services/echo.js';

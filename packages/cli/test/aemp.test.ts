@@ -36,7 +36,7 @@ describe('aemp carrier section', () => {
       if (saved !== undefined) process.env['COURIER_AEMP_SECRET'] = saved;
     }
     expect(field(build({ secret, bind: 'nowhere' }))).toBe('carriers[0].bind');
-    expect(field(build({ secret, seeds: ['127.0.0.1:x'] }))).toBe('carriers[0].seeds');
+    expect(field(build({ secret, seeds: ['127.0.0.1:x'] }))).toBe('carriers[0].seeds[0]');
     expect(field(build({ secret, framing: 'storable' }))).toBe('carriers[0].framing');
     expect(field(build({ secret, nodeid: 'other' }))).toBe('carriers[0].nodeid');
     expect(field(build({ secret, global: 'yes' }))).toBe('carriers[0].global');

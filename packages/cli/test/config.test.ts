@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Node, type Transport } from '@courier/core';
 import { atom } from '@courier/term';
-import { CARRIER_PLUGIN, ConfigError, buildNode, defaultContainer, loadConfig, validateConfig, type CarrierPlugin } from '@courier/cli';
+import { CARRIER_PLUGIN, ConfigError, buildNode, defaultContainer, loadConfig, shape, validateConfig, type CarrierPlugin } from '@courier/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'courier-config-'));
 const file = (name: string, text: string) => {
@@ -60,17 +60,24 @@ describe('configuration', () => {
         throw new Error('no quic here');
       },
     };
-    const plugin: CarrierPlugin = { kinds: ['quic'], create: () => fake };
+    const plugin: CarrierPlugin = { kinds: ['quic'], schemas: { quic: shape.obj({ port: shape.port() }) }, create: () => fake };
     const c = defaultContainer();
     c.bind<CarrierPlugin>(CARRIER_PLUGIN).toConstantValue(plugin);
-    const node = buildNode(
-      validateConfig({
-        node: { name: 'a@127.0.0.1', cookie: 'c' },
-        carriers: [{ kind: 'tcp', epmd: false, listen: { port: 0 } }, { kind: 'quic' }],
-        routes: [{ match: 'q*@*', carrier: 'quic' }],
-      }),
-      { container: c },
+    const raw = {
+      node: { name: 'a@127.0.0.1', cookie: 'c' },
+      carriers: [
+        { kind: 'tcp', epmd: false, listen: { port: 0 } },
+        { kind: 'quic', port: 4433 },
+      ],
+      routes: [{ match: 'q*@*', carrier: 'quic' }],
+    };
+    // Its kind and its section's keys are known once its plugin is: the same deny-by-default check.
+    expect(() => validateConfig(raw)).toThrow(/carriers\[1\]\.kind: unknown carrier "quic" \(known: tcp, tls, ssh, aemp\)/);
+    const plugins = c.getAll<CarrierPlugin>(CARRIER_PLUGIN);
+    expect(() => validateConfig({ ...raw, carriers: [{ kind: 'quic', prot: 1 }] }, 'q.yaml', { plugins })).toThrow(
+      /^carriers\[0\]\.prot in q\.yaml: unknown key; did you mean port\?$/,
     );
+    const node = buildNode(validateConfig(raw, 'q.yaml', { plugins }), { container: c });
     expect(node).toBeInstanceOf(Node);
     await node.start();
     expect(await node.connect(atom('q1@somewhere'))).toBe(false);

@@ -10,7 +10,7 @@ describe('configuration: node.allow and node.distAutoConnect', () => {
     [{ distAutoConnect: 'sometimes' }, 'node.distAutoConnect'],
     [{ distAutoConnect: true }, 'node.distAutoConnect'],
     [{ allow: 'b@h' }, 'node.allow'],
-    [{ allow: ['b@h', 'nohost'] }, 'node.allow'],
+    [{ allow: ['b@h', 'nohost'] }, 'node.allow[1]'],
   ])('one clear error naming the field (%#)', (extra, field) => {
     expect(() => validateConfig(withNode(extra))).toThrow(ConfigError);
     try {

@@ -32,6 +32,8 @@ export interface AempCliOptions {
 
 function clientConfig(o: AempCliOptions): CourierConfig {
   if (o.config) {
+    const mixed = [o.seed?.length && '--seed', o.peer?.length && '--peer', o.secret !== undefined && '--secret'].filter(Boolean);
+    if (mixed.length > 0) throw new UsageError('USAGE', `${mixed.join(', ')} would be ignored with --config ${o.config}: say it in its aemp carrier instead`);
     const c = loadConfig(o.config);
     if (!c.carriers.some((s) => s.kind === 'aemp')) throw new UsageError('USAGE', `${o.config} has no aemp carrier`);
     return c;

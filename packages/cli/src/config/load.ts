@@ -1,20 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, validateConfig, type CourierConfig } from './schema.js';
+import { ROOT } from './error.js';
+import { ConfigError, validateConfig, type CourierConfig, type ValidateOptions } from './schema.js';
 
-/** Read a configuration file: JSON (`.json`, or text starting with `{`) or YAML. */
-export function loadConfig(path: string): CourierConfig {
+/** Parse a configuration file: JSON (`.json`, or text starting with `{`) or YAML. Not checked. */
+export function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError(ROOT, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file: path, cause: err });
   }
-  let raw: unknown;
   try {
-    raw = path.endsWith('.json') || /^\s*\{/.test(text) ? JSON.parse(text) : parseYaml(text);
+    return path.endsWith('.json') || /^\s*\{/.test(text) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(path, `not valid ${path.endsWith('.json') ? 'JSON' : 'JSON or YAML'}: ${(err as Error).message}`);
+    throw new ConfigError(ROOT, `not valid ${path.endsWith('.json') ? 'JSON' : 'JSON or YAML'}: ${(err as Error).message}`, { file: path, cause: err });
   }
-  return validateConfig(raw);
+}
+
+/**
+ * Read and check a configuration file (validateConfig): an unknown key anywhere, a missing or
+ * mistyped value is a ConfigError naming the file and the key path.
+ */
+export function loadConfig(path: string, opts: ValidateOptions = {}): CourierConfig {
+  return validateConfig(readConfigFile(path), path, opts);
 }

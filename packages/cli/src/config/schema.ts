@@ -1,9 +1,16 @@
-import { UsageError } from '@courier/core';
+import type { CarrierPlugin } from '../container.js';
+import { BUILTIN_SECTIONS } from './carriers.js';
+import { ConfigError, type ConfigProblem } from './error.js';
+import { bool, check, list, obj, oneOf, positive, required, str, tagged, type ObjectSchema } from './shape.js';
+import { didYouMean } from './suggest.js';
+
+export { ConfigError, type ConfigProblem } from './error.js';
 
 /**
  * A Courier node's configuration: who it is, which carriers it runs, and which carrier reaches
- * which peer. Carrier sections are open: `kind` picks the carrier plugin bound in the container
- * (tcp, tls, … or a third party's), which validates the rest of its section.
+ * which peer. `kind` picks the carrier plugin bound in the container (tcp, tls, … or a third
+ * party's); the plugin's schema (`CarrierPlugin.schemas`) says which keys its section takes.
+ * Nothing unknown is accepted, at any level: validateConfig refuses it with the key path.
  *
  * ```yaml
  * node: { name: ts@127.0.0.1, cookie: secret }
@@ -48,70 +55,98 @@ export interface CourierConfig {
   readonly bridge?: boolean;
 }
 
-/** One clear error naming the field. */
-export class ConfigError extends UsageError {
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super('CONFIG', `${field}: ${problem}`);
-    this.name = 'ConfigError';
-  }
+const NODE_NAME = /^[^@\s]+@[^@\s]+$/;
+const nodeName = (what = 'a node name alive@host') => str({ pattern: NODE_NAME, expect: what });
+
+/** The node section: who this node is and whom it talks with. */
+const NODE_SECTION = obj({
+  name: required(nodeName(), 'give at least node.name (alive@host)'),
+  cookie: str(),
+  cookieFile: str(),
+  hidden: bool(),
+  netTicktime: positive(),
+  distAutoConnect: oneOf('on', 'once', 'never'),
+  allow: list(nodeName(), { expect: 'a list of node names alive@host (the only peers this node connects with)' }),
+});
+
+const ROUTE = obj({ match: required(str(), 'a glob on node names (* any run of characters, ? one)'), carrier: required(str(), 'the kind of a configured carrier') });
+
+const ERLANG_KINDS = ['tcp', 'tls'];
+
+/**
+ * The whole configuration, given the carrier kinds known (each with its section's schema, or
+ * `'open'` for a plugin that checks its own section). Cross-key rules ride on `refine`.
+ */
+export function configSchema(carriers: ReadonlyMap<string, ObjectSchema | 'open'>): ObjectSchema {
+  return obj(
+    {
+      node: required(NODE_SECTION, 'give at least node.name (alive@host)'),
+      log: obj({ level: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
+      carriers: required(
+        list(tagged('kind', 'carrier', carriers), { minItems: 1, tooFew: 'give at least one carrier, e.g. [{ kind: tcp }]' }),
+        'give at least one carrier, e.g. [{ kind: tcp }]',
+      ),
+      routes: list(ROUTE),
+      echo: bool(),
+      bridge: bool(),
+    },
+    { refine: crossChecks, expect: 'a mapping with node and carriers' },
+  );
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-/** Check the common parts (carrier sections are checked by their plugins) and return the typed config. */
-export function validateConfig(raw: unknown): CourierConfig {
-  if (!isObject(raw)) throw new ConfigError('(root)', 'the configuration must be an object with node and carriers');
-  const node = raw['node'];
-  if (!isObject(node)) throw new ConfigError('node', 'missing: give at least node.name (alive@host)');
-  if (typeof node['name'] !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(node['name'])) {
-    throw new ConfigError('node.name', `must be a node name alive@host, not ${JSON.stringify(node['name'])}`);
-  }
-  for (const k of ['cookie', 'cookieFile'] as const) {
-    if (node[k] !== undefined && typeof node[k] !== 'string') throw new ConfigError(`node.${k}`, 'must be a string');
-  }
-  if (node['hidden'] !== undefined && typeof node['hidden'] !== 'boolean') throw new ConfigError('node.hidden', 'must be true or false');
-  if (node['netTicktime'] !== undefined && !(typeof node['netTicktime'] === 'number' && node['netTicktime'] > 0)) {
-    throw new ConfigError('node.netTicktime', 'must be a positive number of seconds');
-  }
-  if (node['distAutoConnect'] !== undefined && !['on', 'once', 'never'].includes(node['distAutoConnect'] as string)) {
-    throw new ConfigError('node.distAutoConnect', `must be on, once or never (OTP's dist_auto_connect), not ${JSON.stringify(node['distAutoConnect'])}`);
-  }
-  const allow = node['allow'];
-  if (allow !== undefined && !(Array.isArray(allow) && allow.every((n) => typeof n === 'string' && /^[^@\s]+@[^@\s]+$/.test(n)))) {
-    throw new ConfigError('node.allow', 'must be a list of node names alive@host (the only peers this node connects with)');
-  }
-  const carriers = raw['carriers'];
-  if (!Array.isArray(carriers) || carriers.length === 0) throw new ConfigError('carriers', 'give at least one carrier, e.g. [{ kind: tcp }]');
-  carriers.forEach((c, i) => {
-    if (!isObject(c) || typeof c['kind'] !== 'string') throw new ConfigError(`carriers[${i}].kind`, 'missing: each carrier names its kind (tcp, tls, …)');
+function crossChecks(c: Readonly<Record<string, unknown>>): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const kinds = (c['carriers'] as readonly CarrierSection[]).map((s) => s.kind);
+  kinds.forEach((k, i) => {
+    const first = kinds.indexOf(k);
+    // Routes pick a carrier by kind, and a plugin builds one transport of each: a second section of a kind would be ignored.
+    if (first !== i) out.push({ path: `carriers[${i}].kind`, problem: `a second ${k} carrier (carriers[${first}] is one): one section per kind` });
   });
-  const routes = raw['routes'];
-  if (routes !== undefined) {
-    if (!Array.isArray(routes)) throw new ConfigError('routes', 'must be a list of { match, carrier }');
-    const kinds = new Set(carriers.map((c) => (c as CarrierSection).kind));
-    routes.forEach((r, i) => {
-      if (!isObject(r) || typeof r['match'] !== 'string') throw new ConfigError(`routes[${i}].match`, 'missing: a glob on node names');
-      if (typeof r['carrier'] !== 'string' || !kinds.has(r['carrier'])) {
-        throw new ConfigError(`routes[${i}].carrier`, `must be one of the configured carriers (${[...kinds].join(', ')})`);
-      }
-    });
+  ((c['routes'] ?? []) as readonly RouteSection[]).forEach((r, i) => {
+    if (!kinds.includes(r.carrier))
+      out.push({ path: `routes[${i}].carrier`, problem: `must be one of the configured carriers (${kinds.join(', ')})${didYouMean(r.carrier, kinds)}` });
+  });
+  if (c['bridge'] === true && !(kinds.includes('aemp') && kinds.some((k) => ERLANG_KINDS.includes(k)))) {
+    out.push({ path: 'bridge', problem: 'the bridge needs an aemp carrier and an Erlang one (tcp or tls)' });
   }
-  const log = raw['log'];
-  if (log !== undefined && (!isObject(log) || (log['level'] !== undefined && typeof log['level'] !== 'string'))) {
-    throw new ConfigError('log.level', 'must be a pino level (trace, debug, info, warn, error, silent)');
-  }
-  if (raw['echo'] !== undefined && typeof raw['echo'] !== 'boolean') throw new ConfigError('echo', 'must be true or false');
-  if (raw['bridge'] !== undefined) {
-    if (typeof raw['bridge'] !== 'boolean') throw new ConfigError('bridge', 'must be true or false');
-    const kinds = carriers.map((c) => (c as CarrierSection).kind);
-    if (raw['bridge'] && !(kinds.includes('aemp') && (kinds.includes('tcp') || kinds.includes('tls')))) {
-      throw new ConfigError('bridge', 'the bridge needs an aemp carrier and an Erlang one (tcp or tls)');
-    }
-  }
-  return raw as unknown as CourierConfig;
+  return out;
+}
+
+export interface ValidateOptions {
+  /**
+   * The carrier plugins the node will be built with (`container.getAll(CARRIER_PLUGIN)`): their
+   * kinds are the known ones, their `schemas` the sections' schemas. Default: the built-in carriers.
+   */
+  readonly plugins?: readonly Pick<CarrierPlugin, 'kinds' | 'schemas'>[];
+}
+
+/** The carrier kinds known to `plugins`, each with its section schema or `'open'`. */
+export function carrierSchemas(plugins: ValidateOptions['plugins']): ReadonlyMap<string, ObjectSchema | 'open'> {
+  if (plugins === undefined) return BUILTIN_SECTIONS;
+  const m = new Map<string, ObjectSchema | 'open'>();
+  for (const p of plugins) for (const k of p.kinds) if (!m.has(k)) m.set(k, p.schemas?.[k] ?? 'open');
+  return m;
+}
+
+/**
+ * Every problem of a configuration, in the order of the file: unknown keys at any level (with the
+ * closest known key), missing and mistyped values, and cross-key rules. Empty when it is right.
+ */
+export function configProblems(raw: unknown, opts: ValidateOptions = {}): ConfigProblem[] {
+  return check(configSchema(carrierSchemas(opts.plugins)), raw);
+}
+
+/**
+ * Check a configuration (as parsed from `file`, when it comes from one) and return it typed.
+ * Throws a ConfigError naming the file, the key path of each problem and, for an unknown key or
+ * value, the known one it most likely stands for: `node.cokie in node.yaml: unknown key; did you
+ * mean cookie?`. Carrier sections are checked against their plugin's schema; what only a plugin
+ * can check (files it reads, a secret from the environment) it checks when the node is built.
+ */
+export function validateConfig(raw: unknown, file?: string, opts: ValidateOptions = {}): CourierConfig {
+  const problems = configProblems(raw, opts);
+  if (problems.length > 0) throw ConfigError.of(problems, file);
+  return raw as CourierConfig;
 }
 
 /** `*` and `?` globs on node names → RegExp. */

@@ -1,14 +1,16 @@
 import { parseHostPort, sshRpc } from '@courier/transport-ssh';
+import { SSH_SECTION } from '../config/carriers.js';
 import { ConfigError } from '../config/schema.js';
 import type { CarrierPlugin, IndexedSection, PluginContext } from '../container.js';
 
 /**
  * The SSH carrier: `{ kind: ssh, hostKey, authorizedKeys, bind: "host:port", knownHosts?,
- * hostFingerprints?, peers?: { node: "host:port" }, peerPort?, strictHostKeys? }`. See
+ * peers?: { node: "host:port" }, peerPort? }` (SSH_SECTION in config/carriers.ts). See
  * @courier/transport-ssh: keys are the node's credentials (no cookie).
  */
 export const sshPlugin: CarrierPlugin = {
   kinds: ['ssh'],
+  schemas: { ssh: SSH_SECTION },
   create(sections: readonly IndexedSection[], ctx: PluginContext) {
     if (sections.length > 1) throw new ConfigError(`carriers[${(sections[1] as IndexedSection).index}]`, 'one ssh carrier per node');
     const { index, section: o } = sections[0] as IndexedSection;
