@@ -1,4 +1,4 @@
-import { atom, type Atom } from '@courier/term';
+import { atom, provisionalAtom, type Atom } from '@courier/term';
 import type { AddressResolver } from '@courier/core';
 import { pidOfPortName, splitPortId } from './values/port-id.js';
 
@@ -15,7 +15,8 @@ export function addressResolver(self: Atom): AddressResolver {
     if (nodeid === '' || port === '') return undefined;
     if (nodeid === self.name) {
       const pid = pidOfPortName(self, port);
-      return pid !== undefined ? { kind: 'pid', pid } : { kind: 'name', name: atom(port), node: self };
+      // A name no atom has is no registered process (the message is dropped): a stand-in, no new atom.
+      return pid !== undefined ? { kind: 'pid', pid } : { kind: 'name', name: provisionalAtom(port), node: self };
     }
     return { kind: 'port', node: atom(nodeid), port };
   };

@@ -26,6 +26,7 @@ import { Seeds } from './seeds.js';
 import { AempSession } from './session/aemp-session.js';
 import { NodeServices } from './session/node-services.js';
 import { secureContext, startTls, type AempTlsOptions } from './tls.js';
+import { ownValue } from './values/own-key.js';
 
 export interface AempOptions {
   /** The shared secret of the network (Perl's `secret`). Never logged. */
@@ -184,7 +185,8 @@ export class AempTransport implements Transport {
   /** A node id's listener addresses: the `peers` option, else the registry (when it can ask). */
   private readonly resolver: Resolver<string> = {
     resolve: async (peer) => {
-      const known = this.opts.peers?.[peer.name];
+      // A node id may come from a peer (a `'g` entry, a port id): only the table's own entries count.
+      const known = this.opts.peers !== undefined ? ownValue(this.opts.peers, peer.name) : undefined;
       const canAsk = this.registry.isGlobal || (this.opts.seeds?.length ?? 0) > 0;
       const addrs = known ?? (canAsk ? await this.registry.find(peer.name).catch(() => null) : null);
       if (addrs === null || addrs.length === 0) throw new ResolveError('NO_ADDRESS', `no listener address is known for node ${peer.name}`);

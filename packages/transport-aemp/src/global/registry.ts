@@ -2,7 +2,7 @@ import { atom, type Atom, type Pid, type Term } from '@courier/term';
 import { ResolveError, UsageError, pidKey, type Logger, type ServiceHost } from '@courier/core';
 import type { AempSession } from '../session/aemp-session.js';
 import { pidOfPortName, portIdOfPid, splitPortId } from '../values/port-id.js';
-import { LISTENERS, familyObject, type Db, type Family } from './db.js';
+import { LISTENERS, familyObject, isObject, type Db, type Family } from './db.js';
 import { GlobalRole } from './global-role.js';
 import { SlaveRole } from './slave-role.js';
 
@@ -144,9 +144,10 @@ export class AempRegistry {
 
   // ---- the network's registrations ---------------------------------------------------------
 
+  /** The family as a plain object whose own properties are its keys (read them with Object.entries / Object.hasOwn). */
   dbFamily(family: string): Promise<Record<string, Term>> {
     if (this.global !== undefined) return Promise.resolve(familyObject(this.global.family(family)) ?? {});
-    return this.query(this.slave.call('g_db_family', family), `db_family ${family}`) as Promise<Record<string, Term>>;
+    return this.query(this.slave.call('g_db_family', family), `db_family ${family}`).then((v) => (isObject(v) ? v : {}));
   }
 
   dbKeys(family: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { EncodeError, Pid, ProtocolError, atom, type Atom, type Term } from '@courier/term';
+import { EncodeError, Pid, ProtocolError, atom, atoms, existingAtom, type Atom, type Term } from '@courier/term';
 import type { Carrier, DistOp, HandshakeResult, Logger, PipelineSession, Router } from '@courier/core';
 import { PacketReader, PacketWriter, type Dialect } from '../framing/codec.js';
 import type { AempDetails } from '../handshake/aemp-handshake.js';
@@ -67,7 +67,7 @@ export class AempSession implements PipelineSession {
     this.log = opts.log;
     this.reader = new PacketReader(d.recvFraming, d.dialect, opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES);
     this.writer = new PacketWriter(d.sendFraming, d.dialect);
-    this.monitors = new PortMonitors(opts.self, this.peer);
+    this.monitors = new PortMonitors(this.peer);
   }
 
   get isClosed(): boolean {
@@ -202,7 +202,11 @@ export class AempSession implements PipelineSession {
     if (port === '') return this.nodePort(p);
     const msg = this.dialect === 'courier' && p.length === 2 ? p[1] : p.slice(1);
     const pid = pidOfPortName(this.opts.self, port);
-    this.route(pid !== undefined ? { op: 'send', to: pid, msg } : { op: 'reg_send', from: this.standIn, to: atom(port), msg });
+    if (pid !== undefined) return this.route({ op: 'send', to: pid, msg });
+    // A name no atom has is no registered process: the message is dropped, as Perl drops messages
+    // to unknown ports, and the peer's port names never grow the atom table.
+    const name = existingAtom(port);
+    if (name !== undefined) this.route({ op: 'reg_send', from: this.standIn, to: name, msg });
   }
 
   private nodePort(p: Term[]): void {
@@ -213,7 +217,13 @@ export class AempSession implements PipelineSession {
     const port = keyText(args[0]);
     switch (tag) {
       case 'mon1': {
-        const w = this.monitors.watchedBy(port);
+        const target = pidOfPortName(this.opts.self, port) ?? existingAtom(port);
+        if (target === undefined) {
+          // No process is registered under a name no atom has: Perl's answer at once, no atom made.
+          this.request('kil0', port, ...reasonToWire(atoms.noproc, this.dialect, `${this.opts.self.name}#${port}`));
+          return;
+        }
+        const w = this.monitors.watchedBy(port, target);
         if (w !== undefined) this.route({ op: 'monitor_p', from: this.standIn, to: w.target, ref: w.ref });
         return;
       }
@@ -228,7 +238,8 @@ export class AempSession implements PipelineSession {
         return;
       }
       case 'kil1': {
-        const to = pidOfPortName(this.opts.self, port) ?? this.opts.whereis(atom(port));
+        const name = existingAtom(port);
+        const to = pidOfPortName(this.opts.self, port) ?? (name !== undefined ? this.opts.whereis(name) : undefined);
         // Perl's kil without a reason ends the port at once: an untrappable kill here.
         const reason = args.length > 1 ? reasonFromWire(args.slice(1)) : atom('kill');
         if (to !== undefined) this.route({ op: 'exit2', from: this.standIn, to, reason });

@@ -1,5 +1,5 @@
-import { Pid, Ref, atom, type Atom } from '@courier/term';
-import { pidOfPortName, pidPortName } from '../values/port-id.js';
+import { Pid, Ref, type Atom } from '@courier/term';
+import { pidPortName } from '../values/port-id.js';
 
 /** A monitor a local process holds on one of the peer's ports. */
 interface Watch {
@@ -22,10 +22,7 @@ export class PortMonitors {
   private readonly out = new Map<string, Map<Ref, Watch>>();
   private readonly in = new Map<string, { ref: Ref; target: Pid | Atom }>();
 
-  constructor(
-    private readonly self: Atom,
-    private readonly peer: Atom,
-  ) {}
+  constructor(private readonly peer: Atom) {}
 
   /** The port name of a pid or a registered name. */
   static portOf(target: Pid | Atom): string {
@@ -61,10 +58,9 @@ export class PortMonitors {
     return [...m.values()];
   }
 
-  /** The peer monitors our `port` (mon1): the core monitor to set up, or undefined if it does already. */
-  watchedBy(port: string): { ref: Ref; target: Pid | Atom } | undefined {
+  /** The peer monitors our `port`, which is `target` (mon1): the core monitor to set up, or undefined if it does already. */
+  watchedBy(port: string, target: Pid | Atom): { ref: Ref; target: Pid | Atom } | undefined {
     if (this.in.has(port)) return undefined;
-    const target = pidOfPortName(this.self, port) ?? atom(port);
     const w = { ref: new Ref(this.peer, 0, [++refCount & 0x3ffff, Math.floor(refCount / 0x40000), 0]), target };
     this.in.set(port, w);
     return w;

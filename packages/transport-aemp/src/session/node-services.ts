@@ -1,4 +1,4 @@
-import { atom, type Atom, type Term } from '@courier/term';
+import { MAX_ATOM_CHARS, atom, existingAtom, provisionalAtom, type Atom, type Term } from '@courier/term';
 import { UsageError, applyExposed, type Logger, type ServiceHost } from '@courier/core';
 import type { AempRegistry } from '../global/registry.js';
 import type { AempSession, NodePortService } from './aemp-session.js';
@@ -64,8 +64,9 @@ export class NodeServices implements NodePortService {
     try {
       this.host.send(to, msg);
     } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      this.log.debug({ to, err: err.message }, 'relayed message dropped');
+      // A port id the node cannot address (not claimed, or a name past an atom's 255 characters).
+      if (!(err instanceof UsageError) && !(err instanceof RangeError)) throw err;
+      this.log.debug({ to: to.slice(0, 300), err: err.message }, 'relayed message dropped');
     }
   }
 
@@ -108,11 +109,17 @@ export class NodeServices implements NodePortService {
     });
   }
 
+  /**
+   * `Pkg::func` among the exposed functions. The name is the peer's: no atom is made of it unless
+   * it names an exposed function (an exposed module's name is an atom already).
+   */
   private resolve(qualified: string, arity: number): { module: Atom; fun: Atom } | undefined {
     const i = qualified.lastIndexOf('::');
     if (i <= 0 || i + 2 >= qualified.length) return undefined;
-    const module = atom(qualified.slice(0, i));
-    const fun = atom(qualified.slice(i + 2));
-    return this.host.exposed.lookup(module, fun, arity) !== undefined ? { module, fun } : undefined;
+    const module = existingAtom(qualified.slice(0, i));
+    const name = qualified.slice(i + 2);
+    if (module === undefined || [...name].length > MAX_ATOM_CHARS) return undefined;
+    if (this.host.exposed.lookup(module, provisionalAtom(name), arity) === undefined) return undefined;
+    return { module, fun: atom(name) };
   }
 }
