@@ -19,6 +19,8 @@ export interface NamedCase {
   readonly opts?: ExchangeOptions;
   /** An invalid node name: the node must not answer `sok` (no challenge to such a peer). */
   readonly refuse?: boolean;
+  /** Not `Length Body` handshake messages (another protocol, random bytes): never re-framed (tls-cases.ts). */
+  readonly unframed?: boolean;
 }
 
 /** `<<Len:16, Body>>`. */
@@ -55,6 +57,10 @@ export function clientHello(): Buffer {
 }
 
 export const HTTP_GET = Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n');
+/** A browser's WebSocket upgrade (RFC 6455 section 1.3's key). */
+export const WS_UPGRADE = Buffer.from(
+  'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+);
 
 export function distNamedCases(): NamedCase[] {
   const good = sendName('hostile_peer@127.0.0.1');
@@ -113,12 +119,13 @@ export function distNamedCases(): NamedCase[] {
     { name: 'send_name with NAME_ME and a 300-character host', bytes: sendName('a'.repeat(300), { flags: OTP25_FLAGS | NAME_ME }) },
     { name: 'send_name with creation 0 and 0xffffffff', bytes: concat(sendName('x@h', { creation: 0 }), sendName('y@h', { creation: 0xffff_ffff })) },
     // Other protocols on this port.
-    { name: 'a TLS ClientHello', bytes: clientHello() },
-    { name: 'an HTTP request (GET / HTTP/1.1)', bytes: HTTP_GET },
-    { name: 'an SSH banner', bytes: Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n') },
+    { name: 'a TLS ClientHello', bytes: clientHello(), unframed: true },
+    { name: 'an HTTP request (GET / HTTP/1.1)', bytes: HTTP_GET, unframed: true },
+    { name: 'a WebSocket upgrade request', bytes: WS_UPGRADE, unframed: true },
+    { name: 'an SSH banner', bytes: Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'), unframed: true },
     { name: 'an EPMD NAMES request', bytes: bytes(0, 1, 110) },
-    { name: 'an AEMP greeting line with a 300-character node id', bytes: Buffer.from(`aemp;1;${'x'.repeat(300)};hmac_sha3_512;json\n`) },
-    { name: '1 MiB of random bytes', bytes: Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24)) },
+    { name: 'an AEMP greeting line with a 300-character node id', bytes: Buffer.from(`aemp;1;${'x'.repeat(300)};hmac_sha3_512;json\n`), unframed: true },
+    { name: '1 MiB of random bytes', bytes: Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24)), unframed: true },
   ];
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { HTTP_GET, clientHello, frame16, mutatedOf, type NamedCase } from './dist-cases.js';
+import { HTTP_GET, WS_UPGRADE, clientHello, frame16, mutatedOf, type NamedCase } from './dist-cases.js';
 
 /**
  * Hostile input for EPMD (erl_dist_protocol, "EPMD Protocol"): requests are `Length:16 Body`,
@@ -78,6 +78,7 @@ export function epmdNamedCases(): NamedCase[] {
     { name: 'unknown request code 255 with a body', bytes: req(255, 'x'.repeat(100)) },
     // Other protocols on this port.
     { name: 'an HTTP request (GET / HTTP/1.1)', bytes: HTTP_GET },
+    { name: 'a WebSocket upgrade request', bytes: WS_UPGRADE },
     { name: 'a TLS ClientHello', bytes: clientHello() },
     { name: 'an Erlang send_name', bytes: frame16(Buffer.concat([bytes(0x4e), Buffer.alloc(12), bytes(0, 3), Buffer.from('x@h')])) },
   ];

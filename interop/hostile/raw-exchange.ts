@@ -26,12 +26,14 @@ export interface ExchangeOptions {
    * returns bytes to write (then `bytes` follow). For input that depends on the node's answer.
    */
   readonly first?: (answer: Buffer) => Uint8Array | undefined;
+  /** Open the connection another way (e.g. `tls.connect`); `answer` is then what that socket reads. */
+  readonly connect?: (port: number) => Socket;
 }
 
 export function exchange(port: number, bytes: Uint8Array, o: ExchangeOptions = {}): Promise<Exchange> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const s: Socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    const s: Socket = o.connect?.(port) ?? connect({ port, host: '127.0.0.1', noDelay: true });
     const chunks: Buffer[] = [];
     let refused = false;
     let timer: NodeJS.Timeout | undefined;
@@ -86,4 +88,35 @@ export async function epmdNames(port: number): Promise<string | null> {
 export function hex(b: Uint8Array, max = 160): string {
   const h = Buffer.from(b.subarray(0, max)).toString('hex');
   return b.length > max ? `${h}… (${b.length} bytes)` : `${h} (${b.length} bytes)`;
+}
+
+/** A connection that wrote its bytes and is left open; `closed` marks when the node closed it. */
+export interface HeldConnection {
+  readonly socket: Socket;
+  /** Resolves with the ms from connect to close. */
+  readonly closed: Promise<number>;
+  /** Whether it has closed yet. */
+  ended: boolean;
+  /** Bytes the node has sent on it so far. */
+  received: number;
+}
+
+/** Connect, write `bytes`, then neither write nor close (a stalled or silent peer); what comes back is read and dropped. */
+export function holdOpen(port: number, bytes: Uint8Array): Promise<HeldConnection> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect({ port, host: '127.0.0.1' }, () => {
+      socket.write(bytes);
+      resolve(held);
+    });
+    const closed = new Promise<number>((r) =>
+      socket.once('close', () => {
+        held.ended = true;
+        r(Date.now() - started);
+      }),
+    );
+    const held: HeldConnection = { socket, closed, ended: false, received: 0 };
+    socket.on('error', () => undefined);
+    socket.on('data', (c: Buffer) => (held.received += c.length));
+  });
 }

@@ -3,3 +3,4 @@ export { LogTap } from './log-tap.js';
 export { renderMetrics } from './metrics.js';
 export { Sampler, type Snapshot, type PeerView, type ProcessView, type TimelineEvent } from './sampler.js';
 export { RttProbe } from './rtt.js';
+export { OBSERVER_HEADERS_TIMEOUT_MS, OBSERVER_MAX_BUFFERED, OBSERVER_MAX_CONNECTIONS, OBSERVER_MAX_MESSAGE, OBSERVER_MAX_PAGES } from './limits.js';

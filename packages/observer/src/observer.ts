@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { atom, existingAtom } from '@courier/term';
-import { UsageError, guarded, type Node } from '@courier/core';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { UsageError, type Logger, type Node } from '@courier/core';
+import { OBSERVER_HEADERS_TIMEOUT_MS, OBSERVER_MAX_CONNECTIONS } from './limits.js';
+import { PageChannel } from './page-channel.js';
 import { Sampler } from './sampler.js';
 import { RttProbe } from './rtt.js';
 import { renderMetrics } from './metrics.js';
@@ -30,10 +31,11 @@ export interface Observer {
 }
 
 const PUBLIC = new URL('../public/', import.meta.url);
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/observer.js': { file: 'observer.js', type: 'text/javascript; charset=utf-8' },
-};
+/** The page's files by the path a client asks for (a Map: data keyed by a peer's input). */
+const STATIC = new Map<string, { file: string; type: string }>([
+  ['/', { file: 'index.html', type: 'text/html; charset=utf-8' }],
+  ['/observer.js', { file: 'observer.js', type: 'text/javascript; charset=utf-8' }],
+]);
 
 /**
  * Serve a live view of `node` over HTTP and a WebSocket on one listener: the page at `/`, samples
@@ -51,14 +53,15 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] as string;
     if (req.method !== 'GET') {
-      res.writeHead(405).end();
+      // The observer reads no request bodies: close rather than read on.
+      res.writeHead(405, { allow: 'GET', connection: 'close' }).end();
       return;
     }
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(sampler, opts.logTap));
       return;
     }
-    const s = STATIC[path];
+    const s = STATIC.get(path);
     if (s === undefined) {
       res.writeHead(404).end('not found\n');
       return;
@@ -69,43 +72,26 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
     );
   };
 
-  const server: Server = createServer(onRequest);
-  const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 4096 });
-  const send = (ws: WebSocket, msg: unknown): void => {
-    if (ws.readyState === ws.OPEN && ws.bufferedAmount < 1 << 20) ws.send(JSON.stringify(msg));
-  };
-  wss.on('connection', (ws) => {
-    send(ws, { type: 'hello', node: node.name.name, readOnly });
-    send(ws, { type: 'sample', ...sampler.sample() });
-    // Under the shared guard: a message the page should not have sent closes that page's socket only.
-    ws.on(
-      'message',
-      guarded(
-        'an observer message',
-        (data: RawData) => {
-          if (readOnly) return;
-          const m = JSON.parse(rawText(data)) as { op?: string; name?: string };
-          if (m.op === 'kill' && typeof m.name === 'string') {
-            // A registered name is an atom already: a page never makes new atoms.
-            const name = existingAtom(m.name);
-            const pid = name === undefined ? undefined : node.whereis(name);
-            if (pid !== undefined) node.exitSignal(undefined, pid, atom('kill'));
-          }
-        },
-        (fault) => {
-          node.log.warn({ code: fault.code, err: fault.message }, 'observer: bad message from a page, socket closed');
-          ws.close(1008, 'bad message');
-        },
-      ),
-    );
-  });
+  const server: Server = createServer(
+    {
+      headersTimeout: OBSERVER_HEADERS_TIMEOUT_MS,
+      requestTimeout: OBSERVER_HEADERS_TIMEOUT_MS,
+      // How often Node checks those deadlines (default 30 s): a slow client is closed within a second of its deadline.
+      connectionsCheckingInterval: 1000,
+    },
+    onRequest,
+  );
+  limitConnections(server, log);
+  const pages = new PageChannel(server, node, log, readOnly, () => [
+    { type: 'hello', node: node.name.name, readOnly },
+    { type: 'sample', ...sampler.sample() },
+  ]);
   const timer = setInterval(() => {
-    if (wss.clients.size === 0) {
+    if (pages.size === 0) {
       sampler.checkRestarts();
       return;
     }
-    const snap = { type: 'sample', ...sampler.sample() };
-    for (const ws of wss.clients) send(ws, snap);
+    pages.broadcast({ type: 'sample', ...sampler.sample() });
   }, opts.intervalMs ?? 1000);
   timer.unref();
 
@@ -113,6 +99,9 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
     server.once('error', (err) => reject(new UsageError('OBSERVER_LISTEN', `observer cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, { cause: err })));
     server.listen({ host, port: opts.port ?? 0 }, () => resolve());
   });
+  // From now on a listener error (EMFILE on accept, …) is logged; unheard, it would end the process.
+  server.removeAllListeners('error');
+  server.on('error', (err) => log.warn({ err: err.message }, 'observer: listener error'));
   const a = server.address();
   const port = typeof a === 'object' && a !== null ? a.port : (opts.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
@@ -124,15 +113,31 @@ export async function observe(node: Node, opts: ObserveOptions = {}): Promise<Ob
       clearInterval(timer);
       rtt?.stop();
       sampler.close();
-      for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((r) => wss.close(() => r()));
+      await pages.close();
+      server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }
 
-/** A WebSocket message as UTF-8 text, whatever the shape `ws` delivers it in. */
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+/**
+ * At most OBSERVER_MAX_CONNECTIONS HTTP connections (pages, once upgraded, are counted by the
+ * page channel): past it the oldest is dropped, so silent connections cannot pile up, and a
+ * scrape or a page load, which takes milliseconds, still gets in.
+ */
+function limitConnections(server: Server, log: Logger): void {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size <= OBSERVER_MAX_CONNECTIONS) return;
+    const oldest = open.values().next().value as Socket;
+    open.delete(oldest);
+    log.warn(
+      { remote: `${oldest.remoteAddress}:${oldest.remotePort}`, code: 'CONNECTION_LIMIT' },
+      `observer: more than ${OBSERVER_MAX_CONNECTIONS} connections, the oldest is dropped`,
+    );
+    oldest.destroy();
+  });
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => open.delete(socket));
 }

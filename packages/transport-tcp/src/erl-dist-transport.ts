@@ -46,7 +46,7 @@ export interface ErlDistOptions {
   readonly netTicktime?: number;
   /** net_setuptime: resolve, connect and handshake must finish within this many ms. Default DEFAULT_SETUP_TIME_MS. */
   readonly handshakeTimeoutMs?: number;
-  /** Largest frame or reassembled message accepted. Default 128 MiB. */
+  /** Largest frame or reassembled message accepted. Default 64 MiB (DEFAULT_MAX_TERM_BYTES). */
   readonly maxMessage?: number;
   /**
    * Output bytes queued per connection past which it is busy (OTP's dist_buf_busy_limit): a
@@ -270,9 +270,12 @@ export class ErlDistTransport implements Transport {
     const host = this.host;
     if (host === undefined) return void socket.destroy();
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    // One set-up deadline for the whole accept: the first byte, TLS, the Erlang handshake (net_setuptime).
+    const started = Date.now();
+    const left = (): number => Math.max(1, this.setupTimeMs - (Date.now() - started));
     let layer = this.layers[0] as DistLayer;
     if (this.layers.length > 1) {
-      const first = await firstByte(socket, this.setupTimeMs);
+      const first = await firstByte(socket, left());
       const found = first === undefined ? undefined : this.layers.find((l) => l.claims(first));
       if (found === undefined) {
         this.log.warn({ remote, first }, 'connection refused: no carrier for it');
@@ -283,13 +286,13 @@ export class ErlDistTransport implements Transport {
     }
     let c: Carrier;
     try {
-      c = await layer.accept(socket, this.log, this.setupTimeMs);
+      c = await layer.accept(socket, this.log, left());
     } catch (err) {
       this.log.warn({ remote, carrier: layer.name, err: (err as Error).message }, 'connection refused by the carrier');
       socket.destroy();
       return;
     }
-    host.accept(c, { protocol: this.protocolOf(layer), setupTimeMs: this.setupTimeMs });
+    host.accept(c, { protocol: this.protocolOf(layer), setupTimeMs: left() });
   }
 
   private layerFor(peer: Atom): DistLayer {

@@ -1,11 +1,12 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
-import tls, { type SecureContext, type TLSSocket } from 'node:tls';
+import tls, { type SecureContext } from 'node:tls';
 import type { Atom } from '@courier/term';
 import { CarrierError, UsageError, type Carrier, type Logger } from '@courier/core';
 import { TcpCarrier } from '@courier/stream';
 import { splitNodeName, type DistLayer } from '@courier/transport-tcp';
 import { resolveSide, type ResolvedSide, type TlsDistOptions } from './options.js';
+import { TlsAcceptor } from './tls-acceptor.js';
 
 /**
  * The TLS byte layer of the Erlang distribution, as OTP's inet_tls_dist: TLS first (the dialing
@@ -28,6 +29,7 @@ export class TlsLayer implements DistLayer {
   readonly server: ResolvedSide;
   readonly client: ResolvedSide;
   private ctx: Contexts;
+  private readonly acceptor: TlsAcceptor;
   private watchers: FSWatcher[] = [];
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private log: Logger | undefined;
@@ -39,12 +41,14 @@ export class TlsLayer implements DistLayer {
       throw new UsageError('TLS_NO_CERT', 'a TLS listener needs a certificate: pass server.certfile and server.keyfile (--tls-cert, --tls-key)');
     }
     this.ctx = this.build();
+    this.acceptor = new TlsAcceptor(this.ctx.server, { verify: this.server.verify === 'verify_peer', failIfNoPeerCert: this.server.failIfNoPeerCert });
     if (opts.watch !== false) this.watchFiles();
   }
 
   /** Re-read every certificate, key, CA and CRL file; new connections use them. Throws on a bad file (the old ones stay). */
   reload(): void {
     this.ctx = this.build();
+    this.acceptor.update(this.ctx.server);
     this.log?.info({}, 'TLS certificates reloaded');
   }
 
@@ -53,36 +57,9 @@ export class TlsLayer implements DistLayer {
   }
 
   /** The server side of the TLS handshake, within the set-up time (net_setuptime, not Node's 120 s). */
-  accept(socket: Socket, log: Logger, setupTimeMs: number): Promise<Carrier> {
+  async accept(socket: Socket, log: Logger, setupTimeMs: number): Promise<Carrier> {
     this.log ??= log;
-    const material = this.ctx.server;
-    const s = this.server;
-    return new Promise((resolve, reject) => {
-      // A tls.Server (never listening) runs the server side, so that `authorized` and
-      // `authorizationError` are computed as for any Node TLS server; the socket is handed to it.
-      const server = tls.createServer({ ...material, requestCert: s.verify === 'verify_peer', rejectUnauthorized: false, handshakeTimeout: setupTimeMs });
-      let done = false;
-      const fail = (why: string, t?: TLSSocket) => {
-        if (done) return;
-        done = true;
-        t?.destroy();
-        socket.destroy();
-        reject(new CarrierError('TLS_REFUSED', why));
-      };
-      server.once('tlsClientError', (err: Error, t: TLSSocket) => fail(`TLS handshake failed: ${err.message.trim()}`, t));
-      server.once('secureConnection', (t: TLSSocket) => {
-        if (s.verify === 'verify_peer') {
-          const cert = t.getPeerCertificate();
-          const none = cert === null || Object.keys(cert).length === 0;
-          if (none && s.failIfNoPeerCert) return fail('the client sent no certificate (fail_if_no_peer_cert)', t);
-          if (!none && !t.authorized) return fail(`client certificate rejected: ${String(t.authorizationError)}`, t);
-        }
-        done = true;
-        resolve(new TcpCarrier(t, 'tls'));
-      });
-      socket.once('close', () => fail('the client closed the connection during the TLS handshake'));
-      server.emit('connection', socket);
-    });
+    return new TcpCarrier(await this.acceptor.accept(socket, setupTimeMs), 'tls');
   }
 
   dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier> {
