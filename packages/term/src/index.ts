@@ -3,13 +3,15 @@ export * from './model/identifiers.js';
 export * from './model/containers.js';
 export * from './model/fun.js';
 export * from './model/map.js';
-export * from './model/key.js';
+export { termKey, termEquals } from './model/key.js';
 export * from './model/list.js';
 export type { Term } from './model/term.js';
 
 export { CourierError, ProtocolError, EncodeError, EtfErrorCode } from './errors.js';
 export { decode, decodeTerm, type Decoded } from './codec/decode.js';
-export { DEFAULT_MAX_BIG_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TERM_BYTES, type DecodeOptions } from './codec/limits.js';
+export { DEFAULT_MAX_BIG_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TERM_BYTES, HEAP_FLOOR, HEAP_PER_TERM_BYTE, type DecodeOptions } from './codec/limits.js';
+export { HeapCost } from './codec/heap-cost.js';
+export { MAX_INFLATE_RATIO } from './codec/compressed.js';
 export { encode, type EncodeOptions } from './codec/encode.js';
 export { Encoder, DEFAULT_MAX_ENCODE_DEPTH } from './codec/encoder.js';
 export { Tag, VERSION } from './codec/tags.js';

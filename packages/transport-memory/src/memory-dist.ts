@@ -25,7 +25,7 @@ export interface MemoryDistOptions {
   readonly handshakeTimeoutMs?: number;
   /** net_ticktime in seconds (dead-peer detection). Default 60 (OTP's). */
   readonly netTicktime?: number;
-  /** Largest frame or reassembled message accepted from a peer. Default 128 MiB. */
+  /** Largest frame or reassembled message accepted from a peer. Default 64 MiB (DEFAULT_MAX_TERM_BYTES). */
   readonly maxMessage?: number;
   /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
   readonly busyLimit?: number;

@@ -1,4 +1,4 @@
-import { Atom, Encoder, ProtocolError, atom, decodeTerm, type Term } from '@courier/term';
+import { Atom, DEFAULT_MAX_TERM_BYTES, Encoder, ProtocolError, atom, decodeTerm, type Term } from '@courier/term';
 import { pidKey, type Carrier, type DistOp, type Logger, type PipelineSession, type Router } from '@courier/core';
 import { refusal, DEFAULT_BUSY_LIMIT } from './outgoing.js';
 import { DFLAG } from '../handshake/flags.js';
@@ -24,7 +24,10 @@ export interface ErlSessionOptions {
   readonly log: Logger;
   /** net_ticktime in seconds (OTP default 60): ticks every ticktime/4, down after ticktime of silence. */
   readonly netTicktime?: number;
-  /** Largest frame or reassembled message accepted, bytes. Default 128 MiB. */
+  /**
+   * Largest frame or reassembled message accepted, bytes; also each term's maxTermBytes, so the
+   * decoder's heap budget is 2 × this + 1 MiB. Default 64 MiB (DEFAULT_MAX_TERM_BYTES of @courier/term).
+   */
   readonly maxMessage?: number;
   /** Messages larger than this are sent as fragments when the peer supports them. Default 64 KiB. */
   readonly fragmentSize?: number;
@@ -36,7 +39,7 @@ export interface ErlSessionOptions {
 }
 
 const VERSION = 131;
-const DEFAULT_MAX_MESSAGE = 128 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE = DEFAULT_MAX_TERM_BYTES;
 const TICK = new Uint8Array(4);
 /** Pending output past this many bytes is written at once instead of at the end of the tick. */
 const FLUSH_AT = 256 * 1024;

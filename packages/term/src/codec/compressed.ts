@@ -4,9 +4,18 @@ import { Tag, VERSION } from './tags.js';
 
 /**
  * Tag 80: `term_to_binary(T, [compressed])`. Layout after the tag: UncompressedSize:32, then a
- * zlib stream of the tag and data of the term. The size is checked against the limit before
- * anything is inflated, and inflating stops as soon as the output would exceed it.
+ * zlib stream of the tag and data of the term.
+ *
+ * In a browser build `node:zlib` is a stub that throws (transport-ws `browser/zlib-stub.ts`), so
+ * a compressed term there is a ProtocolError (ETF_BAD_COMPRESSED) like any other bad input.
  */
+
+/**
+ * The most bytes one byte of a deflate stream can inflate to: a length/distance pair codes at most
+ * 258 bytes in no fewer than 2 bits. A declared size past this many times the bytes that follow it
+ * cannot be honest, and is refused before the output buffer exists.
+ */
+export const MAX_INFLATE_RATIO = 1032;
 
 interface InflateResult {
   buffer: Buffer;
@@ -16,11 +25,16 @@ interface InflateResult {
 /**
  * Inflate the zlib stream at the start of `src` into exactly `size` bytes. Returns the output and
  * how many bytes of `src` the stream occupied (anything after it belongs to the caller).
+ *
+ * zlib writes into one output buffer of `size + 1` bytes (`chunkSize`), allocated once: a stream
+ * that would inflate past `size` fills the spare byte and stops there (`maxOutputLength`), one
+ * that ends short leaves the output smaller; both are errors. Nothing beyond `size + 1` bytes is
+ * ever allocated for the output, and it is not copied once inflated.
  */
 export function inflateTerm(src: Uint8Array, size: number, at: number): { data: Uint8Array; consumed: number } {
   let result: InflateResult;
   try {
-    const options: ZlibOptions & { info: true } = { maxOutputLength: size, info: true };
+    const options: ZlibOptions & { info: true } = { chunkSize: Math.max(64, size + 1), maxOutputLength: size, info: true };
     result = inflateSync(src, options) as unknown as InflateResult;
   } catch (err) {
     const code = (err as { code?: unknown }).code;

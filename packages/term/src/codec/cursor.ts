@@ -1,5 +1,6 @@
 import { EtfErrorCode, ProtocolError } from '../errors.js';
-import type { DecodeLimits } from './limits.js';
+import { HeapCost } from './heap-cost.js';
+import { HEAP_PER_TERM_BYTE, type DecodeLimits } from './limits.js';
 
 /**
  * A read position over one input buffer. Integers are assembled from bytes; floats go through a
@@ -11,13 +12,31 @@ export class Cursor {
   readonly end: number;
   readonly limits: DecodeLimits;
   pos: number;
+  /** Bytes of heap this decode may still create (maxHeapBytes less what the cost model charged). */
+  heapLeft: number;
   private dv: DataView | null = null;
 
-  constructor(buf: Uint8Array, pos: number, end: number, limits: DecodeLimits) {
+  constructor(buf: Uint8Array, pos: number, end: number, limits: DecodeLimits, heapLeft: number = limits.maxHeapBytes) {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
     this.limits = limits;
+    this.heapLeft = heapLeft;
+  }
+
+  /** Take `bytes` from the heap budget before allocating them; the term starting at `at` is refused past it. */
+  charge(bytes: number, at: number): void {
+    if ((this.heapLeft -= bytes) < 0) this.overBudget(at);
+  }
+
+  overBudget(at: number): never {
+    const max = this.limits.maxHeapBytes;
+    return this.fail(
+      EtfErrorCode.LIMIT,
+      `decoding this term would take more than maxHeapBytes (${max}) of heap: raise DecodeOptions.maxHeapBytes ` +
+        `(default ${HEAP_PER_TERM_BYTE} × maxTermBytes + 1 MiB; on a distribution connection, raise its maxMessage, which sets maxTermBytes)`,
+      at,
+    );
   }
 
   fail(code: string, message: string, at: number = this.pos): never {
@@ -70,10 +89,11 @@ export class Cursor {
     return hi < 0x200000 ? hi * 0x1_0000_0000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
-  /** `n` bytes as a view into the input, or a copy with `copyBinaries`. */
+  /** `n` bytes as a view into the input, or a copy with `copyBinaries`; charged to the heap budget. */
   bytes(n: number, what: string, copy: boolean = this.limits.copyBinaries): Uint8Array {
     this.need(n, what);
     const start = this.pos;
+    this.charge(copy ? HeapCost.BINARY + HeapCost.BINARY_COPY + n : HeapCost.BINARY, start);
     this.pos += n;
     return copy ? this.buf.slice(start, start + n) : this.buf.subarray(start, start + n);
   }

@@ -1,7 +1,8 @@
 import { EtfErrorCode, ProtocolError } from '../errors.js';
 import type { Term } from '../model/term.js';
-import { inflateTerm } from './compressed.js';
+import { inflateTerm, MAX_INFLATE_RATIO } from './compressed.js';
 import { Decoder } from './decoder.js';
+import { HeapCost } from './heap-cost.js';
 import { resolveLimits, type DecodeLimits, type DecodeOptions } from './limits.js';
 import { Tag, VERSION } from './tags.js';
 
@@ -47,14 +48,25 @@ function decodeAt(buf: Uint8Array, offset: number, limits: DecodeLimits): Decode
   return { term, end: d.pos };
 }
 
-/** Tag 80: UncompressedSize:32, zlib stream of one term. The size limit is checked first. */
+/**
+ * Tag 80: UncompressedSize:32, zlib stream of one term. Before anything is inflated, the declared
+ * size is checked against maxTermBytes and against what the bytes after it could inflate to at
+ * deflate's best ratio (fewer bytes than that are a truncated term), and the inflated buffer is
+ * charged to the heap budget; inflating never writes past the declared size.
+ */
 function decodeCompressed(buf: Uint8Array, at: number, limits: DecodeLimits): Decoded {
   const c = new Decoder(buf, at + 1, buf.length, limits);
   const size = c.u32('compressed size');
   if (size > limits.maxTermBytes) c.fail(EtfErrorCode.LIMIT, `compressed term declares ${size} bytes, over maxTermBytes ${limits.maxTermBytes}`, at);
   if (size === 0) c.fail(EtfErrorCode.BAD_COMPRESSED, 'compressed term declares 0 bytes', at);
+  const available = buf.length - c.pos;
+  if (size > MAX_INFLATE_RATIO * available) {
+    const needed = Math.ceil(size / MAX_INFLATE_RATIO);
+    c.fail(EtfErrorCode.TRUNCATED, `input ends inside compressed term: ${size} bytes need at least ${needed} deflated bytes (${MAX_INFLATE_RATIO}:1), ${available} left`, at);
+  }
+  c.charge(HeapCost.BINARY_COPY + size, at);
   const { data, consumed } = inflateTerm(buf.subarray(c.pos), size, at);
-  const inner = new Decoder(data, 0, data.length, limits);
+  const inner = new Decoder(data, 0, data.length, limits, c.heapLeft);
   try {
     const term = inner.term();
     if (inner.pos !== data.length) inner.fail(EtfErrorCode.TRAILING_BYTES, `${data.length - inner.pos} bytes follow the term`);

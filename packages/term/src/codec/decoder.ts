@@ -1,9 +1,12 @@
 import { EtfErrorCode } from '../errors.js';
-import { atoms } from '../model/atom.js';
+import { Atom, atoms } from '../model/atom.js';
 import { BitBinary, ImproperList, Tuple } from '../model/containers.js';
+import { keyCost } from '../model/key.js';
 import { ErlMap } from '../model/map.js';
 import type { Term } from '../model/term.js';
 import { Cursor } from './cursor.js';
+import { HeapCost } from './heap-cost.js';
+import { MAX_ELEMENTS, MAX_MAP_ENTRIES } from './limits.js';
 import { finishFun, readExport, readFunHeader, type FunHeader } from './read-fun.js';
 import { readAtomBody, readBig, readNewFloat, readOldFloat, readPid, readPort, readRef } from './scalars.js';
 import { Tag, tagName } from './tags.js';
@@ -16,6 +19,16 @@ const LIST = 1;
 const MAP = 2;
 const FUN = 3;
 
+/** The items of a map frame: never written. */
+const NO_ITEMS: Term[] = [];
+/** Longest map key text: V8's strings end at 2^29 - 24 characters. */
+const MAX_KEY_CHARS = 1 << 28;
+/**
+ * A list whose tail continues it (LIST_EXT or STRING_EXT tails, which OTP accepts) grows past the
+ * array made for its first items: each further element may cost half a slot more as V8 grows it.
+ */
+const GROWN_SLOT = HeapCost.SLOT + HeapCost.SLOT / 2;
+
 /** An open container on the explicit stack. One fixed shape for every kind. */
 class Frame {
   constructor(
@@ -24,6 +37,7 @@ class Frame {
     readonly at: number,
     /** Children still to read (for a list: items, not counting the tail). */
     public remaining: number,
+    /** Element array, made at its final size when the count is known, filled through `fill`. */
     readonly items: Term[],
     readonly map: ErlMap | null,
     readonly fun: FunHeader | null,
@@ -31,15 +45,20 @@ class Frame {
   /** List: the items are read and the next term is the improper tail. Map: a key awaits its value. */
   flag = false;
   key: Term = undefined;
+  /** Items written so far. */
+  fill = 0;
 }
 
 /**
  * The decoder proper: one pass over the input with a cursor and an explicit stack of open
  * containers, so nesting depth costs heap, not call stack, and is bounded by `maxDepth`.
  *
- * Allocation is bounded by the input: `pending` counts the terms announced by open containers
- * and not yet started; each needs at least one byte, so a container may announce no more
- * children than `end - pos - pending`. A 4-byte length of 2^32-1 fails before any array exists.
+ * Allocation is bounded twice. By the input: `pending` counts the terms announced by open
+ * containers and not yet started; each needs at least one byte, so a container may announce no
+ * more children than `end - pos - pending`, and a 4-byte length of 2^32-1 fails before any array
+ * exists. By the heap budget (`maxHeapBytes`): each term is charged what V8 will allocate for it
+ * (`HeapCost`) before it is made, a container for itself and the slots of all its elements when it
+ * opens, a map entry for its key's text before the key is built.
  */
 export class Decoder extends Cursor {
   private readonly stack: Frame[] = [];
@@ -74,6 +93,7 @@ export class Decoder extends Cursor {
           // Arity:32, Elements
           const n = tag === Tag.SMALL_TUPLE_EXT ? this.u8('tuple arity') : this.u32('tuple arity');
           if (n === 0) {
+            this.charge(HeapCost.TUPLE + HeapCost.NIL, at);
             value = new Tuple([]);
             break;
           }
@@ -81,12 +101,14 @@ export class Decoder extends Cursor {
           continue next;
         }
         case Tag.NIL_EXT:
+          this.charge(HeapCost.NIL, at);
           value = [];
           break;
         case Tag.STRING_EXT: {
           // Len:16, Characters (one byte each)
           const n = this.u16('string length');
           this.need(n, 'string');
+          if (n > 1) this.charge(HeapCost.STRING + n, at);
           value = latin1(this.buf, this.pos, this.pos + n);
           this.pos += n;
           break;
@@ -130,6 +152,7 @@ export class Decoder extends Cursor {
           // Arity:32, then Arity key/value pairs
           const n = this.u32('map arity');
           if (n === 0) {
+            this.charge(HeapCost.MAP, at);
             value = new ErlMap();
             break;
           }
@@ -167,16 +190,17 @@ export class Decoder extends Cursor {
         if (f === undefined) return value;
         switch (f.kind) {
           case TUPLE:
-            f.items.push(value);
+            f.items[f.fill++] = value;
             if (--f.remaining > 0) continue next;
             value = this.pop(new Tuple(f.items));
             break;
           case LIST:
             if (f.flag) {
-              value = this.pop(f.items.length === 0 ? value : new ImproperList(f.items, value));
+              if (f.fill > 0) this.charge(HeapCost.IMPROPER, f.at);
+              value = this.pop(f.fill === 0 ? value : new ImproperList(f.items, value));
               break;
             }
-            f.items.push(value);
+            f.items[f.fill++] = value;
             if (--f.remaining > 0 || this.listTail(f)) continue next;
             value = this.pop(f.items);
             break;
@@ -188,6 +212,7 @@ export class Decoder extends Cursor {
             }
             const map = f.map as ErlMap;
             const size = map.size;
+            this.chargeKey(f.key, f.at);
             map.set(f.key, value);
             if (map.size === size) this.fail(BAD_VALUE, `map has a duplicate key after ${size} entries`, f.at);
             f.flag = false;
@@ -197,7 +222,7 @@ export class Decoder extends Cursor {
             break;
           }
           default:
-            f.items.push(value);
+            f.items[f.fill++] = value;
             if (--f.remaining > 0) continue next;
             value = this.pop(finishFun(this, f.fun as FunHeader, f.items, f.at));
         }
@@ -205,16 +230,32 @@ export class Decoder extends Cursor {
     }
   }
 
-  /** Push a container announcing `slots` child terms, after checking depth and remaining input. */
+  /**
+   * Push a container announcing `slots` child terms, after checking them against the input left,
+   * the element limits, the depth and the heap budget, in that order.
+   */
   private open(kind: number, at: number, n: number, slots: number, map: ErlMap | null, fun: FunHeader | null): Frame {
     if (slots > this.end - this.pos - this.pending) {
       this.fail(TRUNCATED, `${tagName(this.buf[at] as number)} announces ${n} elements, more than the input holds`, at);
     }
+    if (n > (kind === MAP ? MAX_MAP_ENTRIES : MAX_ELEMENTS)) {
+      this.fail(LIMIT, `${tagName(this.buf[at] as number)} of ${n} elements is more than a JS ${kind === MAP ? 'Map' : 'array'} can hold here`, at);
+    }
     if (this.stack.length >= this.limits.maxDepth) this.fail(LIMIT, `terms nest deeper than maxDepth ${this.limits.maxDepth}`, at);
+    if (kind === MAP) this.charge(HeapCost.MAP + n * HeapCost.MAP_ENTRY, at);
+    else this.charge((kind === TUPLE ? HeapCost.TUPLE + HeapCost.ARRAY : HeapCost.ARRAY) + n * HeapCost.SLOT, at);
     this.pending += slots;
-    const f = new Frame(kind, at, n, [], map, fun);
+    const f = new Frame(kind, at, n, kind === MAP ? NO_ITEMS : new Array<Term>(n), map, fun);
     this.stack.push(f);
     return f;
+  }
+
+  /** A map key is kept as its `termKey` text: charge that text (atoms' keys are shared) before it is built. */
+  private chargeKey(key: Term, at: number): void {
+    if (key instanceof Atom || typeof key === 'boolean') return;
+    const chars = keyCost(key, Math.min(this.heapLeft, MAX_KEY_CHARS));
+    if (chars > MAX_KEY_CHARS) this.fail(LIMIT, `a map key whose text would pass ${MAX_KEY_CHARS} characters`, at);
+    this.charge(HeapCost.STRING + chars, at);
   }
 
   private pop(value: Term): Term {
@@ -242,8 +283,10 @@ export class Decoder extends Cursor {
         this.pending--;
         const n = this.u16('string length');
         this.need(n, 'string');
+        this.grow(f, n, at);
         const { buf, pos } = this;
-        for (let i = pos; i < pos + n; i++) f.items.push(buf[i]);
+        const items = f.items;
+        for (let i = pos; i < pos + n; i++) items[f.fill++] = buf[i];
         this.pos += n;
         return false;
       }
@@ -255,12 +298,19 @@ export class Decoder extends Cursor {
       this.pending--;
       const n = this.u32('list length');
       if (n + 1 > this.end - this.pos - this.pending) this.fail(TRUNCATED, `list tail announces ${n} elements, more than the input holds`, at);
+      this.grow(f, n, at);
       this.pending += n + 1;
       if (n > 0) {
         f.remaining = n;
         return true;
       }
     }
+  }
+
+  /** A list tail adds `n` items to the list of `f`: check the element limit, charge the slots. */
+  private grow(f: Frame, n: number, at: number): void {
+    if (f.fill + n > MAX_ELEMENTS) this.fail(LIMIT, `a list of more than ${MAX_ELEMENTS} elements is more than a JS array can hold here`, at);
+    this.charge(n * GROWN_SLOT, at);
   }
 
   /**
@@ -278,6 +328,7 @@ export class Decoder extends Cursor {
     const bytes = this.bytes(len, 'bitstring', !clean || this.limits.copyBinaries);
     if (len === 0 || bits === 8) return bytes;
     if (!clean) bytes[len - 1] = last & mask;
+    this.charge(HeapCost.BIT_BINARY, at);
     return new BitBinary(bytes, bits);
   }
 }

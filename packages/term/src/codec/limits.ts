@@ -9,6 +9,13 @@ export interface DecodeOptions {
    * the declared uncompressed size of a compressed term (checked before inflating). Default 64 MiB.
    */
   maxTermBytes?: number;
+  /**
+   * Most bytes of JS heap one decode may create, as the decode cost model (`codec/heap-cost.ts`,
+   * docs/terms.md) estimates them before allocating: a small frame of empty maps or a compressed
+   * term can otherwise make V8 allocate 50 times its size. Default `HEAP_PER_TERM_BYTE` (2) ×
+   * `maxTermBytes` + `HEAP_FLOOR` (1 MiB): 129 MiB with the defaults.
+   */
+  maxHeapBytes?: number;
   /** Most magnitude bytes of one bignum (SMALL_BIG_EXT / LARGE_BIG_EXT). Default 64 KiB. */
   maxBigBytes?: number;
   /** Copy binaries out of the input instead of returning views into it. Default false. */
@@ -21,13 +28,28 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_MAX_DEPTH = 2048;
+/** 64 MiB: also the default message limit of every distribution connection (`maxMessage`). */
 export const DEFAULT_MAX_TERM_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_BIG_BYTES = 64 * 1024;
+/** The default `maxHeapBytes` is this many times `maxTermBytes`, plus {@link HEAP_FLOOR}. */
+export const HEAP_PER_TERM_BYTE = 2;
+/** Added to the default `maxHeapBytes`, so that a small `maxTermBytes` still lets a small term of maps through. */
+export const HEAP_FLOOR = 1024 * 1024;
+/**
+ * Most elements of one list or tuple, and entries of one map: past about 112 million elements
+ * V8 aborts the whole process when an array grows (a fatal error, not an exception), and a JS Map
+ * holds at most 2^24 entries. Only reachable with a `maxTermBytes` far above the default.
+ */
+export const MAX_ELEMENTS = 1 << 26;
+export const MAX_MAP_ENTRIES = (1 << 24) - 1;
+/** Most magnitude bytes of a bignum whatever `maxBigBytes` says: V8's BigInts end at 2^30 bits. */
+export const MAX_BIGINT_BYTES = 1 << 26;
 
 /** {@link DecodeOptions} with every default filled in, built once per decode call. */
 export interface DecodeLimits {
   readonly maxDepth: number;
   readonly maxTermBytes: number;
+  readonly maxHeapBytes: number;
   readonly maxBigBytes: number;
   readonly copyBinaries: boolean;
   readonly atomCache: ((index: number) => Atom | undefined) | undefined;
@@ -36,18 +58,29 @@ export interface DecodeLimits {
 const DEFAULT_LIMITS: DecodeLimits = {
   maxDepth: DEFAULT_MAX_DEPTH,
   maxTermBytes: DEFAULT_MAX_TERM_BYTES,
+  maxHeapBytes: HEAP_PER_TERM_BYTE * DEFAULT_MAX_TERM_BYTES + HEAP_FLOOR,
   maxBigBytes: DEFAULT_MAX_BIG_BYTES,
   copyBinaries: false,
   atomCache: undefined,
 };
 
+/** Fill in the defaults. A limit that is not a number ≥ 0 is the caller's bug: RangeError. */
 export function resolveLimits(opts: DecodeOptions | undefined): DecodeLimits {
   if (opts === undefined) return DEFAULT_LIMITS;
+  const maxTermBytes = limit(opts, 'maxTermBytes', DEFAULT_MAX_TERM_BYTES);
   return {
-    maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH,
-    maxTermBytes: opts.maxTermBytes ?? DEFAULT_MAX_TERM_BYTES,
-    maxBigBytes: opts.maxBigBytes ?? DEFAULT_MAX_BIG_BYTES,
+    maxDepth: limit(opts, 'maxDepth', DEFAULT_MAX_DEPTH),
+    maxTermBytes,
+    maxHeapBytes: limit(opts, 'maxHeapBytes', HEAP_PER_TERM_BYTE * maxTermBytes + HEAP_FLOOR),
+    maxBigBytes: limit(opts, 'maxBigBytes', DEFAULT_MAX_BIG_BYTES),
     copyBinaries: opts.copyBinaries ?? false,
     atomCache: opts.atomCache,
   };
+}
+
+function limit(opts: DecodeOptions, name: 'maxDepth' | 'maxTermBytes' | 'maxHeapBytes' | 'maxBigBytes', fallback: number): number {
+  const v = opts[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`DecodeOptions.${name} must be a number ≥ 0, not ${String(v)}`);
+  return v;
 }

@@ -4,6 +4,7 @@ import { ErlExport, ErlFun } from '../model/fun.js';
 import type { Pid } from '../model/identifiers.js';
 import type { Term } from '../model/term.js';
 import type { Cursor } from './cursor.js';
+import { HeapCost } from './heap-cost.js';
 import { readAtom, readPidTerm, readSmallInt } from './scalars.js';
 import { FUN_UNIQ_BYTES } from './tags.js';
 
@@ -27,6 +28,7 @@ export interface FunHeader {
  * OldIndex (integer), OldUniq (integer), Pid, then NumFree free-variable terms.
  */
 export function readFunHeader(c: Cursor): FunHeader {
+  c.charge(HeapCost.FUN, c.pos - 1);
   const sizeAt = c.pos;
   const size = c.u32('fun size');
   const arity = c.u8('fun arity');
@@ -50,6 +52,7 @@ export function finishFun(c: Cursor, h: FunHeader, freeVars: Term[], at: number)
 
 /** EXPORT_EXT: Module (atom), Function (atom), Arity (SMALL_INTEGER_EXT; OTP also takes INTEGER_EXT). */
 export function readExport(c: Cursor, at: number): ErlExport {
+  c.charge(HeapCost.EXPORT, at);
   const module = readAtom(c);
   const fun = readAtom(c);
   const arity = readSmallInt(c, 'export arity');

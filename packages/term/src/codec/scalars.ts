@@ -5,6 +5,8 @@ import { Pid, Port, Ref } from '../model/identifiers.js';
 import { cacheAtom, cachedAtom } from './atom-cache.js';
 import { intFromLittleEndian } from './bigint.js';
 import type { Cursor } from './cursor.js';
+import { HeapCost } from './heap-cost.js';
+import { MAX_BIGINT_BYTES } from './limits.js';
 import { FLOAT_EXT_BYTES, MAX_REF_WORDS, Tag, tagName } from './tags.js';
 import { latin1, utf8, utf8CodePoints } from './text.js';
 
@@ -60,6 +62,8 @@ export function readAtomBody(c: Cursor, tag: number, at: number): Atom {
     c.pos = end;
     return cached;
   }
+  // The name's text is made before the atom table is asked (and kept if the atom is new).
+  c.charge(HeapCost.STRING + len, at);
   let name: string;
   if (isUtf8) {
     const text = utf8(c.buf, start, end);
@@ -93,9 +97,12 @@ export function readAtom(c: Cursor): Atom {
 export function readBig(c: Cursor, tag: number, at: number): number | bigint {
   const n = tag === Tag.SMALL_BIG_EXT ? c.u8('bignum length') : c.u32('bignum length');
   if (n > c.limits.maxBigBytes) c.fail(LIMIT, `bignum of ${n} bytes exceeds maxBigBytes ${c.limits.maxBigBytes}`, at);
+  if (n > MAX_BIGINT_BYTES) c.fail(LIMIT, `bignum of ${n} bytes is more than a JS BigInt holds (${MAX_BIGINT_BYTES} bytes)`, at);
   const sign = c.u8('bignum sign');
   if (sign > 1) c.fail(BAD_VALUE, `bignum sign byte ${sign} is neither 0 nor 1`, c.pos - 1);
   c.need(n, 'bignum digits');
+  // Past 6 bytes: a bigint, and its hex text on the way.
+  if (n > 6) c.charge(HeapCost.BIGINT + 3 * n + 8, at);
   const v = intFromLittleEndian(c.buf, c.pos, n, sign === 1);
   c.pos += n;
   return v;
@@ -105,6 +112,7 @@ export function readBig(c: Cursor, tag: number, at: number): number | bigint {
 export function readNewFloat(c: Cursor, at: number): number | ErlFloat {
   const v = c.f64('NEW_FLOAT_EXT');
   if (!Number.isFinite(v)) c.fail(BAD_VALUE, `float ${v} is not an Erlang float`, at);
+  c.charge(Number.isInteger(v) ? HeapCost.ERL_FLOAT : HeapCost.FLOAT, at);
   return floatTerm(v);
 }
 
@@ -121,11 +129,13 @@ export function readOldFloat(c: Cursor, at: number): number | ErlFloat {
   const v = Number(text);
   if (!FLOAT_TEXT.test(text) || !Number.isFinite(v)) c.fail(BAD_VALUE, `FLOAT_EXT text ${JSON.stringify(text)} is not a float`, at);
   c.pos = start + FLOAT_EXT_BYTES;
+  c.charge(Number.isInteger(v) ? HeapCost.ERL_FLOAT : HeapCost.FLOAT, at);
   return floatTerm(v);
 }
 
 /** NEW_PID_EXT: Node, ID:32, Serial:32, Creation:32. PID_EXT: the same with Creation:8. */
 export function readPid(c: Cursor, tag: number): Pid {
+  c.charge(HeapCost.PID, c.pos - 1);
   const node = readAtom(c);
   const id = c.u32('pid id');
   const serial = c.u32('pid serial');
@@ -143,6 +153,7 @@ export function readPidTerm(c: Cursor): Pid {
 
 /** V4_PORT_EXT: Node, ID:64, Creation:32. NEW_PORT_EXT: ID:32, Creation:32. PORT_EXT: ID:32, Creation:8. */
 export function readPort(c: Cursor, tag: number): Port {
+  c.charge(HeapCost.PORT, c.pos - 1);
   const node = readAtom(c);
   if (tag === Tag.V4_PORT_EXT) return new Port(node, c.u64('port id'), c.u32('port creation'));
   const id = c.u32('port id');
@@ -155,12 +166,14 @@ export function readPort(c: Cursor, tag: number): Port {
  */
 export function readRef(c: Cursor, tag: number, at: number): Ref {
   if (tag === Tag.REFERENCE_EXT) {
+    c.charge(HeapCost.REF + HeapCost.SLOT, at);
     const node = readAtom(c);
     const id = c.u32('reference id');
     return new Ref(node, c.u8('reference creation'), [id]);
   }
   const len = c.u16('reference length');
   if (len < 1 || len > MAX_REF_WORDS) c.fail(BAD_VALUE, `reference with ${len} id words (1..${MAX_REF_WORDS} allowed)`, at);
+  c.charge(HeapCost.REF + len * HeapCost.SLOT, at);
   const node = readAtom(c);
   const creation = tag === Tag.NEWER_REFERENCE_EXT ? c.u32('reference creation') : c.u8('reference creation');
   c.need(4 * len, 'reference ids');

@@ -13,27 +13,13 @@ import type { Term } from './term.js';
  * `[1 | [2]]` equals `[1, 2]`; maps are order-independent.
  *
  * The key is a prefix-free code (no key is a prefix of another), so keys of the parts can be
- * concatenated without ambiguity. Containers are walked with an explicit stack: any depth is fine.
+ * concatenated without ambiguity. It is written in one pass (pre-order, with an explicit stack:
+ * any depth is fine), so its cost is linear in its length; only a map builds its entries as
+ * strings of their own, to sort them. Integers are written in hex: linear for bignums too.
  */
 export function termKey(t: Term): string {
   const leaf = leafKey(t);
-  if (leaf !== undefined) return leaf;
-  const stack: Frame[] = [open(t)];
-  for (;;) {
-    const f = stack[stack.length - 1] as Frame;
-    if (f.next < f.children.length) {
-      const child = f.children[f.next++];
-      const k = leafKey(child);
-      if (k === undefined) stack.push(open(child));
-      else f.parts.push(k);
-      continue;
-    }
-    const key = f.finish(f.parts);
-    stack.pop();
-    const parent = stack[stack.length - 1];
-    if (parent === undefined) return key;
-    parent.parts.push(key);
-  }
+  return leaf !== undefined ? leaf : containerKey(t);
 }
 
 /** Erlang exact equality (`=:=`) of two terms. */
@@ -42,15 +28,102 @@ export function termEquals(a: Term, b: Term): boolean {
   return termKey(a) === termKey(b);
 }
 
-interface Frame {
-  readonly children: readonly Term[];
-  next: number;
-  readonly parts: string[];
-  readonly finish: (parts: string[]) => string;
+/** Text written as is, between the keys of the parts of a container. */
+class Text {
+  constructor(readonly s: string) {}
+}
+/** The end of a map: its entries' keys are all built; sort and write them. */
+class MapEnd {
+  readonly entries: string[] = [];
+  constructor(readonly size: number) {}
+}
+/** The end of one map entry: its text goes to its map. */
+class EntryEnd {
+  constructor(readonly map: MapEnd) {}
+}
+/** The start of one map entry: a new output. */
+const ENTRY_START = new Text('');
+const LIST_END = new Text('n;');
+const TUPLE_END = new Text('}');
+const FUN_END = new Text(']');
+const TAIL = new Text('|');
+const ARROW = new Text('=>');
+
+type Job = Term | Text | MapEnd | EntryEnd;
+
+function containerKey(root: Term): string {
+  const jobs: Job[] = [root];
+  // The output being written, and below it those of the map entries it is inside.
+  const outs: string[] = [''];
+  for (;;) {
+    const j = jobs.pop();
+    const top = outs.length - 1;
+    if (j === ENTRY_START) outs.push('');
+    else if (j instanceof Text) outs[top] += j.s;
+    else if (j instanceof EntryEnd) j.map.entries.push(outs.pop() as string);
+    else if (j instanceof MapEnd) outs[top] += `m${j.size}{${j.entries.sort().join(',')}}`;
+    else {
+      const leaf = leafKey(j);
+      outs[top] += leaf !== undefined ? leaf : expand(j, jobs);
+    }
+    if (jobs.length === 0) return outs[0] as string;
+  }
 }
 
-function frame(children: readonly Term[], finish: (parts: string[]) => string): Frame {
-  return { children, next: 0, parts: [], finish };
+function pushReversed(jobs: Job[], items: readonly Term[]): void {
+  for (let i = items.length - 1; i >= 0; i--) jobs.push(items[i]);
+}
+
+/** Queue the parts of a container (last first); returns the text that opens it. */
+function expand(t: Term, jobs: Job[]): string {
+  if (Array.isArray(t)) {
+    jobs.push(LIST_END);
+    pushReversed(jobs, t);
+    return 'l';
+  }
+  if (t instanceof Tuple) {
+    jobs.push(TUPLE_END);
+    pushReversed(jobs, t.elements);
+    return `t${t.elements.length}{`;
+  }
+  if (t instanceof ImproperList) {
+    // `[a, b | Tail]`, flattened as Erlang sees it; `[ | X]` with no items is just X.
+    const { items, tail, proper } = flattenList(t);
+    if (proper) {
+      jobs.push(LIST_END);
+      pushReversed(jobs, items);
+      return 'l';
+    }
+    if (items.length === 0) {
+      jobs.push(tail);
+      return '';
+    }
+    jobs.push(tail, TAIL);
+    pushReversed(jobs, items);
+    return 'l';
+  }
+  if (t instanceof ErlMap) {
+    const end = new MapEnd(t.size);
+    jobs.push(end);
+    for (const [k, v] of t) jobs.push(new EntryEnd(end), v, ARROW, k, ENTRY_START);
+    return '';
+  }
+  if (t instanceof ErlFun) {
+    jobs.push(FUN_END);
+    pushReversed(jobs, t.freeVars);
+    return `${funHead(t)}[`;
+  }
+  // A plain object: a map with atom keys.
+  const obj = t as { readonly [key: string]: Term };
+  const keys = Object.keys(obj);
+  const end = new MapEnd(keys.length);
+  jobs.push(end);
+  for (const k of keys) jobs.push(new EntryEnd(end), obj[k], new Text(`${atomKey(k)}=>`), ENTRY_START);
+  return '';
+}
+
+function funHead(t: ErlFun): string {
+  return `F${atomKey(t.module.name)}${t.arity}.${t.index}.${hex(t.uniq)}.${t.oldIndex}.${t.oldUniq}.${leafKey(t.pid)}`;
 }
 
 function atomKey(name: string): string {
@@ -85,9 +158,9 @@ function binaryKey(bytes: Uint8Array): string {
 function leafKey(t: Term): string | undefined {
   switch (typeof t) {
     case 'number':
-      return Number.isInteger(t) ? `i${t};` : `f${t};`;
+      return Number.isInteger(t) ? `i${t.toString(16)};` : `f${t};`;
     case 'bigint':
-      return `i${t};`;
+      return `i${t.toString(16)};`;
     case 'boolean':
       return t ? 'a4:true;' : 'a5:false;';
     case 'undefined':
@@ -95,7 +168,7 @@ function leafKey(t: Term): string | undefined {
     case 'string': {
       // A charlist: equal to the list of its codes. "" is [].
       let s = 'l';
-      for (const ch of t) s += `i${ch.codePointAt(0)};`;
+      for (const ch of t) s += `i${(ch.codePointAt(0) as number).toString(16)};`;
       return s + 'n;';
     }
   }
@@ -118,53 +191,93 @@ function leafKey(t: Term): string | undefined {
   return undefined;
 }
 
-/** A frame for a container term. */
-function open(t: Term): Frame {
-  if (Array.isArray(t)) return frame(t, (parts) => `l${parts.join('')}n;`);
-  if (t instanceof Tuple) return frame(t.elements, (parts) => `t${parts.length}{${parts.join('')}}`);
-  if (t instanceof ImproperList) return improper(t);
-  if (t instanceof ErlMap) {
-    const flat: Term[] = [];
-    for (const [k, v] of t) flat.push(k, v);
-    return frame(flat, (parts) =>
-      mapKey(
-        parts,
-        (i) => parts[2 * i] as string,
-        (i) => parts[2 * i + 1] as string,
-        t.size,
-      ),
-    );
+/** The most characters of the key of a number: `f-2.2250738585072014e-308;`. */
+const NUMBER_KEY_CHARS = 26;
+
+/**
+ * An upper bound of the characters {@link termKey} writes for `t`, counting every copy: each
+ * leaf's text once, and twice more for each map around it within `t` (a map's entries are built
+ * as strings of their own, then sorted, which flattens them, and joined). For budgets: the walk
+ * stops as soon as the bound passes `limit`, so a hostile key costs no more than the budget left.
+ */
+export function keyCost(t: Term, limit: number): number {
+  const stack: Term[] = [t];
+  // How many maps enclose each stacked term within `t`.
+  const maps: number[] = [0];
+  let cost = 0;
+  while (stack.length > 0 && cost <= limit) {
+    const x = stack.pop();
+    const m = maps.pop() as number;
+    const weight = 1 + 2 * m;
+    const leaf = leafChars(x);
+    if (leaf >= 0) {
+      cost += leaf * weight;
+      continue;
+    }
+    let children: readonly Term[];
+    let inner = m;
+    if (Array.isArray(x)) {
+      cost += 3 * weight;
+      children = x;
+    } else if (x instanceof Tuple) {
+      cost += 13 * weight;
+      children = x.elements;
+    } else if (x instanceof ImproperList) {
+      const { items, tail, proper } = flattenList(x);
+      cost += (3 + items.length) * weight;
+      children = proper ? items : [...items, tail];
+    } else if (x instanceof ErlFun) {
+      cost += (funHead(x).length + 2) * weight;
+      children = x.freeVars;
+    } else {
+      // A map: `m<size>{k=>v,…}`. With two entries or more, its entries are written twice more
+      // (flattened to be sorted, then joined); a single entry is passed on as it is.
+      const flat: Term[] = [];
+      if (x instanceof ErlMap) for (const [k, v] of x) flat.push(k, v);
+      else {
+        const obj = x as { readonly [key: string]: Term };
+        for (const k of Object.keys(obj)) flat.push(atomKeyText(k), obj[k]);
+      }
+      if (flat.length > 2) inner = m + 1;
+      cost += (13 + 3 * flat.length) * (1 + 2 * inner);
+      children = flat;
+    }
+    for (const c of children) {
+      stack.push(c);
+      maps.push(inner);
+    }
   }
-  if (t instanceof ErlFun) {
-    const head = `F${atomKey(t.module.name)}${t.arity}.${t.index}.${hex(t.uniq)}.${t.oldIndex}.${t.oldUniq}.${leafKey(t.pid)}`;
-    return frame(t.freeVars, (parts) => `${head}[${parts.join('')}]`);
-  }
-  // A plain object: a map with atom keys.
-  const obj = t as { readonly [key: string]: Term };
-  const keys = Object.keys(obj);
-  return frame(
-    keys.map((k) => obj[k]),
-    (parts) =>
-      mapKey(
-        parts,
-        (i) => atomKey(keys[i] as string),
-        (i) => parts[i] as string,
-        keys.length,
-      ),
-  );
+  return cost;
 }
 
-function mapKey(parts: string[], key: (i: number) => string, value: (i: number) => string, size: number): string {
-  const entries = new Array<string>(size);
-  for (let i = 0; i < size; i++) entries[i] = `${key(i)}=>${value(i)}`;
-  return `m${size}{${entries.sort().join(',')}}`;
+/** A plain object's key, counted as the atom it stands for. */
+class AtomKeyText {
+  constructor(readonly chars: number) {}
+}
+function atomKeyText(name: string): Term {
+  return new AtomKeyText(atomKey(name).length) as unknown as Term;
 }
 
-/** `[a, b | Tail]`, flattened as Erlang sees it; `[ | X]` with no items is just X. */
-function improper(l: ImproperList): Frame {
-  const { items, tail, proper } = flattenList(l);
-  if (proper) return frame(items, (parts) => `l${parts.join('')}n;`);
-  if (items.length === 0) return frame([tail], (parts) => parts[0] as string);
-  items.push(tail);
-  return frame(items, (parts) => `l${parts.slice(0, -1).join('')}|${parts[parts.length - 1]}`);
+/** Characters of the key of a leaf (an upper bound for numbers and strings), or -1 for a container. */
+function leafChars(t: Term): number {
+  switch (typeof t) {
+    case 'number':
+      return NUMBER_KEY_CHARS;
+    case 'bigint':
+      return t.toString(16).length + 3;
+    case 'boolean':
+    case 'undefined':
+      return 13;
+    case 'string':
+      // Each UTF-16 unit: `i` and at most 6 hex digits and `;` (a surrogate pair gives one code point).
+      return 3 + 8 * t.length;
+  }
+  if (t === null) return 13;
+  if (t instanceof Atom) return internedAtomKey(t).length;
+  if (t instanceof AtomKeyText) return t.chars;
+  if (t instanceof Uint8Array) return 2 * t.length + 2;
+  if (t instanceof BitBinary) return 2 * t.bytes.length + 4;
+  if (t instanceof ErlFloat) return NUMBER_KEY_CHARS;
+  if (t instanceof Pid || t instanceof Ref || t instanceof Port || t instanceof ErlExport) return (leafKey(t) as string).length;
+  return -1;
 }

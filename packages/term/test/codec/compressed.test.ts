@@ -1,7 +1,10 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { atom, decode, decodeTerm, encode, EtfErrorCode, termEquals, tuple } from '@courier/term';
+import { atom, decode, decodeTerm, encode, EtfErrorCode, MAX_INFLATE_RATIO, termEquals, tuple } from '@courier/term';
 import { bytes, fromHex, protocolError } from '../support/bytes.js';
+import { compressedFrame, listFrameOfSize, refusal, SHAPES } from '../support/hostile.js';
+
+const MiB = 1024 * 1024;
 
 /** 131, 80, UncompressedSize:32, zlib stream. */
 function compressed(inner: Uint8Array, declared = inner.length, trailer: number[] = []): Uint8Array {
@@ -72,5 +75,56 @@ describe('compressed terms (tag 80)', () => {
   it('allows no compressed term inside a compressed term', () => {
     const inner = encode(big, { compressed: true }).subarray(1);
     expect(protocolError(() => decode(compressed(inner))).code).toBe(EtfErrorCode.UNSUPPORTED_TAG);
+  });
+
+  it(`refuses a declared size past ${MAX_INFLATE_RATIO}:1 of the bytes that follow, before inflating`, () => {
+    // 100 bytes cannot inflate to 1 MiB: the input is short (truncated), and no 1 MiB buffer is made.
+    const lie = bytes(131, 80, 0, 0x10, 0, 0, deflateSync(new Uint8Array(90)), new Uint8Array(100));
+    const { err, growth } = refusal(() => decode(lie));
+    expect(err.code).toBe(EtfErrorCode.TRUNCATED);
+    expect(err.message).toMatch(/1048576 bytes need at least 1017 deflated bytes/);
+    expect(growth).toBeLessThan(MiB / 2);
+  });
+
+  it('accepts what zlib really reaches: 64 MiB of zeros at level 9 (1029:1)', () => {
+    const plain = new Uint8Array(64 * MiB - 64);
+    plain.set([131, 109]);
+    new DataView(plain.buffer).setUint32(2, plain.length - 6);
+    const z = compressedFrame(plain);
+    expect(z.length).toBeLessThan(66_000);
+    expect((decode(z) as Uint8Array).length).toBe(plain.length - 6);
+  });
+
+  it('never inflates past the declared size: a 64 MiB stream declared as 1 MiB stops at 1 MiB', () => {
+    const plain = new Uint8Array(64 * MiB);
+    plain[0] = 131;
+    plain[1] = 109;
+    const z = compressedFrame(plain, MiB);
+    const { err, growth } = refusal(() => decode(z));
+    expect(err.code).toBe(EtfErrorCode.BAD_COMPRESSED);
+    expect(err.message).toMatch(/inflates past its declared 1048576 bytes/);
+    expect(growth).toBeLessThan(4 * MiB);
+  });
+
+  it('charges the inflated bytes and the terms inside to the heap budget: 64 MiB bombs in 65 KB', () => {
+    // 64M NILs: the inflated 64 MiB, then the list's 512 MiB of slots refused before its array exists.
+    const nils = compressedFrame(listFrameOfSize(SHAPES.NIL_EXT as (i: number) => number[], 64 * MiB));
+    expect(nils.length).toBeLessThan(70_000);
+    const t0 = performance.now();
+    const { err, growth } = refusal(() => decode(nils));
+    expect(err.code).toBe(EtfErrorCode.LIMIT);
+    expect(err.message).toMatch(/inside compressed term: .*maxHeapBytes/);
+    expect(growth).toBeLessThan(64 * MiB + 16 * MiB);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // 13M empty maps (3 GB of heap): refused once the budget is spent, the heap held to it.
+    const maps = compressedFrame(listFrameOfSize(SHAPES['empty map'] as (i: number) => number[], 64 * MiB));
+    const budget = 160 * MiB;
+    const refused = refusal(() => decode(maps, { maxHeapBytes: budget }));
+    expect(refused.err.code).toBe(EtfErrorCode.LIMIT);
+    expect(refused.growth).toBeLessThan(budget + 16 * MiB);
+    // A smaller budget refuses the inflated size itself, before inflating.
+    const early = protocolError(() => decode(maps, { maxHeapBytes: 32 * MiB }));
+    expect(early.code).toBe(EtfErrorCode.LIMIT);
+    expect(early.message).not.toMatch(/inside compressed term/);
   });
 });

@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { atom, BitBinary, ErlFloat, ErlMap, float, ImproperList, Pid, Port, Ref, termEquals, termKey, tuple, type Term } from '@courier/term';
+import { keyCost } from '../../src/model/key.js';
+import { termArb } from '../support/arbitraries.js';
 
 describe('termKey / termEquals follow Erlang =:=', () => {
   it('integers compare by value across number and bigint; floats differ from integers', () => {
@@ -8,6 +11,8 @@ describe('termKey / termEquals follow Erlang =:=', () => {
     expect(termEquals(1, float(1))).toBe(false);
     expect(termEquals(1.5, float(1.5))).toBe(true);
     expect(termEquals(-0, 0)).toBe(true); // a JS -0 is the integer 0
+    expect(termEquals(1e21, 10n ** 21n)).toBe(true); // an integral double past 2^53 is that integer
+    expect(termEquals(-(2 ** 70), -(2n ** 70n))).toBe(true);
     expect(termEquals(float(-0), float(0))).toBe(false); // as OTP 27 (OTP 25 said true)
   });
 
@@ -96,5 +101,32 @@ describe('termKey / termEquals follow Erlang =:=', () => {
     let deep: Term = atom('leaf');
     for (let i = 0; i < 100_000; i++) deep = i % 3 === 0 ? [deep] : i % 3 === 1 ? tuple(deep) : new ErlMap([[i, deep]]);
     expect(termKey(deep).length).toBeGreaterThan(100_000);
+  });
+
+  it('writes a key in time linear in its length, however the text nests', () => {
+    // [[…[A × 20000, 1]…, 1], 1] 2,000 lists deep: the key used to be copied once per level.
+    let t: Term = Array.from({ length: 20_000 }, () => atom('a'.repeat(255)));
+    for (let i = 0; i < 2000; i++) t = [t, 1];
+    const t0 = performance.now();
+    expect(termKey(t).length).toBeGreaterThan(20_000 * 255);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // A 64 KiB bignum: hex, not decimal text (50 ms each).
+    const big = 2n ** (8n * 65536n) - 1n;
+    const t1 = performance.now();
+    expect(termKey(big)).toBe(termKey(big));
+    expect(performance.now() - t1).toBeLessThan(20);
+  });
+
+  it('keyCost is an upper bound of the key text, and stops at its limit', () => {
+    fc.assert(
+      fc.property(termArb, (t) => {
+        expect(keyCost(t, Infinity)).toBeGreaterThanOrEqual(termKey(t).length);
+      }),
+      { numRuns: 500 },
+    );
+    const huge = Array.from({ length: 100_000 }, () => atom('a'.repeat(255)));
+    const cost = keyCost(huge, 1000);
+    expect(cost).toBeGreaterThan(1000);
+    expect(cost).toBeLessThan(2000);
   });
 });
