@@ -11,11 +11,20 @@ export { KnownHosts, hostNames, type HostCheck } from './keys/known-hosts.js';
 export { HostTrust, type HostTrustOptions, type HostIdentity } from './keys/host-trust.js';
 export { fingerprint, publicKeyText } from './keys/fingerprint.js';
 export { SshChannelCarrier } from './ssh/channel-carrier.js';
-export { SshDaemon, type SshDaemonOptions, type SubsystemContext, type SubsystemHandler } from './ssh/daemon.js';
+export {
+  SshDaemon,
+  SSH_LOGIN_GRACE_MS,
+  SSH_MAX_AUTH_TRIES,
+  SSH_MAX_SESSIONS,
+  type SshDaemonLimits,
+  type SshDaemonOptions,
+  type SubsystemContext,
+  type SubsystemHandler,
+} from './ssh/daemon.js';
 export { SshClientConnection, type DialOptions } from './ssh/client-connection.js';
 export { SshRpcClient, SSHRPC_SUBSYSTEM, type SshRpcConnectOptions } from './sshrpc/client.js';
-export { SshRpcServerChannel, type SshRpcServerOptions } from './sshrpc/server-channel.js';
-export { AllowList, type SshRpcPolicy, type SshRpcHost, type SshRpcHostLike } from './sshrpc/allow-list.js';
+export { SshRpcServerChannel, DEFAULT_MAX_IN_FLIGHT_BYTES, type SshRpcServerOptions } from './sshrpc/server-channel.js';
+export { AllowList, SpawnedPids, DEFAULT_MAX_SPAWNED, DEFAULT_MAX_SPAWNED_BYTES, type SshRpcPolicy, type SshRpcHost, type SshRpcHostLike } from './sshrpc/allow-list.js';
 export { parseRequest, type Request } from './sshrpc/protocol.js';
 
 /** The SSH transport for a node: `new Node({ name, transports: [sshRpc({ hostKey, authorizedKeys, knownHosts })] })`. */

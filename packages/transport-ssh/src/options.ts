@@ -4,6 +4,7 @@ import type { Atom } from '@courier/term';
 import type { AuthorizedKeys } from './keys/authorized-keys.js';
 import type { HostTrustOptions } from './keys/host-trust.js';
 import type { SshRpcPolicy } from './sshrpc/allow-list.js';
+import type { SshDaemonLimits } from './ssh/daemon.js';
 
 /** Options of the SSH transport ({@link sshRpc}). */
 export interface SshTransportOptions extends HostTrustOptions {
@@ -22,14 +23,29 @@ export interface SshTransportOptions extends HostTrustOptions {
   readonly peers?: Readonly<Record<string, string>>;
   /** Port of peers not in `peers`. Default: the port this node listens on. */
   readonly peerPort?: number;
-  /** What sshrpc peers may call (default: what the node exposes); `false`: no sshrpc subsystem. */
-  readonly sshrpc?: false | (SshRpcPolicy & { readonly maxFrame?: number; readonly maxInFlight?: number });
+  /**
+   * What sshrpc peers may call (default: what the node exposes); `false`: no sshrpc subsystem.
+   * Per channel: `maxFrame` (16 MiB), `maxInFlight` calls (1,024) and `maxInFlightBytes` of them
+   * (1 MiB); per connection, `maxSpawned` live processes from `{spawn, …}` (1,024) and
+   * `maxSpawnedBytes` of their requests (16 MiB). docs/limits.md.
+   */
+  readonly sshrpc?:
+    | false
+    | (SshRpcPolicy & {
+        readonly maxFrame?: number;
+        readonly maxInFlight?: number;
+        readonly maxInFlightBytes?: number;
+        readonly maxSpawned?: number;
+        readonly maxSpawnedBytes?: number;
+      });
+  /** The daemon's limits on peers: login grace time, MaxStartups, MaxAuthTries, MaxSessions (docs/limits.md). */
+  readonly daemonLimits?: SshDaemonLimits;
   /** Listed by peers' nodes()? Default visible (false). */
   readonly hidden?: boolean;
   /** SSH set-up plus the distribution handshake must finish within this (net_setuptime). Default 7000 ms. */
   readonly handshakeTimeoutMs?: number;
   readonly netTicktime?: number;
-  /** Largest distribution frame accepted. Default 128 MiB. */
+  /** Largest distribution frame accepted. Default 64 MiB (DEFAULT_MAX_TERM_BYTES). */
   readonly maxMessage?: number;
   /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
   readonly busyLimit?: number;

@@ -91,10 +91,17 @@ export class SshTransport implements Transport {
     if (this.opts.sshrpc !== false) {
       const p = this.opts.sshrpc ?? {};
       const services = host.services;
-      const rpc = { host: services, allow: new AllowList(services, p), spawned: new SpawnedPids(), maxFrame: p.maxFrame ?? 16 * 1024 * 1024, maxInFlight: p.maxInFlight ?? 1024 };
+      const rpc = {
+        host: services,
+        allow: new AllowList(services, p),
+        spawned: new SpawnedPids(p.maxSpawned, p.maxSpawnedBytes),
+        maxFrame: p.maxFrame ?? 16 * 1024 * 1024,
+        maxInFlight: p.maxInFlight ?? 1024,
+        maxInFlightBytes: p.maxInFlightBytes,
+      };
       subsystems.set(SSHRPC_SUBSYSTEM, (ch, ctx) => void new SshRpcServerChannel(new SshChannelCarrier(ch, ctx.remote), ctx, rpc));
     }
-    this.daemon = new SshDaemon({ hostKeys: [hostKey], authorizedKeys: () => (this.authorized as () => AuthorizedKeys)(), subsystems, log: this.log });
+    this.daemon = new SshDaemon({ ...this.opts.daemonLimits, hostKeys: [hostKey], authorizedKeys: () => (this.authorized as () => AuthorizedKeys)(), subsystems, log: this.log });
     this.boundPort = await this.daemon.listen(this.opts.listen?.host, this.opts.listen?.port ?? 0);
     this.log.info({ port: this.boundPort, keys: this.authorized().size }, 'SSH daemon listening');
   }

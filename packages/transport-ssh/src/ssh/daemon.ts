@@ -1,11 +1,25 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer, type ServerChannel } from 'ssh2';
-import { UsageError, type Logger } from '@courier/core';
+import { MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, UsageError, type Logger } from '@courier/core';
 import type { AuthorizedKeys } from '../keys/authorized-keys.js';
 import { authenticate } from './daemon-auth.js';
 
 // ssh2 is CommonJS: Node sees its named exports only through the default export.
 const { Server } = ssh2;
+
+/**
+ * The daemon's limits on peers, each after its OpenSSH sshd_config counterpart (docs/limits.md).
+ * LoginGraceTime: a connection that has not logged in by then is dropped (OpenSSH: 120 s; ssh2
+ * has no such timer, so without it a silent TCP client is held forever).
+ */
+export const SSH_LOGIN_GRACE_MS = 20_000;
+/** MaxAuthTries (OpenSSH: 6): failed authentication attempts per connection before it is dropped. */
+export const SSH_MAX_AUTH_TRIES = 6;
+/**
+ * MaxSessions (OpenSSH: 10): channels open at once on one connection. Each subsystem channel may
+ * hold a partial frame (sshrpc: up to 16 MiB), so this is what bounds one authenticated connection.
+ */
+export const SSH_MAX_SESSIONS = 10;
 
 /** What a subsystem handler learns about the channel it serves. */
 export interface SubsystemContext {
@@ -21,7 +35,23 @@ export interface SubsystemContext {
 
 export type SubsystemHandler = (channel: ServerChannel, ctx: SubsystemContext) => void;
 
-export interface SshDaemonOptions {
+/** The daemon's limits on peers, each named after its OpenSSH counterpart (docs/limits.md). */
+export interface SshDaemonLimits {
+  /** An unauthenticated connection is dropped after this (LoginGraceTime). Default {@link SSH_LOGIN_GRACE_MS}. */
+  readonly loginGraceMs?: number;
+  /**
+   * Connections not logged in yet, in all and from one address (MaxStartups); past either the
+   * oldest is dropped. Default core's MAX_PENDING_HANDSHAKES (256) and _PER_ADDRESS (64).
+   */
+  readonly maxStartups?: number;
+  readonly maxStartupsPerAddress?: number;
+  /** Failed authentications per connection (MaxAuthTries). Default {@link SSH_MAX_AUTH_TRIES}. */
+  readonly maxAuthTries?: number;
+  /** Channels open at once per connection (MaxSessions). Default {@link SSH_MAX_SESSIONS}. */
+  readonly maxSessions?: number;
+}
+
+export interface SshDaemonOptions extends SshDaemonLimits {
   /** Private host keys (OpenSSH or PEM text). */
   readonly hostKeys: readonly (string | Buffer)[];
   /** Consulted at every login, so a reloaded table applies to new connections. */
@@ -29,8 +59,20 @@ export interface SshDaemonOptions {
   /** The only thing the daemon offers: these subsystems by name. */
   readonly subsystems: ReadonlyMap<string, SubsystemHandler>;
   readonly log: Logger;
-  /** An unauthenticated connection is dropped after this. Default 20 s. */
-  readonly loginGraceMs?: number;
+}
+
+/** A connection that has not logged in yet: where from, its socket, its grace timer. */
+interface Startup {
+  readonly address: string;
+  readonly socket: Socket;
+  readonly grace: NodeJS.Timeout;
+}
+
+/** ssh2 keeps its channel table private; its size is what MaxSessions bounds (sessions that never asked for a subsystem tell no event when they close). */
+type WithChannels = { _chanMgr?: { _count?: unknown } };
+function openChannels(conn: Connection): number {
+  const n = (conn as unknown as WithChannels)._chanMgr?._count;
+  return typeof n === 'number' ? n : 0;
 }
 
 /**
@@ -43,8 +85,8 @@ export class SshDaemon {
   private readonly ssh: SshServer;
   private net: NetServer | undefined;
   private readonly sockets = new Set<Socket>();
-  /** Sockets not logged in yet, by `ip:port`, with their grace timers. */
-  private readonly loggingIn = new Map<string, NodeJS.Timeout>();
+  /** Connections not logged in yet, by `ip:port`, oldest first. */
+  private readonly loggingIn = new Map<string, Startup>();
 
   constructor(private readonly opts: SshDaemonOptions) {
     if (opts.hostKeys.length === 0) throw new UsageError('SSH_NO_HOST_KEY', 'an SSH daemon needs a host key (--ssh-host-key FILE)');
@@ -80,20 +122,44 @@ export class SshDaemon {
 
   /** A TCP connection: SSH on it must reach a login within the grace time (ssh2 has no such timer). */
   private accept(socket: Socket): void {
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const address = socket.remoteAddress ?? 'unknown';
+    const remote = `${address}:${socket.remotePort}`;
     this.sockets.add(socket);
+    this.admit(address);
+    const graceMs = this.opts.loginGraceMs ?? SSH_LOGIN_GRACE_MS;
     const grace = setTimeout(() => {
-      this.opts.log.warn({ remote }, 'SSH login took too long, dropping the connection');
+      this.opts.log.warn({ remote, code: 'LOGIN_GRACE', graceMs }, 'SSH login took too long, dropping the connection');
       socket.destroy();
-    }, this.opts.loginGraceMs ?? 20_000);
+    }, graceMs);
     grace.unref();
-    this.loggingIn.set(remote, grace);
+    const startup: Startup = { address, socket, grace };
+    this.loggingIn.set(remote, startup);
     socket.once('close', () => {
       this.sockets.delete(socket);
       clearTimeout(grace);
-      if (this.loggingIn.get(remote) === grace) this.loggingIn.delete(remote);
+      if (this.loggingIn.get(remote) === startup) this.loggingIn.delete(remote);
     });
     this.ssh.injectSocket(socket);
+  }
+
+  /** Make room for one more connection not logged in yet (MaxStartups): past a cap, the oldest under it is dropped. */
+  private admit(address: string): void {
+    const max = this.opts.maxStartups ?? MAX_PENDING_HANDSHAKES;
+    const perAddress = this.opts.maxStartupsPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS;
+    let fromThere = 0;
+    for (const s of this.loggingIn.values()) if (s.address === address) fromThere++;
+    const evict = (match: (s: Startup) => boolean, why: string): void => {
+      for (const [remote, s] of this.loggingIn) {
+        if (!match(s)) continue;
+        this.loggingIn.delete(remote);
+        clearTimeout(s.grace);
+        this.opts.log.warn({ remote, code: 'PENDING_LIMIT' }, why);
+        s.socket.destroy();
+        return;
+      }
+    };
+    if (fromThere >= perAddress) evict((s) => s.address === address, `more than ${perAddress} SSH connections from ${address} not logged in: the oldest is dropped`);
+    else if (this.loggingIn.size >= max) evict(() => true, `more than ${max} SSH connections not logged in: the oldest is dropped`);
   }
 
   private onConnection(conn: Connection, remote: string): void {
@@ -103,19 +169,30 @@ export class SshDaemon {
     // ssh2 tells the user name only to the authentication context: the last one tried is the
     // one accepted when 'ready' follows.
     let tried: string | undefined;
+    let failures = 0;
+    const maxTries = this.opts.maxAuthTries ?? SSH_MAX_AUTH_TRIES;
     conn.on('authentication', (ctx) => {
       tried = ctx.username;
-      authenticate(ctx, this.opts.authorizedKeys(), log);
+      if (authenticate(ctx, this.opts.authorizedKeys(), log) === 'refused' && ++failures >= maxTries) {
+        log.warn({ user: ctx.username, failures, code: 'AUTH_TRIES' }, 'too many authentication failures, dropping the connection');
+        conn.end();
+      }
     });
     conn.on('ready', () => {
-      clearTimeout(this.loggingIn.get(remote));
+      clearTimeout(this.loggingIn.get(remote)?.grace);
       this.loggingIn.delete(remote);
       user = tried;
       log = log.child({ peer: user });
       log.debug({}, 'SSH login');
     });
     this.refuseForwarding(conn, () => log);
-    conn.on('session', (accept) => {
+    const maxSessions = this.opts.maxSessions ?? SSH_MAX_SESSIONS;
+    conn.on('session', (accept, reject) => {
+      // ssh2 has counted the channel being opened.
+      if (openChannels(conn) > maxSessions) {
+        log.warn({ maxSessions, code: 'SESSION_LIMIT' }, 'session refused: too many channels open on this connection');
+        return reject();
+      }
       const session = accept();
       // Listening is what makes ssh2 ask us instead of refusing silently: refuse, and log it.
       const events = session as unknown as NodeJS.EventEmitter;

@@ -16,7 +16,7 @@ export interface SshRpcPolicy {
 }
 
 /** What sshrpc uses of a node: its name, exposed functions, processes and sends. */
-export type SshRpcHost = Pick<ServiceHost, 'name' | 'exposed' | 'spawn' | 'send'>;
+export type SshRpcHost = Pick<ServiceHost, 'name' | 'exposed' | 'spawn' | 'send' | 'isAlive'>;
 
 /** A node's ServiceHost, or a Node itself (its `services`). */
 export type SshRpcHostLike = SshRpcHost | { readonly services: SshRpcHost };
@@ -53,17 +53,55 @@ export class AllowList {
   }
 }
 
-/** Pids spawned through sshrpc, per SSH connection: the only pids that connection may send to. */
-export class SpawnedPids {
-  private readonly byConn = new WeakMap<object, Set<string>>();
+/**
+ * 1,024 processes and 16 MiB of the requests that started them: what `{spawn, …}` may have alive
+ * at once per SSH connection (as many calls as one channel may run, and one largest frame). Past
+ * either a spawn answers `{error, system_limit}` (Erlang's answer when its process table is full):
+ * a peer cannot make the node hold a process, or the arguments it was given, per request it sends.
+ */
+export const DEFAULT_MAX_SPAWNED = 1024;
+export const DEFAULT_MAX_SPAWNED_BYTES = 16 * 1024 * 1024;
 
-  add(conn: object, pid: Pid): void {
+/** Live spawned pids of one connection and the bytes of their requests. */
+interface Spawned {
+  readonly pids: Map<string, { readonly pid: Pid; readonly bytes: number }>;
+  bytes: number;
+}
+
+/**
+ * Pids spawned through sshrpc, per SSH connection: the only pids that connection may send to, and
+ * at most `max` of them (and `maxBytes` of their requests) alive; the dead are forgotten when the
+ * table is full.
+ */
+export class SpawnedPids {
+  private readonly byConn = new WeakMap<object, Spawned>();
+
+  constructor(
+    readonly max = DEFAULT_MAX_SPAWNED,
+    readonly maxBytes = DEFAULT_MAX_SPAWNED_BYTES,
+  ) {}
+
+  /** Whether `conn` may spawn one more from a request of `bytes`; when full, pids no longer alive are dropped first. */
+  hasRoom(conn: object, bytes: number, isAlive: (pid: Pid) => boolean): boolean {
+    const s = this.byConn.get(conn);
+    const fits = (x: Spawned): boolean => x.pids.size < this.max && (x.bytes + bytes <= this.maxBytes || x.pids.size === 0);
+    if (s === undefined || fits(s)) return true;
+    for (const [k, e] of s.pids) {
+      if (isAlive(e.pid)) continue;
+      s.pids.delete(k);
+      s.bytes -= e.bytes;
+    }
+    return fits(s);
+  }
+
+  add(conn: object, pid: Pid, bytes: number): void {
     let s = this.byConn.get(conn);
-    if (s === undefined) this.byConn.set(conn, (s = new Set()));
-    s.add(pid.toString() + pid.creation);
+    if (s === undefined) this.byConn.set(conn, (s = { pids: new Map(), bytes: 0 }));
+    s.pids.set(pid.toString() + pid.creation, { pid, bytes });
+    s.bytes += bytes;
   }
 
   has(conn: object, pid: Pid): boolean {
-    return this.byConn.get(conn)?.has(pid.toString() + pid.creation) ?? false;
+    return this.byConn.get(conn)?.pids.has(pid.toString() + pid.creation) ?? false;
   }
 }

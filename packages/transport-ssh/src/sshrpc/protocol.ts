@@ -11,7 +11,7 @@ import type { Outcome } from '@courier/core';
  * | `{call, Id, M, F, A}`            | `{reply, Id, {answer, Result} \| {error, Reason}}`, in completion order |
  * | `{cast, M, F, A}`                | none                                                      |
  * | `{send, NameOrPid, Msg}`         | none                                                      |
- * | `{spawn, Id, M, F, A}`           | `{reply, Id, {pid, Pid} \| {error, Reason}}`              |
+ * | `{spawn, Id, M, F, A}`           | `{reply, Id, {pid, Pid} \| {error, Reason}}` (`system_limit`: too many live) |
  * | `{whoami}`                       | `{answer, [{user, <<User>>}, {node, Node}]}`              |
  * | anything else                    | `{error, {bad_request, Term}}`                            |
  *
@@ -40,6 +40,7 @@ export const A = {
   badRequest: atom('bad_request'),
   badTerm: atom('bad_term'),
   frameTooLarge: atom('frame_too_large'),
+  systemLimit: atom('system_limit'),
   throw: atom('throw'),
   exit: atom('exit'),
 } as const;

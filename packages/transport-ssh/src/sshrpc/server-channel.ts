@@ -1,4 +1,4 @@
-import { ProtocolError, Pid, Tuple, decode, type Atom, type Term } from '@courier/term';
+import { ProtocolError, Pid, Tag, Tuple, VERSION, decode, type Atom, type Term } from '@courier/term';
 import { applyExposed, type Carrier, type Outcome } from '@courier/core';
 import { LengthPrefixedReader } from '@courier/stream';
 import type { SubsystemContext } from '../ssh/daemon.js';
@@ -15,6 +15,29 @@ export interface SshRpcServerOptions {
   readonly maxFrame: number;
   /** Most calls running at once on a channel; reading pauses beyond it. */
   readonly maxInFlight: number;
+  /**
+   * Most bytes of requests whose answers are still owed on a channel (a compressed request counts
+   * its inflated size); reading pauses beyond it. One request of any size up to `maxFrame` always
+   * gets in. Default {@link DEFAULT_MAX_IN_FLIGHT_BYTES}.
+   */
+  readonly maxInFlightBytes?: number;
+}
+
+/**
+ * 1 MiB: with the count (maxInFlight) this bounds what the calls running on one channel hold. A
+ * request's decoded term may take several times its bytes of heap (an empty tuple is 2 bytes on
+ * the wire and an object in V8), so the bound is on bytes, not on calls: 1,024 sleeping calls of
+ * 16 MiB each would otherwise hold 16 GiB.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 1024 * 1024;
+
+/** What a request weighs against maxInFlightBytes: its bytes, or the inflated size it declares (tag 80). */
+function weight(frame: Uint8Array): number {
+  if (frame.length >= 6 && frame[0] === VERSION && frame[1] === Tag.COMPRESSED) {
+    const declared = ((frame[2] as number) * 0x1000000 + (((frame[3] as number) << 16) | ((frame[4] as number) << 8) | (frame[5] as number))) >>> 0;
+    return Math.max(frame.length, declared);
+  }
+  return frame.length;
 }
 
 type Refused = { kind: 'refused'; reason: Term };
@@ -39,6 +62,9 @@ export class SshRpcServerChannel {
   private readonly out: FrameWriter;
   private readonly host: SshRpcHost;
   private inFlight = 0;
+  /** Bytes of the requests counted in inFlight. */
+  private inFlightBytes = 0;
+  private readonly maxInFlightBytes: number;
   private ordered: Promise<unknown> = Promise.resolve();
   private eof = false;
   private done = false;
@@ -50,6 +76,7 @@ export class SshRpcServerChannel {
     private readonly opts: SshRpcServerOptions,
   ) {
     this.host = rpcHost(opts.host);
+    this.maxInFlightBytes = opts.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     this.out = new FrameWriter(carrier, () => this.flow());
     this.reader = new LengthPrefixedReader(
       opts.maxFrame,
@@ -88,28 +115,33 @@ export class SshRpcServerChannel {
       return this.refuse(A.badTerm, err.message);
     }
     const r = parseRequest(term);
+    const w = weight(frame);
     switch (r.kind) {
       case 'mfa': {
         const shape = r.form === 'tuple' ? tupleAnswer : flatAnswer;
-        return this.inOrder(this.run(r).then(shape));
+        return this.inOrder(this.run(r).then(shape), w);
       }
       case 'call':
-        return this.track(this.run(r).then((o) => this.send(reply(r.id, flatAnswer(o)))));
+        return this.track(
+          this.run(r).then((o) => this.send(reply(r.id, flatAnswer(o)))),
+          w,
+        );
       case 'cast':
         return this.track(
           this.run(r).then((o) => {
             if (o.kind !== 'return') this.ctx.log.warn({ module: r.module.name, fun: r.fun.name, outcome: o.kind }, 'sshrpc cast failed');
           }),
+          w,
         );
       case 'spawn':
-        return this.send(reply(r.id, this.spawn(r)));
+        return this.send(reply(r.id, this.spawn(r, w)));
       case 'send':
         return this.deliver(r.to, r.msg);
       case 'whoami':
-        return this.inOrder(Promise.resolve(t(A.answer, [t(A.user, Buffer.from(this.ctx.user)), t(A.node, this.host.name)])));
+        return this.inOrder(Promise.resolve(t(A.answer, [t(A.user, Buffer.from(this.ctx.user)), t(A.node, this.host.name)])), w);
       case 'bad':
         this.ctx.log.warn({ code: 'BAD_REQUEST' }, 'sshrpc request not understood');
-        return this.inOrder(Promise.resolve(r.form === 'tuple' ? tupleAnswer({ kind: 'refused', reason: r.term }) : badRequest(r.term)));
+        return this.inOrder(Promise.resolve(r.form === 'tuple' ? tupleAnswer({ kind: 'refused', reason: r.term }) : badRequest(r.term)), w);
     }
   }
 
@@ -124,28 +156,38 @@ export class SshRpcServerChannel {
     });
   }
 
-  /** Count `work` (a request up to its answer being queued) as in flight until it settles. */
-  private track(work: Promise<unknown>): void {
+  /** Count `work` (a request of `bytes`, up to its answer being queued) as in flight until it settles. */
+  private track(work: Promise<unknown>, bytes: number): void {
     this.inFlight++;
+    this.inFlightBytes += bytes;
     this.flow();
     void work.finally(() => {
       this.inFlight--;
+      this.inFlightBytes -= bytes;
       this.flow();
     });
   }
 
-  private spawn(x: Mfa): Term {
+  /** Spawn an allowed call from a request of `bytes`, within the connection's share of live processes. */
+  private spawn(x: Mfa, bytes: number): Term {
     if (!this.opts.allow.permits(x.module, x.fun, x.args.length)) {
       this.ctx.log.warn({ module: x.module.name, fun: x.fun.name, arity: x.args.length, code: 'NOT_ALLOWED' }, 'sshrpc spawn refused by the allow-list');
       return t(A.error, notAllowed(x));
     }
     const host = this.host;
+    if (!this.opts.spawned.hasRoom(this.ctx.connection, bytes, (pid) => host.isAlive(pid))) {
+      this.ctx.log.warn(
+        { module: x.module.name, fun: x.fun.name, max: this.opts.spawned.max, maxBytes: this.opts.spawned.maxBytes, code: 'SPAWN_LIMIT' },
+        'sshrpc spawn refused: this connection has too many live processes',
+      );
+      return t(A.error, A.systemLimit);
+    }
     const log = this.ctx.log;
     const pid = host.spawn(async (self) => {
       const o = await applyExposed(host.exposed, self, x.module, x.fun, x.args);
       if (o.kind !== 'return') log.warn({ module: x.module.name, fun: x.fun.name, outcome: o.kind }, 'sshrpc-spawned process failed');
     });
-    this.opts.spawned.add(this.ctx.connection, pid);
+    this.opts.spawned.add(this.ctx.connection, pid, bytes);
     return t(A.pid, pid);
   }
 
@@ -163,9 +205,9 @@ export class SshRpcServerChannel {
   }
 
   /** Answer in request order, after every earlier ordered answer. */
-  private inOrder(answer: Promise<Term>): void {
+  private inOrder(answer: Promise<Term>, bytes: number): void {
     this.ordered = this.ordered.then(() => answer).then((a) => this.send(a));
-    this.track(this.ordered);
+    this.track(this.ordered, bytes);
   }
 
   private send(term: Term): void {
@@ -189,9 +231,9 @@ export class SshRpcServerChannel {
     this.carrier.close(1);
   }
 
-  /** Pause reading while the output is refused or too many calls run; resume when both clear. */
+  /** Pause reading while the output is refused or too many calls (or bytes of calls) run; resume when all clear. */
   private flow(): void {
-    const stop = this.out.busy || this.inFlight >= this.opts.maxInFlight;
+    const stop = this.out.busy || this.inFlight >= this.opts.maxInFlight || this.inFlightBytes >= this.maxInFlightBytes;
     if (stop !== this.paused) {
       this.paused = stop;
       if (stop) this.carrier.pause();

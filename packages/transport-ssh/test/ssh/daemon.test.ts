@@ -123,3 +123,87 @@ describe('SshDaemon', () => {
     expect(conn.channels).toBe(0);
   });
 });
+
+/** The daemon's limits on peers, after OpenSSH's MaxAuthTries, MaxSessions and MaxStartups. */
+describe('SshDaemon limits', () => {
+  const host = makeKey('d@host');
+  const me = makeKey('me@host');
+  let log: ReturnType<typeof captureLog>;
+  let daemon: SshDaemon;
+  let port: number;
+  const clients: InstanceType<typeof ssh2.Client>[] = [];
+
+  beforeEach(async () => {
+    log = captureLog();
+    daemon = new SshDaemon({
+      hostKeys: [host.privateKey],
+      authorizedKeys: () => authorized(me),
+      subsystems: new Map([['echo@test.invalid', (ch) => ch.pipe(ch)]]),
+      log: log.logger,
+      maxAuthTries: 3,
+      maxSessions: 2,
+      maxStartups: 4,
+      maxStartupsPerAddress: 3,
+    });
+    port = await daemon.listen('127.0.0.1', 0);
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.end();
+    await daemon.close();
+  });
+
+  const login = (authHandler: ssh2.AnyAuthMethod[]): Promise<{ ready: boolean; client: InstanceType<typeof ssh2.Client> }> =>
+    new Promise((resolve) => {
+      const client = new ssh2.Client();
+      clients.push(client);
+      let ready = false;
+      client.on('ready', () => {
+        ready = true;
+        resolve({ ready, client });
+      });
+      client.on('error', () => undefined);
+      client.on('close', () => resolve({ ready, client }));
+      client.connect({ host: '127.0.0.1', port, username: me.name, hostVerifier: () => true, authHandler });
+    });
+  const key = (k: { privateKey: string }): ssh2.AnyAuthMethod => ({ type: 'publickey', username: me.name, key: k.privateKey });
+
+  it('drops a connection after maxAuthTries failed attempts, even if a good key comes next', async () => {
+    const strangers = [makeKey('s1@host'), makeKey('s2@host'), makeKey('s3@host')];
+    const r = await login([{ type: 'none', username: me.name }, ...strangers.map(key), key(me)]);
+    expect(r.ready).toBe(false);
+    expect(log.find('warn', 'too many authentication failures')[0]?.fields).toMatchObject({ code: 'AUTH_TRIES', failures: 3 });
+    // One failure less, and the good key gets in: `none` does not count.
+    const ok = await login([{ type: 'none', username: me.name }, ...strangers.slice(0, 2).map(key), key(me)]);
+    expect(ok.ready).toBe(true);
+  });
+
+  it('refuses a channel past maxSessions open on one connection; closing one makes room', async () => {
+    const { client } = await login([key(me)]);
+    const open = () => new Promise<ssh2.ClientChannel | Error>((r) => client.subsys('echo@test.invalid', (e, ch) => r(e ?? ch)));
+    const first = await open();
+    expect(await open()).not.toBeInstanceOf(Error);
+    expect(await open()).toBeInstanceOf(Error);
+    expect(log.find('warn', 'too many channels')[0]?.fields['code']).toBe('SESSION_LIMIT');
+    const closed = new Promise((r) => (first as ssh2.ClientChannel).once('close', r));
+    (first as ssh2.ClientChannel).resume().close();
+    await closed;
+    expect(await open()).not.toBeInstanceOf(Error);
+  });
+
+  it('past maxStartupsPerAddress connections not logged in, the oldest is dropped at once', async () => {
+    const { connect } = await import('node:net');
+    const sockets = Array.from({ length: 4 }, () => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.on('error', () => undefined);
+      s.resume();
+      return s;
+    });
+    const firstClosed = new Promise<void>((r) => sockets[0]?.once('close', () => r()));
+    await firstClosed;
+    expect(log.find('warn', 'not logged in: the oldest is dropped')[0]?.fields['code']).toBe('PENDING_LIMIT');
+    expect(sockets.slice(1).every((s) => !s.destroyed)).toBe(true);
+    // A real login still gets through (it evicts the oldest silent one).
+    expect((await login([key(me)])).ready).toBe(true);
+    for (const s of sockets) s.destroy();
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pid, Tuple, atom, formatErlang, type Term } from '@courier/term';
+import { Pid, Tuple, atom, encode, formatErlang, type Term } from '@courier/term';
 import { Node } from '@courier/core';
 import { captureLog } from '@courier/testkit';
 import { AllowList, SshRpcServerChannel } from '@courier/transport-ssh';
@@ -9,7 +9,17 @@ import { FakeCarrier, frame, settle } from '../support/fake-carrier.js';
 const t = (...xs: Term[]) => new Tuple(xs);
 const a = atom;
 
-function setup(o: { maxFrame?: number; maxInFlight?: number; modules?: Record<string, 'all' | string[]>; names?: string[] } = {}) {
+function setup(
+  o: {
+    maxFrame?: number;
+    maxInFlight?: number;
+    maxInFlightBytes?: number;
+    maxSpawned?: number;
+    maxSpawnedBytes?: number;
+    modules?: Record<string, 'all' | string[]>;
+    names?: string[];
+  } = {},
+) {
   const node = new Node({ name: 'srv@host' });
   const gates: Array<() => void> = [];
   node.expose('m', {
@@ -22,7 +32,7 @@ function setup(o: { maxFrame?: number; maxInFlight?: number; modules?: Record<st
   node.expose('hidden', { f: () => 1 });
   const log = captureLog();
   const c = new FakeCarrier();
-  const spawned = new SpawnedPids();
+  const spawned = new SpawnedPids(o.maxSpawned, o.maxSpawnedBytes);
   const conn = {};
   new SshRpcServerChannel(
     c,
@@ -33,6 +43,7 @@ function setup(o: { maxFrame?: number; maxInFlight?: number; modules?: Record<st
       spawned,
       maxFrame: o.maxFrame ?? 1024,
       maxInFlight: o.maxInFlight ?? 100,
+      maxInFlightBytes: o.maxInFlightBytes,
     },
   );
   return { node, c, log, gates, spawned, conn, out: () => c.frames().map(formatErlang) };
@@ -138,6 +149,59 @@ describe('SshRpcServerChannel', () => {
     expect(c.paused).toBe(true);
     c.receiver?.onDrain();
     expect(c.paused).toBe(false);
+  });
+
+  it('pauses reading past maxInFlightBytes of calls running (one request always gets in), resumes as they finish', async () => {
+    const { c, gates, out } = setup({ maxFrame: 1 << 20, maxInFlightBytes: 1000 });
+    const big = (id: number) => frame(t(a('call'), Buffer.alloc(600, id), a('m'), a('gate'), []));
+    c.feed(big(1));
+    await settle();
+    expect(c.paused).toBe(false); // 600 of 1000 bytes
+    c.feed(big(2));
+    await settle();
+    expect(c.paused).toBe(true); // 1200: no more until one finishes
+    gates[0]?.();
+    await settle();
+    expect(c.paused).toBe(false);
+    gates[1]?.();
+    await settle();
+    expect(out()).toHaveLength(2);
+    // A compressed request weighs what it inflates to, not its few bytes on the wire.
+    const packed = Buffer.from(encode(t(a('call'), Buffer.alloc(2000), a('m'), a('gate'), []), { compressed: true }));
+    expect(packed.length).toBeLessThan(1000);
+    c.feed(Buffer.concat([Buffer.from([0, 0, (packed.length >> 8) & 0xff, packed.length & 0xff]), packed]));
+    await settle();
+    expect(c.paused).toBe(true);
+    gates[2]?.();
+    await settle();
+    expect(c.paused).toBe(false);
+  });
+
+  it('spawn past maxSpawned live processes of one connection: {error, system_limit}; room again once they end', async () => {
+    const { c, gates, out, log } = setup({ maxSpawned: 2 });
+    c.feed(Buffer.concat([1, 2, 3].map((i) => frame(t(a('spawn'), i, a('m'), a('gate'), [])))));
+    await settle();
+    expect(out()).toEqual([expect.stringMatching(/^\{reply,1,\{pid,/), expect.stringMatching(/^\{reply,2,\{pid,/), '{reply,3,{error,system_limit}}']);
+    expect(log.find('warn', 'too many live processes')[0]?.fields['code']).toBe('SPAWN_LIMIT');
+    gates[0]?.();
+    await settle();
+    c.feed(frame(t(a('spawn'), 4, a('m'), a('gate'), [])));
+    await settle();
+    expect(out()[3]).toMatch(/^\{reply,4,\{pid,/);
+  });
+
+  it('spawn past maxSpawnedBytes of live requests of one connection: {error, system_limit} (the first always gets in)', async () => {
+    const { c, gates, out } = setup({ maxSpawnedBytes: 1000 });
+    const big = (id: number) => frame(t(a('spawn'), Buffer.alloc(600, id), a('m'), a('gate'), []));
+    c.feed(Buffer.concat([big(1), big(2)]));
+    await settle();
+    expect(out()[0]).toMatch(/\{pid,/);
+    expect(out()[1]).toMatch(/\{error,system_limit\}\}$/);
+    gates[0]?.();
+    await settle();
+    c.feed(big(3));
+    await settle();
+    expect(out()[2]).toMatch(/\{pid,/);
   });
 
   it("after the client's EOF, answers still owed go out, then the channel closes with status 0", async () => {
