@@ -6,9 +6,10 @@ import { HIDDEN_BY_DEFAULT, Node } from '@courier/core';
 import { tcpDist, type ErlDistOptions } from '@courier/transport-tcp';
 import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify } from '@courier/transport-tls';
 import { parseHostPort, sshRpc, type SshTransport } from '@courier/transport-ssh';
+import { wsDist, type WsDistTransport } from '@courier/transport-ws';
 import { startEcho } from './echo-module.js';
 import { startAempEchoNode } from './aemp-node.js';
-import { LogTap, observe } from '@courier/observer';
+import { LogTap, OBSERVER_FLAGS, observe, observeOptionsFrom } from '@courier/observer';
 
 /**
  * The runnable echo node: `npm run -s echo-node -- --name NAME@HOST --cookie COOKIE`, or on the
@@ -16,11 +17,18 @@ import { LogTap, observe } from '@courier/observer';
  * --aemp-secret S [--aemp-seed HOST:PORT]` (serving `ID#echo`; see docs/aemp.md).
  * With `--carrier ssh --ssh-bind HOST:PORT --ssh-host-key FILE --ssh-authorized-keys FILE`
  * (alone, or with tcp/tls: `--carrier tcp,ssh`) it also serves `courier_echo` over sshrpc
- * (`ssh -s sshrpc@k2r.org`) and the Courier subsystem to the keys listed; `--ssh-known-hosts FILE`
- * pins the host keys of the Courier peers it dials over SSH. No cookie is needed for SSH alone.
+ * (`ssh -s sshrpc@k2r.org`) to the keys listed there; `--ssh-dist-keys FILE` (an authorized_keys
+ * file too) lists the keys that get the Courier distribution subsystem (full node access);
+ * `--ssh-known-hosts FILE` pins the host keys of the Courier peers it dials over SSH. No cookie is
+ * needed for SSH alone.
+ * `--ws HOST:PORT` also accepts the Courier distribution over WebSocket there (`ws://HOST:PORT/courier`,
+ * the same cookie; docs/limits.md bounds what a peer may send before it has shown it).
  * `--busy-limit BYTES` sets the output queued per connection past which senders are held back
  * (Erlang's dist_buf_busy_limit, default 1 MiB; docs/limits.md).
- * `--observer HOST:PORT` serves the live web observer and /metrics there (docs/observer.md).
+ * `--observer HOST:PORT` serves the live web observer and /metrics there (docs/observer.md): read-only;
+ * beyond loopback only with `--observer-token T` (or COURIER_OBSERVER_TOKEN), which it then asks of
+ * every request (`--observer-metrics-token`: of /metrics too); `--observer-hostname NAME` and
+ * `--observer-origin ORIGIN` add names and page origins it answers to.
  * Prints `READY <node name>` on stdout once it listens (and is registered in EPMD); logs (pino,
  * JSON) go to stderr at --log-level / LOG_LEVEL (default info). SIGINT/SIGTERM stop it cleanly.
  */
@@ -44,13 +52,15 @@ const { values } = parseArgs({
     'ssh-bind': { type: 'string' },
     'ssh-host-key': { type: 'string' },
     'ssh-authorized-keys': { type: 'string' },
+    'ssh-dist-keys': { type: 'string' },
     'ssh-known-hosts': { type: 'string' },
     'aemp-nodeid': { type: 'string' },
     'aemp-bind': { type: 'string' },
     'aemp-secret': { type: 'string' },
     'aemp-seed': { type: 'string', multiple: true },
     'aemp-framing': { type: 'string' },
-    observer: { type: 'string' },
+    ...OBSERVER_FLAGS,
+    ws: { type: 'string' },
   },
   strict: true,
 });
@@ -60,16 +70,20 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-/** `--observer HOST:PORT` (or `PORT`, on loopback): the live web observer and /metrics (docs/observer.md). */
+/** `--observer HOST:PORT` (or `PORT`, on loopback) and its access flags, refused before the node starts (docs/observer.md). */
+const observerOptions = (() => {
+  try {
+    return observeOptionsFrom(values);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+})();
+
+/** The live web observer and /metrics, when asked for. */
 function startObserver(node: Node, tap?: LogTap): void {
-  const spec = values.observer;
-  if (spec === undefined) return;
-  const i = spec.lastIndexOf(':');
-  const host = i > 0 ? spec.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
-  const port = Number(i >= 0 ? spec.slice(i + 1) : spec);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--observer wants HOST:PORT or PORT, not ${spec}`);
+  if (observerOptions === undefined) return;
   // observe() logs `observer listening` with its URL.
-  observe(node, { host, port, ...(tap ? { logTap: tap } : {}) }).catch((err: unknown) => fail((err as Error).message));
+  observe(node, { ...observerOptions, ...(tap ? { logTap: tap } : {}) }).catch((err: unknown) => fail((err as Error).message));
 }
 
 if (values.carrier === 'aemp') runAempEchoNode();
@@ -100,7 +114,7 @@ function startErlangEchoNode(): void {
   for (const c of carriers) if (c !== 'tcp' && c !== 'tls' && c !== 'ssh') fail(`unknown carrier ${c} (tcp, tls, ssh, or a list such as tcp,ssh)`);
   const erlangDist = carriers.has('tcp') || carriers.has('tls');
   let cookie = values.cookie ?? process.env['COURIER_COOKIE'];
-  if (!cookie && erlangDist) {
+  if (!cookie && (erlangDist || values.ws !== undefined)) {
     try {
       cookie = readFileSync(`${homedir()}/.erlang.cookie`, 'utf8').trim();
     } catch {
@@ -137,10 +151,21 @@ function startErlangEchoNode(): void {
   function sshTransport(): SshTransport {
     const bind = values['ssh-bind'];
     const hostKey = values['ssh-host-key'];
-    const authorizedKeys = values['ssh-authorized-keys'];
-    if (!bind || !hostKey || !authorizedKeys) fail('--carrier ssh needs --ssh-bind HOST:PORT, --ssh-host-key FILE and --ssh-authorized-keys FILE');
+    const sshrpcKeys = values['ssh-authorized-keys'];
+    const distKeys = values['ssh-dist-keys'];
+    if (!bind || !hostKey || (!sshrpcKeys && !distKeys))
+      fail('--carrier ssh needs --ssh-bind HOST:PORT, --ssh-host-key FILE and --ssh-authorized-keys FILE (sshrpc) and/or --ssh-dist-keys FILE (distribution)');
     const listen = parseHostPort(bind, '--ssh-bind');
+    // Each flag names the authorized_keys file of one role; --ssh-authorized-keys alone grants sshrpc only.
+    const authorizedKeys = distKeys === undefined ? (sshrpcKeys as string) : { sshrpc: sshrpcKeys, dist: distKeys };
     return sshRpc({ hostKey, authorizedKeys, knownHosts: values['ssh-known-hosts'], listen, peerPort: listen.port });
+  }
+
+  /** `--ws HOST:PORT`: the Courier distribution over WebSocket, listening there (dialing out stays on the first carrier). */
+  function wsTransport(spec: string): WsDistTransport {
+    const { host, port } = parseHostPort(spec, '--ws');
+    const hidden = values.visible ? false : (values.hidden ?? HIDDEN_BY_DEFAULT.ws);
+    return wsDist({ cookie: cookie ?? '', hidden, listen: { host, port }, netTicktime: dist.netTicktime, busyLimit: dist.busyLimit });
   }
 
   const transports = [];
@@ -149,6 +174,7 @@ function startErlangEchoNode(): void {
       transports.push(carriers.has('tls') ? (carriers.has('tcp') ? tcpTlsDist({ ...dist, tls: tlsOptions() }) : tlsDist({ ...dist, tls: tlsOptions() })) : tcpDist(dist));
     }
     if (carriers.has('ssh')) transports.push(sshTransport());
+    if (values.ws !== undefined) transports.push(wsTransport(values.ws));
   } catch (err) {
     fail((err as Error).message);
   }

@@ -7,6 +7,7 @@
  *   courier send DEST TERM                    DEST: {Name, 'node@host'} (Erlang syntax)
  *   courier call NODE MOD FUN ARGS            ARGS: an Erlang list, e.g. '[1, <<"x">>]'
  *   courier aemp snd|mon|db …                 AnyEvent::MP ports and registry (commands/aemp.ts)
+ *   courier sshrpc-subsystem --target NODE --allow M:F/A   sshrpc on stdin/stdout for sshd (commands/sshrpc-subsystem.ts)
  *
  * Terms are typed and printed in Erlang syntax. The cookie comes from --cookie, COURIER_COOKIE or
  * ~/.erlang.cookie. Exit codes: 0 done, 1 the remote side said no (pang, badrpc, an exception),
@@ -23,7 +24,8 @@ import { loadConfig } from './config/load.js';
 import { ConfigError, validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
 import { startEcho } from './services/echo.js';
 import { aempCommand } from './commands/aemp.js';
-import { LogTap, observe } from '@courier/observer';
+import { sshrpcSubsystem } from './commands/sshrpc-subsystem.js';
+import { LogTap, OBSERVER_FLAGS, observe, observeOptionsFrom, parseObserverAddress } from '@courier/observer';
 
 export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
@@ -47,7 +49,10 @@ const OPTIONS = {
   peer: { type: 'string', multiple: true },
   secret: { type: 'string' },
   hold: { type: 'string' },
-  observer: { type: 'string' },
+  target: { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  'allow-name': { type: 'string', multiple: true },
+  ...OBSERVER_FLAGS,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -94,6 +99,14 @@ async function clientNode(v: Values, target: string): Promise<Node> {
   return node;
 }
 
+/** The hidden node of an sshrpc subsystem session: its own name, and the target as its only peer. */
+async function subsystemNode(v: Values, name: string, target: string): Promise<Node> {
+  const config = configFrom(v, name, false);
+  const node = buildNode({ ...config, node: { ...config.node, name, hidden: true, allow: [target] } }, { log: logger(v, config) });
+  await node.start();
+  return node;
+}
+
 function inProcess<T>(node: Node, body: (self: import('@courier/core').Process) => Promise<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     node.spawn(async (self) => {
@@ -105,17 +118,11 @@ function inProcess<T>(node: Node, body: (self: import('@courier/core').Process) 
 }
 
 /** `--observer HOST:PORT` (or `PORT`, on loopback): where the live web observer and /metrics listen (docs/observer.md). */
-export function parseObserver(spec: string): { host: string; port: number } {
-  const i = spec.lastIndexOf(':');
-  const host = i > 0 ? spec.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
-  const text = i >= 0 ? spec.slice(i + 1) : spec;
-  const port = Number(text);
-  if (text === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('USAGE', `--observer wants HOST:PORT or PORT, not ${spec}`);
-  return { host, port };
-}
+export const parseObserver = parseObserverAddress;
 
 async function cmdNode(v: Values): Promise<number> {
-  const observer = v.observer === undefined ? undefined : parseObserver(v.observer);
+  // The observer's flags (and a bind beyond loopback without a token) are refused before the node starts.
+  const observer = observeOptionsFrom(v);
   const config = configFrom(v, '', true);
   const tap = new LogTap(logger({ ...v, 'log-level': v['log-level'] ?? 'info' }, config));
   const log = tap.logger;
@@ -227,7 +234,11 @@ const USAGE = `usage:
   courier aemp snd PORTID TERM…   e.g. courier aemp snd courier-echo#echo '"me#x"' hello --seed 127.0.0.1:4040 --secret S
   courier aemp mon PORTID         prints DOWN Reason when the port dies
   courier aemp db keys|values FAMILY, db get FAMILY KEY, db set FAMILY KEY [TERM]
+  courier sshrpc-subsystem --target NODE --allow MOD:FUN[/ARITY]… [--allow-name NAME…]
+                                  sshrpc on stdin/stdout, for sshd_config's Subsystem sshrpc@k2r.org (docs/ssh.md)
 options: --cookie C (or COURIER_COOKIE, ~/.erlang.cookie), --config FILE, --epmd-port P, --timeout MS, --log-level L
+observer options: --observer HOST:PORT, --observer-token T (or COURIER_OBSERVER_TOKEN; needed beyond loopback),
+  --observer-metrics-token, --observer-hostname NAME, --observer-origin ORIGIN (docs/observer.md)
 aemp options: --seed HOST:PORT, --peer NODEID=HOST:PORT, --secret S (or COURIER_AEMP_SECRET), --hold MS`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -276,6 +287,15 @@ export async function main(argv: string[]): Promise<number> {
           holdMs: v.hold ? Number(v.hold) : undefined,
           log: logger(v),
           out,
+        });
+      case 'sshrpc-subsystem':
+        return await sshrpcSubsystem({
+          target: v.target,
+          allow: v.allow,
+          allowName: v['allow-name'],
+          timeoutMs: timeout(v),
+          log: logger(v),
+          startNode: (name, target) => subsystemNode(v, name, target),
         });
       default:
         err(`unknown command ${cmd}`);

@@ -1,13 +1,17 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { atom, existingAtom, MAX_ATOM_CHARS } from '@courier/term';
 import { ProtocolError, guarded, logFault, type Logger, type Node } from '@courier/core';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { OBSERVER_MAX_BUFFERED, OBSERVER_MAX_MESSAGE, OBSERVER_MAX_PAGES } from './limits.js';
+import { ObserverAccess, type Refusal } from './access.js';
 
 /**
- * The pages' channel: a WebSocket at /ws on the observer's listener. The node pushes `hello` and
- * samples; a page may send one command, `{"op":"kill","name":Name}` (other keys are ignored),
- * obeyed only when the observer is not read-only. Anything else a page sends — a binary message,
+ * The pages' channel: a WebSocket at /ws on the observer's listener. An upgrade is admitted only
+ * as the HTTP requests are (Host, Origin, token: access.ts), and past OBSERVER_MAX_PAGES not at
+ * all. The node pushes `hello` and samples; a page may send one command,
+ * `{"op":"kill","name":Name}` (other keys are ignored), obeyed only when the observer is not
+ * read-only — a read-only observer answers `{"type":"refused","op":"kill",…}` and kills nothing,
+ * the page stays open. Anything else a page sends — a binary message,
  * text that is not a JSON object, an unknown command, a frame `ws` refuses (too big, unmasked,
  * reserved bits, bad UTF-8) — closes that page's socket with a logged warning, read-only or not.
  */
@@ -48,14 +52,24 @@ export class PageChannel {
     private readonly node: Node,
     private readonly log: Logger,
     private readonly readOnly: boolean,
+    /** Host, Origin and token of an upgrade: a Refusal, or undefined to admit it. */
+    admit: (req: IncomingMessage) => Refusal | undefined,
     private readonly greeting: () => unknown[],
   ) {
     this.wss = new WebSocketServer({
       server,
       path: '/ws',
       maxPayload: OBSERVER_MAX_MESSAGE,
-      // Past the cap a new page is refused; the pages open keep their place.
-      verifyClient: (_info, done) => (this.wss.clients.size < OBSERVER_MAX_PAGES ? done(true) : done(false, 503, `at most ${OBSERVER_MAX_PAGES} observer pages at once`)),
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) => {
+        const r = admit(info.req);
+        if (r !== undefined) {
+          log.warn(ObserverAccess.fields(info.req, r), 'observer: page refused');
+          return done(false, r.status, r.message, r.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="courier observer"' } : {});
+        }
+        // Past the cap a new page is refused; the pages open keep their place.
+        if (this.wss.clients.size >= OBSERVER_MAX_PAGES) return done(false, 503, `at most ${OBSERVER_MAX_PAGES} observer pages at once`);
+        done(true);
+      },
     });
     // A listener error (EMFILE on accept, …) that `ws` passes on; without a listener it would end the process.
     this.wss.on('error', (err) => log.warn({ err: err.message }, 'observer: listener error'));
@@ -82,13 +96,17 @@ export class PageChannel {
     // A frame `ws` refuses: it closes the socket with the RFC 6455 code and emits 'error', which
     // would end the process if nothing listened.
     ws.on('error', (err: Error & { code?: string }) => this.log.warn({ remote, code: err.code, err: err.message }, 'observer: bad frame from a page, socket closed'));
+    let refusals = 0;
     ws.on(
       'message',
       guarded(
         'an observer message',
         (data: RawData, isBinary: boolean) => {
           const c = parseCommand(data, isBinary);
-          if (!this.readOnly) this.obey(c);
+          if (!this.readOnly) return this.obey(c);
+          // Logged once a page, so a page repeating it cannot flood the log.
+          if (refusals++ === 0) this.log.warn({ remote, code: 'READ_ONLY', name: c.name.slice(0, 64) }, 'observer: kill refused, the observer is read-only');
+          sendText(ws, JSON.stringify({ type: 'refused', op: c.op, name: c.name, reason: 'the observer is read-only (start it with readOnly: false to kill processes)' }));
         },
         (fault) => {
           logFault(this.log, fault, { remote });

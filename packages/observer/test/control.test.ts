@@ -1,16 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { atom } from '@courier/term';
+import { captureLog } from '@courier/testkit';
 import { WebSocket } from 'ws';
 import { observe } from '@courier/observer';
 import { cluster } from './cluster.js';
 
-async function sendKill(url: string, name: string): Promise<void> {
+/** Send a kill command from a page; the messages the page got after it, other than samples. */
+async function sendKill(url: string, name: string): Promise<Array<{ type: string }>> {
   const ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
   await new Promise((r) => ws.once('message', r)); // hello
+  const got: Array<{ type: string }> = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse((d as Buffer).toString()) as { type: string };
+    if (m.type !== 'sample') got.push(m);
+  });
   ws.send(JSON.stringify({ op: 'kill', name }));
   // A sample follows the hello; the kill was read before the socket closes.
   await new Promise((r) => setTimeout(r, 100));
+  expect(ws.readyState, 'the page is kept open').toBe(ws.OPEN);
   ws.close();
+  return got;
 }
 
 describe('the observer page channel', () => {
@@ -20,10 +29,11 @@ describe('the observer page channel', () => {
     done.length = 0;
   });
 
-  it('ignores commands when read-only (the default) and obeys kill when not', async () => {
+  it('refuses kill when read-only (the default), answering the page and logging it, and obeys it only with readOnly: false', async () => {
     const c = await cluster();
     done.push(() => c.stop());
-    const a = await c.node('ctl_a@localhost');
+    const log = captureLog();
+    const a = await c.node('ctl_a@localhost', 'observer-test', log.logger);
     const pid = a.spawn(
       async (self) => {
         await self.receive();
@@ -33,7 +43,13 @@ describe('the observer page channel', () => {
 
     const ro = await observe(a, { rttIntervalMs: 0 });
     done.push(() => ro.close());
-    await sendKill(ro.url, 'victim');
+    const answers = await sendKill(ro.url, 'victim');
+    expect(a.isAlive(pid)).toBe(true);
+    expect(answers).toEqual([expect.objectContaining({ type: 'refused', op: 'kill', name: 'victim', reason: expect.stringMatching(/read-only/) as unknown })]);
+    expect(log.find('warn', 'kill refused').map((e) => e.fields['code'])).toEqual(['READ_ONLY']);
+    const ro2 = await observe(a, { rttIntervalMs: 0, readOnly: true });
+    done.push(() => ro2.close());
+    await sendKill(ro2.url, 'victim');
     expect(a.isAlive(pid)).toBe(true);
 
     const rw = await observe(a, { rttIntervalMs: 0, readOnly: false });

@@ -1,4 +1,5 @@
-import { CarrierError, type Carrier, type CarrierReceiver } from '@courier/core';
+import { CarrierError, ProtocolError, type Carrier, type CarrierReceiver } from '@courier/core';
+import { MAX_WS_MESSAGE } from './subprotocol.js';
 
 /**
  * What the carrier needs of a WebSocket: the WHATWG API, which the browser's WebSocket and
@@ -24,10 +25,20 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 /** How often a carrier over its mark looks whether the WebSocket has written its queue. */
 const DRAIN_POLL_MS = 5;
 
+export interface WsCarrierOptions {
+  /** Queued output past which `write` returns false. Default 1 MiB. */
+  readonly highWaterMark?: number;
+  /** Largest WebSocket message sent or accepted. Default MAX_WS_MESSAGE (64 KiB); both ends must agree. */
+  readonly maxMessage?: number;
+}
+
 /**
- * A Carrier over one WebSocket: each `write` is one binary message, each message received is one
- * chunk. Backpressure from `bufferedAmount`: past the mark `write` returns false and `onDrain`
- * follows once it is back under half the mark. onClose fires exactly once.
+ * A Carrier over one WebSocket. The messages carry a byte stream: a `write` goes out as binary
+ * messages of at most `maxMessage` bytes (a larger write is split, small chunks of one `writev`
+ * share a message), and each message received is one chunk; a message over `maxMessage` (which
+ * `ws` refuses before buffering it, and a browser cannot) closes the connection. Backpressure
+ * from `bufferedAmount`: past the mark `write` returns false and `onDrain` follows once it is back
+ * under half the mark. onClose fires exactly once.
  */
 export class WsCarrier implements Carrier {
   private receiver: CarrierReceiver | undefined;
@@ -37,19 +48,26 @@ export class WsCarrier implements Carrier {
   private ending = false;
   private error: Error | undefined;
   private drainTimer: ReturnType<typeof setTimeout> | undefined;
+  private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly hwm: number;
+  private readonly maxMessage: number;
 
   constructor(
     private readonly ws: WebSocketLike,
     readonly remote: string,
-    opts: { readonly highWaterMark?: number } = {},
+    opts: WsCarrierOptions = {},
   ) {
     this.hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.maxMessage = opts.maxMessage ?? MAX_WS_MESSAGE;
     ws.binaryType = ws.binaryType === 'nodebuffer' ? 'nodebuffer' : 'arraybuffer';
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onerror = (ev) => {
       const e = (ev as { error?: unknown }).error;
-      this.error = e instanceof Error ? e : new CarrierError('WS_ERROR', `WebSocket error with ${remote}`);
+      // `ws` reports a peer's protocol violation (bad frame, message too big, …) here, after queueing
+      // its close frame: fail the connection at once (RFC 6455 7.1.7) rather than read on until the
+      // peer's close frame, whatever it streams meanwhile. A browser reports its own failures here.
+      const err = e instanceof Error ? new ProtocolError('WS_PROTOCOL', `${remote} broke the WebSocket protocol: ${e.message}`, -1, { cause: e }) : undefined;
+      this.abort(err ?? new CarrierError('WS_ERROR', `WebSocket error with ${remote}`));
     };
     ws.onclose = (ev) => {
       if (ev.code !== 1000 && ev.code !== 1005 && this.error === undefined && !this.ending) {
@@ -68,6 +86,12 @@ export class WsCarrier implements Carrier {
       this.abort(new CarrierError('PROTOCOL', `${this.remote} sent a text message; the Courier WebSocket carrier carries binary messages only`));
       return;
     }
+    if (chunk.length > this.maxMessage) {
+      this.abort(
+        new ProtocolError('WS_MESSAGE_TOO_BIG', `${this.remote} sent a WebSocket message of ${chunk.length} bytes; the Courier subprotocol allows ${this.maxMessage}`, -1),
+      );
+      return;
+    }
     if (chunk.length === 0) return;
     if (this.receiver === undefined || this.paused) this.held.push(chunk);
     else this.receiver.onData(chunk);
@@ -77,29 +101,48 @@ export class WsCarrier implements Carrier {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.drainTimer);
+    // A finished close must not keep this carrier (and what it reached) alive until the timer.
+    clearTimeout(this.closeTimer);
     // Messages held while paused are dropped with the connection, as a socket's buffer would be.
     this.receiver?.onClose(this.error);
   }
 
   write(chunk: Uint8Array): boolean {
     if (this.closed || this.ending || this.ws.readyState !== OPEN) return false;
-    this.ws.send(chunk);
+    const max = this.maxMessage;
+    for (let at = 0; at < chunk.length; at += max) this.ws.send(at === 0 && chunk.length <= max ? chunk : chunk.subarray(at, at + max));
+    return this.underMark();
+  }
+
+  /** The chunks as messages of at most `maxMessage` bytes: small ones share a message, large ones are cut (as views). */
+  writev(chunks: readonly Uint8Array[]): boolean {
+    if (chunks.length === 1) return this.write(chunks[0] as Uint8Array);
+    if (this.closed || this.ending || this.ws.readyState !== OPEN) return false;
+    const max = this.maxMessage;
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (size > 0) this.ws.send(parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts, size));
+      parts = [];
+      size = 0;
+    };
+    for (const c of chunks) {
+      for (let at = 0; at < c.length;) {
+        const n = Math.min(max - size, c.length - at);
+        parts.push(at === 0 && n === c.length ? c : c.subarray(at, at + n));
+        size += n;
+        at += n;
+        if (size === max) flush();
+      }
+    }
+    flush();
+    return this.underMark();
+  }
+
+  private underMark(): boolean {
     if (this.ws.bufferedAmount <= this.hwm) return true;
     this.watchDrain();
     return false;
-  }
-
-  writev(chunks: readonly Uint8Array[]): boolean {
-    if (chunks.length === 1) return this.write(chunks[0] as Uint8Array);
-    let n = 0;
-    for (const c of chunks) n += c.length;
-    const all = new Uint8Array(n);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    return this.write(all);
   }
 
   private watchDrain(): void {
@@ -148,8 +191,8 @@ export class WsCarrier implements Carrier {
     this.ws.resume?.();
     this.ws.close(1000, 'close');
     // A peer that never answers the close must not hold the connection forever.
-    const t = setTimeout(() => this.abort(), 5000);
-    (t as { unref?: () => void }).unref?.();
+    this.closeTimer = setTimeout(() => this.abort(), 5000);
+    (this.closeTimer as { unref?: () => void }).unref?.();
   }
 
   abort(error?: Error): void {
@@ -161,4 +204,14 @@ export class WsCarrier implements Carrier {
     // The browser reports the close asynchronously; a terminated ws does too. Report it now.
     this.finish();
   }
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }

@@ -1,10 +1,13 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Atom } from '@courier/term';
 import {
   CarrierError,
   DEFAULT_SETUP_TIME_MS,
   HIDDEN_BY_DEFAULT,
+  guarded,
+  logFault,
   silentLogger,
   type Dialer,
   type Logger,
@@ -16,7 +19,8 @@ import {
 import { erlProtocol, installErlangServices } from '@courier/erl-dist';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { WsCarrier, type WebSocketLike } from './ws-carrier.js';
-import { DEFAULT_PATH, SUBPROTOCOL } from './subprotocol.js';
+import { DEFAULT_PATH, MAX_WS_BUFFERED_CHUNKS, MAX_WS_FRAGMENTS, MAX_WS_MESSAGE, SUBPROTOCOL } from './subprotocol.js';
+import { UpgradeGate } from './upgrade-gate.js';
 import { urlResolver } from './url-resolver.js';
 
 /**
@@ -39,19 +43,28 @@ export interface WsDistOptions {
   /** net_setuptime: resolve, connect and handshake must finish within this many ms. Default DEFAULT_SETUP_TIME_MS. */
   readonly handshakeTimeoutMs?: number;
   readonly netTicktime?: number;
+  /** Largest distribution message (a session frame; the session's default). WebSocket messages are MAX_WS_MESSAGE (64 KiB) whatever this is. */
   readonly maxMessage?: number;
   /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
   readonly busyLimit?: number;
   readonly log?: Logger;
 }
 
-/** Largest WebSocket message (and distribution message) accepted by default: 128 MiB, as over TCP. */
-const DEFAULT_MAX_MESSAGE = 128 * 1024 * 1024;
+/**
+ * The HTTP upgrade request's head (request line and headers) a listener reads: 16 KiB, Node's
+ * default, fixed here so `--max-http-header-size` does not move it. A browser's upgrade request
+ * with the page's cookies is 0.5–4 KiB. Past it: 431 and the connection is closed.
+ */
+export const MAX_UPGRADE_HEADER_BYTES = 16 * 1024;
+
+/** `ws`'s limits on what one peer's messages may make this end hold (both ends of the subprotocol). */
+const WS_LIMITS = { maxPayload: MAX_WS_MESSAGE, maxFragments: MAX_WS_FRAGMENTS, maxBufferedChunks: MAX_WS_BUFFERED_CHUNKS, perMessageDeflate: false } as const;
 
 export class WsDistTransport implements Transport {
   readonly name = 'ws';
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
+  private gate: UpgradeGate | undefined;
   private protocol: Protocol | undefined;
   private log: Logger;
   private listenUrl: string | undefined;
@@ -90,18 +103,37 @@ export class WsDistTransport implements Transport {
     const l = this.opts.listen;
     if (l === undefined) return;
     const path = l.path ?? DEFAULT_PATH;
-    const server = l.tls ? createHttpsServer(l.tls) : createHttpServer();
-    server.on('request', (_req, res) => res.writeHead(426, { connection: 'close' }).end('a Courier WebSocket gateway\n'));
-    const wss = new WebSocketServer({ server, path, maxPayload: this.opts.maxMessage ?? DEFAULT_MAX_MESSAGE, perMessageDeflate: false });
-    wss.on('connection', (ws, req: IncomingMessage) => {
-      ws.on('error', () => undefined);
-      const carrier = new WsCarrier(ws as unknown as WebSocketLike, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
-      host.accept(carrier, { protocol, setupTimeMs: this.setupTimeMs });
-    });
+    const http = { maxHeaderSize: MAX_UPGRADE_HEADER_BYTES };
+    const server = l.tls ? createHttpsServer({ handshakeTimeout: this.setupTimeMs, ...l.tls, ...http }) : createHttpServer(http);
+    const gate = new UpgradeGate({ setupTimeMs: this.setupTimeMs, log: this.log });
+    // Every TCP connection is in the gate from its accept (the TLS one too, before its handshake).
+    server.on('connection', (socket: Socket) => gate.admit(socket));
+    server.on('request', refuseRequest);
+    const wss = new WebSocketServer({ server, path, ...WS_LIMITS });
+    // `ws` re-emits the HTTP server's errors (EADDRINUSE at listen, …); unheard they would end the
+    // process. One at listen rejects `start` below.
+    wss.on('error', (err) => this.log.debug({ err: err.message }, 'WebSocket listener error'));
+    wss.on(
+      'connection',
+      guarded(
+        'a WebSocket upgrade',
+        (ws: WebSocket, req: IncomingMessage) => {
+          ws.on('error', () => undefined);
+          const left = gate.upgraded(req.socket);
+          if (left === undefined) return void ws.terminate();
+          const carrier = new WsCarrier(ws as unknown as WebSocketLike, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+          host.accept(carrier, { protocol, setupTimeMs: left });
+        },
+        (fault) => logFault(this.log, fault, { carrier: 'ws' }),
+      ),
+    );
+    this.gate = gate;
+    const where = { host: l.host ?? '127.0.0.1', port: l.port ?? 0 };
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: l.host ?? '127.0.0.1', port: l.port ?? 0 }, () => {
-        server.removeListener('error', reject);
+      const failed = (err: Error): void => reject(new CarrierError('LISTEN_FAILED', `cannot listen for WebSockets on ${where.host}:${where.port}: ${err.message}`, { cause: err }));
+      server.once('error', failed);
+      server.listen(where, () => {
+        server.removeListener('error', failed);
         resolve();
       });
     });
@@ -129,17 +161,32 @@ export class WsDistTransport implements Transport {
     return this.wss?.clients.size ?? 0;
   }
 
+  /** Connections accepted and not yet upgraded to a WebSocket. */
+  upgradesPending(): number {
+    return this.gate?.size ?? 0;
+  }
+
   async stop(): Promise<void> {
+    this.gate?.closeAll();
     for (const ws of this.wss?.clients ?? []) ws.terminate();
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
   }
 }
 
-/** Open a WebSocket to `url` and wrap it once open. */
+/**
+ * A plain HTTP request to the listener: 426 (use a WebSocket), and the connection is closed once
+ * the answer is written, whatever the request still has to send.
+ */
+function refuseRequest(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(426, { connection: 'close', 'content-type': 'text/plain' });
+  res.end('a Courier WebSocket gateway: connect with a WebSocket\n', () => req.socket.destroy());
+}
+
+/** Open a WebSocket to `url` (with the subprotocol's message limits) and wrap it once open. */
 export function dialWs(url: string, opts: ClientOptions | undefined, signal?: AbortSignal): Promise<WsCarrier> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false, ...opts });
+    const ws = new WebSocket(url, SUBPROTOCOL, { ...opts, ...WS_LIMITS });
     const onAbort = (): void => {
       ws.terminate();
       reject(new CarrierError('ABORTED', `connecting to ${url} was cancelled`));

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Node } from '@courier/core';
+import { Tuple, atom, type Pid } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
 import { findChromium, launchChromium, randomCookie, requirePeer, uniqueName, type ErlNode } from '@courier/testkit';
 import { startGatewayRelay, wsDist, type WsDistTransport } from '@courier/transport-ws';
@@ -127,6 +128,66 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
       { gwUrl: ws!.url as string, gwName: gw!.name.name },
     );
     expect(up).toBe(false);
+    await page.close();
+  });
+
+  it('a 1 MiB binary each way between a page and its gateway travels in WebSocket messages of at most 64 KiB', async (ctx) => {
+    erlPeer.require(ctx);
+    chromium.require(ctx);
+    // The gateway sends back what it gets: {From, Bin} → From ! {back, Bin}.
+    gw!.spawn(
+      async (self) => {
+        for (;;) {
+          const [from, bin] = ((await self.receive()) as Tuple).elements as [Pid, Uint8Array];
+          self.send(from, new Tuple([atom('back'), bin]));
+        }
+      },
+      { name: atom('bulk') },
+    );
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pageUrl);
+    const got = await page.evaluate(
+      async ({ gwUrl, gwName, cookie }) => {
+        const C = (globalThis as unknown as { Courier: typeof import('../src/browser/index.js') }).Courier;
+        // The page's own WebSocket, watched: the largest message each way.
+        let maxSent = 0;
+        let maxReceived = 0;
+        const createWebSocket = (u: string, p: string): import('../src/ws-carrier.js').WebSocketLike => {
+          const ws = new WebSocket(u, p);
+          const send = ws.send.bind(ws);
+          ws.send = (d: ArrayBufferView | ArrayBuffer) => {
+            maxSent = Math.max(maxSent, d.byteLength);
+            send(d);
+          };
+          ws.addEventListener('message', (e: MessageEvent<ArrayBuffer>) => (maxReceived = Math.max(maxReceived, e.data.byteLength)));
+          return ws as unknown as import('../src/ws-carrier.js').WebSocketLike;
+        };
+        const node = new C.Node({ name: 'web3@127.0.0.1', transports: [new C.BrowserWsTransport({ cookie, urlFor: () => gwUrl, createWebSocket })] });
+        await node.start();
+        if (!(await node.connect(gwName))) return { error: 'no connection' };
+        const big = new Uint8Array(1024 * 1024);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+        return new Promise<Record<string, number | boolean | string>>((resolve) =>
+          node.spawn(async (self) => {
+            self.send({ name: 'bulk', node: gwName }, new C.Tuple([self.pid, big]));
+            const r = await self.receive(undefined, 10_000);
+            if (r === C.TIMEOUT) return resolve({ error: 'timeout' });
+            const back = (r as InstanceType<typeof C.Tuple>).elements[1] as Uint8Array;
+            resolve({ length: back.length, same: back.every((b, i) => b === big[i]), maxSent, maxReceived, limit: C.MAX_WS_MESSAGE });
+          }),
+        );
+      },
+      { gwUrl: ws!.url as string, gwName: gw!.name.name, cookie },
+    );
+    expect(errors).toEqual([]);
+    expect(got).toMatchObject({ length: 1024 * 1024, same: true, limit: 64 * 1024 });
+    expect(got['maxSent']).toBeLessThanOrEqual(64 * 1024);
+    expect(got['maxReceived']).toBeLessThanOrEqual(64 * 1024);
+    // Both ways used full-size messages: the megabyte was split, not refused.
+    expect(got['maxSent']).toBeGreaterThan(60 * 1024);
+    expect(got['maxReceived']).toBeGreaterThan(60 * 1024);
     await page.close();
   });
 });

@@ -11,3 +11,4 @@ export { Node, TIMEOUT, type Process } from '@courier/core';
 export { Atom, Pid, Ref, Tuple, atom } from '@courier/term';
 export { BrowserWsTransport, type BrowserWsOptions } from './browser-dist.js';
 export { WsCarrier, type WebSocketLike } from '../ws-carrier.js';
+export { MAX_WS_MESSAGE } from '../subprotocol.js';
