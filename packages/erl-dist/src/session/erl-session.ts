@@ -240,7 +240,7 @@ export class ErlSession implements PipelineSession {
   private fragment(sender: string, start: number, len: number): void {
     const all = this.enc.take();
     if (start > 0) this.write(all.subarray(0, start));
-    this.lanes.pushFragments(sender, all.subarray(start + 4 + 3, start + 4 + len), ++this.seq);
+    this.lanes.pushFragments(sender, all, all.subarray(start + 4 + 3, start + 4 + len), ++this.seq);
     this.pump();
   }
 
@@ -365,6 +365,13 @@ export class ErlSession implements PipelineSession {
   }
 
   onDrain(): void {
+    // The carrier holds nothing any more: the buffers of messages written out completely before
+    // now are free, and the encoder may reuse one (pump() below may finish more: next time).
+    const done = this.lanes.finished;
+    if (done.length > 0) {
+      for (const b of done) this.enc.recycle(b);
+      done.length = 0;
+    }
     this.canWrite = true;
     this.backlog = this.link.queuedBytes ?? 0;
     this.pump();

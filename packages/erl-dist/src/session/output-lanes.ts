@@ -13,6 +13,8 @@
 /** A fragmented message: its encoded data (after 131,68,0) cut into `count` fragments as they are written. */
 interface Fragmented {
   readonly kind: 'fragments';
+  /** The buffer the data is a view of, handed back through `finished` once the last fragment is out. */
+  readonly source: Uint8Array;
   readonly data: Uint8Array;
   readonly seq: bigint;
   readonly count: number;
@@ -51,9 +53,15 @@ export class OutputLanes {
     return this.lanes.has(sender);
   }
 
-  /** Queue a message's encoded data (the bytes after 131,68,0) to go out in fragments of sequence `seq`. */
-  pushFragments(sender: string, data: Uint8Array, seq: bigint): void {
-    this.push(sender, { kind: 'fragments', data, seq, count: Math.ceil(data.length / this.fragmentSize), done: 0 }, data.length);
+  /**
+   * Buffers whose every fragment has been handed to the carrier (`pushFragments`' `source`): once
+   * the carrier has drained, nothing reads them any more. The session takes them (and clears this).
+   */
+  readonly finished: Uint8Array[] = [];
+
+  /** Queue a message's encoded data (the bytes after 131,68,0, a view of `source`) to go out in fragments of sequence `seq`. */
+  pushFragments(sender: string, source: Uint8Array, data: Uint8Array, seq: bigint): void {
+    this.push(sender, { kind: 'fragments', source, data, seq, count: Math.ceil(data.length / this.fragmentSize), done: 0 }, data.length);
   }
 
   /** Queue a whole frame behind `sender`'s earlier message. */
@@ -86,7 +94,10 @@ export class OutputLanes {
         out = [item.bytes];
       } else {
         out = this.fragment(item);
-        if (item.done === item.count) lane.shift();
+        if (item.done === item.count) {
+          lane.shift();
+          this.finished.push(item.source);
+        }
       }
       // To the back of the round, or gone when empty.
       this.lanes.delete(sender);
@@ -106,6 +117,7 @@ export class OutputLanes {
   clear(): void {
     this.lanes.clear();
     this.queued = 0;
+    this.finished.length = 0;
   }
 
   private fragment(m: Fragmented): Uint8Array[] {

@@ -5,6 +5,8 @@ const TAKE_MIN = 64 * 1024;
 const RETAIN_MAX = 1024 * 1024;
 /** The buffer of a WriteBuffer whose last large buffer was handed over; the next write allocates. */
 const EMPTY = new Uint8Array(0);
+/** Buffers {@link WriteBuffer.recycle} keeps for reuse: two let one be written while the next is encoded. */
+const SPARES = 2;
 
 // Small results are carved out of a shared slab, as Node's Buffer pool does: a fresh ArrayBuffer
 // per 80-byte message costs more than encoding the message.
@@ -37,6 +39,8 @@ export class WriteBuffer {
   protected pos = 0;
   /** The capacity to allocate at the next growth after a large buffer was handed over by `take()`. */
   private hint = 0;
+  /** Buffers handed back by {@link recycle} (at most SPARES), used at the next growth instead of fresh allocations. */
+  private readonly spares: Uint8Array[] = [];
 
   constructor(initialCapacity: number = INITIAL_CAPACITY) {
     this.buf = new Uint8Array(initialCapacity);
@@ -91,9 +95,10 @@ export class WriteBuffer {
     this.pos = 0;
     if (n >= TAKE_MIN && n * 2 >= this.buf.length) {
       const out = this.buf.subarray(0, n);
-      // The next write allocates a buffer of about this size (up to RETAIN_MAX), so that a stream
-      // of large messages does not regrow from the initial capacity, copying at every doubling.
-      this.hint = Math.min(this.buf.length, RETAIN_MAX);
+      // The next write allocates a buffer for a message of this size (up to 4 × RETAIN_MAX), so
+      // that a stream of large messages does not regrow from the initial capacity, copying at every
+      // doubling: a message as large as the last is written into one buffer, allocated once.
+      this.hint = Math.min(n + (n >> 3), 4 * RETAIN_MAX);
       this.buf = EMPTY;
       this.dv = new DataView(EMPTY.buffer);
       return out;
@@ -110,8 +115,22 @@ export class WriteBuffer {
     return out;
   }
 
+  /**
+   * Give back a large buffer that `take()` handed over, once nothing reads it any more (its bytes
+   * were written to the socket): the next large message is encoded into it instead of into fresh
+   * memory, which the kernel would have to fault in page by page. At most SPARES buffers of at
+   * most 4 × RETAIN_MAX bytes are kept.
+   */
+  recycle(bytes: Uint8Array): void {
+    if (bytes.byteOffset !== 0 || this.spares.length >= SPARES) return;
+    const whole = new Uint8Array(bytes.buffer);
+    if (whole.length > 4 * RETAIN_MAX || whole === this.buf || this.spares.includes(whole)) return;
+    this.spares.push(whole);
+  }
+
   private replace(capacity: number): void {
-    const next = new Uint8Array(capacity);
+    const i = this.spares.findIndex((b) => b.length >= capacity);
+    const next = i >= 0 ? (this.spares.splice(i, 1)[0] as Uint8Array) : new Uint8Array(capacity);
     next.set(this.buf.subarray(0, Math.min(this.pos, capacity)));
     this.buf = next;
     this.dv = new DataView(next.buffer);
