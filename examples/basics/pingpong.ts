@@ -55,7 +55,7 @@ async function nodes(): Promise<[Node, Node]> {
       sections = ports.map((port, i) => ({
         kind: 'ssh',
         hostKey: file(`${i}.key`, keys[i]?.private as string),
-        authorizedKeys: authorized,
+        authorizedKeys: { dist: authorized },
         knownHosts: known,
         bind: `127.0.0.1:${port}`,
         peers: { [names[1 - i] as string]: `127.0.0.1:${other(i)}` },

@@ -61,7 +61,18 @@ export class SshTarget {
     s.file('legit', keys.legit.privateKey);
     s.file('known_hosts', `[127.0.0.1]:${sshPort} ${bare(keys.host)}`);
     const t = await HostileTarget.start({
-      args: ['--carrier', 'tcp,ssh', '--ssh-bind', `127.0.0.1:${sshPort}`, '--ssh-host-key', s.path('host_key'), '--ssh-authorized-keys', s.path('authorized_keys')],
+      args: [
+        '--carrier',
+        'tcp,ssh',
+        '--ssh-bind',
+        `127.0.0.1:${sshPort}`,
+        '--ssh-host-key',
+        s.path('host_key'),
+        '--ssh-authorized-keys',
+        s.path('authorized_keys'),
+        '--ssh-dist-keys',
+        s.path('authorized_keys'),
+      ],
     });
     const window = await SshRpcWindow.start(SshTarget.legitLogin(sshPort, s));
     const target = new SshTarget(t, sshPort, s, keys, window);

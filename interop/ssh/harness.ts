@@ -37,7 +37,7 @@ export function hasCommand(cmd: string, args: string[] = ['-V']): boolean {
 let compiled: Promise<string> | undefined;
 export function fixtures(): Promise<string> {
   const src = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
-  compiled ??= compileErl(['sshrpc_server.erl', 'sshrpc_keys.erl', 'sshrpc_client.erl'].map(src), tools).then((c) => c.dir);
+  compiled ??= compileErl(['sshrpc_server.erl', 'sshrpc_keys.erl', 'sshrpc_client.erl', 'sshrpc_roles.erl'].map(src), tools).then((c) => c.dir);
   return compiled;
 }
 
@@ -101,6 +101,17 @@ export async function startErlDaemon(s: Scratch, host: Key, clients: readonly Ke
  * whose host key is `serverHost`, sending `requests` (Erlang term text; `{noreply, T}` sends T
  * without waiting). Resolves with the answers, or the connect error text.
  */
+/** Erlang's ssh client (sshrpc_roles:main) asking 127.0.0.1:port for `subsystem`: `success`, `failure`, or the connect error. */
+export async function erlSubsystem(s: Scratch, port: number, key: Key, serverHost: Key, subsystem: string, tag: string): Promise<string> {
+  s.file(`${tag}/id_ed25519`, key.privateKey);
+  s.file(`${tag}/id_ed25519.pub`, key.publicLine);
+  s.file(`${tag}/known_hosts`, `[127.0.0.1]:${port} ${bare(serverHost)}`);
+  const erl = startErl({ codePath: [await fixtures()], eval: `sshrpc_roles:main(["${port}", "${s.path(tag)}", "${key.name}", "${subsystem}"]).` });
+  const line = await erl.stdout.waitFor(/^(SUBSYSTEM|CONNECT_ERROR)/, 30_000);
+  await erl.exited;
+  return line;
+}
+
 export async function runErlClient(
   s: Scratch,
   port: number,

@@ -43,7 +43,7 @@ describe('swapping carriers is a configuration change', () => {
     const sections: CarrierSection[] = keys.map((k, i) => ({
       kind: 'ssh',
       hostKey: tmp.file(`${i}.key`, k.privateKey),
-      authorizedKeys: authorized,
+      authorizedKeys: { dist: authorized },
       knownHosts: known,
       bind: `127.0.0.1:${ports[2 + i]}`,
       peerPort: ports[3 - i],

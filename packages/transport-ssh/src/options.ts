@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ResolveError, UsageError, type Logger } from '@courier/core';
 import type { Atom } from '@courier/term';
-import type { AuthorizedKeys } from './keys/authorized-keys.js';
+import { AuthorizedKeys } from './keys/authorized-keys.js';
 import type { HostTrustOptions } from './keys/host-trust.js';
 import type { SshRpcPolicy } from './sshrpc/allow-list.js';
 import type { SshDaemonLimits } from './ssh/daemon.js';
@@ -13,11 +13,15 @@ export interface SshTransportOptions extends HostTrustOptions {
   /** Another key to log in with when dialing (default: the host key). */
   readonly userKey?: string | Buffer;
   /**
-   * Who may log in: an OpenSSH authorized_keys file (path; re-read when it changes) or a table.
-   * Each key's comment is the node name it may claim.
+   * Who may log in, and to do what: one OpenSSH authorized_keys file (path; re-read when it
+   * changes) or table per role, `{ sshrpc, dist }`. `sshrpc` keys may call what the allow-list
+   * permits (`sshrpc@k2r.org`); `dist` keys get the Courier distribution subsystem, i.e. full node
+   * access (send, link, exit to any process); a key in both files has both. A single file or table
+   * means sshrpc only (the node warns at start that it no longer grants dist). Each key's comment
+   * is the node name it may claim.
    */
-  readonly authorizedKeys: string | AuthorizedKeys;
-  /** Where the daemon listens; `false`: no daemon (dial only). Default: all interfaces, an ephemeral port. */
+  readonly authorizedKeys: string | AuthorizedKeys | SshRoleKeys;
+  /** Where the daemon listens; `false`: no daemon (dial only). Default: loopback (127.0.0.1), an ephemeral port. */
   readonly listen?: false | { readonly host?: string; readonly port?: number };
   /** Where peers listen: `{ 'b@host': 'host:port' }`. Others: their node name's host, at `peerPort`. */
   readonly peers?: Readonly<Record<string, string>>;
@@ -50,6 +54,20 @@ export interface SshTransportOptions extends HostTrustOptions {
   /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
   readonly busyLimit?: number;
   readonly log?: Logger;
+}
+
+/** The roles an SSH key may carry, each with its own authorized_keys file or table. */
+export const SSH_ROLES = ['sshrpc', 'dist'] as const;
+export type SshRole = (typeof SSH_ROLES)[number];
+export type SshRoleKeys = { readonly [R in SshRole]?: string | AuthorizedKeys };
+
+/** `authorizedKeys` as one entry per role; `single` when it was one file or table (sshrpc only). */
+export function roleKeys(given: SshTransportOptions['authorizedKeys']): { readonly roles: SshRoleKeys; readonly single: boolean } {
+  if (typeof given === 'string' || given instanceof AuthorizedKeys) return { roles: { sshrpc: given }, single: true };
+  for (const k of Object.keys(given)) {
+    if (!(SSH_ROLES as readonly string[]).includes(k)) throw new UsageError('SSH_ROLE', `authorizedKeys.${k}: unknown role (the roles are ${SSH_ROLES.join(', ')})`);
+  }
+  return { roles: given, single: false };
 }
 
 /** Key material given inline (PEM / OpenSSH text) or as a file path. */

@@ -51,14 +51,37 @@ export const TLS_SECTION: ObjectSchema = obj(
   },
 );
 
-/** The SSH carrier (@courier/transport-ssh `sshRpc`): keys are the node's credentials. */
+/** The SSH carrier (@courier/transport-ssh `sshRpc`): keys are the node's credentials, one authorized_keys file per role. */
 export const SSH_SECTION: ObjectSchema = obj({
   hostKey: required(str({ nonEmpty: true }), 'a file path: the private key that is this node’s host key and user key'),
-  authorizedKeys: required(str({ nonEmpty: true }), 'a file path: an OpenSSH authorized_keys file of the keys that may log in'),
+  authorizedKeys: required(
+    either(
+      [
+        str({ nonEmpty: true }),
+        obj({
+          sshrpc: str({ nonEmpty: true }),
+          dist: str({ nonEmpty: true }),
+        }),
+      ],
+      'a file path (sshrpc only) or a mapping { sshrpc: FILE, dist: FILE } of OpenSSH authorized_keys files, one per role',
+    ),
+    'a mapping { sshrpc: FILE, dist: FILE } of OpenSSH authorized_keys files, one per role (a single file path: sshrpc only)',
+  ),
   bind: str({ expect: '"host:port"' }),
   knownHosts: str(),
+  trustUnknown: bool(),
   peers: map(str({ expect: '"host:port"' }), 'a mapping { node@host: "host:port" }'),
   peerPort: port(1),
+  sshrpc: either(
+    [
+      lit(false),
+      obj({
+        modules: map(either([lit('all'), list(str({ nonEmpty: true }))], '"all" or a list of functions (fun or fun/arity)'), 'a mapping { module: "all" | [fun, fun/arity] }'),
+        names: list(str({ nonEmpty: true })),
+      }),
+    ],
+    'false (no sshrpc) or a mapping { modules?, names? }',
+  ),
 });
 
 /** `host:port` as AnyEvent::MP writes binds and seeds (`*` for any host or port). */

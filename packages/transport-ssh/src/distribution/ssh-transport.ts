@@ -1,6 +1,7 @@
 import type { Atom } from '@courier/term';
 import {
   CarrierError,
+  UsageError,
   DEFAULT_SETUP_TIME_MS,
   HIDDEN_BY_DEFAULT,
   silentLogger,
@@ -13,11 +14,11 @@ import {
   type TransportHost,
 } from '@courier/core';
 import { HostTrust } from '../keys/host-trust.js';
-import type { AuthorizedKeys } from '../keys/authorized-keys.js';
-import { keyText, peerAddress, type SshTransportOptions } from '../options.js';
+import { AuthorizedKeys } from '../keys/authorized-keys.js';
+import { keyText, peerAddress, roleKeys, type SshRole, type SshRoleKeys, type SshTransportOptions } from '../options.js';
 import { AuthorizedKeysFile } from '../keys/authorized-file.js';
 import { SshChannelCarrier } from '../ssh/channel-carrier.js';
-import { SshDaemon, type SubsystemContext, type SubsystemHandler } from '../ssh/daemon.js';
+import { SshDaemon, type OfferedSubsystem, type SubsystemContext } from '../ssh/daemon.js';
 import { AllowList, SpawnedPids } from '../sshrpc/allow-list.js';
 import { SshRpcClient, SSHRPC_SUBSYSTEM } from '../sshrpc/client.js';
 import { SshRpcServerChannel } from '../sshrpc/server-channel.js';
@@ -31,8 +32,9 @@ type SshAddress = { readonly host: string; readonly port: number };
 export const COURIER_SUBSYSTEM = 'courier-dist@courier.invalid';
 
 /**
- * The SSH transport: a daemon offering `sshrpc@k2r.org` (calls into what the node exposes) and
- * the Courier distribution subsystem, and a dialer that carries the Erlang distribution session
+ * The SSH transport: a daemon (on loopback unless told) offering `sshrpc@k2r.org` (calls into
+ * what the node exposes) to keys of the `sshrpc` role and the Courier distribution subsystem to
+ * keys of the `dist` role, and a dialer that carries the Erlang distribution session
  * (ErlSession: links, monitors, spawn, names, nodedown) inside an SSH channel to Courier peers.
  * SSH keys are the credentials: a peer logs in as its node name with a key whose authorized_keys
  * comment is that name; the daemon's host key must be pinned for the node dialed. One SSH
@@ -46,7 +48,8 @@ export class SshTransport implements Transport {
   private log: Logger;
   private pool: SshPool | undefined;
   private protocol: Protocol | undefined;
-  private authorized: (() => AuthorizedKeys) | undefined;
+  /** Each role's table, as consulted at a login (a file re-read when it changed). */
+  private authorized = new Map<SshRole, () => AuthorizedKeys>();
   /** The `peers` table, else the node name's host at `peerPort` (a bad name rejects, never throws). */
   private readonly resolver: Resolver<SshAddress> = { resolve: (peer) => Promise.resolve().then(() => [this.addressOf(peer)]) };
 
@@ -79,15 +82,17 @@ export class SshTransport implements Transport {
     });
     this.protocol = this.protocolFor(undefined);
     if (this.opts.listen === false) return;
-    const given = this.opts.authorizedKeys;
-    if (typeof given === 'string') {
-      const file = new AuthorizedKeysFile(given, this.log);
-      this.authorized = () => file.current();
-    } else {
-      for (const p of given.problems) this.log.warn({ problem: p }, 'authorized keys line skipped');
-      this.authorized = () => given;
+    const { roles, single } = roleKeys(this.opts.authorizedKeys);
+    if (single) {
+      this.log.warn(
+        { authorizedKeys: typeof this.opts.authorizedKeys === 'string' ? this.opts.authorizedKeys : 'a table' },
+        'one authorized keys file grants sshrpc only, no longer the distribution subsystem: give authorizedKeys: { sshrpc: FILE, dist: FILE } (--ssh-dist-keys FILE) for peers that may join as nodes',
+      );
     }
-    const subsystems = new Map<string, SubsystemHandler>([[COURIER_SUBSYSTEM, (ch, ctx) => this.acceptDist(new SshChannelCarrier(ch, ctx.remote), ctx)]]);
+    this.setRoles(roles);
+    const subsystems = new Map<string, OfferedSubsystem>([
+      [COURIER_SUBSYSTEM, { role: 'dist', handler: (ch, ctx) => this.acceptDist(new SshChannelCarrier(ch, ctx.remote), ctx) }],
+    ]);
     if (this.opts.sshrpc !== false) {
       const p = this.opts.sshrpc ?? {};
       const services = host.services;
@@ -99,16 +104,42 @@ export class SshTransport implements Transport {
         maxInFlight: p.maxInFlight ?? 1024,
         maxInFlightBytes: p.maxInFlightBytes,
       };
-      subsystems.set(SSHRPC_SUBSYSTEM, (ch, ctx) => void new SshRpcServerChannel(new SshChannelCarrier(ch, ctx.remote), ctx, rpc));
+      subsystems.set(SSHRPC_SUBSYSTEM, { role: 'sshrpc', handler: (ch, ctx) => void new SshRpcServerChannel(new SshChannelCarrier(ch, ctx.remote), ctx, rpc) });
     }
-    this.daemon = new SshDaemon({ ...this.opts.daemonLimits, hostKeys: [hostKey], authorizedKeys: () => (this.authorized as () => AuthorizedKeys)(), subsystems, log: this.log });
-    this.boundPort = await this.daemon.listen(this.opts.listen?.host, this.opts.listen?.port ?? 0);
-    this.log.info({ port: this.boundPort, keys: this.authorized().size }, 'SSH daemon listening');
+    this.daemon = new SshDaemon({ ...this.opts.daemonLimits, hostKeys: [hostKey], authorizedKeys: () => this.tables(), subsystems, log: this.log });
+    const bind = this.opts.listen?.host ?? '127.0.0.1';
+    this.boundPort = await this.daemon.listen(bind, this.opts.listen?.port ?? 0);
+    const keys = Object.fromEntries([...this.tables()].map(([role, t]) => [role, t.size]));
+    this.log.info({ host: bind, port: this.boundPort, keys }, 'SSH daemon listening');
   }
 
-  /** Replace the authorized keys; new logins use them. (A file given by path is re-read when it changes.) */
-  setAuthorizedKeys(ak: AuthorizedKeys): void {
-    this.authorized = () => ak;
+  /**
+   * Replace the authorized keys; new logins use them. One table means sshrpc only, as in the
+   * options. (A file given by path is re-read when it changes.)
+   */
+  setAuthorizedKeys(keys: AuthorizedKeys | SshRoleKeys): void {
+    this.setRoles(roleKeys(keys).roles);
+  }
+
+  private setRoles(roles: SshRoleKeys): void {
+    const next = new Map<SshRole, () => AuthorizedKeys>();
+    for (const [role, given] of Object.entries(roles) as Array<[SshRole, string | AuthorizedKeys | undefined]>) {
+      if (given === undefined) continue;
+      if (typeof given === 'string') {
+        const file = new AuthorizedKeysFile(given, this.log.child({ role }));
+        next.set(role, () => file.current());
+      } else {
+        if (!(given instanceof AuthorizedKeys)) throw new UsageError('SSH_ROLE', `authorizedKeys.${role} must be a file path or an AuthorizedKeys table`);
+        for (const p of given.problems) this.log.warn({ role, problem: p }, 'authorized keys line skipped');
+        next.set(role, () => given);
+      }
+    }
+    this.authorized = next;
+  }
+
+  /** The tables of every role, as they are now. */
+  private tables(): Map<string, AuthorizedKeys> {
+    return new Map([...this.authorized].map(([role, current]) => [role, current()]));
   }
 
   /** The peer's SSH daemon, a distribution channel on the pooled SSH connection to it, and the Erlang distribution inside. */

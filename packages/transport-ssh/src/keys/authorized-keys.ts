@@ -16,8 +16,8 @@ const { utils } = ssh2;
  * Options Courier cannot enforce are refused rather than ignored (a `from=` or `command=` the
  * operator wrote must not silently stop applying): only `restrict`, the `no-…` options (the
  * daemon offers nothing they would forbid) and `expiry-time=` are accepted; a line with any other
- * option, no comment, a comment with blanks, or a malformed key is skipped and reported in
- * `problems`.
+ * option, an expiry-time that is not a time, no comment, a comment with blanks, or a malformed key
+ * is skipped and reported in `problems` (logged at warn by the daemon).
  */
 export interface AuthorizedKey {
   readonly type: string;
@@ -83,10 +83,11 @@ export class AuthorizedKeys {
     if (/\s/.test(name)) return `the comment ${JSON.stringify(name)} has blanks: it must be exactly one node name`;
     let expires: Date | undefined;
     for (const opt of options === '' ? [] : splitOptions(options)) {
-      const m = /^expiry-time="?(\d{8})(\d{4})?(\d{2})?"?$/i.exec(opt);
-      if (m) {
-        const [d, hm, s] = [m[1] as string, m[2] ?? '0000', m[3] ?? '00'];
-        expires = new Date(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${hm.slice(0, 2)}:${hm.slice(2, 4)}:${s}`);
+      if (/^expiry-time=/i.test(opt)) {
+        // An expiry that does not parse must not mean "never expires": the line is not used.
+        const value = opt.slice('expiry-time='.length);
+        expires = parseExpiry(value);
+        if (expires === undefined) return `expiry-time=${value} is not a time (YYYYMMDD[HHMM[SS]][Z]), so the key is not used`;
       } else if (!HARMLESS.test(opt)) {
         return `option ${opt.split('=')[0]} is not supported by Courier's daemon, so the key is not used`;
       }
@@ -102,6 +103,19 @@ export class AuthorizedKeys {
     this.byBlob.set(id, { type, blob, names, fingerprint: fingerprint(blob), expires, key: parsed });
     return undefined;
   }
+}
+
+/**
+ * OpenSSH's expiry-time: `YYYYMMDD[HHMM[SS]]`, local time, or UTC with a trailing `Z`, optionally
+ * quoted. Undefined when it is not a real time (a month 13, a day 31 in April, an hour 24).
+ */
+export function parseExpiry(value: string): Date | undefined {
+  const m = /^"?(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z?)"?$/i.exec(value);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || s > 59) return undefined;
+  return m[7] !== '' ? new Date(Date.UTC(y, mo - 1, d, h, mi, s)) : new Date(y, mo - 1, d, h, mi, s);
 }
 
 /** Comma-separated options; commas inside double quotes do not split. */

@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '@courier/core';
-import { blobType, sameBlob } from './fingerprint.js';
+import { blobType, publicKeyText, sameBlob } from './fingerprint.js';
 import { dataLines, decodeBlob, isKeyType, splitFields } from './key-line.js';
 
 /**
@@ -53,18 +53,42 @@ export class KnownHosts {
   /**
    * Whether `blob` is the pinned key of a host known by any of `names`: `ok` when a line for one
    * of the names holds this key; `revoked` when the key is marked @revoked (whatever the host);
-   * `mismatch` when the names have another key of the same type; `unknown` otherwise.
+   * `mismatch` when the names have another key, of any type (a server that shows a key of
+   * another type than the pinned one is refused, not taken as new); `unknown` otherwise.
    */
   check(names: readonly string[], blob: Uint8Array): HostCheck {
-    const type = blobType(blob);
     let mismatch = false;
     for (const e of this.entries) if (e.revoked && sameBlob(e.blob, blob)) return 'revoked';
-    for (const e of this.entries) {
-      if (e.revoked || !names.some((n) => matches(e.patterns, n))) continue;
+    for (const e of this.pinnedFor(names)) {
       if (sameBlob(e.blob, blob)) return 'ok';
-      if (e.type === type) mismatch = true;
+      mismatch = true;
     }
     return mismatch ? 'mismatch' : 'unknown';
+  }
+
+  /** The key types pinned for a host known by any of `names` (what the dialer offers as host-key algorithms). */
+  pinnedTypes(names: readonly string[]): string[] {
+    return [...new Set(this.pinnedFor(names).map((e) => e.type))];
+  }
+
+  /** Whether the table writes host names hashed (`|1|salt|hash`): as its existing lines do. */
+  get hashed(): boolean {
+    return this.entries.some((e) => e.patterns.some((p) => p.startsWith('|1|')));
+  }
+
+  /**
+   * Pin `blob` for `names` (trust on first use) and return the known_hosts lines that record it:
+   * one line naming every name, or one hashed line per name when the table hashes its names.
+   */
+  remember(names: readonly string[], blob: Uint8Array): string[] {
+    const type = blobType(blob);
+    const patterns = this.hashed ? names.map(hashName) : [names.join(',')];
+    for (const p of patterns) this.entries.push({ patterns: p.split(','), type, blob: Buffer.from(blob), revoked: false });
+    return patterns.map((p) => `${p} ${publicKeyText(blob)}`);
+  }
+
+  private pinnedFor(names: readonly string[]): Entry[] {
+    return this.entries.filter((e) => !e.revoked && names.some((n) => matches(e.patterns, n)));
   }
 
   private add(line: string): string | undefined {
@@ -92,6 +116,12 @@ export class KnownHosts {
 /** The names a server is known by in a known_hosts file: `host` on port 22, else `[host]:port`, plus extra names (a node name). */
 export function hostNames(host: string, port: number, extra: readonly string[] = []): string[] {
   return [port === 22 ? host : `[${host}]:${port}`, ...extra];
+}
+
+/** `|1|salt|HMAC-SHA1(salt, name)`, as `ssh-keygen -H` and HashKnownHosts write a name. */
+export function hashName(name: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }
 
 function matches(patterns: readonly string[], name: string): boolean {

@@ -1,6 +1,7 @@
 import { connect as netConnect } from 'node:net';
-import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
+import ssh2, { type Client as SshClient, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
 import { CarrierError, HandshakeError, type Logger } from '@courier/core';
+import { HostKeyError } from '../errors.js';
 import type { HostTrust } from '../keys/host-trust.js';
 import { SshChannelCarrier } from './channel-carrier.js';
 
@@ -68,8 +69,20 @@ export class SshClientConnection {
       const onAbort = (): void => fail(new CarrierError('ABORTED', `connecting to ${remote} was cancelled`, { cause: o.signal?.reason }));
       if (o.signal?.aborted) return onAbort();
       o.signal?.addEventListener('abort', onAbort, { once: true });
+      // Offer only the pinned key types, so a server with several host keys shows the pinned one.
+      const serverHostKey = o.trust.hostKeyAlgorithms({ host: o.host, port: o.port, node: o.node });
       client.on('error', (err: Error & { level?: string }) => {
         if (hostError !== undefined) return fail(hostError);
+        if (serverHostKey !== undefined && err.level === 'handshake' && /host key/i.test(err.message)) {
+          // A pinned host that has no key of the pinned types: its key changed type, or it is not that host.
+          return fail(
+            new HostKeyError(
+              'HOST_KEY_MISMATCH',
+              `${o.node ?? remote} (${remote}) has no host key of the types pinned for it (${serverHostKey.join(', ')}): someone may be impersonating it, or its key changed (remove the old line only if you know why)`,
+              '',
+            ),
+          );
+        }
         if (err.level === 'client-authentication') {
           return fail(
             new HandshakeError('NOT_ALLOWED', `${o.node ?? remote} refused our key for ${o.user}: its authorized keys must hold our public key with the comment ${o.user}`, {
@@ -92,6 +105,7 @@ export class SshClientConnection {
       });
       client.connect({
         sock,
+        ...(serverHostKey === undefined ? {} : { algorithms: { serverHostKey: serverHostKey as ServerHostKeyAlgorithm[] } }),
         username: o.user,
         privateKey: o.privateKey,
         readyTimeout: o.timeoutMs + 1000,

@@ -1,8 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer, type ServerChannel } from 'ssh2';
 import { MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, UsageError, type Logger } from '@courier/core';
-import type { AuthorizedKeys } from '../keys/authorized-keys.js';
-import { authenticate } from './daemon-auth.js';
+import { authenticate, type RoleKeys } from './daemon-auth.js';
 
 // ssh2 is CommonJS: Node sees its named exports only through the default export.
 const { Server } = ssh2;
@@ -31,9 +30,17 @@ export interface SubsystemContext {
   readonly log: Logger;
   /** The same object for every channel of one SSH connection (for per-connection state). */
   readonly connection: object;
+  /** The roles the login's key carries (the tables of `authorizedKeys` that list it for `user`). */
+  readonly roles: ReadonlySet<string>;
 }
 
 export type SubsystemHandler = (channel: ServerChannel, ctx: SubsystemContext) => void;
+
+/** A subsystem the daemon offers, to logins whose key carries `role`. */
+export interface OfferedSubsystem {
+  readonly role: string;
+  readonly handler: SubsystemHandler;
+}
 
 /** The daemon's limits on peers, each named after its OpenSSH counterpart (docs/limits.md). */
 export interface SshDaemonLimits {
@@ -54,10 +61,10 @@ export interface SshDaemonLimits {
 export interface SshDaemonOptions extends SshDaemonLimits {
   /** Private host keys (OpenSSH or PEM text). */
   readonly hostKeys: readonly (string | Buffer)[];
-  /** Consulted at every login, so a reloaded table applies to new connections. */
-  readonly authorizedKeys: () => AuthorizedKeys;
-  /** The only thing the daemon offers: these subsystems by name. */
-  readonly subsystems: ReadonlyMap<string, SubsystemHandler>;
+  /** Who may log in, one table per role; consulted at every login, so a reloaded table applies to new connections. */
+  readonly authorizedKeys: () => RoleKeys;
+  /** The only thing the daemon offers: these subsystems by name, each to keys of its role. */
+  readonly subsystems: ReadonlyMap<string, OfferedSubsystem>;
   readonly log: Logger;
 }
 
@@ -78,8 +85,9 @@ function openChannels(conn: Connection): number {
 /**
  * Courier's SSH daemon, on ssh2's Server fed with sockets we accept ourselves (noDelay from the
  * first byte: the key exchange is several small flights). Public-key logins bound to node names
- * (daemon-auth.ts); session channels may request only the configured subsystems; shell, exec,
- * sftp, pty, X11, agent and every forwarding are refused and logged.
+ * (daemon-auth.ts), each key carrying the roles of the tables that list it; session channels may
+ * request only the configured subsystems, each only with a key of its role; shell, exec, sftp,
+ * pty, X11, agent and every forwarding are refused and logged. Listens on loopback unless told.
  */
 export class SshDaemon {
   private readonly ssh: SshServer;
@@ -97,12 +105,12 @@ export class SshDaemon {
     }
   }
 
-  /** Listen; resolves with the port (useful with port 0). */
+  /** Listen (on loopback unless `host` says otherwise); resolves with the port (useful with port 0). */
   listen(host: string | undefined, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const net = createServer({ noDelay: true }, (socket) => this.accept(socket));
       net.once('error', reject);
-      net.listen({ host, port }, () => {
+      net.listen({ host: host ?? '127.0.0.1', port }, () => {
         net.removeListener('error', reject);
         net.on('error', (err) => this.opts.log.warn({ err: err.message }, 'SSH listener error'));
         this.net = net;
@@ -165,15 +173,18 @@ export class SshDaemon {
   private onConnection(conn: Connection, remote: string): void {
     let log = this.opts.log.child({ remote });
     let user: string | undefined;
+    let roles: ReadonlySet<string> = new Set();
     conn.on('error', (err: Error) => log.debug({ err: err.message }, 'SSH connection error'));
     // ssh2 tells the user name only to the authentication context: the last one tried is the
     // one accepted when 'ready' follows.
     let tried: string | undefined;
+    let triedRoles: ReadonlySet<string> = new Set();
     let failures = 0;
     const maxTries = this.opts.maxAuthTries ?? SSH_MAX_AUTH_TRIES;
     conn.on('authentication', (ctx) => {
       tried = ctx.username;
-      if (authenticate(ctx, this.opts.authorizedKeys(), log) === 'refused' && ++failures >= maxTries) {
+      const r = authenticate(ctx, this.opts.authorizedKeys(), log, (granted) => (triedRoles = granted));
+      if (r.result === 'refused' && ++failures >= maxTries) {
         log.warn({ user: ctx.username, failures, code: 'AUTH_TRIES' }, 'too many authentication failures, dropping the connection');
         conn.end();
       }
@@ -182,8 +193,9 @@ export class SshDaemon {
       clearTimeout(this.loggingIn.get(remote)?.grace);
       this.loggingIn.delete(remote);
       user = tried;
+      roles = triedRoles;
       log = log.child({ peer: user });
-      log.debug({}, 'SSH login');
+      log.debug({ roles: [...roles] }, 'SSH login');
     });
     this.refuseForwarding(conn, () => log);
     const maxSessions = this.opts.maxSessions ?? SSH_MAX_SESSIONS;
@@ -204,13 +216,17 @@ export class SshDaemon {
       }
       session.on('env', (_a, reject) => reject?.());
       session.on('subsystem', (acceptSub, reject, info) => {
-        const handler = this.opts.subsystems.get(info.name);
-        if (handler === undefined || user === undefined) {
+        const offered = this.opts.subsystems.get(info.name);
+        if (offered === undefined || user === undefined) {
           log.warn({ subsystem: info.name, code: 'NOT_OFFERED' }, 'subsystem refused: not offered');
           return reject();
         }
+        if (!roles.has(offered.role)) {
+          log.warn({ subsystem: info.name, role: offered.role, roles: [...roles], code: 'NOT_ALLOWED' }, 'subsystem refused: the key does not carry its role');
+          return reject();
+        }
         const channel = acceptSub();
-        handler(channel, { user, remote, log: log.child({ subsystem: info.name }), connection: conn });
+        offered.handler(channel, { user, remote, log: log.child({ subsystem: info.name }), connection: conn, roles });
       });
     });
   }

@@ -5,8 +5,9 @@ import type { ServiceHost } from '@courier/core';
  * What sshrpc peers may do on this node, enforced on the receiving side.
  *
  * - `modules`: `{ module: 'all' | ['fun', 'fun/2', …] }`. Default: every function the node exposes
- *   (`node.expose`) except its `erpc` entry points; nothing else is callable, whatever the list
- *   says (a listed function the node does not expose fails with `undef`).
+ *   (`node.expose`), nothing more; nothing else is callable, whatever the list says (a listed
+ *   function the node does not expose fails with `undef`). The node's `erpc` entry points are
+ *   never callable, even when listed (they would run any exposed function, past the list).
  * - `names`: registered names `{send, Name, Msg}` may reach. Default: none.
  * Pids may be sent to only when the same SSH connection spawned them.
  */
@@ -40,8 +41,10 @@ export class AllowList {
   }
 
   permits(m: Atom, f: Atom, arity: number): boolean {
+    // erpc runs any exposed function it is given: allowing it would bypass the list.
+    if (m === ERPC) return false;
     const spec = this.policy.modules;
-    if (spec === undefined) return m !== ERPC && this.host.exposed.lookup(m, f, arity) !== undefined;
+    if (spec === undefined) return this.host.exposed.lookup(m, f, arity) !== undefined;
     const allowed = Object.prototype.hasOwnProperty.call(spec, m.name) ? spec[m.name] : undefined;
     if (allowed === undefined) return false;
     if (allowed === 'all') return true;

@@ -29,10 +29,12 @@ describe('KnownHosts', () => {
     expect(kh.check(['evil.courier.test'], blob(k.publicLine))).toBe('unknown');
   });
 
-  it('another key of the same type is a mismatch; of another type, unknown', () => {
+  it('another key is a mismatch, of the same type or another (not a new host); pinned types are listed', () => {
     const kh = KnownHosts.parse(`b@host ${bare(k)}`);
     expect(kh.check(['b@host'], blob(other.publicLine))).toBe('mismatch');
-    expect(kh.check(['b@host'], blob(ec.publicLine))).toBe('unknown');
+    expect(kh.check(['b@host'], blob(ec.publicLine))).toBe('mismatch');
+    expect(kh.pinnedTypes(['b@host'])).toEqual(['ssh-ed25519']);
+    expect(kh.pinnedTypes(['c@host'])).toEqual([]);
     expect(kh.check(['c@host'], blob(other.publicLine))).toBe('unknown');
   });
 

@@ -25,8 +25,8 @@ describe('SshDaemon', () => {
     log = captureLog();
     daemon = new SshDaemon({
       hostKeys: [host.privateKey],
-      authorizedKeys: () => authorized(me),
-      subsystems: new Map([['echo@test.invalid', (ch) => ch.pipe(ch)]]),
+      authorizedKeys: () => new Map([['echo', authorized(me)]]),
+      subsystems: new Map([['echo@test.invalid', { role: 'echo', handler: (ch) => ch.pipe(ch) }]]),
       log: log.logger,
       loginGraceMs: 300,
     });
@@ -137,8 +137,8 @@ describe('SshDaemon limits', () => {
     log = captureLog();
     daemon = new SshDaemon({
       hostKeys: [host.privateKey],
-      authorizedKeys: () => authorized(me),
-      subsystems: new Map([['echo@test.invalid', (ch) => ch.pipe(ch)]]),
+      authorizedKeys: () => new Map([['echo', authorized(me)]]),
+      subsystems: new Map([['echo@test.invalid', { role: 'echo', handler: (ch) => ch.pipe(ch) }]]),
       log: log.logger,
       maxAuthTries: 3,
       maxSessions: 2,

@@ -15,8 +15,8 @@ async function sshPair(keys: { server: TestKey; client: TestKey }, track: (c: Ca
   const server = new Promise<Carrier>((r) => (accepted = r));
   const daemon = new SshDaemon({
     hostKeys: [keys.server.privateKey],
-    authorizedKeys: () => authorized(keys.client),
-    subsystems: new Map([[PIPE, (ch, ctx) => accepted(new SshChannelCarrier(ch, ctx.remote))]]),
+    authorizedKeys: () => new Map([['pipe', authorized(keys.client)]]),
+    subsystems: new Map([[PIPE, { role: 'pipe', handler: (ch, ctx) => accepted(new SshChannelCarrier(ch, ctx.remote)) }]]),
     log: silentLogger,
   });
   const port = await daemon.listen('127.0.0.1', 0);
@@ -69,7 +69,7 @@ export function sshHarness(): CarrierHarness {
         fingerprints[name] = fingerprint(blobOf(key));
         const t = sshRpc({
           hostKey: key.privateKey,
-          authorizedKeys: AuthorizedKeys.parse(''),
+          authorizedKeys: { dist: AuthorizedKeys.parse('') },
           fingerprints,
           peers,
           listen: { host: '127.0.0.1' },
@@ -80,7 +80,7 @@ export function sshHarness(): CarrierHarness {
         peers[name] = `127.0.0.1:${t.port}`;
         made.push(node);
       }
-      for (const m of members) m.t.setAuthorizedKeys(authorized(...members.filter((x) => x.cookie === m.cookie).map((x) => x.key)));
+      for (const m of members) m.t.setAuthorizedKeys({ dist: authorized(...members.filter((x) => x.cookie === m.cookie).map((x) => x.key)) });
       return made;
     },
     transportOf: (node) => registry.transportOf(node),
