@@ -265,9 +265,12 @@ describe('connections that stall', () => {
         const ws = await RawWs.open(wsPort, `127.0.0.${2 + (i % 10)}`);
         ws.write(upgradeRequest());
         await ws.until(() => ws.status !== undefined, 5000);
-        ws.write(head);
-        ws.write(Buffer.alloc((1 << 20) - 1, 0x42));
         const sent = Date.now();
+        ws.write(head);
+        // The refusal comes at the header: wait for it before writing the megabyte, so that a
+        // reset caused by our unread bytes cannot overtake the close frame.
+        await ws.until(() => closeCode(ws.frames) !== undefined || ws.closedTime !== undefined, 3000);
+        if (ws.closedTime === undefined) ws.write(Buffer.alloc((1 << 20) - 1, 0x42));
         await ws.until(() => false, 5000);
         const r = { code: closeCode(ws.frames), closedIn: (ws.closedTime ?? Infinity) - sent };
         ws.destroy();
