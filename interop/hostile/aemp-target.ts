@@ -4,6 +4,7 @@ import { LineReader, freePort, randomCookie } from '@courier/testkit';
 import { startEchoNode, type EchoNodeProcess } from './echo-node-process.js';
 import { WINDOW, type Crash } from './hostile-target.js';
 import { exchange, hex, type Exchange, type ExchangeOptions } from './raw-exchange.js';
+import type { Window } from './window-checks.js';
 
 /**
  * The target of the AEMP hostile-input suite: the echo node process on the AEMP carrier
@@ -115,6 +116,11 @@ export class AempTarget {
     this.seen = 0;
     this.rssAtStart = this.node.rss();
     throw new Error(`case "${testCase}" ended the echo node (${crash.exit}); bytes ${crash.bytes}; its stderr:\n${crash.stderr}`);
+  }
+
+  /** The AEMP peer's round-trip window, for the end-of-run checks (window-checks.ts). */
+  get window(): Window {
+    return { note: (c) => this.notePeerTrouble(c), trouble: this.peerTrouble, say: (c, a, ms) => this.peer.say(c, a, ms) };
   }
 
   async greets(): Promise<boolean> {

@@ -5,6 +5,7 @@ import { distArbitrary, distNamedCases } from './dist-cases.js';
 import { epmdArbitrary, epmdNamedCases } from './epmd-cases.js';
 import { HostileTarget, WINDOW } from './hostile-target.js';
 import { hex } from './raw-exchange.js';
+import { crashLines, expectWindowIntact } from './window-checks.js';
 
 /**
  * Hostile input before authentication against the echo node PROCESS on the Erlang TCP carrier:
@@ -79,7 +80,7 @@ describe(`generated cases (fast-check, ${RUNS} per listener)`, () => {
 describe('after every case', () => {
   it('the echo node never exited', (ctx) => {
     erlPeer.require(ctx);
-    const report = t.crashes.map((c) => `- ${c.testCase}: ${c.exit}\n  bytes ${c.bytes}\n  stderr: ${c.stderr.split('\n').slice(-12).join('\n  ')}`);
+    const report = crashLines(t.crashes);
     expect(report, `${t.crashes.length} case(s) ended the echo node:\n${report.join('\n')}`).toEqual([]);
     expect(t.node.running).toBe(true);
   });
@@ -92,14 +93,7 @@ describe('after every case', () => {
 
   it(`the erl kept ${WINDOW} round trips in flight throughout and lost none, in order`, async (ctx) => {
     erlPeer.require(ctx);
-    t.noteErlTrouble('the end');
-    expect(t.erlTrouble).toEqual([]);
-    const stopped = await t.erlSays('stop', /^(STOPPED|FAILED) /, 30_000);
-    const m = /^STOPPED (\d+) (\d+)$/.exec(stopped);
-    expect(m, stopped).not.toBeNull();
-    const [sent, received] = [Number(m?.[1]), Number(m?.[2])];
-    expect(received).toBe(sent);
-    expect(sent).toBeGreaterThan(WINDOW);
+    const { sent, received } = await expectWindowIntact(t.window);
     console.log(
       `[hostile] erlang-tcp: ${t.cases} cases (${RUNS} generated per listener) in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
         `${t.crashes.length} crash(es); ${t.leftOpen} connection(s) the node had not closed after our FIN; ` +

@@ -4,6 +4,7 @@ import { compileErl, freePort, randomCookie, startErl, uniqueName, type ErlNode 
 import { tools } from '../erlang/harness.js';
 import { startEchoNode, type EchoNodeProcess } from './echo-node-process.js';
 import { epmdNames, exchange, hex, type Exchange, type ExchangeOptions } from './raw-exchange.js';
+import type { Window } from './window-checks.js';
 
 /**
  * The target of the hostile-input suite: the echo node process (Erlang distribution over TCP, or
@@ -147,6 +148,11 @@ export class HostileTarget {
     const fresh = text.slice(this.erlSeen);
     this.erlSeen = text.length;
     for (const line of fresh.split('\n')) if (/^(FAILED|NODEDOWN)/.test(line)) this.erlTrouble.push(`${line} (during "${testCase}")`);
+  }
+
+  /** The erl's round-trip window, for the end-of-run checks (window-checks.ts). */
+  get window(): Window {
+    return { note: (c) => this.noteErlTrouble(c), trouble: this.erlTrouble, say: (c, a, ms) => this.erlSays(c, a, ms) };
   }
 
   /** Send a command to the erl and wait for its answer line. */

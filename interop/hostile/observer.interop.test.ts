@@ -7,6 +7,7 @@ import { WINDOW, type HostileTarget } from './hostile-target.js';
 import { httpArbitrary, httpNamedCases, wsArbitrary, wsNamedCases, type ObserverCase } from './observer-cases.js';
 import { httpStatus, serves, startObserverTarget, wsCloseCode } from './observer-target.js';
 import { hex, holdOpen, type Exchange, type HeldConnection } from './raw-exchange.js';
+import { crashLines, expectWindowIntact } from './window-checks.js';
 
 /**
  * Hostile input against the echo node PROCESS's observer (`--observer 127.0.0.1:PORT`): HTTP
@@ -158,7 +159,7 @@ describe(`generated cases (fast-check, ${RUNS} per kind)`, () => {
 describe('after every case', () => {
   it('the echo node never exited, and its observer still serves /metrics', async (ctx) => {
     erlPeer.require(ctx);
-    const report = t.crashes.map((c) => `- ${c.testCase}: ${c.exit}\n  bytes ${c.bytes}\n  stderr: ${c.stderr.split('\n').slice(-12).join('\n  ')}`);
+    const report = crashLines(t.crashes);
     expect(report, `${t.crashes.length} case(s) ended the echo node or its observer:\n${report.join('\n')}`).toEqual([]);
     expect(t.node.running).toBe(true);
     expect(await serves(t.observerPort)).toBe(true);
@@ -172,14 +173,7 @@ describe('after every case', () => {
 
   it(`the erl kept ${WINDOW} round trips in flight throughout and lost none, in order`, async (ctx) => {
     erlPeer.require(ctx);
-    t.noteErlTrouble('the end');
-    expect(t.erlTrouble).toEqual([]);
-    const stopped = await t.erlSays('stop', /^(STOPPED|FAILED) /, 30_000);
-    const m = /^STOPPED (\d+) (\d+)$/.exec(stopped);
-    expect(m, stopped).not.toBeNull();
-    const [sent, received] = [Number(m?.[1]), Number(m?.[2])];
-    expect(received).toBe(sent);
-    expect(sent).toBeGreaterThan(WINDOW);
+    const { sent, received } = await expectWindowIntact(t.window);
     console.log(
       `[hostile] observer: ${t.cases} cases (${RUNS} generated per kind) in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
         `${t.crashes.length} crash(es); ${t.leftOpen} connection(s) the node had not closed after our FIN; ` +

@@ -12,6 +12,7 @@ import { preauthArbitrary, preauthNamedCases } from './ssh-preauth-cases.js';
 import { rpcArbitrary, rpcNamedCases } from './ssh-rpc-cases.js';
 import { SshSession } from './ssh-session.js';
 import { INTRUDER, SshTarget } from './ssh-target.js';
+import { crashLines, expectWindowIntact } from './window-checks.js';
 
 /**
  * Hostile input against the echo node PROCESS on its SSH listener (`--carrier tcp,ssh`): raw bytes
@@ -259,7 +260,7 @@ describe(`generated cases (fast-check, ${RUNS} per layer)`, () => {
 describe('after every case', () => {
   it('the echo node never exited', (ctx) => {
     need(ctx);
-    const report = t.t.crashes.map((c) => `- ${c.testCase}: ${c.exit}\n  bytes ${c.bytes}\n  stderr: ${c.stderr.split('\n').slice(-12).join('\n  ')}`);
+    const report = crashLines(t.t.crashes);
     expect(report, `${t.t.crashes.length} case(s) ended the echo node:\n${report.join('\n')}`).toEqual([]);
     expect(t.t.node.running).toBe(true);
   });
@@ -287,13 +288,7 @@ describe('after every case', () => {
 
   it(`the erl kept ${WINDOW} round trips in flight throughout and lost none, in order`, async (ctx) => {
     need(ctx);
-    t.t.noteErlTrouble('the end');
-    expect(t.t.erlTrouble).toEqual([]);
-    const stopped = await t.t.erlSays('stop', /^(STOPPED|FAILED) /, 30_000);
-    const m = /^STOPPED (\d+) (\d+)$/.exec(stopped);
-    expect(m, stopped).not.toBeNull();
-    expect(Number(m?.[2])).toBe(Number(m?.[1]));
-    expect(Number(m?.[1])).toBeGreaterThan(WINDOW);
+    await expectWindowIntact(t.t.window);
   }, 60_000);
 
   it('the sshrpc client over OpenSSH kept its calls in flight and got every answer, in order', async (ctx) => {

@@ -12,6 +12,7 @@ import { WS_MESSAGE, frameCases, handshakeCases, httpCases, longNameInTinyMessag
 import { RawWs, wsExchange, type WsExchange, type WsExchangeOptions } from './ws-exchange.js';
 import { OP, closeCode, frame, upgradeRequest } from './ws-frames.js';
 import { splitHandshake } from './ws-handshake.js';
+import { crashLines, expectWindowIntact } from './window-checks.js';
 
 /**
  * Hostile input against the echo node PROCESS's WebSocket listener (`--ws`, the Courier
@@ -158,7 +159,7 @@ describe(`generated cases (fast-check, ${RUNS} per kind)`, () => {
 describe('after the named and generated cases', () => {
   it('the echo node never exited', (ctx) => {
     erlPeer.require(ctx);
-    const report = t.crashes.map((c) => `- ${c.testCase}: ${c.exit}\n  bytes ${c.bytes}\n  stderr: ${c.stderr.split('\n').slice(-12).join('\n  ')}`);
+    const report = crashLines(t.crashes);
     expect(report, `${t.crashes.length} case(s) ended the echo node:\n${report.join('\n')}`).toEqual([]);
     expect(t.node.running).toBe(true);
   });
@@ -298,14 +299,7 @@ describe('at the end', () => {
 
   it(`the erl kept ${WINDOW} round trips in flight throughout and lost none, in order`, async (ctx) => {
     erlPeer.require(ctx);
-    t.noteErlTrouble('the end');
-    expect(t.erlTrouble).toEqual([]);
-    const stopped = await t.erlSays('stop', /^(STOPPED|FAILED) /, 30_000);
-    const m = /^STOPPED (\d+) (\d+)$/.exec(stopped);
-    expect(m, stopped).not.toBeNull();
-    const [sent, received] = [Number(m?.[1]), Number(m?.[2])];
-    expect(received).toBe(sent);
-    expect(sent).toBeGreaterThan(WINDOW);
+    const { sent, received } = await expectWindowIntact(t.window);
     console.log(
       `[hostile] ws: ${t.cases} cases (${RUNS} generated per kind) in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
         `${t.crashes.length} crash(es); ${t.leftOpen} connection(s) the node had not closed after our FIN; ` +
