@@ -200,9 +200,13 @@ export class ErlSession implements PipelineSession {
     }
     const e = this.enc;
     const len = e.length - start - 4;
-    const sender = senderOf(op);
-    if (this.fragments && len > this.fragmentSize + 3) this.fragment(sender, start, len);
-    else if (this.lanes.has(sender)) this.lanes.pushFrame(sender, e.takeFrom(start));
+    // The sender's lane matters only for a large message or while some lane is open: most sends
+    // skip building its key.
+    if (this.fragments && len > this.fragmentSize + 3) this.fragment(senderOf(op), start, len);
+    else if (this.lanes.size > 0) {
+      const sender = senderOf(op);
+      if (this.lanes.has(sender)) this.lanes.pushFrame(sender, e.takeFrom(start));
+    }
     const queued = this.queuedBytes;
     if (this.refuseAt === 0 && queued >= this.busyLimit) this.refuseAt = Math.max(2 * this.busyLimit, queued + this.busyLimit);
     if (e.length >= FLUSH_AT) {
