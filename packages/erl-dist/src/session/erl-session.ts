@@ -41,12 +41,6 @@ export interface ErlSessionOptions {
 const VERSION = 131;
 const DEFAULT_MAX_MESSAGE = DEFAULT_MAX_TERM_BYTES;
 const TICK = new Uint8Array(4);
-/**
- * Fragments handed to a carrier that says it is full but holds less than this still go: enough
- * to keep a socket busy between drains, small enough that a tick or a small message waits behind
- * at most this much.
- */
-const PUMP_AHEAD = 256 * 1024;
 /** Pending output past this many bytes is written at once instead of at the end of the tick. */
 const FLUSH_AT = 256 * 1024;
 /**
@@ -254,23 +248,14 @@ export class ErlSession implements PipelineSession {
     this.pump();
   }
 
-  /**
-   * The lanes may write: the carrier's last write did not complain, or it holds less than
-   * PUMP_AHEAD (a socket says "full" past 16 KiB, a quarter of a fragment; waiting for its drain
-   * after every fragment would cost an event-loop turn per 64 KiB).
-   */
-  private get roomToWrite(): boolean {
-    if (this.canWrite) return true;
-    const q = this.link.queuedBytes;
-    return q !== undefined && q < PUMP_AHEAD;
-  }
-
   /** Write from the lanes, round-robin, while the carrier takes more; wake parked senders as the output goes below the limit. */
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.roomToWrite && !this.closed) {
+      // One fragment per drain once the socket says "full": a socket's queue empties at once when
+      // the kernel takes the bytes, so its size would not stop us writing the whole message.
+      while (this.canWrite && !this.closed) {
         const chunks = this.lanes.next();
         if (chunks === undefined) break;
         this.writeAll(chunks);
@@ -307,7 +292,7 @@ export class ErlSession implements PipelineSession {
   private readonly flush = (): void => {
     if (this.closed || this.enc.length === 0) return;
     this.write(this.enc.take());
-    if (this.lanes.size > 0) this.pump();
+    if (this.canWrite && this.lanes.size > 0) this.pump();
   };
 
   close(reason = 'closed'): void {
