@@ -19,5 +19,6 @@ export function serviceHostOf(node: Node): ServiceHost {
       node.groupLeader = pid;
     },
     addAddressResolver: (resolver) => node.addAddressResolver(resolver),
+    node,
   };
 }

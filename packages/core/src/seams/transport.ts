@@ -9,6 +9,7 @@ import type { PipelineSession, Session } from './session.js';
 import type { Dest, AddressResolver } from '../runtime/dest.js';
 import type { Exposed } from '../runtime/exposed.js';
 import type { Body } from '../runtime/process.js';
+import type { Node } from '../runtime/node.js';
 
 /**
  * A transport is declared from parts (a resolver, a carrier factory, a protocol: handshake and
@@ -76,7 +77,14 @@ export interface SessionContext {
 /** What a transport sees of the node that runs it: the pipeline's doors, and a narrow service facade. */
 export interface TransportHost {
   readonly name: Atom;
+  /** The node's creation now (it changes once, when an Erlang transport adopts EPMD's). */
   readonly creation: number;
+  /**
+   * Make `creation` (EPMD's ALIVE2_X_RESP) the node's creation for pids and refs made from now on.
+   * Called by a transport during start(), before it accepts or dials. Optional for hosts that
+   * have no use for it (tests).
+   */
+  adoptCreation?(creation: number): void;
   readonly log: Logger;
   /** Bring up an accepted carrier: handshake within the deadline, then attach the session. */
   accept(carrier: Carrier, acceptor: Acceptor): void;
@@ -114,6 +122,11 @@ export interface ServiceHost {
   setGroupLeader(pid: Pid): void;
   /** Let string destinations in a transport's syntax (AEMP's `node#port`) reach it. */
   addAddressResolver(resolver: AddressResolver): () => void;
+  /**
+   * The whole node, for protocol services that are part of its runtime rather than of one
+   * connection (Erlang's `global` and `pg` on a visible node).
+   */
+  readonly node: Node;
 }
 
 /** Monotonic counters the pipeline keeps (read by observers; never an event per frame). */

@@ -1,4 +1,5 @@
 import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, formatErlang, listItems, type Term } from '@courier/term';
+import { startGlobal } from '../global/global.js';
 import { applyExposed, type Outcome, type Process, type ServiceHost } from '@courier/core';
 
 const utf8 = new TextDecoder();
@@ -30,7 +31,12 @@ const IO_REPLY = atom('io_reply');
 
 const installed = new WeakSet<ServiceHost>();
 
-export function installErlangServices(node: ServiceHost): void {
+/**
+ * `visible`: the carrier connects as a visible node (PUBLISHED), so Erlang peers run `global` with
+ * it and the node must run its name server (global/global.ts).
+ */
+export function installErlangServices(node: ServiceHost, opts: { readonly visible?: boolean } = {}): void {
+  if (opts.visible === true) startGlobal(node.node);
   if (installed.has(node)) return;
   installed.add(node);
   if (node.whereis(atom('net_kernel')) === undefined) node.spawn(netKernel, { name: atom('net_kernel') });
