@@ -55,7 +55,7 @@ describe('net_ticktime against a fake peer', () => {
     // 4 silent intervals of 0.5 s: 2 s after the last byte read (none here), plus timer slack.
     expect(after).toBeGreaterThanOrEqual(1900);
     expect(after).toBeLessThan(3000);
-    expect(ev.reason).toBe(atom('noconnection'));
+    expect(ev.reason).toBe(atom('net_tick_timeout'));
     await within(p.closed, 1000, 'the socket to close');
     // Courier wrote nothing else, so it ticked: first within ticktime/4 (+ slack), then every 0.5 s.
     expect(p.received).toEqual([]);

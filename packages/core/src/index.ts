@@ -20,7 +20,7 @@ export {
   MAX_PENDING_HANDSHAKES,
   MAX_PENDING_HANDSHAKES_PER_ADDRESS,
 } from './connections/defaults.js';
-export { Node, type NodeOptions, type NodeEvent, type ProcessExit, type SpawnOptions } from './runtime/node.js';
+export { Node, type NodeOptions, type NodeEvent, type NodesKind, type ProcessExit, type SpawnOptions } from './runtime/node.js';
 export { Process, type Body, type MonitorIn, type MonitorOut } from './runtime/process.js';
 export { Mailbox, TIMEOUT, type Matcher } from './runtime/mailbox.js';
 export { _, matches, ptuple, toMatcher, type Pattern, type Guard } from './runtime/pattern.js';
@@ -33,4 +33,5 @@ export { SpawnError } from './runtime/remote-spawn.js';
 export * from './runtime/gen-server.js';
 export * from './runtime/supervisor.js';
 export { driveHandshake, Handover, type DriveOptions, type Handshaken } from './connections/drive-handshake.js';
-export { RpcError, erpcResult, installErpc, rpcCall, rpcCast } from './runtime/rpc.js';
+export { RpcError, erpcResult, installErpc, multicall, rpcCall, rpcCast, rpcMulticall } from './runtime/rpc.js';
+export { NodeMonitors, type MonitorNodesOptions, type NodeChange, type NodeType } from './runtime/node-monitors.js';

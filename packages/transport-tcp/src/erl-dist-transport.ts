@@ -195,7 +195,10 @@ export class ErlDistTransport implements Transport {
         layer,
         erlProtocol({
           self: host.name,
-          creation: host.creation,
+          // Read at each handshake: EPMD's creation replaces the node's first one below.
+          get creation() {
+            return host.creation;
+          },
           cookie: typeof cookie === 'function' ? cookie : () => cookie,
           hidden: this.hidden,
           lengthBytes: layer.handshakeLengthBytes,
@@ -206,10 +209,14 @@ export class ErlDistTransport implements Transport {
         }),
       );
     }
-    installErlangServices(host.services);
+    installErlangServices(host.services, { visible: !this.hidden });
     const fixed = this.opts.epmd === false ? (this.opts.listen?.port ?? this.opts.peerPort ?? 0) : (this.opts.listen?.port ?? 0);
     this.listener = await listen(this.opts.listen?.host, fixed, (socket) => void this.acceptSocket(socket), this.log);
-    if (this.opts.epmd !== false) await this.registerEpmd();
+    if (this.opts.epmd !== false) {
+      await this.registerEpmd();
+      // The node's pids and refs carry the creation EPMD handed out, as an OTP node's do.
+      host.adoptCreation?.((this.registration as Registration).creation);
+    }
     this.log.info({ port: this.listener.port, epmd: this.opts.epmd !== false }, 'distribution listening');
   }
 

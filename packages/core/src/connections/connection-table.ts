@@ -1,4 +1,4 @@
-import { atoms, type Atom, type Term } from '@courier/term';
+import { atom, atoms, type Atom, type Term } from '@courier/term';
 import type { DistOp } from '../seams/dist-op.js';
 import type { Session } from '../seams/session.js';
 import type { Transport } from '../seams/transport.js';
@@ -35,8 +35,11 @@ export interface ConnectionHooks {
    */
   readonly allow?: ReadonlySet<string>;
   onUp(peer: Atom, session: Session): void;
-  /** `wasUp`: a session had been up (false: a dial that never connected). */
-  onDown(peer: Atom, reason: Term, wasUp: boolean): void;
+  /**
+   * `wasUp`: a session had been up (false: a dial that never connected); `session`: that session.
+   * `reason` is the nodedown reason (OTP's: `connection_closed`, `net_tick_timeout`, `disconnect`, …).
+   */
+  onDown(peer: Atom, reason: Term, wasUp: boolean, session?: Session): void;
   pickTransport(peer: Atom): Transport | undefined;
   /** Dial `peer` through the connection pipeline. */
   dial(peer: Atom, transport: Transport, signal: AbortSignal): Promise<Session>;
@@ -132,9 +135,10 @@ export class ConnectionTable implements HandshakeArbiter {
     if (c?.state === 'up') {
       if (c.session === session) return;
       // The handshake answered `alive` and the peer confirmed: the old connection goes.
+      // net_kernel disconnects the old controller: nodedown reason `disconnect`.
       this.conns.delete(peer);
       c.session.close('replaced');
-      this.hooks.onDown(peer, atoms.noconnection, true);
+      this.hooks.onDown(peer, DISCONNECT, true, c.session);
     }
     let queue: DistOp[] = [];
     if (c?.state === 'pending') {
@@ -158,7 +162,7 @@ export class ConnectionTable implements HandshakeArbiter {
     // OTP bars only connections that have been up (net_kernel's pending_nodedown does not).
     else if (this.hooks.autoConnect === 'once') this.barred.add(peer);
     this.wake(peer, false);
-    this.hooks.onDown(peer, reason, c.state === 'up');
+    this.hooks.onDown(peer, reason, c.state === 'up', c.state === 'up' ? c.session : undefined);
   }
 
   acceptPending(peer: Atom): 'ok' | 'ok_simultaneous' | 'nok' | 'alive' | 'not_allowed' {
@@ -175,9 +179,9 @@ export class ConnectionTable implements HandshakeArbiter {
   closeAll(): void {
     this.closed = true;
     for (const [peer, c] of [...this.conns]) {
+      // Down first with OTP's reason for a stopping net_kernel; the session's own report is then ignored.
+      this.down(peer, NET_KERNEL_TERMINATED);
       if (c.state === 'up') c.session.close('node stopping');
-      else c.abort.abort();
-      this.down(peer, atoms.noconnection);
     }
   }
 
@@ -258,6 +262,9 @@ export class ConnectionTable implements HandshakeArbiter {
     for (const w of list) w(up);
   }
 }
+
+const DISCONNECT = atom('disconnect');
+const NET_KERNEL_TERMINATED = atom('net_kernel_terminated');
 
 function errText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);

@@ -16,8 +16,17 @@ export class IdAllocator {
 
   constructor(
     private readonly node: Atom,
-    private readonly creation: number,
+    private current: number,
   ) {}
+
+  get creation(): number {
+    return this.current;
+  }
+
+  /** From now on, pids and refs carry `creation` (the node adopted EPMD's); numbering goes on, so no id repeats. */
+  setCreation(creation: number): void {
+    this.current = creation;
+  }
 
   /** The next free pid; `inUse` tells which ids belong to live processes (skipped after a wrap). */
   nextPid(inUse: (id: number) => boolean): Pid {
@@ -27,12 +36,12 @@ export class IdAllocator {
         this.nextId = 1;
         this.serial = (this.serial + 1) >>> 0;
       }
-      if (!inUse(id)) return new Pid(this.node, id, this.serial, this.creation);
+      if (!inUse(id)) return new Pid(this.node, id, this.serial, this.current);
     }
   }
 
   nextRef(): Ref {
     const n = ++this.refCount;
-    return new Ref(this.node, this.creation, [n & REF_W0_BITS, Math.floor(n / (REF_W0_BITS + 1)) >>> 0, this.refSalt]);
+    return new Ref(this.node, this.current, [n & REF_W0_BITS, Math.floor(n / (REF_W0_BITS + 1)) >>> 0, this.refSalt]);
   }
 }

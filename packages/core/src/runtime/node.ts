@@ -19,6 +19,7 @@ import { RemoteSpawns } from './remote-spawn.js';
 import { installErpc } from './rpc.js';
 import { serviceHostOf } from './service-host.js';
 import { checkEncodable } from './encodable.js';
+import { NodeMonitors, type MonitorNodesOptions, type NodeType } from './node-monitors.js';
 
 export interface NodeOptions {
   /** `alive@host`. A node without distribution may use `nonode@nohost`. */
@@ -52,8 +53,33 @@ export interface SpawnOptions {
   readonly trapExit?: boolean;
 }
 
+/**
+ * Node up/down as net_kernel:monitor_nodes reports them. `nodeType` is how OTP classes the
+ * connection (`hidden` when either side is hidden); `hidden` says the same, kept for existing code.
+ * `reason` is the nodedown reason OTP gives (`connection_closed`, `net_tick_timeout`, `disconnect`,
+ * `net_kernel_terminated`, …); links and monitors across the connection still get `noconnection`.
+ * `connectionId` tells successive connections to one node apart (monitor_nodes' `connection_id`).
+ */
 export type NodeEvent =
-  { readonly type: 'nodeup'; readonly node: Atom; readonly carrier: string; readonly hidden: boolean } | { readonly type: 'nodedown'; readonly node: Atom; readonly reason: Term };
+  | {
+      readonly type: 'nodeup';
+      readonly node: Atom;
+      readonly carrier: string;
+      readonly hidden: boolean;
+      readonly nodeType: NodeType;
+      readonly connectionId: number;
+    }
+  | {
+      readonly type: 'nodedown';
+      readonly node: Atom;
+      readonly reason: Term;
+      readonly hidden: boolean;
+      readonly nodeType: NodeType;
+      readonly connectionId: number;
+    };
+
+/** What erlang:nodes/1 lists: `connected` = visible + hidden; `known` adds this node and nodes connected before. */
+export type NodesKind = 'visible' | 'hidden' | 'connected' | 'known' | 'this' | 'all';
 
 export interface ProcessExit {
   readonly pid: Pid;
@@ -67,7 +93,14 @@ export interface ProcessExit {
  */
 export class Node implements Router {
   readonly name: Atom;
-  readonly creation: number;
+  /**
+   * The incarnation in this node's pids and refs. Random at construction unless given; an Erlang
+   * transport that registers with EPMD replaces it with the creation EPMD hands out (ALIVE2_X_RESP)
+   * during start(), before any connection: see {@link adoptCreation}.
+   */
+  get creation(): number {
+    return this.ids.creation;
+  }
   readonly log: Logger;
   readonly events$ = new Subject<NodeEvent>();
   readonly exits$ = new Subject<ProcessExit>();
@@ -88,12 +121,23 @@ export class Node implements Router {
   private started = false;
   /** The group leader given to processes this node spawns on other nodes (set by Erlang carriers). */
   groupLeader: Pid | undefined = undefined;
+  /** net_kernel:monitor_nodes subscriptions. */
+  private readonly nodeMonitors = new NodeMonitors((p, msg) => this.signals.message(p, msg));
+  /** Connection ids (monitor_nodes' `connection_id`), one per session. */
+  private readonly connIds = new WeakMap<Session, number>();
+  private nextConnId = 1;
+  /** Nodes this node has been connected to (nodes(known)). */
+  private readonly knownNodes = new Set<Atom>();
+  /** Creations this node's pids may carry: the one at construction and the one adopted from EPMD. */
+  private readonly creations = new Set<number>();
+  private readonly creationFixed: boolean;
 
   constructor(opts: NodeOptions) {
     this.name = opts.name instanceof Atom ? opts.name : atom(opts.name);
-    this.creation = opts.creation ?? 1 + Math.floor(Math.random() * 0xfffffffe);
+    this.creationFixed = opts.creation !== undefined;
     this.log = (opts.log ?? silentLogger).child({ node: this.name.name });
-    this.ids = new IdAllocator(this.name, this.creation);
+    this.ids = new IdAllocator(this.name, opts.creation ?? 1 + Math.floor(Math.random() * 0xfffffffe));
+    this.creations.add(this.ids.creation);
     this.timers = new Timers(this);
     this.signals = new Signals(this);
     this.remoteSpawns = new RemoteSpawns(this);
@@ -107,12 +151,8 @@ export class Node implements Router {
       pickTransport: (peer) => pick(peer, this.transports),
       // Async, so a dialer that throws (unchanged) rejects the dial instead of throwing.
       dial: async (peer, transport, signal) => this.pipeline.dial(peer, transport.dialer(peer), signal),
-      onUp: (peer, s) => {
-        this.log.info({ peer: peer.name, carrier: s.carrier }, 'node up');
-        this.pipeline.started(s);
-        this.events$.next({ type: 'nodeup', node: peer, carrier: s.carrier, hidden: s.hidden });
-      },
-      onDown: (peer, reason, wasUp) => this.signals.nodeDown(peer, reason, wasUp),
+      onUp: (peer, s) => this.nodeUp(peer, s),
+      onDown: (peer, reason, wasUp, s) => this.signals.nodeDown(peer, reason, wasUp, s),
     });
     this.pipeline = new ConnectionPipeline({
       router: this,
@@ -130,9 +170,13 @@ export class Node implements Router {
     if (this.started) return this;
     this.started = true;
     const pipeline = this.pipeline;
+    const creationOf = (): number => this.creation;
     const host: TransportHost = {
       name: this.name,
-      creation: this.creation,
+      get creation() {
+        return creationOf();
+      },
+      adoptCreation: (c) => this.adoptCreation(c),
       log: this.log,
       accept: (carrier, acceptor) => pipeline.accept(carrier, acceptor),
       dialAddress: (address, dialer, opts) => pipeline.dialAddress(address, dialer, opts),
@@ -225,7 +269,7 @@ export class Node implements Router {
 
   /** The local process behind `pid`, when alive. */
   lookup(pid: Pid): Process | undefined {
-    if (pid.node !== this.name || pid.creation !== this.creation) return undefined;
+    if (pid.node !== this.name || !this.creations.has(pid.creation)) return undefined;
     const p = this.procs.get(pid.id);
     return p !== undefined && p.pid.serial === pid.serial ? p : undefined;
   }
@@ -411,9 +455,78 @@ export class Node implements Router {
 
   // ---- distribution ----------------------------------------------------------------------
 
-  /** Connected peers (visible ones by default, like `nodes()`). */
-  nodes(which: 'visible' | 'hidden' | 'all' = 'visible'): Atom[] {
-    return this.dist.nodes(which);
+  /**
+   * erlang:nodes/1: connected peers, visible ones by default. `hidden`, `connected` (visible and
+   * hidden; `all` is the same, kept for existing code), `this` (this node), `known` (this node and
+   * every node it has been connected to; OTP also counts nodes merely referred to by a pid and
+   * collects them, Courier keeps each connected node). A list is the union, in OTP's order.
+   */
+  nodes(which: NodesKind | readonly NodesKind[] = 'visible'): Atom[] {
+    const kinds = new Set(typeof which === 'string' ? [which] : which);
+    if (kinds.has('known')) return [this.name, ...[...this.knownNodes].filter((n) => n !== this.name)];
+    const out: Atom[] = [];
+    if (kinds.has('this')) out.push(this.name);
+    const all = kinds.has('connected') || kinds.has('all');
+    if (all || kinds.has('visible')) out.push(...this.dist.nodes('visible'));
+    if (all || kinds.has('hidden')) out.push(...this.dist.nodes('hidden'));
+    return out;
+  }
+
+  /**
+   * net_kernel:monitor_nodes/1,2 for process `p`: `{nodeup, N}` / `{nodedown, N}` (no options) or
+   * `{nodeup, N, Info}` / `{nodedown, N, Info}` with OTP's options (runtime/node-monitors.ts).
+   * `on = false` drops the subscriptions with the same options.
+   */
+  monitorNodes(p: Process | Pid, on: boolean, opts?: MonitorNodesOptions): void {
+    const proc = p instanceof Pid ? this.lookup(p) : p;
+    if (proc === undefined || !proc.alive) throw new UsageError('NOPROC', `monitorNodes: ${String(p instanceof Pid ? p : p.pid)} is not a live process of this node`);
+    this.nodeMonitors.subscribe(proc, on, opts);
+  }
+
+  /**
+   * erlang:disconnect_node/1: close the connection to `peer`; true if there was one up, false
+   * otherwise. Here the nodedown reason is `disconnect`; the peer sees `connection_closed`.
+   */
+  disconnectNode(peer: Atom | string): boolean {
+    return this.disconnect(peer);
+  }
+
+  /**
+   * Take the creation EPMD handed out (called by an Erlang transport from start(), before it
+   * listens for or makes connections). Pids and refs made from now on carry it; those made before
+   * keep the old one and still reach their processes (ids are never reused between the two).
+   * Ignored when the node was built with an explicit `creation`.
+   */
+  adoptCreation(creation: number): void {
+    if (this.creationFixed || creation === this.creation) return;
+    if (!Number.isInteger(creation) || creation <= 0 || creation > 0xffffffff) {
+      throw new UsageError('BAD_CREATION', `creation ${creation} is not in 1..2^32-1`);
+    }
+    this.log.debug({ from: this.creation, to: creation }, 'creation from EPMD');
+    this.ids.setCreation(creation);
+    this.creations.add(creation);
+  }
+
+  private nodeUp(peer: Atom, s: Session): void {
+    const connectionId = this.nextConnId++;
+    this.connIds.set(s, connectionId);
+    this.knownNodes.add(peer);
+    const nodeType: NodeType = s.hidden ? 'hidden' : 'visible';
+    this.log.info({ peer: peer.name, carrier: s.carrier, nodeType }, 'node up');
+    this.nodeMonitors.nodeup({ node: peer, type: nodeType, connectionId });
+    this.events$.next({ type: 'nodeup', node: peer, carrier: s.carrier, hidden: s.hidden, nodeType, connectionId });
+    // Only now the bytes read past the handshake: as in OTP, nodeup reaches monitor_nodes
+    // subscribers (global, pg) before any message that came on the new connection.
+    this.pipeline.started(s);
+  }
+
+  /** @internal A session that had been up went down: monitor_nodes subscribers and events$. */
+  reportNodeDown(peer: Atom, reason: Term, s: Session | undefined): void {
+    const hidden = s?.hidden ?? false;
+    const nodeType: NodeType = hidden ? 'hidden' : 'visible';
+    const connectionId = s === undefined ? 0 : (this.connIds.get(s) ?? 0);
+    this.nodeMonitors.nodedown({ node: peer, type: nodeType, connectionId, reason });
+    this.events$.next({ type: 'nodedown', node: peer, reason, hidden, nodeType, connectionId });
   }
 
   /** Connect to `peer` now; true when a session is up (like net_kernel:connect_node/1). */
@@ -421,12 +534,14 @@ export class Node implements Router {
     return this.dist.connect(typeof peer === 'string' ? atom(peer) : peer);
   }
 
+  /** Same as {@link disconnectNode}. */
   disconnect(peer: Atom | string): boolean {
     const a = typeof peer === 'string' ? atom(peer) : peer;
     const s = this.dist.session(a);
     if (s === undefined) return false;
+    // Down first, with our reason: the session's own report of the close is then ignored.
+    this.dist.down(a, DISCONNECT, s);
     s.close('disconnect_node');
-    this.dist.down(a, atoms.noconnection, s);
     return true;
   }
 
@@ -470,5 +585,7 @@ export class Node implements Router {
     return this.name.name;
   }
 }
+
+const DISCONNECT = atom('disconnect');
 
 export { pidKey, reasonText };

@@ -41,6 +41,11 @@ export class Process {
   name: Atom | undefined = undefined;
   alive = true;
   links: Map<string, Pid> | undefined = undefined;
+  /**
+   * Remote links this process is unlinking (UNLINK_ID sent, its ack not yet received), by pid key,
+   * with the id sent: not linked, and a crossing LINK or link EXIT from that pid is ignored.
+   */
+  unlinking: Map<string, bigint> | undefined = undefined;
   monitors: Map<string, MonitorOut> | undefined = undefined;
   monitoredBy: Map<string, MonitorIn> | undefined = undefined;
   /** Aliases made by `alias()` still active (keys into the node's alias table). */

@@ -109,6 +109,90 @@ export function rpcCast(self: Process, node: Atom | string, module: Atom | strin
   self.spawnRemote(n, ERPC, EXECUTE_CAST, [m, f, args]).catch(() => undefined);
 }
 
+const OK = atom('ok');
+const ERPC_TAG = atom('erpc');
+const EXCEPTION = atom('exception');
+const SIGNAL = atom('signal');
+const BADRPC = atom('badrpc');
+const TIMEOUT_ATOM = atom('timeout');
+const NOCONNECTION = atom('noconnection');
+
+/**
+ * erpc:multicall(Nodes, M, F, Args, Timeout) from a Courier process: the call runs on every node
+ * at once (one helper process each) and the result is one Erlang term per node, in `nodes` order,
+ * shaped as erpc's: `{ok, Value}`, `{throw, Value}`, `{exit, {exception, Reason}}`,
+ * `{error, {exception, Reason, Stack}}`, `{exit, {signal, Reason}}` (the process died otherwise),
+ * `{error, {erpc, noconnection}}`, `{error, {erpc, timeout}}`.
+ */
+export async function multicall(self: Process, nodes: readonly (Atom | string)[], module: Atom | string, fun: Atom | string, args: Term[], timeoutMs = 5000): Promise<Tuple[]> {
+  self.check();
+  const node = self.node;
+  return Promise.all(
+    nodes.map(
+      (n) =>
+        new Promise<Tuple>((resolve) => {
+          node.spawn(async (helper) => {
+            try {
+              resolve(new Tuple([OK, await rpcCall(helper, n, module, fun, args, timeoutMs)]));
+            } catch (err) {
+              resolve(erpcOutcome(err));
+            }
+          });
+        }),
+    ),
+  );
+}
+
+function erpcOutcome(err: unknown): Tuple {
+  if (err instanceof RpcError) {
+    if (err.kind === 'throw') return new Tuple([THROW, err.reason]);
+    if (err.kind === 'exit') return new Tuple([EXIT, new Tuple([EXCEPTION, err.reason])]);
+    return new Tuple([ERROR, new Tuple([EXCEPTION, err.reason, err.erlangStack])]);
+  }
+  if (err instanceof CallError) {
+    if (err.code === 'TIMEOUT') return new Tuple([ERROR, new Tuple([ERPC_TAG, TIMEOUT_ATOM])]);
+    if (err.code === 'NOCONNECTION') return new Tuple([ERROR, new Tuple([ERPC_TAG, NOCONNECTION])]);
+    return new Tuple([EXIT, new Tuple([SIGNAL, (err.reason as Term | undefined) ?? atoms.undefined])]);
+  }
+  throw err;
+}
+
+/**
+ * rpc:multicall(Nodes, M, F, Args, Timeout) from a Courier process: `{results, badNodes}` as
+ * OTP's rpc builds them from erpc:multicall (rpc.erl, rpcmulticallify): a node that could not be
+ * reached or timed out goes to `badNodes`; the others give their value, a thrown value as is,
+ * an exception as `{badrpc, {'EXIT', …}}`, in node order.
+ */
+export async function rpcMulticall(
+  self: Process,
+  nodes: readonly (Atom | string)[],
+  module: Atom | string,
+  fun: Atom | string,
+  args: Term[],
+  timeoutMs = 5000,
+): Promise<{ results: Term[]; badNodes: Atom[] }> {
+  const all = await multicall(self, nodes, module, fun, args, timeoutMs);
+  const results: Term[] = [];
+  const badNodes: Atom[] = [];
+  all.forEach((r, i) => {
+    const [cls, v] = r.elements as [Atom, Term];
+    const n = nodes[i] as Atom | string;
+    if (cls === OK) {
+      results.push(v instanceof Tuple && v.elements[0] === atoms.EXIT && v.elements.length === 2 ? new Tuple([BADRPC, v]) : v);
+    } else if (cls === ERROR && v instanceof Tuple && v.elements[0] === ERPC_TAG && (v.elements[1] === TIMEOUT_ATOM || v.elements[1] === NOCONNECTION)) {
+      badNodes.push(typeof n === 'string' ? atom(n) : n);
+    } else if (cls === THROW) {
+      results.push(v instanceof Tuple && v.elements[0] === atoms.EXIT && v.elements.length === 2 ? new Tuple([BADRPC, v]) : v);
+    } else {
+      // {exit, {exception, R}} / {exit, {signal, R}} → {badrpc, {'EXIT', R}}; {error, {exception, E, S}} → {badrpc, {'EXIT', {E, S}}}.
+      const t = v as Tuple;
+      const reason = cls === EXIT ? t.elements[1] : new Tuple([t.elements[1], t.elements[2]]);
+      results.push(new Tuple([BADRPC, new Tuple([atoms.EXIT, reason])]));
+    }
+  });
+  return { results, badNodes };
+}
+
 /** The rejection of {@link withTimeout} when `ms` have passed (turned into a CallError TIMEOUT). */
 class SpawnTimeout extends Error {}
 

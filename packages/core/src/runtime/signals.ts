@@ -1,5 +1,6 @@
 import { Atom, Pid, ProtocolError, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
 import type { DistOp } from '../seams/dist-op.js';
+import type { Session } from '../seams/session.js';
 import { resolveDest } from './dest.js';
 import { pidKey, refKey } from './keys.js';
 import type { Node } from './node.js';
@@ -57,9 +58,18 @@ export class Signals {
 
   // ---- links -----------------------------------------------------------------------------
 
+  /**
+   * Links follow OTP's link protocol (erl_dist_protocol, "Link Protocol"): a remote link is
+   * active (in `p.links`) or, after unlink/1 until the peer's UNLINK_ID_ACK, unlinking with the
+   * id sent (in `p.unlinking`): then a LINK or link EXIT from the peer that crossed our
+   * UNLINK_ID is ignored, and only the ack with that id removes the state. Links between two
+   * local processes change both sides at once, so they need no such state.
+   */
   link(p: Process, pid: Pid): void {
     if (pid === p.pid || p.isLinked(pid)) return;
     if (!this.node.isLocal(pid)) {
+      // LINK sent: active, and the result of an outstanding unlink is ignored from now on.
+      p.unlinking?.delete(pidKey(pid));
       p.addLink(pid);
       this.node.dist.send(pid.node, { op: 'link', from: p.pid, to: pid });
       return;
@@ -78,7 +88,10 @@ export class Signals {
   unlink(p: Process, pid: Pid): void {
     if (!p.removeLink(pid)) return;
     if (!this.node.isLocal(pid)) {
-      this.node.dist.send(pid.node, { op: 'unlink_id', id: ++this.unlinkIds, from: p.pid, to: pid });
+      // UNLINK_ID sent: inactive until the ack with this id.
+      const id = ++this.unlinkIds;
+      (p.unlinking ??= new Map()).set(pidKey(pid), id);
+      this.node.dist.send(pid.node, { op: 'unlink_id', id, from: p.pid, to: pid });
       return;
     }
     this.node.lookup(pid)?.removeLink(p.pid);
@@ -103,7 +116,11 @@ export class Signals {
    */
   private exitArrived(p: Process, from: Pid, reason: Term, viaLink: boolean): void {
     if (!p.alive) return;
-    if (viaLink && !p.removeLink(from)) return;
+    // A link EXIT acts only on an active link; either way the link's state goes (an unlinking one too).
+    if (viaLink && !p.removeLink(from)) {
+      if (p.unlinking !== undefined) p.unlinking.delete(pidKey(from));
+      return;
+    }
     if (!viaLink && reason === KILL) {
       this.terminate(p, KILLED);
     } else if (p.trapExit) {
@@ -121,6 +138,8 @@ export class Signals {
     p.alive = false;
     p.exitReason = reason;
     p.mailbox.close();
+    // Links being unlinked send no EXIT (OTP-18177); only active ones do, below.
+    p.unlinking = undefined;
     const node = this.node;
     node.procs.delete(p.pid.id);
     if (p.name !== undefined) {
@@ -283,14 +302,21 @@ export class Signals {
       case 'link': {
         const q = node.lookup(op.to);
         if (q === undefined) node.dist.send(peer, { op: 'exit', from: op.to, to: op.from, reason: NOPROC });
-        else q.addLink(op.from);
+        // Ignored while our unlink is outstanding: the peer gets our UNLINK_ID after its LINK, so both end unlinked.
+        else if (q.unlinking?.has(pidKey(op.from)) !== true) q.addLink(op.from);
         return;
       }
       case 'unlink_id':
+        // Removes an active link; an unlinking one stays until our own ack. Acked before anything else to that process.
         node.lookup(op.to)?.removeLink(op.from);
         node.dist.send(peer, { op: 'unlink_id_ack', id: op.id, from: op.to, to: op.from });
         return;
-      case 'unlink_id_ack':
+      case 'unlink_id_ack': {
+        const q = node.lookup(op.to);
+        const key = pidKey(op.from);
+        if (q?.unlinking?.get(key) === op.id) q.unlinking.delete(key);
+        return;
+      }
       case 'group_leader':
         return;
       case 'exit':
@@ -357,11 +383,15 @@ export class Signals {
     });
   }
 
-  /** The connection to `peer` is gone: `noconnection` to every link and monitor across it. */
-  nodeDown(peer: Atom, reason: Term, wasUp = true): void {
+  /**
+   * The connection to `peer` is gone: `noconnection` to every link and monitor across it (whatever
+   * `reason`, the nodedown reason that monitor_nodes and events$ report), and its links' states go.
+   */
+  nodeDown(peer: Atom, reason: Term, wasUp = true, session?: Session): void {
     const node = this.node;
     if (wasUp) node.log.info({ peer: peer.name, reason: String(reason) }, 'node down');
     node.remoteSpawnsDown(peer);
+    const prefix = `${peer.name}<`;
     this.post(() => {
       for (const p of [...node.procs.values()]) {
         if (p.monitoredBy !== undefined) {
@@ -375,6 +405,9 @@ export class Signals {
           p.nodeMonitors.delete(peer);
           for (let i = 0; i < n; i++) p.mailbox.push(node.nodedownMessage(peer));
         }
+        if (p.unlinking !== undefined) {
+          for (const k of p.unlinking.keys()) if (k.startsWith(prefix)) p.unlinking.delete(k);
+        }
         if (p.links !== undefined) {
           // Every link across the lost connection goes now, before any exit is handled: a process
           // killed by the first one must not send EXIT back over the others (that would redial).
@@ -387,7 +420,7 @@ export class Signals {
       }
     });
     // As net_kernel:monitor_nodes, a connection that never came up is no nodedown.
-    if (wasUp) node.events$.next({ type: 'nodedown', node: peer, reason });
+    if (wasUp) node.reportNodeDown(peer, reason, session);
   }
 }
 

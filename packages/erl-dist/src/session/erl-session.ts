@@ -39,6 +39,8 @@ export interface ErlSessionOptions {
 }
 
 const VERSION = 131;
+const CONNECTION_CLOSED = atom('connection_closed');
+const NET_TICK_TIMEOUT = atom('net_tick_timeout');
 const DEFAULT_MAX_MESSAGE = DEFAULT_MAX_TERM_BYTES;
 const TICK = new Uint8Array(4);
 /** Pending output past this many bytes is written at once instead of at the end of the tick. */
@@ -105,6 +107,8 @@ export class ErlSession implements PipelineSession {
     this.fragmentSize = o.fragmentSize ?? 64 * 1024;
     this.decodeOpts = { maxTermBytes: this.maxMessage };
     this.busyLimit = o.busyLimit ?? DEFAULT_BUSY_LIMIT;
+    // V4_PORT_EXT only to peers that advertised V4_NC (OTP 24+); NEW_PORT_EXT to the others.
+    this.enc.v4Ports = (o.flags & DFLAG.V4_NC) !== 0n;
     this.ctl = { payloadExits: (o.flags & DFLAG.EXIT_PAYLOAD) !== 0n, sendSender: (o.flags & DFLAG.SEND_SENDER) !== 0n };
     this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
@@ -370,6 +374,14 @@ export class ErlSession implements PipelineSession {
     this.onClose(e);
   }
 
+  /**
+   * The nodedown reason (net_kernel:monitor_nodes' `nodedown_reason`) for a close that the node
+   * did not order itself (a disconnect or a stop is reported by the node with its own reason):
+   * `net_tick_timeout` after a silent ticktime, else `connection_closed` (the peer closed, the
+   * socket failed, or the peer broke the protocol).
+   */
+  private downReason: Atom = CONNECTION_CLOSED;
+
   onDrain(): void {
     // The carrier holds nothing any more: the buffers of messages written out completely before
     // now are free, and the encoder may reuse one (pump() below may finish more: next time).
@@ -392,7 +404,7 @@ export class ErlSession implements PipelineSession {
     this.wakeDrained();
     if (err) this.log.info({ peer: this.peer.name, err: err.message }, 'connection lost');
     void reason;
-    this.router.nodeDown(this.peer, atom('noconnection'), this);
+    this.router.nodeDown(this.peer, this.downReason, this);
   }
 
   // ---- ticks -------------------------------------------------------------------------------
@@ -408,6 +420,7 @@ export class ErlSession implements PipelineSession {
     if (this.reads === this.lastReads) {
       if (++this.silentTicks >= 4) {
         this.log.warn({ peer: this.peer.name }, 'net_tick_timeout: peer silent, closing connection');
+        this.downReason = NET_TICK_TIMEOUT;
         this.link.abort(new Error('net_tick_timeout'));
         this.onClose(new Error('net_tick_timeout'));
         return;

@@ -17,6 +17,11 @@ function isUint32(v: number): boolean {
 
 /** Writers for every term that contains no other term (atoms inside pids etc. aside). */
 export class ScalarWriter extends WriteBuffer {
+  /**
+   * Ports as V4_PORT_EXT (64-bit id; default, what OTP 26+ writes and needs DFLAG_V4_NC on a
+   * connection), or, when false, as NEW_PORT_EXT (32-bit id) for a peer without V4_NC.
+   */
+  v4Ports = true;
   writeAtom(a: Atom): void {
     this.writeBytes(atomBytes(a));
   }
@@ -181,10 +186,20 @@ export class ScalarWriter extends WriteBuffer {
     }
   }
 
-  /** V4_PORT_EXT: Node, ID:64, Creation:32. */
+  /** V4_PORT_EXT: Node, ID:64, Creation:32 (or NEW_PORT_EXT: Node, ID:32, Creation:32 without v4Ports). */
   writePort(p: Port): void {
     const id = typeof p.id === 'bigint' ? p.id : Number.isSafeInteger(p.id) ? BigInt(p.id) : -1n;
     if (id < 0n || id > 0xffff_ffff_ffff_ffffn || !isUint32(p.creation)) throw new EncodeError(`port ${String(p)} has a field out of range`);
+    if (!this.v4Ports) {
+      if (id > 0xffff_ffffn) throw new EncodeError(`port ${String(p)} has a 64-bit id, which a peer without DFLAG_V4_NC cannot take`);
+      this.writeUint8(Tag.NEW_PORT_EXT);
+      this.writeAtom(p.node);
+      this.ensure(8);
+      this.dv.setUint32(this.pos, Number(id));
+      this.dv.setUint32(this.pos + 4, p.creation);
+      this.pos += 8;
+      return;
+    }
     this.writeUint8(Tag.V4_PORT_EXT);
     this.writeAtom(p.node);
     this.ensure(12);
