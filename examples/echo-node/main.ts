@@ -8,6 +8,8 @@ import { loadTlsOptions, tcpTlsDist, tlsDist, type TlsDistOptions, type Verify }
 import { parseHostPort, sshRpc, type SshTransport } from '@courier/transport-ssh';
 import { wsDist, type WsDistTransport } from '@courier/transport-ws';
 import { startEcho } from './echo-module.js';
+import { globalRegister, startPg } from '@courier/erl-dist';
+import { Tuple, atom, type Pid } from '@courier/term';
 import { startAempEchoNode } from './aemp-node.js';
 import { LogTap, OBSERVER_FLAGS, observe, observeOptionsFrom } from '@courier/observer';
 
@@ -180,12 +182,15 @@ function startErlangEchoNode(): void {
   }
   const tap = new LogTap(log);
   const node = new Node({ name, log: tap.logger, transports });
-  startEcho(node);
+  const echo = startEcho(node);
 
   stopOnSignals(node, log);
 
   node.start().then(
-    () => {
+    async () => {
+      // Visible: the echo process is also `{courier_echo, NodeName}` in global and a member of the
+      // pg group courier_echo (scope pg), before READY says the contract holds.
+      if (values.visible) await visibleEcho(node, echo);
       startObserver(node, tap);
       process.stdout.write(`READY ${node.name.name}\n`);
     },
@@ -194,6 +199,11 @@ function startErlangEchoNode(): void {
       fail((err as Error).message);
     },
   );
+}
+
+async function visibleEcho(node: Node, echo: Pid): Promise<void> {
+  if (!(await globalRegister(node, new Tuple([atom('courier_echo'), node.name]), echo))) throw new Error('the global name {courier_echo, Node} is taken');
+  startPg(node).join(atom('courier_echo'), echo);
 }
 
 /** SIGINT/SIGTERM: stop the node (closing connections, leaving EPMD) and exit 0, once. */

@@ -21,3 +21,6 @@ export {
   type ControlMessage,
 } from './control/control.js';
 export { installErlangServices, genReply } from './services/erlang-services.js';
+export { startPg, DEFAULT_PG_SCOPE } from './pg/start-pg.js';
+export { PgScope, type PgChange } from './pg/pg-scope.js';
+export * from './global/index.js';

@@ -94,21 +94,17 @@ export class ErlGlobal {
   /** The nodes' up and down, as net_kernel:monitor_nodes(true, #{connection_id => true}) gives global. */
   private watchNodes(): void {
     const node = this.node;
-    const up = new Map<Atom, number>();
-    let cid = 0;
-    const nodeup = (peer: Atom): void => {
-      const id = ++cid;
-      up.set(peer, id);
-      node.send(this.serverPid, t(A.nodeup, peer, new ErlMap([[A.connectionId, id]])));
+    const up = new Set<Atom>();
+    const nodeup = (peer: Atom, connectionId: number): void => {
+      up.add(peer);
+      node.send(this.serverPid, t(A.nodeup, peer, new ErlMap([[A.connectionId, connectionId]])));
     };
-    for (const peer of node.nodes('visible')) nodeup(peer);
+    for (const peer of node.nodes('visible')) nodeup(peer, 0);
     node.events$.subscribe((ev) => {
       if (ev.type === 'nodeup') {
-        if (!ev.hidden) nodeup(ev.node);
-      } else if (up.has(ev.node)) {
-        const id = up.get(ev.node) as number;
-        up.delete(ev.node);
-        if (node.isAlive(this.serverPid)) node.send(this.serverPid, t(A.nodedown, ev.node, new ErlMap([[A.connectionId, id]])));
+        if (ev.nodeType === 'visible') nodeup(ev.node, ev.connectionId);
+      } else if (up.delete(ev.node) && node.isAlive(this.serverPid)) {
+        node.send(this.serverPid, t(A.nodedown, ev.node, new ErlMap([[A.connectionId, ev.connectionId]])));
       }
     });
   }
@@ -119,17 +115,26 @@ export class ErlGlobal {
       const id = this.nextJob++;
       this.jobs.set(id, async (self) => {
         const lid = lockId(GLOBAL, self.pid);
-        const nodes = await setLockKnown(self, this.tables, lid, () => this.server.known());
+        const nodes = await setLockKnown(self, this.tables, lid, async () => (await this.callServer(self, A.getKnown)) as Atom[]);
         try {
           resolve(await fn(self, nodes));
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         } finally {
           await deleteGlobalLock(self, lid, nodes);
         }
       });
       this.node.send(this.registrar, t(A.transAllKnown, id));
     });
+  }
+
+  /** gen_server:call(global_name_server, Req) from `self`. */
+  private async callServer(self: Process, req: Term): Promise<Term> {
+    const ref = self.node.makeRef();
+    const key = termKey(ref);
+    self.send(this.serverPid, t(GEN_CALL, t(self.pid, ref), req));
+    const m = (await self.receive((x) => x instanceof Tuple && x.elements.length === 2 && termKey(x.elements[0]) === key)) as Tuple;
+    return m.elements[1];
   }
 
   private methodOf(name: Term, resolve: Resolve | undefined): ErlExport {
@@ -174,7 +179,8 @@ export class ErlGlobal {
   /** global:send/2: the pid it went to; UsageError NOT_REGISTERED when the name is free. */
   send(name: Term, msg: Term): Pid {
     const pid = this.whereis(name);
-    if (pid === undefined) throw new UsageError('NOT_REGISTERED', `no process is registered globally as ${String(name)} ({badarg, {Name, Msg}}): register it first, or check global:registered_names()`);
+    if (pid === undefined)
+      throw new UsageError('NOT_REGISTERED', `no process is registered globally as ${String(name)} ({badarg, {Name, Msg}}): register it first, or check global:registered_names()`);
     this.node.send(pid, msg);
     return pid;
   }
@@ -189,9 +195,7 @@ export class ErlGlobal {
     const list = nodes ?? this.node.nodes('visible');
     return new Promise((resolve) => {
       this.node.spawn(async (self) => {
-        const ref = self.node.makeRef();
-        self.send(this.serverPid, t(GEN_CALL, t(self.pid, ref), t(A.sync, [...list])));
-        await self.receive((x) => x instanceof Tuple && x.elements.length === 2 && x.elements[0] instanceof Object && termKey(x.elements[0] as Term) === termKey(ref));
+        await this.callServer(self, t(A.sync, [...list]));
         resolve();
       });
     });
@@ -218,6 +222,14 @@ export class ErlGlobal {
     }
   }
 
+  /**
+   * global:disconnect/0: leave the cluster quietly — disconnect from every node global knows of
+   * without the lost_connection messages that would make the others drop each other too.
+   */
+  disconnect(): Atom[] {
+    return this.server.disconnectAll();
+  }
+
   /** check_dupname/2. */
   private checkDupname(name: Term, pid: Pid): boolean {
     const names = this.tables.namesOfPid(pid);
@@ -240,7 +252,8 @@ export function startGlobal(node: Node, opts?: GlobalOptions): ErlGlobal {
 /** The running `global` of `node`; UsageError when the node is not visible (global not started). */
 export function erlGlobal(node: Node): ErlGlobal {
   const g = running.get(node);
-  if (g === undefined) throw new UsageError('GLOBAL_NOT_STARTED', `global is not running on ${node.name.name}: make the node visible (hidden: false, --visible) or call startGlobal(node)`);
+  if (g === undefined)
+    throw new UsageError('GLOBAL_NOT_STARTED', `global is not running on ${node.name.name}: make the node visible (hidden: false, --visible) or call startGlobal(node)`);
   return g;
 }
 

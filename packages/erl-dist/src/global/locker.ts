@@ -76,12 +76,12 @@ export class Locker {
       else this.remote.unshift(him);
     } else if (e[0] === A.cancel && e.length === 4) {
       // A cancel tagged `undefined` may be an old nodedown cancelling a new nodeup: ignored.
-      if (e[2] !== atoms.undefined) this.removeNode(e[1] as Atom, e[2] as Term);
+      if (e[2] !== atoms.undefined) this.removeNode(e[1] as Atom, e[2]);
     } else if (e[0] === A.lockSet && (e.length === 5 || e.length === 4) && e[1] instanceof Pid) {
       if (e[2] !== true) return;
       const pid = e[1];
       const found = this.findNodeTag(pid.node);
-      if (found !== undefined && (e.length === 4 || termEquals(found.myTag, e[4] as Term))) {
+      if (found !== undefined && (e.length === 4 || termEquals(found.myTag, e[4]))) {
         await this.spontaneous(pid, found);
       } else {
         this.sendLockSet(false, pid, 5, 0);
@@ -138,16 +138,16 @@ export class Locker {
         (x) =>
           x instanceof Tuple &&
           ((x.elements[0] === A.lockSet && (x.elements.length === 5 || x.elements.length === 4) && x.elements[1] instanceof Pid && x.elements[1].node === node) ||
-            (x.elements[0] === A.cancel && x.elements.length === 4 && x.elements[1] === node && termEquals(x.elements[2] as Term, him.myTag))),
+            (x.elements[0] === A.cancel && x.elements.length === 4 && x.elements[1] === node && termEquals(x.elements[2], him.myTag))),
       )) as Tuple;
       const e = m.elements;
       if (e[0] === A.cancel) {
-        this.callFun(e[3] as Term);
+        this.callFun(e[3]);
         await deleteGlobalLock(self, id, known1);
         this.removeNode(node, him.myTag);
         return;
       }
-      const current = e.length === 4 || termEquals(e[4] as Term, him.myTag);
+      const current = e.length === 4 || termEquals(e[4], him.myTag);
       if (!current) continue; // an answer to an older attempt
       if (e[2] === true) {
         castGns(self, self.node.name, t(A.lockIsSet, node, him.myTag, id));
@@ -165,9 +165,9 @@ export class Locker {
   /** wait_cancel_lock/6: hold the lock until the server says the names are exchanged. */
   private async waitCancelLock(node: Atom, id: LockId, myTag: Term, known: Atom[]): Promise<void> {
     const m = (await this.self.receive(
-      (x) => x instanceof Tuple && x.elements.length === 4 && x.elements[0] === A.cancel && x.elements[1] === node && termEquals(x.elements[2] as Term, myTag),
+      (x) => x instanceof Tuple && x.elements.length === 4 && x.elements[0] === A.cancel && x.elements[1] === node && termEquals(x.elements[2], myTag),
     )) as Tuple;
-    this.callFun(m.elements[3] as Term);
+    this.callFun(m.elements[3]);
     await deleteGlobalLock(this.self, id, known);
   }
 

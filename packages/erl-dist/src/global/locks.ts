@@ -1,4 +1,4 @@
-import { Atom, Tuple, atoms, type Term } from '@courier/term';
+import { Atom, Tuple, type Term } from '@courier/term';
 import type { Process } from '@courier/core';
 import { multiCall } from './multi-call.js';
 import type { GlobalTables } from './tables.js';
@@ -63,15 +63,16 @@ export async function deleteGlobalLock(self: Process, id: LockId, nodes: readonl
 
 /**
  * set_lock_known/2: global's own lock on this node and every node the name server knows, making
- * sure no node became known meanwhile. Returns the nodes locked (this one first).
+ * sure no node became known meanwhile. Returns the nodes locked (this one first). `known` asks the
+ * server (get_known), so it answers after the nodeups and nodedowns already in its mailbox.
  */
-export async function setLockKnown(self: Process, tables: GlobalTables, id: LockId, known: () => Atom[]): Promise<Atom[]> {
+export async function setLockKnown(self: Process, tables: GlobalTables, id: LockId, known: () => Promise<Atom[]>): Promise<Atom[]> {
   for (let times = 0; ; times++) {
-    const k = known();
+    const k = await known();
     const nodes = [self.node.name, ...k];
     const boss = theBoss(nodes);
     if (await setLockOnNodes(self, tables, id, [boss])) {
-      if ((await setLockOnNodes(self, tables, id, nodes)) && known().every((n) => k.includes(n))) return nodes;
+      if ((await setLockOnNodes(self, tables, id, nodes)) && (await known()).every((n) => k.includes(n))) return nodes;
       await delLock(self, id, [boss]);
     }
     await randomSleep(self, times);

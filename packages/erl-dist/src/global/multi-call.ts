@@ -36,7 +36,7 @@ export async function multiCall(self: Process, nodes: readonly Atom[], req: Term
       byNode.delete(node);
       byRef.delete(refKey(mref));
       self.demonitor(mref, { flush: true });
-      replies.push([node, m.elements[1] as Term]);
+      replies.push([node, m.elements[1]]);
     }
   }
   return { replies, bad };

@@ -87,7 +87,10 @@ export async function exchangeNames(self: Process, tables: GlobalTables, nameLis
     const pid2 = mine.pid;
     let r: Term;
     try {
-      r = pid2.node === me ? await resolveIt(self, tables, mine.method, name, pid, pid2) : await rpcCall(self, pid2.node, GLOBAL, atom('resolve_it'), [mine.method, name, pid, pid2], RPC_FOREVER_MS);
+      r =
+        pid2.node === me
+          ? await resolveIt(self, tables, mine.method, name, pid, pid2)
+          : await rpcCall(self, pid2.node, GLOBAL, atom('resolve_it'), [mine.method, name, pid, pid2], RPC_FOREVER_MS);
     } catch (err) {
       self.node.log.info({ err, name: String(name) }, 'global: badrpc when a conflicting name was found');
       r = err instanceof CallError ? t(atom('badrpc'), atom(err.code.toLowerCase())) : t(atom('badrpc'), atom('error'));

@@ -46,6 +46,8 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private readonly resolvers = new Map<Atom, { tag: Term; pid: Pid }>();
   private readonly syncers = new Map<string, Pid>();
   private readonly dict = new Map<Atom, NodeDict>();
+  /** Nodes disconnected by disconnectAll(): their nodedown is `ignore_node`. */
+  private readonly quietlyDown = new Set<Atom>();
   private readonly lostConnections = new Map<string, { xcre: bigint; opId: bigint; at: number }>();
   private readonly creationExtension: bigint;
   private unique = 0n;
@@ -103,8 +105,8 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private handle(m: Term): void {
     if (m instanceof Tuple) {
       const e = m.elements;
-      if (e[0] === GEN_CALL && e.length === 3) return this.call(e[2] as Term, e[1] as Term);
-      if (e[0] === GEN_CAST && e.length === 2) return this.cast(e[1] as Term);
+      if (e[0] === GEN_CALL && e.length === 3) return this.call(e[2], e[1]);
+      if (e[0] === GEN_CAST && e.length === 2) return this.cast(e[1]);
     }
     this.info(m);
   }
@@ -118,27 +120,27 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     switch (e[0]) {
       case A.register:
         if (e.length === 4 && e[2] instanceof Pid) {
-          this.insName(e[1] as Term, e[2], e[3] as Term, caller, []);
+          this.insName(e[1], e[2], e[3], caller, []);
           return reply(A.yes);
         }
         break;
       case A.unregister:
         if (e.length === 2) {
-          this.deleteGlobalName(e[1] as Term);
+          this.deleteGlobalName(e[1]);
           return reply(atoms.ok);
         }
         break;
       case A.registerExt:
         if (e.length === 5 && e[2] instanceof Pid && e[4] instanceof Atom) {
-          this.insNameExt(e[1] as Term, e[2], e[3] as Term, e[4], caller, []);
+          this.insNameExt(e[1], e[2], e[3], e[4], caller, []);
           return reply(A.yes);
         }
         break;
       case A.setLock:
-        if (e.length === 2 && caller !== undefined && isLockId(e[1] as Term)) return reply(this.handleSetLock(e[1] as Tuple, caller) ? true : false);
+        if (e.length === 2 && caller !== undefined && isLockId(e[1])) return reply(this.handleSetLock(e[1] as Tuple, caller) ? true : false);
         break;
       case A.delLock:
-        if (e.length === 2 && caller !== undefined && isLockId(e[1] as Term)) {
+        if (e.length === 2 && caller !== undefined && isLockId(e[1])) {
           const [rid, req2] = (e[1] as Tuple).elements as [Term, Term];
           const l = this.tables.locks.get(termKey(rid));
           if (l !== undefined && termEquals(l.requesterId, req2)) this.tables.removeLock(this.self, rid, { pid: caller }, false);
@@ -151,7 +153,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
         return reply(this.synced);
       case A.sync:
         if (e.length === 2 && Array.isArray(e[1])) {
-          const nodes = (e[1] as Term[]).filter((n): n is Atom => n instanceof Atom && n !== this.node.name && !this.synced.includes(n));
+          const nodes = (e[1]).filter((n): n is Atom => n instanceof Atom && n !== this.node.name && !this.synced.includes(n));
           this.startSync(nodes, from);
           return;
         }
@@ -169,20 +171,20 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private cast(msg: Term): void {
     const e = msg instanceof Tuple ? msg.elements : [];
     const tag = e[0];
-    if (tag === A.initConnect && e.length === 4 && e[2] instanceof Atom) return this.onInitConnect(e[1] as Term, e[2], e[3] as Term);
+    if (tag === A.initConnect && e.length === 4 && e[2] instanceof Atom) return this.onInitConnect(e[1], e[2], e[3]);
     if (tag === A.lockIsSet && e.length === 4 && e[1] instanceof Atom) {
       const node = e[1];
-      if (termEquals(this.tagMy(node), e[2] as Term)) this.lockIsSet(node, e[3] as Term);
-      else this.cancelLocker(node, e[2] as Term);
+      if (termEquals(this.tagMy(node), e[2])) this.lockIsSet(node, e[3]);
+      else this.cancelLocker(node, e[2]);
       return;
     }
     if (tag === A.exchange && e.length === 5 && e[1] instanceof Atom) {
       const node = e[1];
-      if (termEquals(this.tagMy(node), e[4] as Term)) this.exchange(node, e[2] as Term);
-      else this.cancelLocker(node, e[4] as Term);
+      if (termEquals(this.tagMy(node), e[4])) this.exchange(node, e[2]);
+      else this.cancelLocker(node, e[4]);
       return;
     }
-    if (tag === A.exchangeOps && e.length === 5 && e[1] instanceof Atom) return this.onExchangeOps(e[1], e[2] as Term, e[3] as Term[], e[4] as Term[]);
+    if (tag === A.exchangeOps && e.length === 5 && e[1] instanceof Atom) return this.onExchangeOps(e[1], e[2], e[3] as Term[], e[4] as Term[]);
     if (tag === A.resolved && e.length === 7 && e[1] instanceof Atom) {
       const [, node, hisResolved, hisKnown, , namesExt, myTag] = e as [Term, Atom, Term[], Term, Term, Term, Term];
       if (!termEquals(this.tagMy(node), myTag)) return this.cancelLocker(node, myTag);
@@ -191,11 +193,11 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       else d.saveOps = { hisKnown, namesExt, hisResolved };
       return;
     }
-    if (tag === A.newNodes && e.length === 6 && e[1] instanceof Atom) return this.newNodes(e[2] as Term[], e[1], e[3] as Term, e[4] as Term[], e[5] as Term);
+    if (tag === A.newNodes && e.length === 6 && e[1] instanceof Atom) return this.newNodes(e[2] as Term[], e[1], e[3], e[4] as Term[], e[5]);
     if (tag === A.inSync && e.length === 3 && e[1] instanceof Atom) return this.inSync(e[1]);
     if ((tag === A.asyncDelName || tag === A.asyncDelLock) && e.length === 3) return; // DOWN does it (pre-R14 messages)
     if (tag === A.lockSet && e.length === 5 && e[1] instanceof Pid) {
-      if (termEquals(this.tagMy(e[1].node), e[4] as Term) && this.deps.locker !== undefined) this.self.send(this.deps.locker, msg);
+      if (termEquals(this.tagMy(e[1].node), e[4]) && this.deps.locker !== undefined) this.self.send(this.deps.locker, msg);
       return;
     }
     if (tag === A.lockSet && e.length === 4 && this.deps.locker !== undefined) return this.self.send(this.deps.locker, msg);
@@ -212,7 +214,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       return;
     }
     if (tag === A.nodedown && e.length === 3 && e[1] instanceof Atom) {
-      this.handleNodedown(e[1], 'disconnected');
+      this.handleNodedown(e[1], this.quietlyDown.delete(e[1]) ? 'ignore_node' : 'disconnected');
       this.connectionIds.delete(e[1]);
       return;
     }
@@ -230,7 +232,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     }
     if (tag === A.whereis && e.length === 3) {
       // do_whereis/2: answered once no global lock is set (a registration is not half done).
-      if (!this.tables.isGlobalLockSet()) genReply(this.self, e[2] as Term, this.where(e[1] as Term) ?? atoms.undefined);
+      if (!this.tables.isGlobalLockSet()) genReply(this.self, e[2], this.where(e[1]) ?? atoms.undefined);
       else this.self.sendAfter(125 + Math.floor(Math.random() * 3875), this.self.pid, m);
       return;
     }
@@ -238,20 +240,20 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     if (tag === A.removeConnection && e.length === 2 && e[1] instanceof Atom) return this.onRemoveConnection(e[1]);
     if (tag === A.cancelConnect && e.length === 3 && e[1] instanceof Atom) {
       const node = e[1];
-      if (!termEquals(this.tagMy(node), e[2] as Term)) return;
-      this.cancelLocker(node, e[2] as Term);
+      if (!termEquals(this.tagMy(node), e[2])) return;
+      this.cancelLocker(node, e[2]);
       this.resetNodeState(node);
       this.pending.delete(node);
-      this.restartConnect(node, e[2] as Term);
+      this.restartConnect(node, e[2]);
       return;
     }
     if (tag === A.initConnectAck && e.length === 4 && e[1] instanceof Atom) {
       const node = e[1];
       const myMy = this.tagMy(node);
       const myHis = this.dict.get(node)?.syncTagHis ?? atoms.undefined;
-      if (termEquals(myMy, e[2] as Term) && termEquals(myHis, e[3] as Term)) return;
+      if (termEquals(myMy, e[2]) && termEquals(myHis, e[3])) return;
       // Connection attempt out of sync: cancel it and start over.
-      this.sendCancelConnectMessage(node, e[3] as Term);
+      this.sendCancelConnectMessage(node, e[3]);
       this.restartConnect(node, myMy);
       return;
     }
@@ -301,7 +303,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     if (l === undefined) return !this.tables.globalLockDown;
     if (fromPidOrNode instanceof Pid) return l.pidRefs.some((x) => termEquals(x.pid, fromPidOrNode));
     const lock = extraInfoOf(A.lock, extraInfo);
-    return lock instanceof Tuple && lock.elements.length === 2 && termEquals(l.requesterId, lock.elements[1] as Term);
+    return lock instanceof Tuple && lock.elements.length === 2 && termEquals(l.requesterId, lock.elements[1]);
   }
 
   /** delete_global_name2/2, with the unlink of an external name's pid (dounlink_ext/2). */
@@ -345,7 +347,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     }
     const extNames: Term[] = [];
     for (const [name, pid, method] of inserts) {
-      const x = ext.find((n) => termEquals(n.elements[0] as Term, name) && termEquals(n.elements[1] as Term, pid));
+      const x = ext.find((n) => termEquals(n.elements[0], name) && termEquals(n.elements[1], pid));
       if (x !== undefined && x.elements[2] instanceof Atom) {
         this.insNameExt(name, pid, method, x.elements[2], connNode, extraInfo);
         extNames.push(name);
@@ -367,7 +369,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     const myTag = this.uniqueInteger();
     this.d(node).syncTagMy = myTag;
     const knownMap = new ErlMap([...this.knownNodes].map(([n, v]) => [n, v] as [Term, Term]));
-    const initMsg = t(A.locker, A.noLongerAPid, knownMap, this.deps.locker as Pid);
+    const initMsg = t(A.locker, A.noLongerAPid, knownMap, this.deps.locker);
     castGns(this.self, node, t(A.initConnect, t(VSN, myTag), this.node.name, initMsg));
     const resolver = this.startResolver(node, myTag);
     this.resolvers.set(node, { tag: myTag, pid: resolver });
@@ -388,7 +390,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       return;
     }
     const hisVsn = vsnTerm.elements[0];
-    const hisTag = vsnTerm.elements[1] as Term;
+    const hisTag = vsnTerm.elements[1];
     const vsn = Math.min(hisVsn, VSN);
     if (this.pending.has(node)) {
       if (hisVsn < VERIFY_CONNECT_VSN) {
@@ -689,6 +691,19 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       genReply(p, from, atoms.ok);
     });
     this.syncers.set(pidKey(pid), pid);
+  }
+
+  /**
+   * global:disconnect/0: disconnect from every node global knows of without telling the others
+   * (no lost_connection); the nodes disconnected.
+   */
+  disconnectAll(): Atom[] {
+    const nodes = [...this.connectionIds.keys()];
+    for (const n of nodes) {
+      this.quietlyDown.add(n);
+      this.node.disconnect(n);
+    }
+    return nodes;
   }
 
   /** Stop taking part (node stop): no lost_connection messages while connections close. */

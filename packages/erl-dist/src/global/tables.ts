@@ -133,7 +133,7 @@ export class GlobalTables {
     const key = termKey(resourceId);
     const l = this.locks.get(key);
     if (l === undefined) return;
-    const i = l.pidRefs.findIndex((x) => (holder.ref !== undefined ? refKey(x.ref) === refKey(holder.ref) : termKey(x.pid) === termKey(holder.pid as Pid)));
+    const i = l.pidRefs.findIndex((x) => (holder.ref !== undefined ? refKey(x.ref) === refKey(holder.ref) : termKey(x.pid) === termKey(holder.pid)));
     if (i < 0) return;
     const { ref } = l.pidRefs[i] as { ref: Ref };
     this.dropResource(ref);

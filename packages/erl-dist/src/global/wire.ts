@@ -97,15 +97,14 @@ export function theBoss(nodes: readonly Atom[]): Atom {
 }
 
 /**
- * `lists:sort([P1, P2])` for two pids on different nodes, which is all the locker's lock id needs:
- * Erlang orders pids of different nodes by node name (then creation), of one node by serial, then
- * number.
+ * `lists:sort([P1, P2])`, which the lockers' common lock id is made of: Erlang orders pids by serial,
+ * then number, then node name, then creation (checked against OTP 25 with crafted external pids).
  */
 export function sortPids(a: Pid, b: Pid): [Pid, Pid] {
-  let c = compareAtoms(a.node, b.node);
-  if (c === 0) c = a.creation - b.creation;
-  if (c === 0) c = a.serial - b.serial;
+  let c = a.serial - b.serial;
   if (c === 0) c = a.id - b.id;
+  if (c === 0) c = compareAtoms(a.node, b.node);
+  if (c === 0) c = a.creation - b.creation;
   return c <= 0 ? [a, b] : [b, a];
 }
 
