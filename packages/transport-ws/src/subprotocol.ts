@@ -24,3 +24,34 @@ export const MAX_WS_MESSAGE = 64 * 1024;
  */
 export const MAX_WS_FRAGMENTS = 1024;
 export const MAX_WS_BUFFERED_CHUNKS = 1024;
+
+/**
+ * The subprotocol a browser page names: the page's credential first (one text message, never in
+ * the URL), the gateway's welcome (one text message: the page's node name and the secret of this
+ * connection), then the Erlang distribution as in {@link SUBPROTOCOL}. docs/ws.md.
+ */
+export const PAGE_SUBPROTOCOL = 'courier-page-erldist-6';
+
+/** WebSocket close codes a gateway refuses a page with (the reason is `CODE: what to do`). */
+export const PAGE_CLOSE = {
+  /** No credential, a bad one, an expired one: 4401 (as HTTP 401). */
+  UNAUTHORIZED: 4401,
+  /** The page's identity has too many connections, or the gateway too many pages: 4429. */
+  TOO_MANY: 4429,
+  /** The authorization ended (`expiresAt`): 4440. */
+  EXPIRED: 4440,
+} as const;
+
+/** What a gateway answers a page it authorized (the welcome message, JSON). */
+export interface PageWelcome {
+  /** The page's node name, chosen by the gateway, unique to this connection. */
+  readonly node: string;
+  /** The gateway's node name. */
+  readonly gateway: string;
+  /** The secret this connection's Erlang handshake uses in place of a cookie. */
+  readonly secret: string;
+  /** Who the page is (the token's `sub`). */
+  readonly identity: string;
+  /** When the authorization ends (ms since the epoch): the gateway closes the connection then. */
+  readonly expiresAt: number;
+}

@@ -15,19 +15,24 @@ import {
   type Resolver,
   type Transport,
   type TransportHost,
+  UsageError,
 } from '@courier/core';
 import { erlProtocol, installErlangServices } from '@courier/erl-dist';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { WsCarrier, type WebSocketLike } from './ws-carrier.js';
-import { DEFAULT_PATH, MAX_WS_BUFFERED_CHUNKS, MAX_WS_FRAGMENTS, MAX_WS_MESSAGE, SUBPROTOCOL } from './subprotocol.js';
+import { DEFAULT_PATH, MAX_WS_BUFFERED_CHUNKS, MAX_WS_FRAGMENTS, MAX_WS_MESSAGE, PAGE_SUBPROTOCOL, SUBPROTOCOL } from './subprotocol.js';
 import { UpgradeGate } from './upgrade-gate.js';
+import { PageDoor, type PageDirectory } from './page-door.js';
+import type { PagesOptions } from './page-types.js';
 import { urlResolver } from './url-resolver.js';
 
 /**
  * The Courier distribution over WebSocket binary messages: the Erlang handshake (cookie
  * challenge, 2-byte lengths) and session of @courier/erl-dist, with the WebSocket as the
  * byte layer, as TLS is for inet_tls_dist. A node listening with `listen` is a gateway other
- * nodes (browser ones among them) dial at `ws://host:port/courier` (`wss://` with `listen.tls`).
+ * nodes dial at `ws://host:port/courier` (`wss://` with `listen.tls`), with the cookie; with
+ * `pages`, browser pages join it too, with a credential of their own and never the cookie
+ * (docs/ws.md). A browser (an upgrade with `Origin`) is let in only as a page from a listed origin.
  */
 export interface WsDistOptions {
   /** The cookie for every peer, or a function for per-peer cookies. */
@@ -47,6 +52,8 @@ export interface WsDistOptions {
   readonly maxMessage?: number;
   /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
   readonly busyLimit?: number;
+  /** Let browser pages in (listening only): their credential, origins and limits (docs/ws.md). */
+  readonly pages?: PagesOptions;
   readonly log?: Logger;
 }
 
@@ -69,10 +76,17 @@ export class WsDistTransport implements Transport {
   private log: Logger;
   private listenUrl: string | undefined;
   private readonly resolver: Resolver<string>;
+  private readonly door: PageDoor | undefined;
 
   constructor(private readonly opts: WsDistOptions) {
     this.log = opts.log ?? silentLogger;
     this.resolver = urlResolver(opts.urlFor);
+    this.door = opts.pages ? new PageDoor(opts.pages) : undefined;
+  }
+
+  /** The pages this listener let in (with `pages`), for `startGateway`. */
+  get pages(): PageDirectory | undefined {
+    return this.door;
   }
 
   /** The URL this node accepts on (after start, when listening). */
@@ -99,17 +113,54 @@ export class WsDistTransport implements Transport {
       busyLimit: this.opts.busyLimit,
     });
     this.protocol = protocol;
-    installErlangServices(host.services);
+    installErlangServices(host.services, { visible: !(this.opts.hidden ?? HIDDEN_BY_DEFAULT.ws) });
     const l = this.opts.listen;
     if (l === undefined) return;
     const path = l.path ?? DEFAULT_PATH;
+    const door = this.door;
+    const host0 = l.host ?? '127.0.0.1';
+    if (door !== undefined && !l.tls && !isLoopback(host0) && this.opts.pages?.tlsTerminatedByProxy !== true) {
+      throw new UsageError(
+        'PAGES_NEED_TLS',
+        `pages send their token to ${host0}, beyond loopback, over plain ws://: give listen.tls (wss://), or set pages.tlsTerminatedByProxy when a TLS proxy in front terminates wss://`,
+      );
+    }
+    door?.started({
+      host,
+      log: this.log.child({ pages: true }),
+      hidden: this.opts.hidden ?? HIDDEN_BY_DEFAULT.ws,
+      netTicktime: this.opts.netTicktime,
+      busyLimit: this.opts.busyLimit,
+    });
     const http = { maxHeaderSize: MAX_UPGRADE_HEADER_BYTES };
     const server = l.tls ? createHttpsServer({ handshakeTimeout: this.setupTimeMs, ...l.tls, ...http }) : createHttpServer(http);
     const gate = new UpgradeGate({ setupTimeMs: this.setupTimeMs, log: this.log });
     // Every TCP connection is in the gate from its accept (the TLS one too, before its handshake).
     server.on('connection', (socket: Socket) => gate.admit(socket));
     server.on('request', refuseRequest);
-    const wss = new WebSocketServer({ server, path, ...WS_LIMITS });
+    const wss = new WebSocketServer({
+      server,
+      path,
+      ...WS_LIMITS,
+      // A browser (it sends Origin) comes in as a page, from a listed origin, or not at all (403).
+      verifyClient: (info: { origin?: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+        const origin = info.origin === '' ? undefined : info.origin;
+        if (origin === undefined) return done(true);
+        const offered = String(info.req.headers['sec-websocket-protocol'] ?? '')
+          .split(',')
+          .map((p) => p.trim());
+        if (door !== undefined && door.originAllowed(origin) && offered.includes(PAGE_SUBPROTOCOL)) return done(true);
+        this.log.warn(
+          { origin, remote: info.req.socket.remoteAddress, pages: door !== undefined },
+          door === undefined
+            ? 'WebSocket upgrade refused: a browser, and this listener takes no pages'
+            : 'WebSocket upgrade refused: a browser from an origin not listed, or not as a page',
+        );
+        done(false, 403, 'Forbidden');
+      },
+      handleProtocols: (offered: Set<string>) =>
+        door !== undefined && offered.has(PAGE_SUBPROTOCOL) ? PAGE_SUBPROTOCOL : offered.has(SUBPROTOCOL) ? SUBPROTOCOL : ([...offered][0] ?? false),
+    });
     // `ws` re-emits the HTTP server's errors (EADDRINUSE at listen, …); unheard they would end the
     // process. One at listen rejects `start` below.
     wss.on('error', (err) => this.log.debug({ err: err.message }, 'WebSocket listener error'));
@@ -121,6 +172,7 @@ export class WsDistTransport implements Transport {
           ws.on('error', () => undefined);
           const left = gate.upgraded(req.socket);
           if (left === undefined) return void ws.terminate();
+          if (door !== undefined && ws.protocol === PAGE_SUBPROTOCOL) return door.admit(ws, req, left);
           const carrier = new WsCarrier(ws as unknown as WebSocketLike, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
           host.accept(carrier, { protocol, setupTimeMs: left });
         },
@@ -128,7 +180,7 @@ export class WsDistTransport implements Transport {
       ),
     );
     this.gate = gate;
-    const where = { host: l.host ?? '127.0.0.1', port: l.port ?? 0 };
+    const where = { host: host0, port: l.port ?? 0 };
     await new Promise<void>((resolve, reject) => {
       const failed = (err: Error): void => reject(new CarrierError('LISTEN_FAILED', `cannot listen for WebSockets on ${where.host}:${where.port}: ${err.message}`, { cause: err }));
       server.once('error', failed);
@@ -172,6 +224,11 @@ export class WsDistTransport implements Transport {
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
   }
+}
+
+/** 127.0.0.0/8, ::1, localhost: where a token in clear stays on the machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**

@@ -6,7 +6,7 @@ import { atom, type Pid, type Term, type Tuple } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
 import { aemp } from '@courier/transport-aemp';
 import { findChromium, launchChromium, randomCookie, requirePeer, uniqueName, type ErlNode } from '@courier/testkit';
-import { startGateway, wsDist, type Gateway, type WsDistTransport } from '@courier/transport-ws';
+import { signPageToken, startGateway, tokenAuthorizer, wsDist, type Gateway, type WsDistTransport } from '@courier/transport-ws';
 import { erlNode, erlPeer, freePort, startEpmd, type Epmd } from '../../../interop/erlang/harness.js';
 import { bundleBrowserEntry } from './browser-bundle.js';
 
@@ -54,6 +54,7 @@ interface PageProcess {
 describe('a page node links to and monitors Erlang and AEMP processes through its gateway', () => {
   const cookie = randomCookie();
   const secret = 'gateway-secret';
+  const pageSecret = 'browser-gateway-page-secret-of-32-bytes';
   let epmd: Epmd | undefined;
   let erl: ErlNode | undefined;
   let gw: Node | undefined;
@@ -70,18 +71,29 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
     if (!erlPeer.available || chromiumPath === null) return;
     epmd = await startEpmd();
     erl = await erlNode(epmd, cookie, { name: uniqueName('erl_gw'), eval: ERL });
+    const b = await bundleBrowserEntry();
+    bundleDir = b.dir;
+    const page = `<!doctype html><meta charset="utf-8"><title>browser node</title><script src="/courier.js"></script>`;
+    http = createServer((req, res) => {
+      if (req.url === '/courier.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(b.file));
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    });
+    await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
+    const a = http.address();
+    pageUrl = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/`;
+
     const [gwPort, peerPort] = [await freePort(), await freePort()];
     const gwName = `${uniqueName('gw')}@127.0.0.1`;
     peerId = uniqueName('aemp-peer');
-    ws = wsDist({ cookie, listen: { host: '127.0.0.1' } });
+    ws = wsDist({ cookie, listen: { host: '127.0.0.1' }, pages: { authorize: tokenAuthorizer(pageSecret), origins: [pageUrl.slice(0, -1)] } });
     const aempT = aemp({ secret, binds: [`127.0.0.1:${gwPort}`], peers: { [peerId]: [`127.0.0.1:${peerPort}`] }, extended: false });
     gw = new Node({
       name: gwName,
       transports: [tcpDist({ cookie, hidden: false, epmd: { port: epmd.port, embedded: false } }), ws, aempT],
-      transportFor: (p, ts) => (p.name.startsWith('web') ? ts[1] : p.name === peerId ? ts[2] : ts[0]),
+      transportFor: (p, ts) => (p.name.startsWith('page_') ? ts[1] : p.name === peerId ? ts[2] : ts[0]),
     });
     await gw.start();
-    gateway = startGateway(gw);
+    gateway = startGateway(gw, { ws });
     peer = new Node({ name: peerId, transports: [aemp({ secret, binds: [`127.0.0.1:${peerPort}`], peers: { [gwName]: [`127.0.0.1:${gwPort}`] }, extended: false })] });
     await peer.start();
     // The AEMP side, as Perl ports: echo answers [ReplyPort, @args] with snd ReplyPort, "got", @args; worker dies with "boom".
@@ -101,16 +113,6 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
       },
       { name: atom('worker') },
     );
-    const b = await bundleBrowserEntry();
-    bundleDir = b.dir;
-    const page = `<!doctype html><meta charset="utf-8"><title>browser node</title><script src="/courier.js"></script>`;
-    http = createServer((req, res) => {
-      if (req.url === '/courier.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(b.file));
-      else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-    });
-    await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
-    const a = http.address();
-    pageUrl = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/`;
     browser = await launchChromium(chromiumPath);
   }, 60_000);
 
@@ -125,19 +127,31 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  /** Run `body` in a fresh page, once a page node `web…` is connected to the gateway (see `PageEnv`). */
-  async function inPage<R>(web: string, arg: string, body: (arg: string) => Promise<R>): Promise<R> {
+  /** Run `body` in a fresh page, once the page has joined the gateway with a token granting what the tests reach (see `PageEnv`). */
+  async function inPage<R>(_web: string, arg: string, body: (arg: string) => Promise<R>): Promise<R> {
+    const erlName = erl!.node as string;
+    const token = signPageToken(pageSecret, {
+      sub: 'tester',
+      grants: {
+        names: [
+          { name: 'victim', node: erlName },
+          { name: 'watcher', node: erlName },
+        ],
+        ports: [`${peerId}#echo`, `${peerId}#worker`],
+      },
+    });
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(pageUrl);
     try {
       const up = await page.evaluate(
-        async ({ web, gwUrl, gwName, cookie }) => {
+        async ({ gwUrl, token }) => {
           const C = (globalThis as unknown as { Courier: C }).Courier;
-          const node = new C.Node({ name: `${web}@127.0.0.1`, transports: [new C.BrowserWsTransport({ cookie, urlFor: () => gwUrl })] });
-          await node.start();
-          if (!(await node.connect(gwName))) return false;
+          const j = await C.joinGateway({ url: gwUrl, token }).catch(() => undefined);
+          if (j === undefined) return false;
+          const node = j.node;
+          const gwName = j.gateway.name;
           const txt = (x: unknown): string => (typeof x === 'string' ? x : x instanceof Uint8Array ? new TextDecoder().decode(x) : x instanceof C.Atom ? x.name : String(x));
           const env: PageEnv = {
             run: <T>(f: (p: PageProcess) => Promise<T>) =>
@@ -157,7 +171,7 @@ describe('a page node links to and monitors Erlang and AEMP processes through it
           (globalThis as unknown as { courierTest: PageEnv }).courierTest = env;
           return true;
         },
-        { web, gwUrl: ws!.url as string, gwName: gw!.name.name, cookie },
+        { gwUrl: ws!.url as string, token },
       );
       const r = up ? await page.evaluate(body, arg) : { error: 'no connection' };
       expect(errors).toEqual([]);

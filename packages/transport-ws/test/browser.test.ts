@@ -5,7 +5,7 @@ import { Node } from '@courier/core';
 import { Tuple, atom, type Pid } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
 import { findChromium, launchChromium, randomCookie, requirePeer, uniqueName, type ErlNode } from '@courier/testkit';
-import { startGatewayRelay, wsDist, type WsDistTransport } from '@courier/transport-ws';
+import { signPageToken, startGateway, tokenAuthorizer, wsDist, type WsDistTransport } from '@courier/transport-ws';
 import { erlNode, erlPeer, startEpmd, type Epmd } from '../../../interop/erlang/harness.js';
 import { bundleBrowserEntry } from './browser-bundle.js';
 
@@ -32,6 +32,10 @@ describe('the browser build', () => {
 
 describe('a Courier node in a web page, through a gateway, to erl', () => {
   const cookie = randomCookie();
+  const pageSecret = 'browser-test-page-secret-of-32-bytes!!';
+  /** A page token granting `names` ({Name, Node} as [name, node]). */
+  const tokenFor = (names: Array<[string, string]>): string =>
+    signPageToken(pageSecret, { sub: 'tester', grants: { names: names.map(([name, node]) => ({ name, node })), ports: [] } });
   let epmd: Epmd | undefined;
   let erl: ErlNode | undefined;
   let gw: Node | undefined;
@@ -45,14 +49,6 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
     if (!erlPeer.available || chromiumPath === null) return;
     epmd = await startEpmd();
     erl = await erlNode(epmd, cookie, { name: uniqueName('erl_echo'), eval: ECHO });
-    ws = wsDist({ cookie, listen: { host: '127.0.0.1' } });
-    gw = new Node({
-      name: `${uniqueName('gw')}@127.0.0.1`,
-      transports: [tcpDist({ cookie, hidden: false, epmd: { port: epmd.port, embedded: false } }), ws],
-      transportFor: (peer, ts) => (peer.name.startsWith('web') ? ts[1] : ts[0]),
-    });
-    await gw.start();
-    startGatewayRelay(gw);
     const b = await bundleBrowserEntry();
     bundleDir = b.dir;
     const page = `<!doctype html><meta charset="utf-8"><title>browser node</title><script src="/courier.js"></script>`;
@@ -63,6 +59,15 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
     await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
     const a = http.address();
     pageUrl = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}/`;
+    // Pages may send larger messages than the 1 MiB default here (the 1 MiB binary test below).
+    ws = wsDist({ cookie, listen: { host: '127.0.0.1' }, pages: { authorize: tokenAuthorizer(pageSecret), origins: [pageUrl.slice(0, -1)], maxMessage: 2 * 1024 * 1024 } });
+    gw = new Node({
+      name: `${uniqueName('gw')}@127.0.0.1`,
+      transports: [tcpDist({ cookie, hidden: false, epmd: { port: epmd.port, embedded: false } }), ws],
+      transportFor: (peer, ts) => (peer.name.startsWith('page_') ? ts[1] : ts[0]),
+    });
+    await gw.start();
+    startGateway(gw, { ws });
     browser = await launchChromium(chromiumPath);
   });
 
@@ -75,7 +80,7 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  it('sends a message to an erl process and gets the reply', async (ctx) => {
+  it('sends a message to an erl process (through its granted gateway proxy) and gets the reply', async (ctx) => {
     erlPeer.require(ctx);
     chromium.require(ctx);
     const page = await browser!.newPage();
@@ -83,51 +88,33 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(pageUrl);
     const got = await page.evaluate(
-      async ({ gwUrl, gwName, erlName, cookie }) => {
+      async ({ gwUrl, erlName, token }) => {
         const C = (globalThis as unknown as { Courier: typeof import('../src/browser/index.js') }).Courier;
-        const node = new C.Node({ name: 'web1@127.0.0.1', transports: [new C.BrowserWsTransport({ cookie, urlFor: () => gwUrl })] });
-        await node.start();
-        const up = await node.connect(gwName);
-        if (!up) return { up, reply: 'no connection' };
-        return new Promise<{ up: boolean; reply: string; peers: string[] }>((resolve) => {
+        const j = await C.joinGateway({ url: gwUrl, token });
+        const node = j.node;
+        return new Promise<{ node: string; reply: string; peers: string[] }>((resolve) => {
           node.spawn(async (self) => {
-            const msg = new C.Tuple([C.atom('hello'), 42]);
-            self.send({ name: 'relay', node: gwName }, new C.Tuple([C.atom('call'), self.pid, C.atom(erlName), C.atom('echo'), msg]));
+            self.send({ name: 'gateway', node: j.gateway }, new C.Tuple([C.atom('proxy'), self.pid, new C.Tuple([C.atom('echo'), C.atom(erlName)])]));
+            const p = await self.receive(undefined, 5000);
+            const echo = (p as InstanceType<typeof C.Tuple>).elements[2] as InstanceType<typeof C.Pid>;
+            self.send(echo, new C.Tuple([self.pid, new C.Tuple([C.atom('hello'), 42])]));
             const r = await self.receive(undefined, 5000);
             const t = r as InstanceType<typeof C.Tuple>;
             const inner = t.elements?.[1] as InstanceType<typeof C.Tuple> | undefined;
             resolve({
-              up,
+              node: node.name.name,
               reply: r === C.TIMEOUT ? 'timeout' : `${(t.elements[0] as { name: string }).name}:${(inner?.elements[0] as { name: string }).name}:${String(inner?.elements[1])}`,
               peers: node.nodes('all').map((n) => n.name),
             });
           });
         });
       },
-      { gwUrl: ws!.url as string, gwName: gw!.name.name, erlName: erl!.node as string, cookie },
+      { gwUrl: ws!.url as string, erlName: erl!.node as string, token: tokenFor([['echo', erl!.node as string]]) },
     );
     expect(errors).toEqual([]);
-    expect(got).toEqual({ up: true, reply: 'reply:hello:42', peers: [gw!.name.name] });
+    expect(got).toMatchObject({ reply: 'reply:hello:42', peers: [gw!.name.name] });
     // The gateway sees the browser node on the ws carrier.
-    expect(gw!.dist.session(gw!.nodes('all').find((n) => n.name === 'web1@127.0.0.1')!)?.carrier).toBe('ws');
-    await page.close();
-  });
-
-  it('a browser node with another cookie is refused', async (ctx) => {
-    erlPeer.require(ctx);
-    chromium.require(ctx);
-    const page = await browser!.newPage();
-    await page.goto(pageUrl);
-    const up = await page.evaluate(
-      async ({ gwUrl, gwName }) => {
-        const C = (globalThis as unknown as { Courier: typeof import('../src/browser/index.js') }).Courier;
-        const node = new C.Node({ name: 'web2@127.0.0.1', transports: [new C.BrowserWsTransport({ cookie: 'not-the-cookie', urlFor: () => gwUrl })] });
-        await node.start();
-        return node.connect(gwName);
-      },
-      { gwUrl: ws!.url as string, gwName: gw!.name.name },
-    );
-    expect(up).toBe(false);
+    expect(gw!.dist.session(gw!.nodes('all').find((n) => n.name === got.node)!)?.carrier).toBe('ws');
     await page.close();
   });
 
@@ -149,7 +136,7 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(pageUrl);
     const got = await page.evaluate(
-      async ({ gwUrl, gwName, cookie }) => {
+      async ({ gwUrl, gwName, token }) => {
         const C = (globalThis as unknown as { Courier: typeof import('../src/browser/index.js') }).Courier;
         // The page's own WebSocket, watched: the largest message each way.
         let maxSent = 0;
@@ -157,21 +144,25 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
         const createWebSocket = (u: string, p: string): import('../src/ws-carrier.js').WebSocketLike => {
           const ws = new WebSocket(u, p);
           const send = ws.send.bind(ws);
-          ws.send = (d: ArrayBufferView | ArrayBuffer) => {
-            maxSent = Math.max(maxSent, d.byteLength);
+          // The token and the welcome are text messages; the distribution's are binary.
+          ws.send = (d: ArrayBufferView | ArrayBuffer | string) => {
+            if (typeof d !== 'string') maxSent = Math.max(maxSent, d.byteLength);
             send(d);
           };
-          ws.addEventListener('message', (e: MessageEvent<ArrayBuffer>) => (maxReceived = Math.max(maxReceived, e.data.byteLength)));
+          ws.addEventListener(
+            'message',
+            (e: MessageEvent<ArrayBuffer | string>) => (maxReceived = typeof e.data === 'string' ? maxReceived : Math.max(maxReceived, e.data.byteLength)),
+          );
           return ws as unknown as import('../src/ws-carrier.js').WebSocketLike;
         };
-        const node = new C.Node({ name: 'web3@127.0.0.1', transports: [new C.BrowserWsTransport({ cookie, urlFor: () => gwUrl, createWebSocket })] });
-        await node.start();
-        if (!(await node.connect(gwName))) return { error: 'no connection' };
+        const node = (await C.joinGateway({ url: gwUrl, token, createWebSocket })).node;
         const big = new Uint8Array(1024 * 1024);
         for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
         return new Promise<Record<string, number | boolean | string>>((resolve) =>
           node.spawn(async (self) => {
-            self.send({ name: 'bulk', node: gwName }, new C.Tuple([self.pid, big]));
+            self.send({ name: 'gateway', node: gwName }, new C.Tuple([C.atom('proxy'), self.pid, new C.Tuple([C.atom('bulk'), C.atom(gwName)])]));
+            const bulk = ((await self.receive(undefined, 5000)) as InstanceType<typeof C.Tuple>).elements[2] as InstanceType<typeof C.Pid>;
+            self.send(bulk, new C.Tuple([self.pid, big]));
             const r = await self.receive(undefined, 10_000);
             if (r === C.TIMEOUT) return resolve({ error: 'timeout' });
             const back = (r as InstanceType<typeof C.Tuple>).elements[1] as Uint8Array;
@@ -179,7 +170,7 @@ describe('a Courier node in a web page, through a gateway, to erl', () => {
           }),
         );
       },
-      { gwUrl: ws!.url as string, gwName: gw!.name.name, cookie },
+      { gwUrl: ws!.url as string, gwName: gw!.name.name, token: tokenFor([['bulk', gw!.name.name]]) },
     );
     expect(errors).toEqual([]);
     expect(got).toMatchObject({ length: 1024 * 1024, same: true, limit: 64 * 1024 });

@@ -9,6 +9,7 @@ setImmediateShim();
 
 export { Node, TIMEOUT, type Process } from '@courier/core';
 export { Atom, Pid, Ref, Tuple, atom } from '@courier/term';
-export { BrowserWsTransport, type BrowserWsOptions } from './browser-dist.js';
+export { joinGateway, type JoinGatewayOptions, type JoinedPage } from './browser-dist.js';
+export { PageAuthError, type PageAuthErrorCode } from '../page-auth-error.js';
 export { WsCarrier, type WebSocketLike } from '../ws-carrier.js';
-export { MAX_WS_MESSAGE } from '../subprotocol.js';
+export { MAX_WS_MESSAGE, PAGE_SUBPROTOCOL } from '../subprotocol.js';

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CarrierError, HandshakeError, Node, ResolveError } from '@courier/core';
-import { atom } from '@courier/term';
-import type { WebSocketLike } from '@courier/transport-ws';
-import { BrowserWsTransport, type BrowserWsOptions } from '../../src/browser/browser-dist.js';
+import { describe, expect, it } from 'vitest';
+import { CarrierError, HandshakeError } from '@courier/core';
+import { PageAuthError, type WebSocketLike } from '@courier/transport-ws';
+import { joinGateway } from '../../src/browser/browser-dist.js';
 
 /** A page's WebSocket that never opens: it hangs, or reports an error soon after being made. */
 function unopened(how: 'hang' | 'error'): () => WebSocketLike {
@@ -23,43 +22,56 @@ function unopened(how: 'hang' | 'error'): () => WebSocketLike {
   };
 }
 
-const GW = atom('gw@127.0.0.1');
-const nodes: Node[] = [];
-afterEach(async () => {
-  for (const n of nodes.splice(0)) await n.stop();
-});
+/** A page's WebSocket that opens, takes the token, and then closes with `code`/`reason` or answers `text`. */
+function answering(a: { close?: [number, string]; text?: string }): () => WebSocketLike {
+  return () => {
+    const ws = {
+      binaryType: '',
+      bufferedAmount: 0,
+      readyState: 0,
+      sent: [] as unknown[],
+      send(d: unknown) {
+        ws.sent.push(d);
+        setTimeout(() => (a.close ? ws.onclose?.({ code: a.close[0], reason: a.close[1] }) : ws.onmessage?.({ data: a.text })), 5);
+      },
+      close() {},
+      onmessage: null as null | ((ev: { data: unknown }) => void),
+      onclose: null as null | ((ev: { code: number; reason: string }) => void),
+      onerror: null,
+      onopen: null as null | (() => void),
+    };
+    setTimeout(() => ws.onopen?.(), 5);
+    return ws;
+  };
+}
 
-async function dial(name: string, o: Partial<BrowserWsOptions>): Promise<{ node: Node; err: unknown }> {
-  const t = new BrowserWsTransport({ cookie: 'c', urlFor: () => 'ws://127.0.0.1:1/courier', handshakeTimeoutMs: 200, ...o });
-  const node = await new Node({ name, transports: [t] }).start();
-  nodes.push(node);
-  const err = await node.pipeline.dial(GW, t.dialer(GW)).then(
+const join = (createWebSocket: () => WebSocketLike) =>
+  joinGateway({ url: 'ws://127.0.0.1:1/courier', token: 't', handshakeTimeoutMs: 200, createWebSocket }).then(
     () => undefined,
     (e: unknown) => e,
   );
-  return { node, err };
-}
 
-describe('BrowserWsTransport dialing', () => {
+describe('joinGateway', () => {
   it('a WebSocket that never opens fails with the set-up deadline: HandshakeError TIMEOUT', async () => {
     const started = Date.now();
-    const { node, err } = await dial('web_hang@127.0.0.1', { createWebSocket: unopened('hang') });
+    const err = await join(unopened('hang'));
     expect(err).toBeInstanceOf(HandshakeError);
     expect((err as HandshakeError).code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(180);
-    expect(await node.connect(GW)).toBe(false);
   });
 
   it('a WebSocket that errors before opening fails with CarrierError CONNECT_FAILED', async () => {
-    const { node, err } = await dial('web_err@127.0.0.1', { createWebSocket: unopened('error') });
+    const err = await join(unopened('error'));
     expect(err).toBeInstanceOf(CarrierError);
     expect((err as CarrierError).code).toBe('CONNECT_FAILED');
-    expect(await node.connect(GW)).toBe(false);
   });
 
-  it('a peer without a URL fails with ResolveError NO_ADDRESS', async () => {
-    const { err } = await dial('web_nourl@127.0.0.1', { urlFor: () => undefined });
-    expect(err).toBeInstanceOf(ResolveError);
-    expect((err as ResolveError).code).toBe('NO_ADDRESS');
+  it("a gateway's refusal becomes a PageAuthError with its code; an answer that is not a welcome, BAD_WELCOME", async () => {
+    const err = await join(answering({ close: [4401, 'TOKEN_EXPIRED: the page token expired'] }));
+    expect(err).toBeInstanceOf(PageAuthError);
+    expect((err as PageAuthError).code).toBe('TOKEN_EXPIRED');
+    expect((err as PageAuthError).message).toMatch(/4401.*expired/);
+    const bad = await join(answering({ text: 'hello' }));
+    expect((bad as PageAuthError).code).toBe('BAD_WELCOME');
   });
 });
