@@ -98,9 +98,7 @@ export class Locker {
   /** The other locker set the lock first (`lock_set` true while this one was idle). */
   private async spontaneous(pid: Pid, him: Him): Promise<void> {
     const id = this.lockIdWith(pid);
-    this.self.node.log.trace({ id: String(id), boss: this.boss?.name }, 'global: locker spontaneous');
     const set = await this.lockNodesSafely(id, []);
-    this.self.node.log.trace({ set }, 'global: locker spontaneous set');
     this.sendLockSet(set, pid, him.vsn, him.hisTag);
     if (!set) {
       this.justSynced = false;
