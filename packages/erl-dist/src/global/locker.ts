@@ -1,5 +1,5 @@
 import { Atom, Pid, Tuple, atoms, termEquals, type Term } from '@courier/term';
-import { TIMEOUT, type Process } from '@courier/core';
+import { ProcessGone, TIMEOUT, type Process } from '@courier/core';
 import { deleteGlobalLock, delLock, lockId, setLock, type LockId } from './locks.js';
 import type { GlobalTables } from './tables.js';
 import { A, GLOBAL, VERIFY_CONNECT_VSN, castGns, sortPids, t, theBoss } from './wire.js';
@@ -59,7 +59,12 @@ export class Locker {
           continue;
         }
       }
-      await this.message(m);
+      try {
+        await this.message(m);
+      } catch (err) {
+        if (err instanceof ProcessGone) throw err;
+        self.node.log.error({ err, message: String(m) }, 'global: the locker failed on a message');
+      }
     }
   }
 
