@@ -32,10 +32,18 @@ export class ExitCall extends Error {
   }
 }
 
-/** Thrown by process operations after the process has been terminated from outside. */
+/**
+ * Thrown by process operations after the process has exited, and the rejection of what its body
+ * was awaiting when an exit signal killed it (`reason`: the exit reason). Let it propagate: the
+ * body's `finally` blocks run, and the process is already gone for everyone else.
+ */
 export class ProcessGone extends Error {
-  constructor() {
-    super('this process has exited; its body is still running after an exit signal killed it');
+  constructor(readonly reason?: Term) {
+    super(
+      reason === undefined
+        ? 'this process has exited; its body is still running after an exit signal killed it'
+        : `this process has exited (${reasonText(reason)}); its body is still running after an exit signal killed it`,
+    );
     this.name = 'ProcessGone';
   }
 }

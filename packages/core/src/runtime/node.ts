@@ -560,9 +560,15 @@ export class Node implements Router {
     this.dist.down(peer, reason, session);
   }
 
-  /** @internal */ spawnRequest(p: Process, node: Atom, module: Atom, fun: Atom, args: Term[], opts: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
+  /** @internal `reqId`: the request id (and monitor ref) to use, made by the caller. */
+  spawnRequest(p: Process, node: Atom, module: Atom, fun: Atom, args: Term[], opts: { link?: boolean; monitor?: boolean }, reqId?: Ref): Promise<[Pid, Ref | undefined]> {
     if (!this.dist.isUp(node)) checkEncodable(args, node);
-    return this.remoteSpawns.request(p, node, module, fun, args, opts);
+    return this.remoteSpawns.request(p, node, module, fun, args, opts, reqId);
+  }
+
+  /** @internal erlang:spawn_request_abandon/1 (runtime/remote-spawn.ts). */
+  spawnRequestAbandon(reqId: Ref): boolean {
+    return this.remoteSpawns.abandon(reqId);
   }
 
   /** @internal */ remoteSpawnReply(op: DistOp & { op: 'spawn_reply' }): void {

@@ -1,7 +1,8 @@
 import { Atom, Pid, Ref, Tuple, atoms, type Term } from '@courier/term';
-import { ExitCall, ProcessGone } from './exit-reason.js';
+import { ExitCall, ProcessGone, asError } from './exit-reason.js';
 import { Mailbox, TIMEOUT, type Matcher } from './mailbox.js';
 import { wake } from './scheduler.js';
+import { startTimeout, stopTimeout, timerDelay } from './timers.js';
 import { toMatcher, type Pattern } from './pattern.js';
 import type { Dest } from './dest.js';
 import type { Node, SpawnOptions } from './node.js';
@@ -31,9 +32,13 @@ export interface MonitorIn {
   readonly name: Atom | undefined;
 }
 
+const noop = (): void => undefined;
+
 /**
  * A process: its pid, mailbox, links, monitors and the API its body uses (Erlang's BIFs as
- * methods). A Process is single-use: once it has exited every operation throws.
+ * methods). A Process is single-use: once it has exited every operation throws ProcessGone, and
+ * what its body was awaiting (receive, sleep, yield, a remote spawn) rejects with ProcessGone, so
+ * its `finally` blocks run (docs/processes.md: what can and cannot be interrupted).
  */
 export class Process {
   readonly mailbox = new Mailbox();
@@ -61,6 +66,10 @@ export class Process {
    * its next receive, yield or sleep waits until that connection drains below its limit.
    */
   parkedOn: { whenDrained(): Promise<void> } | undefined = undefined;
+  /** @internal Keys of the timers addressed to this pid (cancelled when it exits, as OTP). */
+  timers: Set<string> | undefined = undefined;
+  /** Rejecters of what the body awaits besides a receive (sleep, yield, a drain, a remote spawn). */
+  private pending: Set<(err: Error) => void> | undefined = undefined;
 
   constructor(
     readonly node: Node,
@@ -83,16 +92,39 @@ export class Process {
   /** Wait at most `timeoutMs`; resolves with TIMEOUT when nothing matched in time (`after`). */
   receive(pattern: Pattern | Matcher | undefined, timeoutMs: number): Promise<Term | typeof TIMEOUT>;
   receive(pattern?: Pattern | Matcher, timeoutMs?: number): Promise<Term | typeof TIMEOUT> {
+    return this.receiveSince(toMatcher(pattern), timeoutMs, undefined);
+  }
+
+  /**
+   * A receive that skips every message queued before `ref` was made: OTP's receive-marker
+   * optimisation, so waiting for the reply to a call costs the same whatever backlog the mailbox
+   * holds. Use it when every message `pattern` can match is newer than `ref` (a reply carrying
+   * it, the DOWN of a monitor made with it or after it). The marker is kept for the last few
+   * references this process made with {@link makeRef}, {@link monitor} or {@link alias}; for any
+   * other reference this is a plain {@link receive}. gen_server's call is the model:
+   * `const mref = self.monitor(server); self.send(server, req); await self.receiveRef(mref, reply_or_down, timeout)`.
+   */
+  receiveRef(ref: Ref, pattern: Pattern | Matcher, timeoutMs?: number): Promise<Term | typeof TIMEOUT> {
+    return this.receiveSince(toMatcher(pattern), timeoutMs, ref);
+  }
+
+  private receiveSince(m: Matcher | undefined, timeoutMs: number | undefined, ref: Ref | undefined): Promise<Term | typeof TIMEOUT> {
     this.check();
     const drained = this.unpark();
     if (drained !== undefined) {
-      const m = toMatcher(pattern);
       return drained.then(() => {
         this.check();
-        return this.mailbox.receive(m, timeoutMs);
+        return this.mailbox.receive(m, timeoutMs, ref);
       });
     }
-    return this.mailbox.receive(toMatcher(pattern), timeoutMs);
+    return this.mailbox.receive(m, timeoutMs, ref);
+  }
+
+  /** make_ref/0, with a receive marker for {@link receiveRef}. */
+  makeRef(): Ref {
+    this.check();
+    const at = this.mailbox.mark();
+    return this.bindMark(this.node.makeRef(), at);
   }
 
   /**
@@ -126,7 +158,7 @@ export class Process {
   /** spawn_request on another node: runs `module:fun(...args)` there. */
   spawnRemote(node: Atom, module: Atom, fun: Atom, args: Term[], opts?: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
     this.check();
-    return this.node.spawnRequest(this, node, module, fun, args, opts ?? {});
+    return this.untilExit(this.node.spawnRequest(this, node, module, fun, args, opts ?? {}));
   }
 
   // ---- links and exits -------------------------------------------------------------------
@@ -156,7 +188,9 @@ export class Process {
   /** Monitor a pid, a registered name, or `{Name, Node}`. The DOWN message carries the ref. */
   monitor(target: Pid | Atom | Tuple | { name: Atom | string; node: Atom | string }): Ref {
     this.check();
-    return this.node.monitorFrom(this, target);
+    // Marked before the monitor is set: a DOWN for a dead target may be queued at once.
+    const at = this.mailbox.mark();
+    return this.bindMark(this.node.monitorFrom(this, target), at);
   }
 
   /** Remove a monitor. With `flush`, also drop a DOWN for it already in the mailbox. */
@@ -165,7 +199,8 @@ export class Process {
     const had = this.node.demonitorFrom(this, ref);
     if (opts?.flush) {
       const key = refKey(ref);
-      this.mailbox.drop((m) => m instanceof Tuple && m.elements.length === 5 && m.elements[0] === atoms.DOWN && m.elements[1] instanceof Ref && refKey(m.elements[1]) === key);
+      // A DOWN is newer than its monitor: with the monitor's marker only what came since is tested.
+      this.mailbox.drop((m) => m instanceof Tuple && m.elements.length === 5 && m.elements[0] === atoms.DOWN && m.elements[1] instanceof Ref && refKey(m.elements[1]) === key, ref);
     }
     return had;
   }
@@ -179,7 +214,8 @@ export class Process {
   /** An alias: a reference that delivers to this process while active (OTP 24 aliases). */
   alias(): Ref {
     this.check();
-    return this.node.makeAlias(this);
+    const at = this.mailbox.mark();
+    return this.bindMark(this.node.makeAlias(this), at);
   }
 
   unalias(ref: Ref): boolean {
@@ -201,9 +237,17 @@ export class Process {
     return this.node.timers.sendAfter(this.pid, ms, dest, msg);
   }
 
-  /** Cancel a timer: the milliseconds it had left, or false when it already fired or was cancelled. */
+  /**
+   * erlang:cancel_timer/1: the whole milliseconds the timer had left, or false when it already
+   * fired, was cancelled, or went with the process it was addressed to.
+   */
   cancelTimer(ref: Ref): number | false {
     return this.node.timers.cancel(ref);
+  }
+
+  /** erlang:read_timer/1: the milliseconds a timer has left, or false as {@link cancelTimer}. */
+  readTimer(ref: Ref): number | false {
+    return this.node.timers.read(ref);
   }
 
   /**
@@ -213,13 +257,30 @@ export class Process {
    */
   yield(): Promise<void> {
     this.check();
-    return this.unpark() ?? new Promise((resolve) => wake(resolve, undefined));
+    return (
+      this.unpark() ??
+      new Promise((resolve, reject) => {
+        wake(() => (this.alive ? resolve() : reject(new ProcessGone(this.exitReason))), undefined);
+      })
+    );
   }
 
-  /** Sleep without touching the mailbox. */
+  /** Sleep without touching the mailbox; any length (past setTimeout's limit too). */
   sleep(ms: number): Promise<void> {
     this.check();
-    const slept = new Promise<void>((r) => setTimeout(r, ms));
+    const delay = timerDelay(ms, 'sleep');
+    const slept = new Promise<void>((resolve, reject) => {
+      const abort = (err: Error): void => {
+        stopTimeout(h);
+        reject(err);
+      };
+      const h = startTimeout(() => {
+        this.pending?.delete(abort);
+        resolve();
+      }, delay);
+      (this.pending ??= new Set()).add(abort);
+    });
+    slept.catch(noop);
     const drained = this.unpark();
     return drained === undefined ? slept : Promise.all([drained, slept]).then(() => undefined);
   }
@@ -231,23 +292,71 @@ export class Process {
     const s = this.parkedOn;
     if (s === undefined) return undefined;
     this.parkedOn = undefined;
-    return s.whenDrained();
+    return this.untilExit(s.whenDrained());
+  }
+
+  /** @internal `p`, or a ProcessGone rejection as soon as this process exits. */
+  untilExit<T>(p: Promise<T>): Promise<T> {
+    const out = new Promise<T>((resolve, reject) => {
+      const set = (this.pending ??= new Set());
+      set.add(reject);
+      p.then(
+        (v) => {
+          set.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          set.delete(reject);
+          reject(asError(e, 'the awaited operation failed'));
+        },
+      );
+    });
+    out.catch(noop);
+    return out;
+  }
+
+  /**
+   * @internal The process has exited (signals.terminate): the receive and whatever else its body
+   * awaits reject with ProcessGone, at once. Code between two awaits is not interrupted (JS
+   * cannot preempt); the next process operation throws.
+   */
+  abort(reason: Term): void {
+    const err = new ProcessGone(reason);
+    this.mailbox.close(err);
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    for (const reject of pending) reject(err);
+  }
+
+  private bindMark(ref: Ref, at: number): Ref {
+    this.mailbox.bindMark(ref, at);
+    return ref;
   }
 
   /** Throws when this process has exited, so a body that survives an exit signal stops at its next call. */
   check(): void {
-    if (!this.alive) throw new ProcessGone();
+    if (!this.alive) throw new ProcessGone(this.exitReason);
   }
 
   addLink(pid: Pid): void {
     (this.links ??= new Map()).set(pidKey(pid), pid);
-    if (this.linksChanged !== undefined && this.alive) this.linksChanged();
+    if (this.linksChanged !== undefined && this.alive) this.notifyLinks();
   }
 
   removeLink(pid: Pid): boolean {
     const had = this.links?.delete(pidKey(pid)) ?? false;
-    if (had && this.linksChanged !== undefined && this.alive) this.linksChanged();
+    if (had && this.linksChanged !== undefined && this.alive) this.notifyLinks();
     return had;
+  }
+
+  /** Run the linksChanged handler; a throw there ends this process, not the signal or connection that caused it. */
+  private notifyLinks(): void {
+    try {
+      (this.linksChanged as () => void)();
+    } catch (err) {
+      this.node.signals.handlerFailed(this, err);
+    }
   }
 
   isLinked(pid: Pid): boolean {

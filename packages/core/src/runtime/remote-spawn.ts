@@ -19,9 +19,12 @@ interface Pending {
   readonly peer: Atom;
   readonly resolve: (r: [Pid, Ref | undefined]) => void;
   readonly reject: (e: Error) => void;
+  /** Abandoned (spawn_request_abandon): the reply is only undone. */
+  readonly abandoned?: boolean;
 }
 
 const LINK = atom('link');
+const ABANDONED = atom('abandoned');
 const MONITOR = atom('monitor');
 const SPAWN_LINK = 1;
 const SPAWN_MONITOR = 2;
@@ -32,8 +35,15 @@ export class RemoteSpawns {
 
   constructor(private readonly node: Node) {}
 
-  request(p: Process, peer: Atom, module: Atom, fun: Atom, args: Term[], opts: { link?: boolean; monitor?: boolean }): Promise<[Pid, Ref | undefined]> {
-    const reqId = this.node.makeRef();
+  request(
+    p: Process,
+    peer: Atom,
+    module: Atom,
+    fun: Atom,
+    args: Term[],
+    opts: { link?: boolean; monitor?: boolean },
+    reqId: Ref = this.node.makeRef(),
+  ): Promise<[Pid, Ref | undefined]> {
     const sopts: Term[] = [];
     if (opts.link) sopts.push(LINK);
     if (opts.monitor) sopts.push(MONITOR);
@@ -52,18 +62,35 @@ export class RemoteSpawns {
     });
   }
 
+  /**
+   * erlang:spawn_request_abandon/1: true when the request was still outstanding. Its reply is then
+   * ignored; a process it created gets no monitor from us, and an exit `abandoned` if linked.
+   */
+  abandon(reqId: Ref): boolean {
+    const key = refKey(reqId);
+    const w = this.pending.get(key);
+    if (w === undefined) return false;
+    this.pending.set(key, { ...w, abandoned: true });
+    return true;
+  }
+
   reply(op: DistOp & { op: 'spawn_reply' }): void {
     const key = refKey(op.reqId);
     const w = this.pending.get(key);
     if (w === undefined) return;
     this.pending.delete(key);
     if (!(op.result instanceof Pid)) {
-      w.reject(new SpawnError(op.result));
+      if (w.abandoned !== true) w.reject(new SpawnError(op.result));
       return;
     }
     const pid = op.result;
     const linked = (op.flags & SPAWN_LINK) !== 0;
     const monitored = (op.flags & SPAWN_MONITOR) !== 0;
+    if (w.abandoned === true) {
+      if (linked) this.node.dist.send(pid.node, { op: 'exit', from: w.process.pid, to: pid, reason: ABANDONED });
+      if (monitored) this.node.dist.send(pid.node, { op: 'demonitor_p', from: w.process.pid, to: pid, ref: op.reqId });
+      return;
+    }
     if (!w.process.alive) {
       // The requester died meanwhile: undo what the other side set up for it.
       if (linked) this.node.dist.send(pid.node, { op: 'exit', from: w.process.pid, to: pid, reason: w.process.exitReason ?? atom('noproc') });
@@ -81,7 +108,7 @@ export class RemoteSpawns {
     for (const [key, w] of this.pending) {
       if (w.peer !== peer) continue;
       this.pending.delete(key);
-      w.reject(new SpawnError(atom('noconnection')));
+      if (w.abandoned !== true) w.reject(new SpawnError(atom('noconnection')));
     }
   }
 }

@@ -1,10 +1,11 @@
-import { Atom, Tuple, atom, atoms, listItems, type Ref, type Term } from '@courier/term';
+import { Atom, Ref, Tuple, atom, atoms, listItems, type Term } from '@courier/term';
 import { CallError, CourierError } from '../errors.js';
 import { applyExposed, type Outcome } from './exposed.js';
 import { TIMEOUT } from './mailbox.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
 import { refKey } from './keys.js';
+import { monotonicNow, startTimeout, stopTimeout, type TimeoutHandle } from './timers.js';
 
 /**
  * erpc, both ways. Every node exposes the `erpc` module (`execute_call/4`, `execute_cast/3`),
@@ -63,35 +64,50 @@ export function installErpc(node: Node): void {
  * erpc:call(Node, M, F, Args, Timeout) from a Courier process. Returns the value; throws RpcError
  * when the function raised, CallError NOCONNECTION when the node cannot be reached, TIMEOUT after
  * `timeoutMs`, and EXIT when the remote process died otherwise.
+ *
+ * As erpc.erl: on a timeout the spawn request is abandoned or the monitor removed, so a late
+ * result is never delivered and no DOWN is left in the mailbox (the remote process runs on); a
+ * result that arrived just before the timeout is returned. The wait uses the request's receive
+ * marker, so a long mailbox does not slow it.
  */
 export async function rpcCall(self: Process, node: Atom | string, module: Atom | string, fun: Atom | string, args: Term[], timeoutMs = 5000): Promise<Term> {
   const n = typeof node === 'string' ? atom(node) : node;
   const m = typeof module === 'string' ? atom(module) : module;
   const f = typeof fun === 'string' ? atom(fun) : fun;
   const res = self.node.makeRef();
-  const deadline = Date.now() + timeoutMs;
-  let mref: Ref | undefined;
+  // The request id is the monitor's ref: made by the process, so the DOWN is received from its marker on.
+  const reqId = self.makeRef();
+  const deadline = monotonicNow() + timeoutMs;
+  const isDown = (x: Term): boolean =>
+    x instanceof Tuple && x.elements.length === 5 && x.elements[0] === atoms.DOWN && x.elements[1] instanceof Ref && refKey(x.elements[1]) === refKey(reqId);
+  const timedOut = (): never => {
+    throw new CallError('TIMEOUT', `rpc ${m.name}:${f.name} on ${n.name} timed out after ${timeoutMs} ms`);
+  };
+  let timer: TimeoutHandle | undefined;
   try {
-    [, mref] = await withTimeout(self.spawnRemote(n, ERPC, EXECUTE_CALL, [res, m, f, args], { monitor: true }), timeoutMs);
+    const spawned = self.node.spawnRequest(self, n, ERPC, EXECUTE_CALL, [res, m, f, args], { monitor: true }, reqId);
+    const expired = new Promise<typeof TIMEOUT>((resolve) => {
+      timer = startTimeout(() => resolve(TIMEOUT), timeoutMs);
+    });
+    if ((await self.untilExit(Promise.race([spawned, expired]))) === TIMEOUT && self.node.spawnRequestAbandon(reqId)) timedOut();
   } catch (err) {
-    if (err instanceof SpawnTimeout) throw new CallError('TIMEOUT', `rpc to ${n.name} timed out after ${timeoutMs} ms`);
     if (err instanceof CourierError && String((err as { reason?: unknown }).reason) === 'noconnection') {
       throw new CallError('NOCONNECTION', `cannot reach ${n.name}`, atoms.noconnection);
     }
     throw err;
+  } finally {
+    if (timer !== undefined) stopTimeout(timer);
   }
-  const key = refKey(mref as Ref);
-  const down = await self.receive(
-    (x) => x instanceof Tuple && x.elements.length === 5 && x.elements[0] === atoms.DOWN && x.elements[1] instanceof Object && refKey(x.elements[1] as Ref) === key,
-    Math.max(0, deadline - Date.now()),
-  );
+  let down = await self.receiveRef(reqId, isDown, Math.max(0, deadline - monotonicNow()));
   if (down === TIMEOUT) {
-    self.demonitor(mref as Ref, { flush: true });
-    throw new CallError('TIMEOUT', `rpc ${m.name}:${f.name} on ${n.name} timed out after ${timeoutMs} ms`);
+    // Still monitored: the result is not here and never will be. Else the DOWN came meanwhile: use it.
+    if (self.demonitor(reqId, { flush: true })) timedOut();
+    down = await self.receiveRef(reqId, isDown, 0);
+    if (down === TIMEOUT) timedOut();
   }
   const reason = (down as Tuple).elements[4];
   if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `lost the connection to ${n.name} during the call`, reason);
-  if (reason instanceof Tuple && reason.elements.length >= 3 && reason.elements[0] instanceof Object && refKey(reason.elements[0] as Ref) === refKey(res)) {
+  if (reason instanceof Tuple && reason.elements.length >= 3 && reason.elements[0] instanceof Ref && refKey(reason.elements[0]) === refKey(res)) {
     const cls = reason.elements[1];
     if (cls === RETURN) return reason.elements[2];
     if (cls === THROW) throw new RpcError('throw', reason.elements[2]);
@@ -191,16 +207,4 @@ export async function rpcMulticall(
     }
   });
   return { results, badNodes };
-}
-
-/** The rejection of {@link withTimeout} when `ms` have passed (turned into a CallError TIMEOUT). */
-class SpawnTimeout extends Error {}
-
-/** `p`, or a SpawnTimeout once `ms` have passed; a rejection of `p` goes through unchanged. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    t = setTimeout(() => reject(new SpawnTimeout(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

@@ -30,7 +30,10 @@ export class Signals {
 
   constructor(private readonly node: Node) {}
 
-  /** Run `fn` now if no signal is being handled, else after the ones before it. */
+  /**
+   * Run `fn` now if no signal is being handled, else after the ones before it. One signal that
+   * throws never drops those queued behind it, nor reaches the caller (a connection's route).
+   */
   private post(fn: () => void): void {
     if (this.draining) {
       this.queue.push(fn);
@@ -38,12 +41,30 @@ export class Signals {
     }
     this.draining = true;
     try {
-      fn();
-      for (let i = 0; i < this.queue.length; i++) (this.queue[i] as () => void)();
+      this.runSignal(fn);
+      for (let i = 0; i < this.queue.length; i++) this.runSignal(this.queue[i] as () => void);
     } finally {
       this.queue.length = 0;
       this.draining = false;
     }
+  }
+
+  private runSignal(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // Handlers guard their own process (handlerFailed); this is a broken runtime invariant.
+      this.node.log.error({ err }, 'signal handler failed');
+    }
+  }
+
+  /**
+   * A handler running for `p` threw (its linksChanged, …): `p` exits with the error as reason,
+   * after the signals already queued; the signal, its sender and its connection are unaffected.
+   */
+  handlerFailed(p: Process, err: unknown): void {
+    this.node.log.error({ pid: p.pid.toString(), err }, 'signal handler threw; the process exits');
+    this.post(() => this.terminate(p, new ExceptionReason(err)));
   }
 
   message(p: Process, msg: Term): void {
@@ -137,7 +158,9 @@ export class Signals {
     if (!p.alive) return;
     p.alive = false;
     p.exitReason = reason;
-    p.mailbox.close();
+    // What its body awaits rejects with ProcessGone (so its finally blocks run); its timers go.
+    p.abort(reason);
+    this.node.timers.processExited(p);
     // Links being unlinked send no EXIT (OTP-18177); only active ones do, below.
     p.unlinking = undefined;
     const node = this.node;
