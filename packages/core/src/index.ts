@@ -35,3 +35,6 @@ export * from './runtime/supervisor.js';
 export { driveHandshake, Handover, type DriveOptions, type Handshaken } from './connections/drive-handshake.js';
 export { RpcError, erpcResult, installErpc, multicall, rpcCall, rpcCast, rpcMulticall } from './runtime/rpc.js';
 export { NodeMonitors, type MonitorNodesOptions, type NodeChange, type NodeType } from './runtime/node-monitors.js';
+export * from './typed/index.js';
+export * from './runtime/gen-statem.js';
+export { Registry, type RegistryKeys, type RegistryOptions, type RegistryChange, type RegisterResult } from './runtime/registry.js';

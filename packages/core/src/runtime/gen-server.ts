@@ -1,8 +1,7 @@
-import { Atom, ImproperList, Pid, Ref, Tuple, atom, atoms, formatAtom, type Term } from '@courier/term';
-import { CallError, UsageError } from '../errors.js';
-import type { Dest } from './dest.js';
-import { refKey } from './keys.js';
-import { ExitCall, asError, reasonFromThrow } from './exit-reason.js';
+import { Atom, Pid, Tuple, atom, atoms, type Term } from '@courier/term';
+import { CourierError, UsageError } from '../errors.js';
+import { GEN_CALL, GEN_CAST, answersThroughReplyTo, replyTo, systemTerminate, type From } from './gen-call.js';
+import { ExitCall, ProcessGone, asError, isNormal, isShutdown, reasonFromThrow, reasonText } from './exit-reason.js';
 import { TIMEOUT } from './mailbox.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
@@ -11,23 +10,35 @@ import type { Process } from './process.js';
  * A gen_server in TypeScript, wire-compatible with Erlang's: calls are
  * `{'$gen_call', {From, Tag}, Request}` answered by `{Tag, Reply}`, casts are
  * `{'$gen_cast', Msg}`. An Erlang node can `gen_server:call({Name, Node}, Req)` a Courier server
- * and a Courier process can `call` an Erlang one.
+ * and a Courier process can `call` an Erlang one. Callers tag calls as OTP 24+ does,
+ * `[alias|Ref]`, so a reply that comes after the caller gave up is dropped by the runtime.
  */
-const GEN_CALL = atom('$gen_call');
-const GEN_CAST = atom('$gen_cast');
-const ALIAS = atom('alias');
+const TIMEOUT_ATOM = atom('timeout');
 
-/** `{Pid, Tag}` of a call, to answer with {@link reply}. */
-export type From = Tuple;
+/** `{continue, Value}`: run `handleContinue(value)` before the next message (OTP 21+). */
+export class Continue {
+  constructor(readonly value: Term) {}
+}
+/**
+ * What a callback may add to its result, as OTP's third element: a timeout in ms (no message
+ * within it calls `handleInfo('timeout')`), a {@link Continue}, or `'hibernate'`. Hibernation has
+ * no JS equivalent (a process holds no stack or heap of its own to compact; V8 collects the
+ * whole isolate): it is accepted for OTP parity and means only "no timeout".
+ */
+export type Action = number | Continue | 'hibernate';
 
 export class Reply<S> {
   constructor(
     readonly value: Term,
     readonly state: S,
+    readonly action?: Action,
   ) {}
 }
 export class NoReply<S> {
-  constructor(readonly state: S) {}
+  constructor(
+    readonly state: S,
+    readonly action?: Action,
+  ) {}
 }
 export class Stop<S> {
   constructor(
@@ -36,24 +47,57 @@ export class Stop<S> {
     readonly reply?: Term,
   ) {}
 }
-export const reply = <S>(value: Term, state: S): Reply<S> => new Reply(value, state);
-export const noreply = <S>(state: S): NoReply<S> => new NoReply(state);
+/** `{ok, State, Action}` from init. */
+export class InitWith<S> {
+  constructor(
+    readonly state: S,
+    readonly action: Action,
+  ) {}
+}
+export const reply = <S>(value: Term, state: S, action?: Action): Reply<S> => new Reply(value, state, action);
+export const noreply = <S>(state: S, action?: Action): NoReply<S> => new NoReply(state, action);
 export const stop = <S>(reason: Term, state: S, replyValue?: Term): Stop<S> => new Stop(reason, state, replyValue);
+export const continueWith = (value: Term): Continue => new Continue(value);
+export const initWith = <S>(state: S, action: Action): InitWith<S> => new InitWith(state, action);
 
 type Async<T> = T | Promise<T>;
 
+/** What a crash log shows of a server: `formatStatus` may redact any part (OTP 25 format_status/1). */
+export interface ServerStatus {
+  readonly state: unknown;
+  readonly message?: Term;
+  readonly reason?: Term;
+}
+
 export interface GenServer<S, A = unknown> {
-  init(self: Process, args: A): Async<S>;
+  /** The state, `initWith(state, action)`, or `stop(reason, …)` to refuse to start. */
+  init(self: Process, args: A): Async<S | InitWith<S> | Stop<unknown>>;
   handleCall?(request: Term, from: From, state: S, self: Process): Async<Reply<S> | NoReply<S> | Stop<S>>;
   handleCast?(msg: Term, state: S, self: Process): Async<NoReply<S> | Stop<S>>;
   handleInfo?(msg: Term, state: S, self: Process): Async<NoReply<S> | Stop<S>>;
+  handleContinue?(value: Term, state: S, self: Process): Async<NoReply<S> | Stop<S>>;
   terminate?(reason: Term, state: S, self: Process): Async<void>;
+  /** Redact what the `gen_server terminating` log shows (passwords, keys, big buffers). */
+  formatStatus?(status: ServerStatus): ServerStatus;
 }
 
 export interface StartOptions {
   readonly name?: Atom;
-  /** Link to this process (start_link). */
+  /** Link to this process (start_link); its exit signal stops a server that traps exits. */
   readonly linkTo?: Process;
+  /** Trap exits from the start (process_flag(trap_exit, true) before init). */
+  readonly trapExit?: boolean;
+}
+
+/** The server's init returned `stop(reason)` or threw: the reason it exited with is `reason`. */
+export class StartError extends CourierError {
+  constructor(
+    readonly reason: Term,
+    cause?: unknown,
+  ) {
+    super('START_FAILED', `the process failed to start: ${reasonText(reason)}; see its init`, { cause });
+    this.name = 'StartError';
+  }
 }
 
 /** Start a server and wait until its `init` has returned (gen_server:start/start_link). */
@@ -61,120 +105,162 @@ export function startServer<S, A>(node: Node, impl: GenServer<S, A>, args: A, op
   return new Promise((resolve, reject) => {
     node.spawn(
       async (self) => {
-        let state: S;
+        let r: S | InitWith<S> | Stop<unknown>;
         try {
-          state = await impl.init(self, args);
+          r = await impl.init(self, args);
         } catch (e) {
-          reject(asError(e, 'the init of the server failed'));
+          reject(e instanceof ExitCall ? new StartError(e.reason, e) : asError(e, 'the init of the server failed'));
           throw e;
         }
+        if (r instanceof Stop) {
+          reject(new StartError(r.reason));
+          throw new ExitCall(r.reason);
+        }
         resolve(self.pid);
-        await loop(self, impl, state);
+        answersThroughReplyTo(self);
+        const loop = new ServerLoop(self, impl, opts.linkTo?.pid);
+        await (r instanceof InitWith ? loop.run(r.state, r.action) : loop.run(r, undefined));
       },
-      { name: opts.name, linkTo: opts.linkTo, trapExit: false },
+      { name: opts.name, linkTo: opts.linkTo, trapExit: opts.trapExit ?? false },
     );
   });
 }
 
-async function loop<S, A>(self: Process, impl: GenServer<S, A>, state: S): Promise<void> {
-  for (;;) {
-    const msg = await self.receive();
-    let r: Reply<S> | NoReply<S> | Stop<S>;
+type Result<S> = Reply<S> | NoReply<S> | Stop<S>;
+
+class ServerLoop<S, A> {
+  constructor(
+    private readonly self: Process,
+    private readonly impl: GenServer<S, A>,
+    private readonly parent: Pid | undefined,
+  ) {}
+
+  async run(state: S, action: Action | undefined): Promise<void> {
+    const { self, impl } = this;
+    for (;;) {
+      let msg: Term | typeof TIMEOUT;
+      let r: Result<S>;
+      if (action instanceof Continue) {
+        msg = undefined;
+        const value = action.value;
+        r = await this.guard(state, undefined, () => {
+          if (!impl.handleContinue) throw new UsageError('NO_HANDLE_CONTINUE', 'a callback returned continueWith(...) but the server has no handleContinue');
+          return impl.handleContinue(value, state, self);
+        });
+      } else {
+        msg = typeof action === 'number' ? await self.receive(undefined, action) : await self.receive();
+        if (this.fromParent(msg)) await this.stop((msg as Tuple).elements[2], state, msg);
+        const sysStop = systemTerminate(self, msg);
+        if (sysStop !== undefined) await this.stop(sysStop, state, msg);
+        const m = msg === TIMEOUT ? TIMEOUT_ATOM : msg;
+        r = await this.guard(state, m, () => this.dispatch(m, state));
+      }
+      state = r.state;
+      if (r instanceof Stop) {
+        if (r.reply !== undefined && isCall(msg)) replyTo(self, (msg as Tuple).elements[1] as From, r.reply);
+        return this.stop(r.reason, state, msg);
+      }
+      action = r.action;
+    }
+  }
+
+  /** `{'EXIT', Parent, Reason}` while trapping exits: the server terminates with Reason (OTP). */
+  private fromParent(msg: Term | typeof TIMEOUT): boolean {
+    if (this.parent === undefined || !this.self.trapExit || !(msg instanceof Tuple) || msg.elements.length !== 3 || msg.elements[0] !== atoms.EXIT) return false;
+    const from = msg.elements[1];
+    return from instanceof Pid && from.id === this.parent.id && from.serial === this.parent.serial && from.node === this.parent.node;
+  }
+
+  private dispatch(msg: Term, state: S): Async<Result<S>> {
+    const { self, impl } = this;
+    if (isCall(msg)) {
+      const [, from, request] = (msg as Tuple).elements;
+      if (!impl.handleCall) throw new UsageError('NO_HANDLE_CALL', `the server got the call ${String(request)} but has no handleCall`);
+      const r = impl.handleCall(request, from as From, state, self);
+      if (r instanceof Promise) return r.then((x) => answerCall(self, from as From, x));
+      return answerCall(self, from as From, r);
+    }
+    if (msg instanceof Tuple && msg.elements.length === 2 && msg.elements[0] === GEN_CAST) {
+      if (!impl.handleCast) return new NoReply(state);
+      return impl.handleCast(msg.elements[1], state, self);
+    }
+    if (impl.handleInfo) return impl.handleInfo(msg, state, self);
+    return new NoReply(state);
+  }
+
+  /** Run a callback; a throw terminates the server as OTP does (terminate, crash log, exit). */
+  private async guard(state: S, msg: Term, f: () => Async<Result<S>>): Promise<Result<S>> {
     try {
-      r = await dispatch(self, impl, msg, state);
+      return await f();
     } catch (e) {
+      if (!this.self.alive || e instanceof ProcessGone) throw e;
       const reason = reasonFromThrow(e);
-      if (impl.terminate) await impl.terminate(reason, state, self);
+      await this.terminate(reason, state, msg);
       throw e;
     }
-    state = r.state;
-    if (r instanceof Stop) {
-      if (r.reply !== undefined && isCall(msg)) reply0(self, (msg as Tuple).elements[1] as From, r.reply);
-      if (impl.terminate) await impl.terminate(r.reason, state, self);
-      throw new ExitCall(r.reason);
+  }
+
+  private async stop(reason: Term, state: S, msg: Term | typeof TIMEOUT): Promise<never> {
+    await this.terminate(reason, state, msg === TIMEOUT ? TIMEOUT_ATOM : msg);
+    throw new ExitCall(reason);
+  }
+
+  private async terminate(reason: Term, state: S, msg: Term): Promise<void> {
+    const { self, impl } = this;
+    let why = reason;
+    if (impl.terminate) {
+      try {
+        await impl.terminate(reason, state, self);
+      } catch (e) {
+        if (!self.alive || e instanceof ProcessGone) throw e;
+        why = reasonFromThrow(e);
+        this.crashLog(why, state, msg);
+        throw e;
+      }
+    }
+    if (!isNormal(why) && !isShutdown(why)) this.crashLog(why, state, msg);
+  }
+
+  /** The `gen_server terminating` report, through formatStatus when the server has one. */
+  private crashLog(reason: Term, state: unknown, message: Term): void {
+    let status: ServerStatus = { state, message, reason };
+    if (this.impl.formatStatus) {
+      try {
+        status = this.impl.formatStatus(status);
+      } catch (e) {
+        status = { state: 'formatStatus failed', message: undefined, reason: reasonText(reasonFromThrow(e)) };
+      }
+    }
+    const text = (t: unknown): string | undefined => (t === undefined ? undefined : showTerm(t));
+    this.self.node.log.error(
+      { server: this.self.pid.toString(), name: this.self.name?.name, lastMessage: text(status.message), state: text(status.state), reason: text(status.reason) },
+      'gen_server terminating',
+    );
+  }
+}
+
+/** A term, or any JS value a state holds, as a log shows it (never throws). */
+export function showTerm(t: unknown): string {
+  try {
+    return reasonText(t as Term);
+  } catch {
+    try {
+      return JSON.stringify(t, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(t);
+    } catch {
+      return String(t);
     }
   }
 }
 
-function isCall(msg: Term): boolean {
+/** Send the reply of a `reply(...)` result. */
+function answerCall<S>(self: Process, from: From, r: Result<S>): Result<S> {
+  if (r instanceof Reply) replyTo(self, from, r.value);
+  return r;
+}
+
+function isCall(msg: Term | typeof TIMEOUT): boolean {
   return msg instanceof Tuple && msg.elements.length === 3 && msg.elements[0] === GEN_CALL;
 }
 
-async function dispatch<S, A>(self: Process, impl: GenServer<S, A>, msg: Term, state: S): Promise<Reply<S> | NoReply<S> | Stop<S>> {
-  if (isCall(msg)) {
-    const [, from, request] = (msg as Tuple).elements;
-    if (!impl.handleCall) throw new Error(`no handleCall for ${String(request)}`);
-    const r = await impl.handleCall(request, from as From, state, self);
-    if (r instanceof Reply) reply0(self, from as From, r.value);
-    return r;
-  }
-  if (msg instanceof Tuple && msg.elements.length === 2 && msg.elements[0] === GEN_CAST) {
-    if (!impl.handleCast) return new NoReply(state);
-    return impl.handleCast(msg.elements[1], state, self);
-  }
-  if (impl.handleInfo) return impl.handleInfo(msg, state, self);
-  return new NoReply(state);
-}
-
-function reply0(self: Process, from: From, value: Term): void {
-  const [to, tag] = from.elements;
-  // OTP 24+ callers tag with [alias|Ref]: the reply goes to the alias.
-  const dest: Dest = tag instanceof ImproperList && tag.items[0] === ALIAS && tag.tail instanceof Ref ? tag.tail : (to as Pid);
-  self.send(dest, new Tuple([tag, value]));
-}
-
-/** Answer a call later (gen_server:reply/2). */
-export function replyTo(self: Process, from: From, value: Term): void {
-  reply0(self, from, value);
-}
-
-/**
- * gen_server:call. Throws CallError: TIMEOUT after `timeoutMs`, NOPROC if the server is not
- * there, NOCONNECTION if its node cannot be reached, EXIT if it died during the call.
- */
-export async function call(self: Process, server: Dest, request: Term, timeoutMs = 5000): Promise<Term> {
-  const mref = self.monitor(server as Pid);
-  const key = refKey(mref);
-  const isRef = (t: Term | undefined): boolean => t === mref || (t instanceof Ref && refKey(t) === key);
-  try {
-    self.send(server, new Tuple([GEN_CALL, new Tuple([self.pid, mref]), request]));
-  } catch (e) {
-    // An unregistered local name: the monitor already reported noproc.
-    if (!(e instanceof UsageError)) throw e;
-  }
-  const msg = await self.receive(
-    (m) => m instanceof Tuple && ((m.elements.length === 2 && isRef(m.elements[0])) || (m.elements.length === 5 && m.elements[0] === atoms.DOWN && isRef(m.elements[1]))),
-    timeoutMs,
-  );
-  if (msg === TIMEOUT) {
-    self.demonitor(mref, { flush: true });
-    throw new CallError('TIMEOUT', `call to ${destText(server)} timed out after ${timeoutMs} ms`);
-  }
-  const t = msg as Tuple;
-  if (t.elements.length === 2) {
-    self.demonitor(mref, { flush: true });
-    return t.elements[1];
-  }
-  const reason = t.elements[4];
-  if (reason === atoms.noproc) throw new CallError('NOPROC', `no process ${destText(server)} to call`, reason);
-  if (reason === atoms.noconnection) throw new CallError('NOCONNECTION', `cannot reach the node of ${destText(server)}`, reason);
-  throw new CallError('EXIT', `${destText(server)} exited during the call: ${String(reason)}`, reason);
-}
-
-/** `server` as the errors of {@link call} show it: a `{ name, node }` object as the `{Name, Node}` it stands for. */
-function destText(d: Dest): string {
-  if (typeof d === 'object' && !(d instanceof Pid || d instanceof Atom || d instanceof Ref || d instanceof Tuple)) {
-    const text = (x: Atom | string): string => formatAtom(typeof x === 'string' ? x : x.name);
-    return `{${text(d.name)},${text(d.node)}}`;
-  }
-  return String(d);
-}
-
-/** gen_server:cast: fire and forget. */
-export function cast(self: Process | Node, server: Dest, msg: Term): void {
-  try {
-    self.send(server, new Tuple([GEN_CAST, msg]));
-  } catch {
-    // gen_server:cast never fails, even to an unregistered name.
-  }
-}
+export { GEN_CALL, GEN_CAST, answersThroughReplyTo, call, cast, destText, replyTo, stopServer, systemTerminate, type From } from './gen-call.js';
+export { abcast, multiCall, type MultiCallResult } from './multi-call.js';
