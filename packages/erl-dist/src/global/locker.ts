@@ -70,7 +70,7 @@ export class Locker {
 
   /** the_locker_message/2. */
   private async message(m: Term): Promise<void> {
-    this.self.node.log.trace({ message: String(m) }, 'global: locker message');
+    if (this.self.node.log.isLevelEnabled?.('trace') === true) this.self.node.log.trace({ message: String(m) }, 'global: locker message');
     if (!(m instanceof Tuple)) return this.unexpected(m);
     const e = m.elements;
     if (e[0] === A.hisTheLocker && e.length === 5) {

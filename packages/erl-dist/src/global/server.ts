@@ -92,7 +92,8 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     this.self = self;
     for (;;) {
       const m = await this.self.receive();
-      this.node.log.trace({ message: String(m) }, 'global: name server message');
+      // String(m) formats the whole term: only when trace is on (it is a tenth of the server's time otherwise).
+      if (this.node.log.isLevelEnabled?.('trace') === true) this.node.log.trace({ message: String(m) }, 'global: name server message');
       try {
         this.handle(m);
       } catch (err) {
@@ -116,52 +117,53 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private call(req: Term, from: Term): void {
     const caller = from instanceof Tuple && from.elements[0] instanceof Pid ? from.elements[0] : undefined;
     const e = req instanceof Tuple ? req.elements : [req];
-    const reply = (r: Term): void => genReply(this.self, from, r);
+    // genReply directly, not through a closure made per call: under tsx (esbuild keepNames) each closure is
+    // also named when made, which showed in the profile of register_name (bench/global).
     switch (e[0]) {
       case A.register:
         if (e.length === 4 && e[2] instanceof Pid) {
           this.insName(e[1], e[2], e[3], caller, []);
-          return reply(A.yes);
+          return genReply(this.self, from, A.yes);
         }
         break;
       case A.unregister:
         if (e.length === 2) {
           this.deleteGlobalName(e[1]);
-          return reply(atoms.ok);
+          return genReply(this.self, from, atoms.ok);
         }
         break;
       case A.registerExt:
         if (e.length === 5 && e[2] instanceof Pid && e[4] instanceof Atom) {
           this.insNameExt(e[1], e[2], e[3], e[4], caller, []);
-          return reply(A.yes);
+          return genReply(this.self, from, A.yes);
         }
         break;
       case A.setLock:
-        if (e.length === 2 && caller !== undefined && isLockId(e[1])) return reply(this.handleSetLock(e[1] as Tuple, caller) ? true : false);
+        if (e.length === 2 && caller !== undefined && isLockId(e[1])) return genReply(this.self, from, this.handleSetLock(e[1] as Tuple, caller) ? true : false);
         break;
       case A.delLock:
         if (e.length === 2 && caller !== undefined && isLockId(e[1])) {
           const [rid, req2] = (e[1] as Tuple).elements as [Term, Term];
           const l = this.tables.locks.get(termKey(rid));
           if (l !== undefined && termEquals(l.requesterId, req2)) this.tables.removeLock(this.self, rid, { pid: caller }, false);
-          return reply(true);
+          return genReply(this.self, from, true);
         }
         break;
       case A.getKnown:
-        return reply(this.known());
+        return genReply(this.self, from, this.known());
       case A.getSynced:
-        return reply(this.synced);
+        return genReply(this.self, from, this.synced);
       case A.sync:
         if (e.length === 2 && Array.isArray(e[1])) {
-          const nodes = (e[1]).filter((n): n is Atom => n instanceof Atom && n !== this.node.name && !this.synced.includes(n));
+          const nodes = e[1].filter((n): n is Atom => n instanceof Atom && n !== this.node.name && !this.synced.includes(n));
           this.startSync(nodes, from);
           return;
         }
         break;
       case A.getProtocolVersion:
-        return reply(VSN);
+        return genReply(this.self, from, VSN);
       case A.getNamesExt:
-        return reply(this.namesExt());
+        return genReply(this.self, from, this.namesExt());
     }
     this.node.log.warn({ request: String(req), from: String(from) }, 'global: the name server received an unexpected call');
   }
