@@ -32,9 +32,7 @@ async function seenEverywhere(name: Term, pid: Pid | undefined, ms = 15_000): Pr
   for (;;) {
     const onErls = (await onErl(E1, 'where_all', [[E1, E2, E3], name])) as Tuple[];
     const ok =
-      onErls.every((x) => termEquals(x.elements[1], want)) &&
-      termEquals(g1.whereis(name) ?? atoms.undefined, want) &&
-      termEquals(g2.whereis(name) ?? atoms.undefined, want);
+      onErls.every((x) => termEquals(x.elements[1], want)) && termEquals(g1.whereis(name) ?? atoms.undefined, want) && termEquals(g2.whereis(name) ?? atoms.undefined, want);
     if (ok) return;
     if (Date.now() > end) throw new Error(`${String(name)}: erl ${String(onErls)}, courier ${String(g1.whereis(name))} ${String(g2.whereis(name))}; wanted ${String(want)}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -263,4 +263,3 @@ describe('the pg.erl wire protocol, against a bare process as the peer scope', (
     expect(pa.alive).toBe(true);
   });
 });
-
