@@ -165,9 +165,12 @@ async function startOne(st: SupState, c: Child): Promise<Pid | undefined | Tuple
 
 async function startChildReq(st: SupState, arg: Term): Promise<Term> {
   if (st.simple) {
-    if (!Array.isArray(arg)) return err(new Tuple([A.invalidSpec, arg]));
+    // A list of integers 0..255 (`[2]` from erl or another node) travels as STRING_EXT and is
+    // decoded as a JS string: it is the list of extra arguments all the same.
+    const args = typeof arg === 'string' ? Array.from(arg, (ch) => ch.charCodeAt(0)) : arg;
+    if (!Array.isArray(args)) return err(new Tuple([A.invalidSpec, arg]));
     if (st.dynamic.size >= st.flags.maxChildren) return err(A.maxChildren);
-    const c: Child = { spec: st.template as ChildSpec, pid: undefined, args: arg };
+    const c: Child = { spec: st.template as ChildSpec, pid: undefined, args };
     const r = await startOne(st, c);
     if (r instanceof Tuple) return r;
     if (r !== undefined) storeDynamic(st, c, r);

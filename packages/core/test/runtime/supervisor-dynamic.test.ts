@@ -56,6 +56,17 @@ describe('dynamic supervisor (simple_one_for_one)', () => {
     });
   });
 
+  it('extra arguments that arrive as a STRING_EXT (a list of bytes, as [2] from erl) are a list all the same', async () => {
+    const node = localNode();
+    const sup = await startDynamicSupervisor(node, template());
+    await inProcess(node, async (self) => {
+      // What {start_child, [2]} decodes to when it comes from another node.
+      const r = (await call(self, sup, new Tuple([atom('start_child'), '\u0002']))) as Tuple;
+      expect(r.elements[0]).toBe(atoms.ok);
+      expect(await call(self, r.elements[1] as Pid, atom('arg'))).toBe(2);
+    });
+  });
+
   it('terminateChild takes a pid; by id, restartChild and a spec are refused as OTP refuses them', async () => {
     const node = localNode();
     const sup = await startDynamicSupervisor(node, template());
