@@ -160,9 +160,10 @@ export class Mailbox {
 
   /**
    * The process is gone: the queue goes, and a pending receive rejects with `err` (so the body's
-   * `finally` blocks run) or, without one, is forgotten unresolved.
+   * `finally` blocks run) or, without one, is forgotten unresolved. `err` may be a function
+   * making the error, called only when a receive is pending.
    */
-  close(err?: Error): void {
+  close(err?: Error | (() => Error)): void {
     const reject = this.wReject;
     const pending = this.wPromise;
     this.clearWaiter();
@@ -173,7 +174,7 @@ export class Mailbox {
     if (err !== undefined && reject !== undefined) {
       // Handled here too, so a receive nobody awaits any more is no unhandled rejection.
       pending?.catch(noop);
-      reject(err);
+      reject(typeof err === 'function' ? err() : err);
     }
   }
 

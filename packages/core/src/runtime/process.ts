@@ -59,6 +59,8 @@ export class Process {
   linksChanged: (() => void) | undefined = undefined;
   /** The nodes this process watches with monitor_node, with a count per node. */
   nodeMonitors: Map<Atom, number> | undefined = undefined;
+  /** @internal The remote nodes this process is indexed under (runtime/peer-index.ts). */
+  peers: Set<Atom> | undefined = undefined;
   /** Set once the process has exited. */
   exitReason: Term | undefined = undefined;
   /**
@@ -321,12 +323,15 @@ export class Process {
    * cannot preempt); the next process operation throws.
    */
   abort(reason: Term): void {
-    const err = new ProcessGone(reason);
-    this.mailbox.close(err);
+    // Made only when something awaits: most processes end with nothing pending, and an Error
+    // (its stack, the reason's text) is the largest cost of an exit.
+    let err: ProcessGone | undefined;
+    const gone = (): ProcessGone => (err ??= new ProcessGone(reason));
+    this.mailbox.close(gone);
     const pending = this.pending;
     if (pending === undefined) return;
     this.pending = undefined;
-    for (const reject of pending) reject(err);
+    for (const reject of pending) reject(gone());
   }
 
   private bindMark(ref: Ref, at: number): Ref {
@@ -340,6 +345,7 @@ export class Process {
   }
 
   addLink(pid: Pid): void {
+    if (pid.node !== this.node.name) this.node.signals.peers.add(this, pid.node);
     (this.links ??= new Map()).set(pidKey(pid), pid);
     if (this.linksChanged !== undefined && this.alive) this.notifyLinks();
   }

@@ -99,6 +99,7 @@ export class RemoteSpawns {
     }
     if (linked) w.process.addLink(pid);
     if (monitored) {
+      this.node.signals.peers.add(w.process, pid.node);
       (w.process.monitors ??= new Map()).set(key, { ref: op.reqId, target: pid, node: pid.node, who: pid, name: undefined });
     }
     w.resolve([pid, monitored ? op.reqId : undefined]);

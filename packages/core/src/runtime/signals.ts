@@ -6,6 +6,7 @@ import { pidKey, refKey } from './keys.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
 import { ExceptionReason, ExitCall } from './exit-reason.js';
+import { PeerIndex } from './peer-index.js';
 
 /**
  * Signals between processes with OTP semantics: messages, links, exit signals, monitors, and
@@ -27,6 +28,8 @@ export class Signals {
   private draining = false;
   private readonly queue: Array<() => void> = [];
   private unlinkIds = 0n;
+  /** @internal The processes holding links or monitors toward each remote node (nodeDown's list). */
+  readonly peers = new PeerIndex();
 
   constructor(private readonly node: Node) {}
 
@@ -111,6 +114,7 @@ export class Signals {
     if (!this.node.isLocal(pid)) {
       // UNLINK_ID sent: inactive until the ack with this id.
       const id = ++this.unlinkIds;
+      this.peers.add(p, pid.node);
       (p.unlinking ??= new Map()).set(pidKey(pid), id);
       this.node.dist.send(pid.node, { op: 'unlink_id', id, from: p.pid, to: pid });
       return;
@@ -165,6 +169,7 @@ export class Signals {
     p.unlinking = undefined;
     const node = this.node;
     node.procs.delete(p.pid.id);
+    this.peers.drop(p);
     if (p.name !== undefined) {
       node.names.delete(p.name);
     }
@@ -243,6 +248,7 @@ export class Signals {
     const who: Term = pid ?? new Tuple([name, where]);
     monitors.set(key, { ref, target: pid, node: where, who, name });
     if (where !== node.name) {
+      this.peers.add(p, where);
       node.dist.send(where, { op: 'monitor_p', from: p.pid, to: pid ?? (name as Atom), ref });
       return ref;
     }
@@ -278,6 +284,7 @@ export class Signals {
     }
     nm.set(peer, (nm.get(peer) ?? 0) + 1);
     if (peer === this.node.name) return;
+    this.peers.add(p, peer);
     void this.node.dist.connect(peer, 'auto').then((up) => {
       if (!up && p.alive && nm.has(peer)) {
         nm.delete(peer);
@@ -356,6 +363,7 @@ export class Signals {
           return;
         }
         const who: Term = byName ? new Tuple([op.to, node.name]) : q.pid;
+        this.peers.add(q, op.from.node);
         (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? op.to : undefined });
         return;
       }
@@ -395,6 +403,7 @@ export class Signals {
     const q = node.lookup(pid) as Process;
     if (link) q.addLink(op.from);
     if (monitor) {
+      this.peers.add(q, op.from.node);
       (q.monitoredBy ??= new Map()).set(refKey(op.reqId), { ref: op.reqId, by: op.from, who: pid, name: undefined });
     }
     node.dist.send(peer, {
@@ -416,7 +425,8 @@ export class Signals {
     node.remoteSpawnsDown(peer);
     const prefix = `${peer.name}<`;
     this.post(() => {
-      for (const p of [...node.procs.values()]) {
+      // Only the processes holding something toward `peer` (runtime/peer-index.ts), in spawn order.
+      for (const p of this.peers.take(peer)) {
         if (p.monitoredBy !== undefined) {
           for (const [k, m] of p.monitoredBy) if (m.by.node === peer) p.monitoredBy.delete(k);
         }
