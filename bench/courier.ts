@@ -1,6 +1,7 @@
 import { Node, TIMEOUT, type Process } from '@courier/core';
 import { Pid, Tuple, atom } from '@courier/term';
-import { inProcess } from '@courier/testkit';
+import { best, idle, onNode, perSecond, settle } from './courier-pass.js';
+import { callRate, startChildRate, typedCallRate, typedPingPong } from './courier-otp.js';
 
 /**
  * The Courier half of `npm run bench`: the same measurements as bench/erlang/courier_bench.erl,
@@ -12,6 +13,12 @@ export interface Sizes {
   readonly pingPong: number;
   readonly manyToOne: number;
   readonly senders: number;
+  /** gen_server calls per pass (term and typed API, empty mailbox and behind the backlog). */
+  readonly calls: number;
+  /** Unrelated messages queued in the caller's mailbox before its calls. */
+  readonly backlog: number;
+  /** supervisor:start_child calls per pass. */
+  readonly startChild: number;
 }
 
 export interface Results {
@@ -21,46 +28,23 @@ export interface Results {
   /** The same ping-pong on a node that also holds `sizes.memory` idle processes. */
   readonly pingPongBesideIdleRtPerS: number;
   readonly manyToOneMsgsPerS: number;
+  /** The local ping-pong between two typed actors (spawnTyped, TypedRef). */
+  readonly typedPingPongRtPerS: number;
+  /** gen_server call round trips from an empty mailbox (startServer + call). */
+  readonly callPerS: number;
+  /** The same with the typed API (startTypedServer + ServerRef.call from a typed actor). */
+  readonly typedCallPerS: number;
+  /** The term-API call from a process holding `sizes.backlog` unrelated messages. */
+  readonly callBacklogPerS: number;
+  /** supervisor:start_child on a simple_one_for_one supervisor (startDynamicSupervisor + startChild). */
+  readonly startChildPerS: number;
 }
 
-const RUNS = 5;
 const DONE = atom('done');
 const PING = atom('ping');
 const PONG = atom('pong');
 const STOP = atom('stop');
 const MSG = atom('msg');
-
-const idle = async (self: Process): Promise<void> => {
-  await self.receive();
-};
-const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** Run `fn` as the body of a process on `on`, or on a fresh node stopped afterwards. */
-async function onNode<T>(fn: (self: Process) => Promise<T>, on?: Node): Promise<T> {
-  const node = on ?? new Node({ name: 'bench@localhost' });
-  try {
-    return await inProcess(node, fn);
-  } finally {
-    if (on === undefined) await node.stop();
-  }
-}
-
-/**
- * A warm-up pass at a tenth of the size, then the best of RUNS passes, each after a full GC so
- * that no pass pays for the garbage of the one before. Best, not median: on a shared machine the
- * fastest pass is the least disturbed one (the Erlang side does the same).
- */
-async function best(pass: (n: number) => Promise<number>, n: number, gc: () => void): Promise<number> {
-  await pass(Math.max(1, Math.floor(n / 10)));
-  let top = 0;
-  for (let i = 0; i < RUNS; i++) {
-    gc();
-    top = Math.max(top, await pass(n));
-  }
-  return top;
-}
-
-const perSecond = (n: number, t0: number): number => n / ((performance.now() - t0) / 1000);
 
 /** spawn + exit: n processes that each tell the parent they ran, then end. */
 export const spawnRate = (n: number): Promise<number> =>
@@ -161,5 +145,15 @@ export function measure(metric: Metric, sizes: Sizes, gc: () => void): Promise<n
       return best((n) => manyToOne(n, sizes.senders), sizes.manyToOne, gc);
     case 'idleBytesPerProc':
       return idleMemory(sizes.memory, gc);
+    case 'typedPingPongRtPerS':
+      return best(typedPingPong, sizes.pingPong, gc);
+    case 'callPerS':
+      return best((n) => callRate(n, 0), sizes.calls, gc);
+    case 'typedCallPerS':
+      return best(typedCallRate, sizes.calls, gc);
+    case 'callBacklogPerS':
+      return best((n) => callRate(n, sizes.backlog), sizes.calls, gc);
+    case 'startChildPerS':
+      return best(startChildRate, sizes.startChild, gc);
   }
 }

@@ -40,7 +40,7 @@ export function runErlang(sizes: Sizes): ErlangOutcome {
   const dir = mkdtempSync(join(tmpdir(), 'courier-bench-'));
   try {
     execFileSync('erlc', ['-o', dir, SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const args = [sizes.spawn, sizes.memory, sizes.pingPong, sizes.manyToOne, sizes.senders].join(',');
+    const args = [sizes.spawn, sizes.memory, sizes.pingPong, sizes.manyToOne, sizes.senders, sizes.calls, sizes.backlog, sizes.startChild].join(',');
     const flags = (process.env['COURIER_BENCH_ERL_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
     const run = spawnSync('erl', [...flags, '-noshell', '-pa', dir, '-eval', `courier_bench:main([${args}])`], {
       encoding: 'utf8',
@@ -65,6 +65,12 @@ export function runErlang(sizes: Sizes): ErlangOutcome {
         pingPongRtPerS: Number(j['ping_pong_rt_per_s']),
         pingPongBesideIdleRtPerS: Number(j['ping_pong_beside_idle_rt_per_s']),
         manyToOneMsgsPerS: Number(j['many_to_one_msgs_per_s']),
+        // Erlang has one API: the typed rows stand beside the same Erlang measurement.
+        typedPingPongRtPerS: Number(j['ping_pong_rt_per_s']),
+        callPerS: Number(j['call_per_s']),
+        typedCallPerS: Number(j['call_per_s']),
+        callBacklogPerS: Number(j['call_backlog_per_s']),
+        startChildPerS: Number(j['start_child_per_s']),
       },
     };
   } catch (e) {

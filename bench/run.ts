@@ -19,8 +19,22 @@ const sizes: Sizes = {
   pingPong: 300_000 * scale,
   manyToOne: 1_000_000 * scale,
   senders: 4,
+  calls: 100_000 * scale,
+  backlog: 100_000 * scale,
+  startChild: 50_000 * scale,
 };
-const METRICS: readonly Metric[] = ['spawnPerS', 'idleBytesPerProc', 'pingPongRtPerS', 'pingPongBesideIdleRtPerS', 'manyToOneMsgsPerS'];
+const METRICS: readonly Metric[] = [
+  'spawnPerS',
+  'idleBytesPerProc',
+  'pingPongRtPerS',
+  'pingPongBesideIdleRtPerS',
+  'manyToOneMsgsPerS',
+  'typedPingPongRtPerS',
+  'callPerS',
+  'typedCallPerS',
+  'callBacklogPerS',
+  'startChildPerS',
+];
 const METRIC_SCRIPT = fileURLToPath(new URL('./courier-metric.ts', import.meta.url));
 
 function courierMetric(metric: Metric): number {
@@ -48,12 +62,15 @@ console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cp
 console.log(`runtimes: node ${process.version} (one event loop); ${otp}`);
 console.log(
   `sizes: spawn ${sizes.spawn}, idle ${sizes.memory}, ping-pong ${sizes.pingPong}, many-to-one ${sizes.manyToOne} from ${sizes.senders} senders; ` +
+    `calls ${sizes.calls} (the backlog: ${sizes.backlog} unrelated messages in the caller's mailbox), start_child ${sizes.startChild}; ` +
     'rates: best of 5 passes after a warm-up; each Courier metric in a fresh node process',
 );
 console.log('');
 console.log(table(courier, erlang.ok ? erlang.results : undefined));
 console.log('');
 if (erlang.ok) {
+  const backlog = (r: Results): string => `${(r.callBacklogPerS / r.callPerS).toFixed(2)}×`;
+  console.log(`call with a backlog / from an empty mailbox: Courier ${backlog(courier)}, Erlang ${backlog(erlang.results)}`);
   console.log(
     `memory: Courier = V8 heapUsed delta after global.gc(); Erlang = erlang:memory(processes) delta (process_info(P, memory) of one idle process: ${erlang.results.processInfoMemory} bytes)`,
   );

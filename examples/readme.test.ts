@@ -24,5 +24,5 @@ it('runs the README example', async () => {
   });
   expect(out.stderr).toBe('');
   expect(out.code).toBe(0);
-  expect(out.stdout).toBe('reply: pong\nlinked exit: Error: linked crash\nafter restart: pong\n');
+  expect(out.stdout).toBe('hello, Ada (#1)\nhello, Grace (#2)\ntotal: 5\ncrash: EXIT\nafter restart: 1\n');
 });

@@ -1,18 +1,24 @@
 %% The Erlang half of `npm run bench`: the same measurements as bench/courier.ts, printed
 %% as one JSON line `COURIER_BENCH {...}` for bench/erlang.ts to parse.
-%% Run: erlc -o DIR courier_bench.erl && erl -noshell -pa DIR -eval 'courier_bench:main([SpawnN, MemN, PingN, ManyN, Senders])'
+%% Run: erlc -o DIR courier_bench.erl && erl -noshell -pa DIR -eval 'courier_bench:main([SpawnN, MemN, PingN, ManyN, Senders, CallN, Backlog, StartChildN])'
+%% The module is also the callback module of the echo gen_server (init(server)) and of the
+%% simple_one_for_one supervisor (init(sup)) it measures; no -behaviour, as it is both.
 -module(courier_bench).
 -export([main/1]).
+-export([init/1, handle_call/3, handle_cast/2, start_worker/0]).
 
 -define(RUNS, 5).
 
-main([SpawnN, MemN, PingN, ManyN, Senders]) ->
+main([SpawnN, MemN, PingN, ManyN, Senders, CallN, Backlog, StartChildN]) ->
     %% A warm-up pass at a tenth of the size, then the best of ?RUNS measured passes (as bench/courier.ts).
     Spawn = best(fun() -> spawn_rate(SpawnN) end, fun() -> spawn_rate(SpawnN div 10) end),
     {MemPerProc, OneProc} = in_proc(fun() -> idle_memory(MemN) end),
     Ping = best(fun() -> ping_pong(PingN) end, fun() -> ping_pong(PingN div 10) end),
     Beside = best(fun() -> beside_idle(MemN, fun() -> ping_pong(PingN) end) end, fun() -> ping_pong(PingN div 10) end),
     Many = best(fun() -> many_to_one(ManyN, Senders) end, fun() -> many_to_one(ManyN div 10, Senders) end),
+    Call = best(fun() -> call_rate(CallN, 0) end, fun() -> call_rate(CallN div 10, 0) end),
+    CallBacklog = best(fun() -> call_rate(CallN, Backlog) end, fun() -> call_rate(CallN div 10, Backlog) end),
+    StartChild = best(fun() -> start_child_rate(StartChildN) end, fun() -> start_child_rate(StartChildN div 10) end),
     Fields = [{"otp_release", str(erlang:system_info(otp_release))},
               {"erts", str(erlang:system_info(version))},
               {"schedulers", erlang:system_info(schedulers_online)},
@@ -21,7 +27,10 @@ main([SpawnN, MemN, PingN, ManyN, Senders]) ->
               {"process_info_memory", OneProc},
               {"ping_pong_rt_per_s", Ping},
               {"ping_pong_beside_idle_rt_per_s", Beside},
-              {"many_to_one_msgs_per_s", Many}],
+              {"many_to_one_msgs_per_s", Many},
+              {"call_per_s", Call},
+              {"call_backlog_per_s", CallBacklog},
+              {"start_child_per_s", StartChild}],
     io:format("COURIER_BENCH {~s}~n", [lists:join(",", [field(K, V) || {K, V} <- Fields])]),
     halt(0).
 
@@ -118,3 +127,46 @@ send_n(To, K) -> To ! {msg, K}, send_n(To, K - 1).
 
 drain(0) -> ok;
 drain(K) -> receive {msg, _} -> drain(K - 1) end.
+
+%% gen_server:call round trips to an echo server; with Backlog, this process first queues that
+%% many unrelated messages to itself (gen.erl's call then waits with a fresh reference: OTP's
+%% receive-marker optimisation skips the backlog).
+call_rate(N, Backlog) ->
+    {ok, Server} = gen_server:start(?MODULE, server, []),
+    fill(Backlog),
+    T0 = erlang:monotonic_time(nanosecond),
+    call_n(N, Server),
+    R = per_second(N, T0),
+    {message_queue_len, Backlog} = process_info(self(), message_queue_len),
+    gen_server:stop(Server),
+    R.
+
+fill(0) -> ok;
+fill(B) -> self() ! {junk, 0}, fill(B - 1).
+
+call_n(0, _) -> ok;
+call_n(N, Server) -> pong = gen_server:call(Server, ping), call_n(N - 1, Server).
+
+%% supervisor:start_child on a simple_one_for_one supervisor: each child an idle process linked to it.
+start_child_rate(N) ->
+    {ok, Sup} = supervisor:start_link(?MODULE, sup),
+    T0 = erlang:monotonic_time(nanosecond),
+    start_children(N, Sup),
+    R = per_second(N, T0),
+    gen_server:stop(Sup),
+    R.
+
+start_children(0, _) -> ok;
+start_children(N, Sup) -> {ok, _} = supervisor:start_child(Sup, []), start_children(N - 1, Sup).
+
+start_worker() -> {ok, spawn_link(fun() -> receive stop -> ok end end)}.
+
+init(server) ->
+    {ok, 0};
+init(sup) ->
+    Worker = #{id => worker, start => {?MODULE, start_worker, []}, restart => temporary, shutdown => brutal_kill},
+    {ok, {#{strategy => simple_one_for_one, intensity => 1, period => 5}, [Worker]}}.
+
+handle_call(_Req, _From, S) -> {reply, pong, S}.
+
+handle_cast(_Msg, S) -> {noreply, S}.

@@ -153,7 +153,8 @@ async function startOne(st: SupState, c: Child): Promise<Pid | undefined | Tuple
     const r = await c.spec.start(self, ...c.args);
     if (r === 'ignore') return undefined;
     if (!(r instanceof Pid)) return err(new Tuple([atom('bad_return_value'), r]));
-    self.node.log.info({ supervisor: self.pid.toString(), child: c.spec.id, pid: r.toString() }, 'child started');
+    // Built only when info is on: a dynamic pool starts children by the thousand.
+    if (self.node.log.isLevelEnabled?.('info') !== false) self.node.log.info({ supervisor: self.pid.toString(), child: c.spec.id, pid: r.toString() }, 'child started');
     return r;
   } catch (e) {
     if (!self.alive) throw e;

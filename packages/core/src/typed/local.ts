@@ -51,6 +51,17 @@ export function sendTyped(node: Node, from: Pid | undefined, dest: Dest, value: 
   else node.sendFrom(from, dest, valueToTerm(value, keys, destName(dest)));
 }
 
+/**
+ * {@link sendTyped} to a typed process already found (a ref made from its pid keeps it): while
+ * it lives, straight into its mailbox; false once it has exited (the caller forgets it and sends
+ * the slow way, which drops the message as a send to a dead pid is dropped).
+ */
+export function sendToTyped(node: Node, p: Process, value: unknown): boolean {
+  if (!p.alive) return false;
+  node.signals.message(p, new Local(value) as unknown as Term);
+  return true;
+}
+
 /** What to put in the mailbox or on the wire for `value` sent to `dest`. */
 export function wireForm(node: Node, dest: Dest, value: unknown, keys: KeyEncoding): Term {
   if (typedLocal(node, dest) !== undefined) return new Local(value) as unknown as Term;
