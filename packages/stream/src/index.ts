@@ -5,4 +5,4 @@
  */
 export { StreamCarrier } from './stream-carrier.js';
 export { TcpCarrier } from './tcp-carrier.js';
-export { LengthPrefixedReader } from './length-prefixed-reader.js';
+export { LengthPrefixedReader, copySpanned, spannedHead, type SpannedFrame } from './length-prefixed-reader.js';

@@ -1,11 +1,22 @@
 import { ProtocolError } from '@courier/term';
 
 /**
+ * A frame that arrived over several chunks, as views of them in order (nothing copied): the
+ * consumer copies it once, into the buffer where its bytes end up (see {@link copySpanned}).
+ * The views stay valid: carriers never reuse a chunk they handed out.
+ */
+export interface SpannedFrame {
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+}
+
+/**
  * Incremental reader of `<<Len:32, Data:Len/binary>>` frames: the Erlang distribution session's
  * framing (Len = 0 is a tick) and sshrpc's. I/O-free, so a browser build may import it
  * (`@courier/stream/length-prefixed`). Chunks are kept in a list; a frame lying inside one chunk
- * is handed out as a view, and bytes are copied only when a frame spans chunks. The frame limit
- * is checked before anything is allocated.
+ * is handed out as a view. A frame spanning chunks goes to `onSpanned` as views of them when
+ * the consumer gives one (it copies the bytes once, where they are to end up), else it is copied
+ * into one buffer of the frame's size. The frame limit is checked before anything is allocated.
  */
 export class LengthPrefixedReader {
   private chunks: Uint8Array[] = [];
@@ -17,6 +28,7 @@ export class LengthPrefixedReader {
     private readonly maxFrame: number,
     private readonly onFrame: (frame: Uint8Array) => void,
     private readonly onTick: () => void,
+    private readonly onSpanned?: (frame: SpannedFrame) => void,
   ) {}
 
   /** Bytes waiting for the rest of their frame. */
@@ -65,7 +77,16 @@ export class LengthPrefixedReader {
       if (len > this.maxFrame) throw this.tooLarge(len);
       if (this.buffered < 4 + len) return;
       this.consume(4);
-      this.onFrame(this.take(len));
+      const c = this.chunks[0] as Uint8Array;
+      if (c.length - this.head >= len) {
+        const v = c.subarray(this.head, this.head + len);
+        this.consume(len);
+        this.onFrame(v);
+      } else if (this.onSpanned !== undefined) {
+        this.onSpanned(this.takeParts(len));
+      } else {
+        this.onFrame(this.takeCopy(len));
+      }
     }
   }
 
@@ -100,24 +121,18 @@ export class LengthPrefixedReader {
     }
   }
 
-  /** The next `n` bytes: a view when they lie in one chunk, else a copy. */
-  private take(n: number): Uint8Array {
-    const c = this.chunks[0] as Uint8Array;
-    if (c.length - this.head >= n) {
-      const v = c.subarray(this.head, this.head + n);
-      this.consume(n);
-      return v;
-    }
+  /** The next `n` bytes, which span chunks, as views of those chunks. */
+  private takeParts(n: number): SpannedFrame {
     // Walk the chunks by index and drop the used ones in one splice: shifting them one by one
     // is quadratic when a peer trickles a large frame in tiny segments.
-    const out = new Uint8Array(n);
+    const parts: Uint8Array[] = [];
     let w = 0;
     let ci = 0;
     let off = this.head;
     while (w < n) {
       const d = this.chunks[ci] as Uint8Array;
       const k = Math.min(n - w, d.length - off);
-      out.set(d.subarray(off, off + k), w);
+      parts.push(off === 0 && k === d.length ? d : d.subarray(off, off + k));
       w += k;
       off += k;
       if (off === d.length) {
@@ -128,10 +143,45 @@ export class LengthPrefixedReader {
     this.chunks.splice(0, ci);
     this.head = off;
     this.buffered -= n;
+    return { parts, length: n };
+  }
+
+  /** The next `n` bytes, which span chunks, copied into one buffer. */
+  private takeCopy(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    copySpanned(this.takeParts(n), 0, out, 0);
     return out;
   }
 
   private tooLarge(len: number): ProtocolError {
     return new ProtocolError('FRAME_TOO_LARGE', `peer announced a frame of ${len} bytes, over the limit of ${this.maxFrame}`, 0);
   }
+}
+
+/** Copy the bytes of `f` from offset `from` on into `dst` at `at`. */
+export function copySpanned(f: SpannedFrame, from: number, dst: Uint8Array, at: number): void {
+  for (const p of f.parts) {
+    if (from >= p.length) {
+      from -= p.length;
+      continue;
+    }
+    dst.set(from === 0 ? p : p.subarray(from), at);
+    at += p.length - from;
+    from = 0;
+  }
+}
+
+/** The first `n` bytes of `f` in one buffer: a view of its first part when they lie there, else a copy. */
+export function spannedHead(f: SpannedFrame, n: number): Uint8Array {
+  const p0 = f.parts[0] as Uint8Array;
+  if (p0.length >= n) return p0.subarray(0, n);
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of f.parts) {
+    const k = Math.min(p.length, n - at);
+    out.set(k === p.length ? p : p.subarray(0, k), at);
+    at += k;
+    if (at === n) break;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '@courier/core';
-import { LengthPrefixedReader } from '../src/length-prefixed-reader.js';
+import { LengthPrefixedReader, copySpanned, spannedHead, type SpannedFrame } from '../src/length-prefixed-reader.js';
 import { handshakeCapture, hex } from './support/vectors.js';
 
 /**
@@ -220,5 +220,55 @@ describe('views and copies', () => {
     expect(views[0]!.buffer).not.toBe(second.buffer);
     expect(views[1]!.buffer).toBe(second.buffer);
     expect(Buffer.from(views[1] as Uint8Array).equals(f1.subarray(4))).toBe(true);
+  });
+});
+
+describe('frames spanning chunks, handed to onSpanned as views (copied once, by the consumer)', () => {
+  function spanReader(): { r: LengthPrefixedReader; events: Event[]; spanned: SpannedFrame[] } {
+    const events: Event[] = [];
+    const spanned: SpannedFrame[] = [];
+    const r = new LengthPrefixedReader(
+      1 << 20,
+      (f) => events.push(Buffer.from(f).toString('hex')),
+      () => events.push('tick'),
+      (f) => {
+        spanned.push(f);
+        const flat = new Uint8Array(f.length);
+        copySpanned(f, 0, flat, 0);
+        events.push(Buffer.from(flat).toString('hex'));
+      },
+    );
+    return { r, events, spanned };
+  }
+
+  it('random splits: the same frames in order, each spanned one as views of the chunks it arrived in (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 300 }), (cuts) => {
+        const at = [0, ...cuts.sort((a, b) => a - b), stream.length];
+        const { r, events, spanned } = spanReader();
+        // Fresh chunks, as a socket hands them out.
+        const chunks = at.slice(1).map((end, i) => Buffer.from(stream.subarray(at[i], end)));
+        for (const c of chunks) r.push(c);
+        expect(events).toEqual(expected);
+        const buffers = new Set(chunks.map((c) => c.buffer));
+        for (const f of spanned) {
+          expect(f.parts.length).toBeGreaterThan(1);
+          expect(f.parts.reduce((n, p) => n + p.length, 0)).toBe(f.length);
+          for (const p of f.parts) expect(buffers.has(p.buffer as ArrayBuffer)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('copySpanned from an offset and spannedHead (a view when the first part holds it)', () => {
+    const f: SpannedFrame = { parts: [Uint8Array.of(1, 2, 3), Uint8Array.of(4), Uint8Array.of(5, 6)], length: 6 };
+    for (let from = 0; from <= 6; from++) {
+      const out = new Uint8Array(8);
+      copySpanned(f, from, out, 1);
+      expect([...out]).toEqual([0, ...[1, 2, 3, 4, 5, 6].slice(from), ...Array<number>(1 + from).fill(0)]);
+    }
+    expect(spannedHead(f, 2).buffer).toBe(f.parts[0]!.buffer);
+    expect([...spannedHead(f, 5)]).toEqual([1, 2, 3, 4, 5]);
   });
 });

@@ -23,7 +23,17 @@ export const DIST_FRAG_CONT = 70;
 export type ParsedFrame =
   | { readonly kind: 'pass'; readonly body: Uint8Array; readonly offset: number }
   | { readonly kind: 'message'; readonly refs: readonly Atom[]; readonly body: Uint8Array; readonly offset: number }
-  | { readonly kind: 'fragment'; readonly first: boolean; readonly seq: bigint; readonly fragId: bigint; readonly refs: readonly Atom[]; readonly data: Uint8Array };
+  | {
+      readonly kind: 'fragment';
+      readonly first: boolean;
+      readonly seq: bigint;
+      readonly fragId: bigint;
+      readonly refs: readonly Atom[];
+      /** The fragment's bytes after its header (of `f`: only the start of them when `f` is a head). */
+      readonly data: Uint8Array;
+      /** Where `data` starts in the frame. */
+      readonly offset: number;
+    };
 
 /** The atom cache of one direction of one connection: 8 segments × 256 entries. */
 export class AtomCache {
@@ -51,15 +61,49 @@ export function parseFrame(f: Uint8Array, cache: AtomCache): ParsedFrame {
       const seq = u64(f, 2);
       const fragId = u64(f, 10);
       const { refs, end } = readRefs(f, 18, cache);
-      return { kind: 'fragment', first: true, seq, fragId, refs, data: f.subarray(end) };
+      return { kind: 'fragment', first: true, seq, fragId, refs, data: f.subarray(end), offset: end };
     }
     case DIST_FRAG_CONT: {
       need(f, 18, 'fragment');
-      return { kind: 'fragment', first: false, seq: u64(f, 2), fragId: u64(f, 10), refs: NO_REFS, data: f.subarray(18) };
+      return { kind: 'fragment', first: false, seq: u64(f, 2), fragId: u64(f, 10), refs: NO_REFS, data: f.subarray(18), offset: 18 };
     }
     default:
       throw bad(`unknown distribution header type ${f[1]}`, 1);
   }
+}
+
+/** Bytes of a first fragment's header (131,69) that almost always hold all of it: a few atom cache refs. */
+export const FRAGMENT_HEAD = 4096;
+
+/**
+ * The header of a fragment frame (131,69 or 131,70) of `length` bytes from `head`, the frame's
+ * first bytes: undefined when the frame is no fragment or `head` ends inside the header (the
+ * caller then parses the whole frame). Nothing is read past `head`.
+ */
+export function parseFragmentHead(head: Uint8Array, length: number, cache: AtomCache): Extract<ParsedFrame, { kind: 'fragment' }> | undefined {
+  if (head[0] !== VERSION_MAGIC || (head[1] !== DIST_FRAG_HEADER && head[1] !== DIST_FRAG_CONT)) return undefined;
+  if (head[1] === DIST_FRAG_HEADER && head.length < length && !refsWithin(head, 18)) return undefined;
+  return parseFrame(head, cache) as Extract<ParsedFrame, { kind: 'fragment' }>;
+}
+
+/** The atom cache refs at `at` end inside `f` (so that parsing them cannot run out of bytes). */
+function refsWithin(f: Uint8Array, at: number): boolean {
+  if (f.length < at + 1) return false;
+  const n = f[at] as number;
+  let o = at + 1;
+  if (n === 0) return true;
+  const flagsAt = o;
+  o += (n >> 1) + 1;
+  if (f.length < o) return false;
+  const half = (i: number) => ((f[flagsAt + (i >> 1)] as number) >> ((i & 1) * 4)) & 0xf;
+  const lenBytes = (half(n) & 1) === 1 ? 2 : 1;
+  for (let i = 0; i < n; i++) {
+    o++;
+    if ((half(i) & 8) === 0) continue;
+    if (f.length < o + lenBytes) return false;
+    o += lenBytes + (lenBytes === 2 ? ((f[o] as number) << 8) | (f[o + 1] as number) : (f[o] as number));
+  }
+  return f.length >= o;
 }
 
 function readRefs(f: Uint8Array, at: number, cache: AtomCache): { refs: readonly Atom[]; end: number } {

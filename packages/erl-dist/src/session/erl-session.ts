@@ -1,9 +1,9 @@
 import { Atom, DEFAULT_MAX_TERM_BYTES, Encoder, ProtocolError, atom, decodeTerm, type Term } from '@courier/term';
 import { pidKey, type Carrier, type DistOp, type Logger, type PipelineSession, type Router } from '@courier/core';
-import { refusal, DEFAULT_BUSY_LIMIT } from './outgoing.js';
+import { refusal, DEFAULT_BUSY_LIMIT, DEFAULT_SEND_BY_REFERENCE_MIN } from './outgoing.js';
 import { DFLAG } from '../handshake/flags.js';
-import { AtomCache, parseFrame } from './dist-header.js';
-import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
+import { AtomCache, FRAGMENT_HEAD, parseFragmentHead, parseFrame } from './dist-header.js';
+import { LengthPrefixedReader, copySpanned, spannedHead, type SpannedFrame } from '@courier/stream/length-prefixed';
 import { UnknownControlError, decodeControl, encodeControl, type ControlOptions } from '../control/control.js';
 import { Reassembler } from './fragments.js';
 import { OutputLanes } from './output-lanes.js';
@@ -12,7 +12,8 @@ import { OutputLanes } from './output-lanes.js';
  * One Erlang distribution connection after the handshake: 4-byte frames, ticks, the
  * distribution header (131,68) or pass-through ('p') framing as negotiated, fragments both ways,
  * and control messages ⇄ DistOps. Outgoing frames of one tick are encoded back to back into one
- * buffer and written with a single `write` after the microtasks of that tick have run. A message
+ * buffer and written with a single `write` after the microtasks of that tick have run; binaries
+ * from `sendByReferenceMin` up are not copied into it but written beside it (one `writev`). A message
  * larger than a fragment goes out fragment by fragment whenever the carrier can take more
  * (output-lanes.ts), so ticks and other processes' messages pass between its fragments.
  */
@@ -36,6 +37,14 @@ export interface ErlSessionOptions {
    * connection is busy, as Erlang's dist_buf_busy_limit. Default 1 MiB. See docs/erlang.md.
    */
   readonly busyLimit?: number;
+  /**
+   * Binaries of at least this many bytes are not copied into the encoder's buffer: they go to
+   * the carrier as chunks of their own in a writev beside the encoded term around them (Erlang's
+   * refc binaries on the dist port). Such a binary must not be changed by the sender after the
+   * send (Erlang binaries are immutable; a Uint8Array is not). Default
+   * DEFAULT_SEND_BY_REFERENCE_MIN (4 KiB); Infinity copies every binary.
+   */
+  readonly sendByReferenceMin?: number;
 }
 
 const VERSION = 131;
@@ -65,7 +74,7 @@ export class ErlSession implements PipelineSession {
   private readonly fragments: boolean;
   private readonly fragmentSize: number;
   private readonly maxMessage: number;
-  private readonly decodeOpts: { maxTermBytes: number };
+  private readonly decodeOpts: { maxTermBytes: number; copySmallBinaries: true };
   private flushScheduled = false;
   /** Large messages going out fragment by fragment, and what their senders sent after them. */
   private readonly lanes: OutputLanes;
@@ -105,10 +114,11 @@ export class ErlSession implements PipelineSession {
     this.log = o.log;
     this.maxMessage = o.maxMessage ?? DEFAULT_MAX_MESSAGE;
     this.fragmentSize = o.fragmentSize ?? 64 * 1024;
-    this.decodeOpts = { maxTermBytes: this.maxMessage };
+    this.decodeOpts = { maxTermBytes: this.maxMessage, copySmallBinaries: true };
     this.busyLimit = o.busyLimit ?? DEFAULT_BUSY_LIMIT;
     // V4_PORT_EXT only to peers that advertised V4_NC (OTP 24+); NEW_PORT_EXT to the others.
     this.enc.v4Ports = (o.flags & DFLAG.V4_NC) !== 0n;
+    this.enc.referenceMin = o.sendByReferenceMin ?? DEFAULT_SEND_BY_REFERENCE_MIN;
     this.ctl = { payloadExits: (o.flags & DFLAG.EXIT_PAYLOAD) !== 0n, sendSender: (o.flags & DFLAG.SEND_SENDER) !== 0n };
     this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
@@ -118,6 +128,7 @@ export class ErlSession implements PipelineSession {
       this.maxMessage,
       (f) => this.onFrame(f),
       () => this.reads++,
+      (f) => this.onSpanned(f),
     );
     const tickMs = ((o.netTicktime ?? 60) * 1000) / 4;
     this.tickTimer = setInterval(() => this.tick(), tickMs);
@@ -134,7 +145,7 @@ export class ErlSession implements PipelineSession {
 
   /** Output bytes not yet taken by the bearer: the carrier's backlog, the unflushed frames and the lanes. */
   get queuedBytes(): number {
-    return this.backlog + this.enc.length + this.lanes.bytes;
+    return this.backlog + this.enc.length + this.enc.referencedBytes + this.lanes.bytes;
   }
 
   /** At or past the busy limit: a process that sends now is parked at its next await. */
@@ -187,27 +198,28 @@ export class ErlSession implements PipelineSession {
    */
   send(op: DistOp): boolean {
     if (this.closed) return false;
-    const start = this.enc.length;
+    const e = this.enc;
+    const start = e.length;
+    const refStart = e.referencedBytes;
     if (this.queuedBytes < this.busyLimit) this.refuseAt = 0;
     try {
-      this.encodeFrame(op, start);
+      this.encodeFrame(op, start, refStart);
     } catch (err) {
-      this.enc.truncate(start);
+      e.truncate(start);
       const instead = refusal(op, err, this.peer, this.log);
       return instead === undefined ? this.queuedBytes < this.busyLimit : this.send(instead);
     }
-    const e = this.enc;
-    const len = e.length - start - 4;
+    const len = e.length - start - 4 + (e.referencedBytes - refStart);
     // The sender's lane matters only for a large message or while some lane is open: most sends
     // skip building its key.
-    if (this.fragments && len > this.fragmentSize + 3) this.fragment(senderOf(op), start, len);
+    if (this.fragments && len > this.fragmentSize + 3) this.fragment(senderOf(op), start);
     else if (this.lanes.size > 0) {
       const sender = senderOf(op);
-      if (this.lanes.has(sender)) this.lanes.pushFrame(sender, e.takeFrom(start));
+      if (this.lanes.has(sender)) this.lanes.pushFrame(sender, e.referencedBytes === refStart ? [e.takeFrom(start)] : e.takeChunksFrom(start));
     }
     const queued = this.queuedBytes;
     if (this.refuseAt === 0 && queued >= this.busyLimit) this.refuseAt = Math.max(2 * this.busyLimit, queued + this.busyLimit);
-    if (e.length >= FLUSH_AT) {
+    if (e.length + e.referencedBytes >= FLUSH_AT) {
       // A big backlog goes out now rather than growing one buffer for the whole tick.
       this.flush();
     } else if (!this.flushScheduled) {
@@ -218,7 +230,7 @@ export class ErlSession implements PipelineSession {
   }
 
   /** Write one frame for `op` at `start`; throws (leaving bytes to roll back) when a term has no Erlang form. */
-  private encodeFrame(op: DistOp, start: number): void {
+  private encodeFrame(op: DistOp, start: number, refStart: number): void {
     const { control, payload } = encodeControl(op, this.ctl);
     const e = this.enc;
     e.writeUint32(0);
@@ -237,18 +249,21 @@ export class ErlSession implements PipelineSession {
         e.writeTerm(payload);
       }
     }
-    e.setUint32At(start, e.length - start - 4);
+    e.setUint32At(start, e.length - start - 4 + (e.referencedBytes - refStart));
     this.stats.framesOut++;
   }
 
   /**
-   * The frame just encoded at `start` (131,68,0 + data) goes out as 131,69 / 131,70 fragments
-   * through `sender`'s lane, without copying its data: frames batched before it go out first.
+   * The frame just encoded at `start` (Len:32, 131,68,0, data) goes out as 131,69 / 131,70
+   * fragments through `sender`'s lane, without copying its data or the binaries it references:
+   * frames batched before it go out first.
    */
-  private fragment(sender: string, start: number, len: number): void {
-    const all = this.enc.take();
-    if (start > 0) this.write(all.subarray(0, start));
-    this.lanes.pushFragments(sender, all, all.subarray(start + 4 + 3, start + 4 + len), ++this.seq);
+  private fragment(sender: string, start: number): void {
+    const { head, tail, source } = this.enc.takeChunks(start);
+    if (head.length > 0) this.writeAll(head);
+    // The first chunk starts with the frame's length and 131,68,0 (a binary comes after the control term).
+    tail[0] = (tail[0] as Uint8Array).subarray(4 + 3);
+    this.lanes.pushFragments(sender, source, tail, ++this.seq);
     this.pump();
   }
 
@@ -295,7 +310,8 @@ export class ErlSession implements PipelineSession {
 
   private readonly flush = (): void => {
     if (this.closed || this.enc.length === 0) return;
-    this.write(this.enc.take());
+    if (this.enc.referencedBytes === 0) this.write(this.enc.take());
+    else this.writeAll(this.enc.takeChunks().tail);
     if (this.canWrite && this.lanes.size > 0) this.pump();
   };
 
@@ -336,8 +352,26 @@ export class ErlSession implements PipelineSession {
     }
   }
 
+  /**
+   * A frame that spanned socket chunks, as views of them: a fragment's bytes are copied straight
+   * into its message's buffer; any other frame into one buffer of its own. Either way once.
+   */
+  private onSpanned(f: SpannedFrame): void {
+    if (this.closed) return;
+    const p = parseFragmentHead(spannedHead(f, Math.min(f.length, FRAGMENT_HEAD)), f.length, this.cache);
+    if (p === undefined) {
+      const flat = new Uint8Array(f.length);
+      copySpanned(f, 0, flat, 0);
+      this.onFrame(flat);
+      return;
+    }
+    this.stats.framesIn++;
+    const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, f, p.offset);
+    if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false);
+  }
+
   private dispatch(body: Uint8Array, at: number, refs: readonly Atom[] | undefined, versioned: boolean): void {
-    const opts = refs === undefined ? this.decodeOpts : { maxTermBytes: this.maxMessage, atomCache: (i: number) => refs[i] };
+    const opts = refs === undefined ? this.decodeOpts : { ...this.decodeOpts, atomCache: (i: number) => refs[i] };
     const c = decodeTerm(body, at, opts);
     let payload: Term | undefined;
     if (c.end < body.length) {

@@ -1,63 +1,117 @@
 import { ProtocolError } from '@courier/core';
 import type { Atom } from '@courier/term';
+import { copySpanned, type SpannedFrame } from '@courier/stream/length-prefixed';
 
 /**
  * Reassembly of fragmented messages (131,69 then 131,70…). FragId counts down to 1; sequences
- * from different senders may interleave, so parts are kept per SeqId. Limits: total bytes
- * buffered across sequences and the number of open sequences.
+ * from different senders may interleave, so each SeqId has its own buffer.
+ *
+ * Each fragment's bytes are copied once, from the socket chunks they arrived in, into the
+ * message's buffer, made when the first fragment arrives: every fragment but the last is as
+ * large as the first, so FragId × its size is an upper bound. Past FEW_FRAGMENTS fragments that
+ * bound wastes at most a fifth of the buffer; below it, a message of a 64 KiB binary in two
+ * fragments (the second one tiny) would get twice its size, so the buffer is made for the full
+ * fragments and TAIL_RESERVE bytes of the last one, and grown once, to its exact size, when the
+ * last one is larger. The message is handed out as a view of that buffer, which holds nothing
+ * else, so its binaries pin no socket chunk.
+ *
+ * Limits: the buffers of all open sequences together stay within `maxBytes` (a first fragment
+ * gets what is left when its estimate would pass it, and a sequence that outgrows that is
+ * refused), and at most `maxSequences` are open.
  */
 interface Sequence {
   readonly refs: readonly Atom[];
-  readonly parts: Uint8Array[];
+  buf: Uint8Array;
   size: number;
   next: bigint;
 }
 
+/** A fragment's bytes: a view, or a frame that spanned socket chunks (from the frame reader). */
+export type FragmentBytes = Uint8Array | SpannedFrame;
+
+/** Up to this many fragments, the buffer is made for all but the last and TAIL_RESERVE bytes of it. */
+const FEW_FRAGMENTS = 4;
+const TAIL_RESERVE = 4096;
+
 export class Reassembler {
   private readonly open = new Map<bigint, Sequence>();
-  private total = 0;
+  /** Bytes of the buffers of the open sequences. */
+  private reserved = 0;
 
   constructor(
     private readonly maxBytes: number,
     private readonly maxSequences = 1024,
   ) {}
 
-  /** Add a fragment; returns the whole message (refs + bytes) when its last fragment arrived. */
-  add(first: boolean, seq: bigint, fragId: bigint, refs: readonly Atom[], data: Uint8Array): { refs: readonly Atom[]; body: Uint8Array } | undefined {
+  /**
+   * Add a fragment, its data being the bytes of `src` from `from` on; returns the whole message
+   * (refs + bytes) when its last fragment arrived.
+   */
+  add(first: boolean, seq: bigint, fragId: bigint, refs: readonly Atom[], src: FragmentBytes, from = 0): { refs: readonly Atom[]; body: Uint8Array } | undefined {
     if (fragId < 1n) throw bad(`fragment id ${fragId}`);
+    const n = src.length - from;
     let s = this.open.get(seq);
     if (first) {
       if (s !== undefined) throw bad(`sequence ${seq} started twice`);
-      if (fragId === 1n) return { refs, body: data };
+      if (fragId === 1n) return { refs, body: whole(src, from) };
       if (this.open.size >= this.maxSequences) throw bad(`more than ${this.maxSequences} fragmented messages open`);
-      s = { refs, parts: [], size: 0, next: fragId - 1n };
+      const room = this.maxBytes - this.reserved;
+      if (n > room) throw this.tooMuch();
+      // fragId × n may pass 2^53 for a hostile fragId: as a float it still compares right.
+      const count = Number(fragId);
+      const estimate = count <= FEW_FRAGMENTS ? (count - 1) * n + Math.min(n, TAIL_RESERVE) : count * n;
+      const size = Math.max(n, Math.min(room, estimate));
+      s = { refs, buf: new Uint8Array(size), size: 0, next: fragId - 1n };
+      this.reserved += size;
       this.open.set(seq, s);
     } else {
       if (s === undefined) throw bad(`fragment of unknown sequence ${seq}`);
       if (fragId !== s.next) throw bad(`fragment ${fragId} of sequence ${seq} out of order (expected ${s.next})`);
       s.next = fragId - 1n;
+      if (s.size + n > s.buf.length) this.grow(s, s.size + n, fragId === 1n);
     }
-    this.total += data.length;
-    s.size += data.length;
-    if (this.total > this.maxBytes) throw bad(`fragmented messages exceed ${this.maxBytes} bytes`);
-    // Carriers never reuse chunks, so a view is safe to keep; but a small view would pin its whole
-    // socket chunk, and maxBytes would no longer bound memory: copy those.
-    s.parts.push(data.byteLength * 2 < data.buffer.byteLength ? data.slice() : data);
+    if (src instanceof Uint8Array) s.buf.set(from === 0 ? src : src.subarray(from), s.size);
+    else copySpanned(src, from, s.buf, s.size);
+    s.size += n;
     if (first || fragId !== 1n) return undefined;
     this.open.delete(seq);
-    this.total -= s.size;
-    const body = new Uint8Array(s.size);
-    let at = 0;
-    for (const part of s.parts) {
-      body.set(part, at);
-      at += part.length;
-    }
-    return { refs: s.refs, body };
+    this.reserved -= s.buf.length;
+    return { refs: s.refs, body: s.size === s.buf.length ? s.buf : s.buf.subarray(0, s.size) };
   }
 
   get openSequences(): number {
     return this.open.size;
   }
+
+  /** Bytes held for the open sequences. */
+  get reservedBytes(): number {
+    return this.reserved;
+  }
+
+  /**
+   * A buffer of at least `need` bytes, within the limit: exactly that for the last fragment (one
+   * larger than TAIL_RESERVE), else double (a peer sent a later fragment larger than its first).
+   */
+  private grow(s: Sequence, need: number, last: boolean): void {
+    const room = this.maxBytes - this.reserved + s.buf.length;
+    if (need > room) throw this.tooMuch();
+    const buf = new Uint8Array(last ? need : Math.min(room, Math.max(need, 2 * s.buf.length)));
+    buf.set(s.buf.subarray(0, s.size));
+    this.reserved += buf.length - s.buf.length;
+    s.buf = buf;
+  }
+
+  private tooMuch(): ProtocolError {
+    return bad(`fragmented messages exceed ${this.maxBytes} bytes`);
+  }
+}
+
+/** A single-fragment message: a view when it lay in one chunk, else its one copy. */
+function whole(src: FragmentBytes, from: number): Uint8Array {
+  if (src instanceof Uint8Array) return from === 0 ? src : src.subarray(from);
+  const out = new Uint8Array(src.length - from);
+  copySpanned(src, from, out, 0);
+  return out;
 }
 
 function bad(msg: string): ProtocolError {

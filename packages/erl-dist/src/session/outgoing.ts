@@ -4,6 +4,12 @@ import { UsageError, type DistOp, type Logger } from '@courier/core';
 /** Erlang's dist_buf_busy_limit default: 1 MiB of output queued makes a connection busy. */
 export const DEFAULT_BUSY_LIMIT = 1024 * 1024;
 
+/**
+ * Binaries from this size up are sent by reference (a chunk of their own in a writev) rather
+ * than copied into the encoder's buffer; chosen by measurement (docs/performance.md).
+ */
+export const DEFAULT_SEND_BY_REFERENCE_MIN = 4 * 1024;
+
 /** The reasons put in place of one that had no Erlang form: never replaced again. */
 const substitutes = new WeakSet<Tuple>();
 

@@ -10,22 +10,33 @@
  * processes without a lane bypass the lanes altogether (the session writes them at once).
  */
 
-/** A fragmented message: its encoded data (after 131,68,0) cut into `count` fragments as they are written. */
+/**
+ * A fragmented message: its encoded data (after 131,68,0) as chunks — views of the encoder's
+ * buffer with the large binaries it referenced between them — cut into `count` fragments by
+ * bytes of the whole data as they are written. A fragment boundary may fall inside a chunk: the
+ * fragment then ends with a view of its start and the next begins with a view of the rest.
+ */
 interface Fragmented {
   readonly kind: 'fragments';
   /** The buffer the data is a view of, handed back through `finished` once the last fragment is out. */
   readonly source: Uint8Array;
-  readonly data: Uint8Array;
+  readonly chunks: readonly Uint8Array[];
+  /** Bytes of all the chunks. */
+  readonly total: number;
   readonly seq: bigint;
   readonly count: number;
   /** Fragments written so far. */
   done: number;
+  /** Where the next fragment starts: chunk index and offset in that chunk. */
+  chunk: number;
+  offset: number;
 }
 
-/** A whole frame (length prefix included) that must wait behind its sender's earlier message. */
+/** A whole frame (length prefix included), as chunks, that must wait behind its sender's earlier message. */
 interface Frame {
   readonly kind: 'frame';
-  readonly bytes: Uint8Array;
+  readonly chunks: readonly Uint8Array[];
+  readonly bytes: number;
 }
 
 type Item = Fragmented | Frame;
@@ -59,14 +70,20 @@ export class OutputLanes {
    */
   readonly finished: Uint8Array[] = [];
 
-  /** Queue a message's encoded data (the bytes after 131,68,0, a view of `source`) to go out in fragments of sequence `seq`. */
-  pushFragments(sender: string, source: Uint8Array, data: Uint8Array, seq: bigint): void {
-    this.push(sender, { kind: 'fragments', source, data, seq, count: Math.ceil(data.length / this.fragmentSize), done: 0 }, data.length);
+  /**
+   * Queue a message's encoded data (the bytes after 131,68,0: views of `source` and referenced
+   * binaries) to go out in fragments of sequence `seq`.
+   */
+  pushFragments(sender: string, source: Uint8Array, chunks: readonly Uint8Array[], seq: bigint): void {
+    const total = byteLength(chunks);
+    const count = Math.ceil(total / this.fragmentSize);
+    this.push(sender, { kind: 'fragments', source, chunks, total, seq, count, done: 0, chunk: 0, offset: 0 }, total);
   }
 
-  /** Queue a whole frame behind `sender`'s earlier message. */
-  pushFrame(sender: string, bytes: Uint8Array): void {
-    this.push(sender, { kind: 'frame', bytes }, bytes.length);
+  /** Queue a whole frame (its chunks) behind `sender`'s earlier message. */
+  pushFrame(sender: string, chunks: readonly Uint8Array[]): void {
+    const bytes = byteLength(chunks);
+    this.push(sender, { kind: 'frame', chunks, bytes }, bytes);
   }
 
   private push(sender: string, item: Item, n: number): void {
@@ -90,8 +107,8 @@ export class OutputLanes {
       let out: Uint8Array[];
       if (item.kind === 'frame') {
         lane.shift();
-        this.queued -= item.bytes.length;
-        out = [item.bytes];
+        this.queued -= item.bytes;
+        out = item.chunks as Uint8Array[];
       } else {
         out = this.fragment(item);
         if (item.done === item.count) {
@@ -122,18 +139,36 @@ export class OutputLanes {
 
   private fragment(m: Fragmented): Uint8Array[] {
     const i = m.done++;
-    const size = this.fragmentSize;
-    const part = m.data.subarray(i * size, Math.min(m.data.length, (i + 1) * size));
-    this.queued -= part.length;
+    const size = Math.min(this.fragmentSize, m.total - i * this.fragmentSize);
+    this.queued -= size;
     const first = i === 0;
     // <<Len:32, 131, 69|70, SeqId:64, FragId:64, [NumAtomCacheRefs = 0]>>
     const h = new Uint8Array(first ? 23 : 22);
     const hv = new DataView(h.buffer);
-    hv.setUint32(0, (first ? 19 : 18) + part.length);
+    hv.setUint32(0, (first ? 19 : 18) + size);
     h[4] = VERSION;
     h[5] = first ? 69 : 70;
     hv.setBigUint64(6, m.seq);
     hv.setBigUint64(14, BigInt(m.count - i));
-    return [h, part];
+    const out: Uint8Array[] = [h];
+    // The next `size` bytes of the chunks, as views: whole chunks where they fit.
+    for (let left = size; left > 0;) {
+      const c = m.chunks[m.chunk] as Uint8Array;
+      const n = Math.min(c.length - m.offset, left);
+      out.push(n === c.length ? c : c.subarray(m.offset, m.offset + n));
+      left -= n;
+      m.offset += n;
+      if (m.offset === c.length) {
+        m.chunk++;
+        m.offset = 0;
+      }
+    }
+    return out;
   }
+}
+
+function byteLength(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
 }

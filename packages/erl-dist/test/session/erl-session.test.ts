@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Pid, Tuple, atom, atoms, decodeTerm, type Term } from '@courier/term';
+import { Pid, Tuple, atom, atoms, decodeTerm, encode, termEquals, type Term } from '@courier/term';
 import { UsageError, silentLogger, type Carrier, type CarrierReceiver, type DistOp, type Router } from '@courier/core';
 import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { ErlSession } from '../../src/session/erl-session.js';
@@ -264,5 +264,84 @@ describe('ErlSession output: large messages in fragments, interleaved (OTP 22+)'
     await tick();
     expect(woke).toBe(true);
     expect(s.queuedBytes).toBeLessThan(4096);
+  });
+});
+
+describe('ErlSession input: each message copied once from the socket chunks, binaries unpinned', () => {
+  /** Wire bytes of `msgs` sent by a session with `fragmentSize`, as one buffer. */
+  async function wire(msgs: Term[], fragmentSize: number): Promise<Buffer> {
+    const carrier = new FakeCarrier();
+    const router: Router = { route: () => undefined, nodeDown: () => undefined };
+    const s = new ErlSession(carrier, router, { peer, flags: COURIER_FLAGS, hidden: true, carrierName: 'fake', log: silentLogger, fragmentSize, busyLimit: 1 << 30 });
+    for (const m of msgs) s.send({ op: 'send', from, to, msg: m });
+    await new Promise((r) => process.nextTick(r));
+    return Buffer.concat(carrier.out);
+  }
+
+  function receiver() {
+    const got: Term[] = [];
+    const warns: unknown[] = [];
+    const log = { ...silentLogger, warn: (o: unknown) => warns.push(o), error: (o: unknown) => warns.push(o), child: () => log };
+    const router: Router = { route: (op: DistOp) => void got.push((op as { msg: Term }).msg), nodeDown: () => undefined };
+    const s = new ErlSession(new FakeCarrier(), router, { peer, flags: COURIER_FLAGS, hidden: true, carrierName: 'fake', log });
+    return { s, got, warns };
+  }
+
+  const big = Uint8Array.from({ length: 5000 }, (_, i) => i & 0xff);
+  const small = Uint8Array.of(1, 2, 3);
+  const msgs: Term[] = [new Tuple([atom('big'), big, small]), small, new Tuple([atom('x'), 42]), big];
+
+  it('any chunking (fast-check): every message whole and in order; binaries are views of no socket chunk', async () => {
+    const bytes = await wire(msgs, 1024);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 60 }), (cuts) => {
+        const at = [0, ...cuts.sort((a, b) => a - b), bytes.length];
+        const chunks = at.slice(1).map((end, i) => Buffer.from(bytes.subarray(at[i], end)));
+        const { s, got, warns } = receiver();
+        for (const c of chunks) s.onData(c);
+        expect(warns).toEqual([]);
+        expect(got).toHaveLength(msgs.length);
+        for (let i = 0; i < msgs.length; i++) expect(termEquals(got[i], msgs[i])).toBe(true);
+        const socket = new Set(chunks.map((c) => c.buffer));
+        const first = got[0] as Tuple;
+        for (const b of [first.elements[1], first.elements[2], got[1], got[3]] as Uint8Array[]) expect(socket.has(b.buffer as ArrayBuffer)).toBe(false);
+        // The large binary is a view of its message's own buffer (made from FragId × fragment size).
+        expect((first.elements[1] as Uint8Array).buffer.byteLength).toBeLessThan(2 * 5100);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a first fragment whose atom cache refs run past the head is parsed from the whole frame', () => {
+    // 40 new atoms of 200 characters in the first fragment's header: more than FRAGMENT_HEAD bytes.
+    const names = Array.from({ length: 40 }, (_, i) => atom(`${String(i).padStart(3, '0')}${'a'.repeat(197)}`));
+    // Build by hand: 131,69, SeqId, FragId 2, N refs (all new, short lengths), then data.
+    const n = names.length;
+    const flags = new Uint8Array((n >> 1) + 1);
+    for (let i = 0; i < n; i++) flags[i >> 1]! |= 8 << ((i & 1) * 4);
+    const refs = names.flatMap((a, i) => [i, a.name.length, ...Buffer.from(a.name)]);
+    const term = encode(new Tuple([2, atom(''), to]));
+    const payload = encode(new Tuple(names.slice(0, 3))).subarray(1);
+    const data = Buffer.concat([term.subarray(1), payload]);
+    const u64 = (x: bigint) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(x);
+      return b;
+    };
+    const frame1 = Buffer.concat([Buffer.from([131, 69]), u64(1n), u64(2n), Buffer.from([n]), flags, Buffer.from(refs), data.subarray(0, 10)]);
+    const frame2 = Buffer.concat([Buffer.from([131, 70]), u64(1n), u64(1n), data.subarray(10)]);
+    const len = (b: Buffer) => {
+      const l = Buffer.alloc(4);
+      l.writeUInt32BE(b.length);
+      return l;
+    };
+    const stream = Buffer.concat([len(frame1), frame1, len(frame2), frame2]);
+    const { s: r, got, warns } = receiver();
+    // Cut inside the first fragment's refs, past FRAGMENT_HEAD.
+    r.onData(Buffer.from(stream.subarray(0, 5000)));
+    r.onData(Buffer.from(stream.subarray(5000)));
+    expect(warns).toEqual([]);
+    expect(got).toHaveLength(1);
+    expect(termEquals(got[0], new Tuple(names.slice(0, 3)))).toBe(true);
   });
 });

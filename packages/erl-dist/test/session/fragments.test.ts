@@ -98,11 +98,81 @@ describe('Reassembler', () => {
     thrown(() => new Reassembler(1000).add(true, 1n, 0n, REFS, bytes(1)));
   });
 
-  it('size limit: the bytes held across open sequences may not exceed maxBytes', () => {
+  it('size limit: the buffers held across open sequences may not exceed maxBytes', () => {
+    // 3 fragments of 4 bytes: sequence 1 holds the 10 bytes left of its 12, and no more.
     const r = new Reassembler(10);
     r.add(true, 1n, 3n, REFS, new Uint8Array(4));
-    r.add(true, 2n, 3n, REFS, new Uint8Array(4));
-    expect(thrown(() => r.add(false, 1n, 2n, [], new Uint8Array(3))).message).toMatch(/exceed 10 bytes/);
+    expect(r.reservedBytes).toBe(10);
+    expect(thrown(() => r.add(true, 2n, 3n, REFS, new Uint8Array(4))).message).toMatch(/exceed 10 bytes/);
+    r.add(false, 1n, 2n, [], new Uint8Array(4));
+    expect(thrown(() => r.add(false, 1n, 1n, [], new Uint8Array(4))).message).toMatch(/exceed 10 bytes/);
+  });
+
+  it('size limit: a sequence gets what is left when its estimate would pass maxBytes', () => {
+    const r = new Reassembler(10);
+    r.add(true, 1n, 2n, REFS, new Uint8Array(3));
+    expect(r.reservedBytes).toBe(6);
+    r.add(true, 2n, 5n, REFS, new Uint8Array(2));
+    expect(r.reservedBytes).toBe(10);
+    expect(r.add(false, 1n, 1n, [], new Uint8Array(3))?.body.length).toBe(6);
+    expect(r.reservedBytes).toBe(4);
+  });
+
+  it('one buffer per message, made at its final size from the first fragment (FragId × its size)', () => {
+    const r = new Reassembler(1 << 20);
+    r.add(true, 1n, 5n, REFS, new Uint8Array(100).fill(1));
+    expect(r.reservedBytes).toBe(500);
+    for (const id of [4n, 3n]) r.add(false, 1n, id, [], new Uint8Array(100).fill(1));
+    r.add(false, 1n, 2n, [], new Uint8Array(100).fill(2));
+    const whole = r.add(false, 1n, 1n, [], new Uint8Array(40).fill(3));
+    // The last fragment is short: the message is a view of the 500-byte buffer, of its 440 bytes.
+    expect(whole?.body.length).toBe(440);
+    expect(whole?.body.buffer.byteLength).toBe(500);
+    expect([whole?.body[0], whole?.body[300], whole?.body[439]]).toEqual([1, 2, 3]);
+    expect(r.reservedBytes).toBe(0);
+  });
+
+  it('two to four fragments: a buffer for the full ones and 4 KiB of the last, grown once to the exact size', () => {
+    const r = new Reassembler(1 << 20);
+    r.add(true, 1n, 2n, REFS, new Uint8Array(65536).fill(1));
+    expect(r.reservedBytes).toBe(65536 + 4096);
+    const tiny = r.add(false, 1n, 1n, [], new Uint8Array(40).fill(2));
+    expect(tiny?.body.length).toBe(65576);
+    expect(tiny?.body.buffer.byteLength).toBe(65536 + 4096);
+    r.add(true, 2n, 2n, REFS, new Uint8Array(65536).fill(1));
+    const full = r.add(false, 2n, 1n, [], new Uint8Array(30000).fill(2));
+    expect(full?.body.buffer.byteLength).toBe(95536);
+    expect([full?.body[65535], full?.body[65536], full?.body[95535]]).toEqual([1, 2, 2]);
+    // Five or more: FragId × the first one's size.
+    r.add(true, 3n, 5n, REFS, new Uint8Array(10000));
+    expect(r.reservedBytes).toBe(50000);
+  });
+
+  it('a later fragment larger than the first grows the buffer, within the limit', () => {
+    const r = new Reassembler(1000);
+    r.add(true, 1n, 2n, REFS, bytes(1, 2));
+    const whole = r.add(false, 1n, 1n, [], bytes(3, 4, 5, 6, 7));
+    expect([...(whole?.body ?? [])]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const small = new Reassembler(6);
+    small.add(true, 1n, 2n, REFS, bytes(1, 2));
+    expect(thrown(() => small.add(false, 1n, 1n, [], bytes(3, 4, 5, 6, 7))).message).toMatch(/exceed 6 bytes/);
+  });
+
+  it('a hostile FragId reserves no more than maxBytes', () => {
+    const r = new Reassembler(1 << 16);
+    r.add(true, 1n, (1n << 64n) - 1n, REFS, new Uint8Array(1000));
+    expect(r.reservedBytes).toBe(1 << 16);
+  });
+
+  it('fragments spanning socket chunks are copied from the chunks, from the data offset on', () => {
+    const r = new Reassembler(1000);
+    // A frame of 2 + 3 + 2 bytes, of which the first 3 are a header.
+    const frame = { parts: [bytes(9, 9), bytes(9, 1, 2), bytes(3, 4)], length: 7 };
+    r.add(true, 1n, 2n, REFS, frame, 3);
+    const whole = r.add(false, 1n, 1n, [], { parts: [bytes(9, 9, 9, 5), bytes(6)], length: 5 }, 3);
+    expect([...(whole?.body ?? [])]).toEqual([1, 2, 3, 4, 5, 6]);
+    const single = r.add(true, 2n, 1n, REFS, frame, 4);
+    expect([...(single?.body ?? [])]).toEqual([2, 3, 4]);
   });
 
   it('size limit: completed messages free their bytes', () => {

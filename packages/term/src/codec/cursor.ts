@@ -1,4 +1,5 @@
 import { EtfErrorCode, ProtocolError } from '../errors.js';
+import { POOLED_MAX, copyOut, pins } from './binary-copy.js';
 import { HeapCost } from './heap-cost.js';
 import { HEAP_PER_TERM_BYTE, type DecodeLimits } from './limits.js';
 
@@ -89,12 +90,25 @@ export class Cursor {
     return hi < 0x200000 ? hi * 0x1_0000_0000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
-  /** `n` bytes as a view into the input, or a copy with `copyBinaries`; charged to the heap budget. */
+  /**
+   * `n` bytes as a view into the input, or a copy with `copyBinaries` (or `copy`), or with
+   * `copySmallBinaries` when they are a small share of the input's buffer (binary-copy.ts);
+   * charged to the heap budget. A copy is a buffer of its own unless `copySmallBinaries` chose it.
+   */
   bytes(n: number, what: string, copy: boolean = this.limits.copyBinaries): Uint8Array {
     this.need(n, what);
     const start = this.pos;
-    this.charge(copy ? HeapCost.BINARY + HeapCost.BINARY_COPY + n : HeapCost.BINARY, start);
     this.pos += n;
-    return copy ? this.buf.slice(start, start + n) : this.buf.subarray(start, start + n);
+    if (copy) {
+      this.charge(HeapCost.BINARY + HeapCost.BINARY_COPY + n, start);
+      return copyOut(this.buf, start, n, false);
+    }
+    if (this.limits.copySmallBinaries && pins(this.buf, n)) {
+      const pooled = n <= POOLED_MAX;
+      this.charge(pooled ? HeapCost.BINARY + n : HeapCost.BINARY + HeapCost.BINARY_COPY + n, start);
+      return copyOut(this.buf, start, n, pooled);
+    }
+    this.charge(HeapCost.BINARY, start);
+    return this.buf.subarray(start, start + n);
   }
 }

@@ -40,10 +40,19 @@ export class Encoder extends ScalarWriter {
   private depth = 0;
   /** Deepest nesting `writeTerm` accepts; deeper means a cyclic term, almost certainly. */
   maxDepth: number;
+  /**
+   * Binaries (BINARY_EXT, Uint8Array) of at least this many bytes are referenced rather than
+   * copied into the buffer: the writer takes the message with `takeChunks()` and writes the
+   * binaries as chunks of their own (a writev). Default Infinity: every binary is copied, and
+   * `take()`/`finish()` return one array either way. A binary inside a fun's environment is
+   * always copied (the fun's Size field counts buffer bytes).
+   */
+  referenceMin: number;
 
-  constructor(opts: { initialCapacity?: number; maxDepth?: number } = {}) {
+  constructor(opts: { initialCapacity?: number; maxDepth?: number; referenceMin?: number } = {}) {
     super(opts.initialCapacity);
     this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_ENCODE_DEPTH;
+    this.referenceMin = opts.referenceMin ?? Infinity;
   }
 
   /** The version byte 131 that starts a standalone term. */
@@ -67,7 +76,7 @@ export class Encoder extends ScalarWriter {
     } catch (err) {
       const path = encodePath(this.frames, base, this.depth);
       while (this.depth > base) this.pop();
-      this.pos = start;
+      this.truncate(start);
       if (err instanceof EncodeError && path !== '') throw new EncodeError(`${err.message}, at ${path}`, { cause: err.cause });
       throw err;
     }
@@ -102,8 +111,10 @@ export class Encoder extends ScalarWriter {
     else if (t instanceof Atom) this.writeAtom(t);
     else if (t instanceof Tuple) this.writeTuple(t.elements);
     else if (Array.isArray(t)) this.writeList(t);
-    else if (t instanceof Uint8Array) this.writeBinary(t);
-    else if (t instanceof Pid) this.writePid(t);
+    else if (t instanceof Uint8Array) {
+      if (t.length >= this.referenceMin && !this.inFun()) this.writeBinaryByReference(t);
+      else this.writeBinary(t);
+    } else if (t instanceof Pid) this.writePid(t);
     else if (t instanceof Ref) this.writeRef(t);
     else if (t instanceof ErlMap) this.writeMapHeader(t.size, MAP, t.entries(), null);
     else if (t instanceof ErlFloat) this.writeErlFloat(t.value);
@@ -154,6 +165,12 @@ export class Encoder extends ScalarWriter {
     }
     this.pop();
     return DONE;
+  }
+
+  /** Whether a fun's environment is open (its Size field is patched from buffer offsets). */
+  private inFun(): boolean {
+    for (let i = 0; i < this.depth; i++) if ((this.frames[i] as Frame).kind === FUN) return true;
+    return false;
   }
 
   private push(kind: number, items: unknown, aux: unknown, mark: number): void {

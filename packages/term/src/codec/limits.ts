@@ -21,6 +21,13 @@ export interface DecodeOptions {
   /** Copy binaries out of the input instead of returning views into it. Default false. */
   copyBinaries?: boolean;
   /**
+   * Copy out a binary that is at most a quarter of the input's ArrayBuffer (Erlang's rule for
+   * binaries in a distribution buffer), so that keeping it does not keep the whole buffer (a
+   * socket chunk, a reassembled message) alive; larger ones stay views. Small copies share 8 KiB
+   * slabs, as Node's Buffer pool does (codec/binary-copy.ts). Default false: every binary is a view.
+   */
+  copySmallBinaries?: boolean;
+  /**
    * Resolves ATOM_CACHE_REF (82) indexes, for terms following a distribution header. Return
    * `undefined` for an unknown index (decoding then fails with `ETF_ATOM_CACHE_MISS`).
    */
@@ -52,6 +59,7 @@ export interface DecodeLimits {
   readonly maxHeapBytes: number;
   readonly maxBigBytes: number;
   readonly copyBinaries: boolean;
+  readonly copySmallBinaries: boolean;
   readonly atomCache: ((index: number) => Atom | undefined) | undefined;
 }
 
@@ -61,6 +69,7 @@ const DEFAULT_LIMITS: DecodeLimits = {
   maxHeapBytes: HEAP_PER_TERM_BYTE * DEFAULT_MAX_TERM_BYTES + HEAP_FLOOR,
   maxBigBytes: DEFAULT_MAX_BIG_BYTES,
   copyBinaries: false,
+  copySmallBinaries: false,
   atomCache: undefined,
 };
 
@@ -74,6 +83,7 @@ export function resolveLimits(opts: DecodeOptions | undefined): DecodeLimits {
     maxHeapBytes: limit(opts, 'maxHeapBytes', HEAP_PER_TERM_BYTE * maxTermBytes + HEAP_FLOOR),
     maxBigBytes: limit(opts, 'maxBigBytes', DEFAULT_MAX_BIG_BYTES),
     copyBinaries: opts.copyBinaries ?? false,
+    copySmallBinaries: opts.copySmallBinaries ?? false,
     atomCache: opts.atomCache,
   };
 }

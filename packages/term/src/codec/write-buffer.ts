@@ -29,6 +29,13 @@ function copyOut(src: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Push `src[from, at)` (when not empty), then `ref`, onto `out`; returns `at`. */
+function interleave(out: Uint8Array[], src: Uint8Array, from: number, at: number, ref: Uint8Array): number {
+  if (at > from) out.push(src.subarray(from, at));
+  out.push(ref);
+  return at;
+}
+
 /**
  * One growable output buffer, reused message after message: `reset()` rewinds it, writes grow
  * it by doubling (so a long-lived buffer stops allocating once it fits the largest message).
@@ -41,15 +48,54 @@ export class WriteBuffer {
   private hint = 0;
   /** Buffers handed back by {@link recycle} (at most SPARES), used at the next growth instead of fresh allocations. */
   private readonly spares: Uint8Array[] = [];
+  private readonly initialCapacity: number;
+  /** A decaying peak of the sizes `take()` returned: what the buffer is cut back to, never below the initial capacity. */
+  private recent = 0;
+  /**
+   * Binaries written by reference ({@link reference}) rather than copied: `refs[i]` comes right
+   * after the buffer's first `refAt[i]` bytes. `refBytes` is their total length.
+   */
+  private readonly refs: Uint8Array[] = [];
+  private readonly refAt: number[] = [];
+  private refBytes = 0;
 
   constructor(initialCapacity: number = INITIAL_CAPACITY) {
+    this.initialCapacity = initialCapacity;
     this.buf = new Uint8Array(initialCapacity);
     this.dv = new DataView(this.buf.buffer);
   }
 
-  /** Bytes written since the last reset. */
+  /** Bytes written into the buffer since the last reset (referenced binaries not counted: see {@link referencedBytes}). */
   get length(): number {
     return this.pos;
+  }
+
+  /** Bytes of the binaries referenced, not copied, since the last reset: the message is `length` + this long. */
+  get referencedBytes(): number {
+    return this.refBytes;
+  }
+
+  /**
+   * Put `bytes` at the current position without copying them: they go out as their own chunk
+   * between the buffer's bytes before and after (see {@link takeChunks}). The caller must not
+   * change them until they are written.
+   */
+  protected reference(bytes: Uint8Array): void {
+    this.refs.push(bytes);
+    this.refAt.push(this.pos);
+    this.refBytes += bytes.length;
+  }
+
+  /** Forget the references placed after the buffer's first `at` bytes. */
+  private dropRefsAfter(at: number): void {
+    const { refAt, refs } = this;
+    let i = refAt.length;
+    while (i > 0 && (refAt[i - 1] as number) > at) {
+      i--;
+      this.refBytes -= (refs[i] as Uint8Array).length;
+    }
+    refAt.length = i;
+    refs.length = i;
   }
 
   /** Current capacity; grows as needed. */
@@ -60,6 +106,11 @@ export class WriteBuffer {
   /** Start a new message; keeps the allocated buffer. */
   reset(): void {
     this.pos = 0;
+    if (this.refs.length > 0) {
+      this.refs.length = 0;
+      this.refAt.length = 0;
+      this.refBytes = 0;
+    }
   }
 
   /**
@@ -68,6 +119,7 @@ export class WriteBuffer {
    */
   truncate(length: number): void {
     if (length < this.pos) this.pos = Math.max(0, length);
+    if (this.refs.length > 0) this.dropRefsAfter(this.pos);
   }
 
   /**
@@ -75,7 +127,7 @@ export class WriteBuffer {
    * share a slab ArrayBuffer (mind `byteOffset` when wrapping `.buffer`).
    */
   finish(): Uint8Array {
-    return copyOut(this.buf.subarray(0, this.pos));
+    return this.refs.length > 0 ? this.joined(0) : copyOut(this.buf.subarray(0, this.pos));
   }
 
   /**
@@ -83,7 +135,7 @@ export class WriteBuffer {
    * next write after `reset()`, so use it before then (e.g. hash it, or copy it into a socket).
    */
   subarray(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    return this.refs.length > 0 ? this.joined(0) : this.buf.subarray(0, this.pos);
   }
 
   /**
@@ -91,6 +143,11 @@ export class WriteBuffer {
    * buffer is handed over without a copy (the buffer is replaced); an oversized buffer is dropped.
    */
   take(): Uint8Array {
+    if (this.refs.length > 0) {
+      const out = this.joined(0);
+      this.reset();
+      return out;
+    }
     const n = this.pos;
     this.pos = 0;
     if (n >= TAKE_MIN && n * 2 >= this.buf.length) {
@@ -104,14 +161,76 @@ export class WriteBuffer {
       return out;
     }
     const out = copyOut(this.buf.subarray(0, n));
-    if (this.buf.length > RETAIN_MAX) this.replace(INITIAL_CAPACITY);
+    // Cut an oversized buffer back to what recent messages needed (not to a constant: a stream of
+    // 600 KiB messages must not regrow its buffer from scratch for every one).
+    this.recent = Math.max(n, this.recent - (this.recent >> 3));
+    if (this.buf.length > RETAIN_MAX && this.buf.length > 2 * this.recent) this.replace(Math.max(this.initialCapacity, this.recent + (this.recent >> 3)));
     return out;
   }
 
   /** A copy of the bytes written from `start` on (owned by the caller), which are then dropped from the buffer. */
   takeFrom(start: number): Uint8Array {
-    const out = copyOut(this.buf.subarray(start, this.pos));
+    const out = this.refs.length > 0 ? this.joined(start) : copyOut(this.buf.subarray(start, this.pos));
     this.truncate(start);
+    return out;
+  }
+
+  /**
+   * The bytes written, as chunks owned by the caller, and a reset: views of the buffer (handed
+   * over or copied as by {@link take}) with the referenced binaries between them, in order. The
+   * chunks of the buffer's first `split` bytes (and the binaries referenced among them) are in
+   * `head`, the rest in `tail`. `source` is the buffer the views are of (for {@link recycle}).
+   */
+  takeChunks(split = 0): { head: Uint8Array[]; tail: Uint8Array[]; source: Uint8Array } {
+    const refs = this.refs.splice(0);
+    const refAt = this.refAt.splice(0);
+    this.refBytes = 0;
+    const n = this.pos;
+    const source = this.take();
+    const head: Uint8Array[] = [];
+    const tail: Uint8Array[] = [];
+    let p = 0;
+    let i = 0;
+    for (; i < refs.length && (refAt[i] as number) <= split; i++) p = interleave(head, source, p, refAt[i] as number, refs[i] as Uint8Array);
+    if (split > p) head.push(source.subarray(p, split));
+    p = Math.max(p, split);
+    for (; i < refs.length; i++) p = interleave(tail, source, p, refAt[i] as number, refs[i] as Uint8Array);
+    if (n > p) tail.push(source.subarray(p, n));
+    return { head, tail, source };
+  }
+
+  /** {@link takeFrom} as chunks: a copy of the buffer's bytes from `start` on, cut around the binaries referenced there. */
+  takeChunksFrom(start: number): Uint8Array[] {
+    const copy = copyOut(this.buf.subarray(start, this.pos));
+    const out: Uint8Array[] = [];
+    let p = 0;
+    for (let i = 0; i < this.refs.length; i++) {
+      const at = this.refAt[i] as number;
+      if (at > start) p = interleave(out, copy, p, at - start, this.refs[i] as Uint8Array);
+    }
+    if (copy.length > p) out.push(copy.subarray(p));
+    this.truncate(start);
+    return out;
+  }
+
+  /** The bytes from `start` on with the referenced binaries copied in: one new array. */
+  private joined(start: number): Uint8Array {
+    let total = this.pos - start;
+    for (let i = 0; i < this.refs.length; i++) if ((this.refAt[i] as number) > start) total += (this.refs[i] as Uint8Array).length;
+    const out = new Uint8Array(total);
+    let p = start;
+    let o = 0;
+    for (let i = 0; i < this.refs.length; i++) {
+      const at = this.refAt[i] as number;
+      if (at <= start) continue;
+      out.set(this.buf.subarray(p, at), o);
+      o += at - p;
+      p = at;
+      const r = this.refs[i] as Uint8Array;
+      out.set(r, o);
+      o += r.length;
+    }
+    out.set(this.buf.subarray(p, this.pos), o);
     return out;
   }
 

@@ -138,6 +138,18 @@ export class ScalarWriter extends WriteBuffer {
     this.writeBytes(bytes);
   }
 
+  /**
+   * BINARY_EXT whose Data is not copied into the buffer but referenced (see `takeChunks`): the
+   * binary must not change until the chunks are written.
+   */
+  writeBinaryByReference(bytes: Uint8Array): void {
+    this.ensure(5);
+    this.buf[this.pos++] = Tag.BINARY_EXT;
+    this.dv.setUint32(this.pos, bytes.length);
+    this.pos += 4;
+    this.reference(bytes);
+  }
+
   /** BIT_BINARY_EXT: Len:32, Bits:8, Data with the unused low bits of the last byte cleared. */
   writeBitBinary(b: BitBinary): void {
     const { bytes, bits } = b;
