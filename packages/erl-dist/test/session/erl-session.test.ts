@@ -1,32 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Pid, Tuple, atom, atoms, decodeTerm, encode, termEquals, type Term } from '@courier/term';
-import { UsageError, silentLogger, type Carrier, type CarrierReceiver, type DistOp, type Router } from '@courier/core';
+import { UsageError, silentLogger, type DistOp, type Router } from '@courier/core';
 import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { ErlSession } from '../../src/session/erl-session.js';
 import { COURIER_FLAGS } from '../../src/handshake/flags.js';
 import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
 import { Reassembler } from '../../src/session/fragments.js';
-
-/** A carrier that keeps what is written and reports "full" while `full` is set. */
-class FakeCarrier implements Carrier {
-  readonly remote = 'fake';
-  readonly out: Uint8Array[] = [];
-  full = false;
-  write(chunk: Uint8Array): boolean {
-    this.out.push(chunk.slice());
-    return !this.full;
-  }
-  writev(chunks: readonly Uint8Array[]): boolean {
-    for (const c of chunks) this.out.push(c.slice());
-    return !this.full;
-  }
-  setReceiver(_r: CarrierReceiver): void {}
-  pause(): void {}
-  resume(): void {}
-  close(): void {}
-  abort(): void {}
-}
+import { FakeCarrier } from './fake-carrier.js';
 
 const peer = atom('erl@127.0.0.1');
 const to = new Pid(peer, 1, 0, 1);

@@ -1,32 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Pid, Tuple, atom, decodeTerm, termEquals, type Term } from '@courier/term';
-import { silentLogger, type Carrier, type CarrierReceiver, type DistOp, type Router } from '@courier/core';
+import { silentLogger, type DistOp, type Router } from '@courier/core';
 import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { ErlSession } from '../../src/session/erl-session.js';
 import { COURIER_FLAGS } from '../../src/handshake/flags.js';
 import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
 import { Reassembler } from '../../src/session/fragments.js';
-
-/** Keeps what is written (the very chunks: a referenced binary must come through as itself). */
-class FakeCarrier implements Carrier {
-  readonly remote = 'fake';
-  readonly out: Uint8Array[] = [];
-  full = false;
-  write(chunk: Uint8Array): boolean {
-    this.out.push(chunk);
-    return !this.full;
-  }
-  writev(chunks: readonly Uint8Array[]): boolean {
-    this.out.push(...chunks);
-    return !this.full;
-  }
-  setReceiver(_r: CarrierReceiver): void {}
-  pause(): void {}
-  resume(): void {}
-  close(): void {}
-  abort(): void {}
-}
+import { FakeCarrier } from './fake-carrier.js';
 
 const peer = atom('erl@127.0.0.1');
 const to = new Pid(peer, 1, 0, 1);
@@ -34,7 +15,7 @@ const senders = [new Pid(atom('me@127.0.0.1'), 2, 0, 1), new Pid(atom('me@127.0.
 const tick = () => new Promise((r) => process.nextTick(r));
 
 function session(o: { fragmentSize: number; sendByReferenceMin: number; busyLimit?: number }) {
-  const carrier = new FakeCarrier();
+  const carrier = new FakeCarrier(true);
   const router: Router = { route: () => undefined, nodeDown: () => undefined };
   const s = new ErlSession(carrier, router, { peer, flags: COURIER_FLAGS, hidden: true, carrierName: 'fake', log: silentLogger, ...o });
   return { s, carrier };
