@@ -12,11 +12,23 @@ export type ExposedModule = Readonly<Record<string, ExposedFn>>;
 
 export class Exposed {
   private readonly modules = new Map<Atom, Map<string, ExposedFn>>();
+  private readonly internalModules = new Set<Atom>();
 
-  add(module: Atom, fns: ExposedModule): void {
+  /**
+   * `internal`: the module is the runtime's own entry point for fully trusted peers (cookie
+   * holders), such as `erpc` or `global`: callers with a narrower grant (sshrpc's allow-list)
+   * never reach it, even when their list names it.
+   */
+  add(module: Atom, fns: ExposedModule, opts: { readonly internal?: boolean } = {}): void {
     const m = this.modules.get(module) ?? new Map<string, ExposedFn>();
     for (const [name, fn] of Object.entries(fns)) m.set(name, fn);
     this.modules.set(module, m);
+    if (opts.internal === true) this.internalModules.add(module);
+  }
+
+  /** Whether `module` is for fully trusted peers only (see {@link add}). */
+  isInternal(module: Atom): boolean {
+    return this.internalModules.has(module);
   }
 
   /** The function for `module:fun/arity`, or undefined (Erlang's `undef`). */

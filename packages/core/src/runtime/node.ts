@@ -546,8 +546,8 @@ export class Node implements Router {
   }
 
   /** Expose functions as an Erlang-callable module (rpc, erpc, spawn_request target). */
-  expose(module: string | Atom, fns: ExposedModule): void {
-    this.exposed.add(typeof module === 'string' ? atom(module) : module, fns);
+  expose(module: string | Atom, fns: ExposedModule, opts?: { readonly internal?: boolean }): void {
+    this.exposed.add(typeof module === 'string' ? atom(module) : module, fns, opts);
   }
 
   /** Router: an operation arrived from `peer`. */

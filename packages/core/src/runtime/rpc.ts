@@ -48,16 +48,20 @@ export function erpcResult(ref: Term, o: Outcome): Tuple {
 }
 
 export function installErpc(node: Node): void {
-  node.expose(ERPC, {
-    async execute_call(this: Process, ref: Term, m: Term, f: Term, a: Term) {
-      const o = await applyExposed(node.exposed, this, m as Atom, f as Atom, listItems(a) ?? []);
-      this.exit(erpcResult(ref, o));
+  node.expose(
+    ERPC,
+    {
+      async execute_call(this: Process, ref: Term, m: Term, f: Term, a: Term) {
+        const o = await applyExposed(node.exposed, this, m as Atom, f as Atom, listItems(a) ?? []);
+        this.exit(erpcResult(ref, o));
+      },
+      async execute_cast(this: Process, m: Term, f: Term, a: Term) {
+        const o = await applyExposed(node.exposed, this, m as Atom, f as Atom, listItems(a) ?? []);
+        if (o.kind !== 'return') node.log.warn({ module: String(m), fun: String(f), outcome: o.kind }, 'erpc cast failed');
+      },
     },
-    async execute_cast(this: Process, m: Term, f: Term, a: Term) {
-      const o = await applyExposed(node.exposed, this, m as Atom, f as Atom, listItems(a) ?? []);
-      if (o.kind !== 'return') node.log.warn({ module: String(m), fun: String(f), outcome: o.kind }, 'erpc cast failed');
-    },
-  });
+    { internal: true },
+  );
 }
 
 /**

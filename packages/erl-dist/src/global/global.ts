@@ -81,13 +81,18 @@ export class ErlGlobal {
       }
     });
     const tables = this.tables;
-    // What an Erlang node calls (rpc) to resolve a conflict for a name whose pid lives here.
-    node.expose(GLOBAL, {
-      resolve_it(this: Process, method: Term, name: Term, p1: Term, p2: Term) {
-        if (!(p1 instanceof Pid) || !(p2 instanceof Pid)) return t(atoms.EXIT, atom('badarg'));
-        return resolveIt(this, tables, method, name, p1, p2);
+    // What an Erlang node calls (rpc) to resolve a conflict for a name whose pid lives here;
+    // internal: it kills processes, so only cookie holders may call it (not sshrpc's allow-list).
+    node.expose(
+      GLOBAL,
+      {
+        resolve_it(this: Process, method: Term, name: Term, p1: Term, p2: Term) {
+          if (!(p1 instanceof Pid) || !(p2 instanceof Pid)) return t(atoms.EXIT, atom('badarg'));
+          return resolveIt(this, tables, method, name, p1, p2);
+        },
       },
-    });
+      { internal: true },
+    );
     this.watchNodes();
   }
 

@@ -7,7 +7,8 @@ import type { ServiceHost } from '@courier/core';
  * - `modules`: `{ module: 'all' | ['fun', 'fun/2', …] }`. Default: every function the node exposes
  *   (`node.expose`), nothing more; nothing else is callable, whatever the list says (a listed
  *   function the node does not expose fails with `undef`). The node's `erpc` entry points are
- *   never callable, even when listed (they would run any exposed function, past the list).
+ *   never callable, even when listed (they would run any exposed function, past the list), nor
+ *   any module exposed as internal (`global`'s `resolve_it`: only cookie holders may call it).
  * - `names`: registered names `{send, Name, Msg}` may reach. Default: none.
  * Pids may be sent to only when the same SSH connection spawned them.
  */
@@ -41,8 +42,9 @@ export class AllowList {
   }
 
   permits(m: Atom, f: Atom, arity: number): boolean {
-    // erpc runs any exposed function it is given: allowing it would bypass the list.
-    if (m === ERPC) return false;
+    // erpc runs any exposed function it is given: allowing it would bypass the list; the other
+    // internal modules (global's resolve_it, which kills processes) are for cookie holders only.
+    if (m === ERPC || this.host.exposed.isInternal(m)) return false;
     const spec = this.policy.modules;
     if (spec === undefined) return this.host.exposed.lookup(m, f, arity) !== undefined;
     const allowed = Object.prototype.hasOwnProperty.call(spec, m.name) ? spec[m.name] : undefined;

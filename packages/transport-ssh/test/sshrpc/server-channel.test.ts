@@ -30,6 +30,8 @@ function setup(
     },
   });
   node.expose('hidden', { f: () => 1 });
+  // As global's resolve_it: a runtime entry point for cookie holders only.
+  node.expose('sys_internal', { kill_one: () => 1 }, { internal: true });
   const log = captureLog();
   const c = new FakeCarrier();
   const spawned = new SpawnedPids(o.maxSpawned, o.maxSpawnedBytes);
@@ -94,6 +96,17 @@ describe('SshRpcServerChannel', () => {
     n.c.feed(Buffer.concat([frame(t(a('mfa'), a('m'), a('add'), [1, 2])), frame(t(a('mfa'), a('m'), a('boom'), [])), frame(t(a('mfa'), a('hidden'), a('f'), []))]));
     await settle();
     expect(n.out()).toEqual(['{answer,3}', '{error,{not_allowed,{m,boom,0}}}', '{answer,1}']);
+  });
+
+  it('never reaches a module exposed as internal (global:resolve_it), by default or when listed', async () => {
+    const d = setup();
+    d.c.feed(frame(t(a('mfa'), a('sys_internal'), a('kill_one'), [])));
+    await settle();
+    expect(d.out()).toEqual(['{error,{not_allowed,{sys_internal,kill_one,0}}}']);
+    const n = setup({ modules: { sys_internal: 'all' } });
+    n.c.feed(frame(t(a('mfa'), a('sys_internal'), a('kill_one'), [])));
+    await settle();
+    expect(n.out()).toEqual(['{error,{not_allowed,{sys_internal,kill_one,0}}}']);
   });
 
   it('a crash is an error answer, the channel carries on', async () => {
