@@ -29,15 +29,18 @@ const RUNS = Number(process.env['COURIER_HOSTILE_RUNS'] ?? 500);
  * The RSS growth allowed over the generated cases: they run one at a time and none may keep
  * anything once its connection or channel is gone, so growth near this means state kept per case
  * (connections, channels, processes, atoms): over 1 KiB for each of the 30,000 cases of a 10,000
- * run. Measured: from −11 to +4 MiB (500 and 10,000 runs; V8 returns some heap as it goes).
+ * run. Measured: from −11 to +4 MiB (500 and 10,000 runs; V8 returns some heap as it goes) on a
+ * quiet machine, but +38 MiB once in CI with the other fork busy (the node's collector lags when it
+ * gets little CPU; the same run passes locally at −5): hence 64 MiB, still 2 KiB per case at 30,000.
  */
-const RSS_BOUND_GENERATED = 32 * 1024 * 1024;
+const RSS_BOUND_GENERATED = 64 * 1024 * 1024;
 /**
  * The RSS growth allowed over the whole run, named cases included. Those legitimately make the
  * node hold 16 MiB frames, their decoded terms and answers, 8 MiB of 20,000 answers queued at once
- * and 1,024 sleeping processes; V8 keeps much of the heap it grew for them. Measured: +45 to +57 MiB.
+ * and 1,024 sleeping processes; V8 keeps much of the heap it grew for them. Measured: +42 to +57 MiB
+ * on a quiet machine; over 96 MiB once in CI with the other fork busy (the collector lagging).
  */
-const RSS_BOUND = 96 * 1024 * 1024;
+const RSS_BOUND = 128 * 1024 * 1024;
 /**
  * The highest RSS allowed at any moment, above the start: the transient cost of the largest
  * legitimate request (a 16 MiB frame, its copy, its decoded term and its 16 MiB answer) with room
