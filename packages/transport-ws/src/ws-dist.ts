@@ -138,6 +138,7 @@ export class WsDistTransport implements Transport {
     // Every TCP connection is in the gate from its accept (the TLS one too, before its handshake).
     server.on('connection', (socket: Socket) => gate.admit(socket));
     server.on('request', refuseRequest);
+    server.on('clientError', refuseMalformed);
     const wss = new WebSocketServer({
       server,
       path,
@@ -238,6 +239,30 @@ function isLoopback(host: string): boolean {
 function refuseRequest(req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(426, { connection: 'close', 'content-type': 'text/plain' });
   res.end('a Courier WebSocket gateway: connect with a WebSocket\n', () => req.socket.destroy());
+}
+
+/** How long a refused connection may keep sending before it is cut (lingering close). */
+const LINGER_MS = 2000;
+const refusedSockets = new WeakSet<object>();
+
+/**
+ * A request the HTTP parser refused (headers past MAX_UPGRADE_HEADER_BYTES: 431; anything else
+ * malformed: 400). Node's own handler writes the answer and destroys the socket, and a destroy with
+ * unread bytes is a reset that can reach the client before it has read the answer: here the answer
+ * is followed by a FIN, what the client still sends is read and dropped, and the socket goes when
+ * the client closes or after LINGER_MS (nginx's lingering close). The parser reports each further
+ * chunk again: only the first report acts.
+ */
+function refuseMalformed(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (refusedSockets.has(socket)) return;
+  refusedSockets.add(socket);
+  const s = socket as Socket;
+  if (!s.writable || s.bytesWritten > 0) return void s.destroy();
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  s.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  s.on('data', () => undefined);
+  s.once('end', () => s.destroy());
+  setTimeout(() => s.destroy(), LINGER_MS).unref();
 }
 
 /** Open a WebSocket to `url` (with the subprotocol's message limits) and wrap it once open. */
