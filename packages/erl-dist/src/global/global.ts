@@ -155,7 +155,7 @@ export class ErlGlobal {
   /** global:register_name/2,3: true (`yes`) when the name was free on every node. */
   register(name: Term, pid: Pid, resolve?: Resolve): Promise<boolean> {
     return this.transAllKnown(async (self, nodes) => {
-      if (this.server.where(name) !== undefined || !this.checkDupname(name, pid)) return false;
+      if (this.server.names.where(name) !== undefined || !this.checkDupname(name, pid)) return false;
       await multiCall(self, nodes, t(A.register, name, pid, this.methodOf(name, resolve)));
       return true;
     });
@@ -170,7 +170,7 @@ export class ErlGlobal {
 
   /** global:unregister_name/1. */
   async unregister(name: Term): Promise<void> {
-    if (this.server.where(name) === undefined) return;
+    if (this.server.names.where(name) === undefined) return;
     await this.transAllKnown(async (self, nodes) => {
       await multiCall(self, nodes, t(A.unregister, name));
     });
@@ -178,7 +178,7 @@ export class ErlGlobal {
 
   /** global:whereis_name/1. */
   whereis(name: Term): Pid | undefined {
-    return this.server.where(name);
+    return this.server.names.where(name);
   }
 
   /** global:send/2: the pid it went to; UsageError NOT_REGISTERED when the name is free. */

@@ -2,7 +2,9 @@ import { Atom, ErlMap, Pid, Ref, Tuple, atoms, termEquals, termKey, type Term } 
 import { ProcessGone, pidKey, type Node, type Process } from '@courier/core';
 import { genReply } from '../services/erlang-services.js';
 import type { LockerHost } from './locker.js';
-import { exchangeNames } from './resolve.js';
+import { startResolver, startSync, syncOthers } from './helpers.js';
+import { KnownNodes, nodeList } from './known-nodes.js';
+import { GlobalNames } from './names.js';
 import type { GlobalTables } from './tables.js';
 import { A, GEN_CALL, GEN_CAST, PGPV_VSN, POP_VSN, VERIFY_CONNECT_VSN, VSN, castGns, t, volatileSend } from './wire.js';
 
@@ -37,9 +39,7 @@ export interface ServerDeps {
 }
 
 export class GlobalServer implements Pick<LockerHost, 'known'> {
-  /** Known nodes and their global protocol version (0: not yet known). */
-  readonly knownNodes = new Map<Atom, number>();
-  private readonly pending = new Map<Atom, number>();
+  private readonly k: KnownNodes;
   private readonly removing = new Set<Atom>();
   private readonly connectionIds = new Map<Atom, number>();
   synced: Atom[] = [];
@@ -51,15 +51,16 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private readonly lostConnections = new Map<string, { xcre: bigint; opId: bigint; at: number }>();
   private readonly creationExtension: bigint;
   private unique = 0n;
-  private connectAll = true;
-  private preventOverlappingPartitions = true;
 
   private self!: Process;
+  readonly names: GlobalNames;
 
   constructor(
     readonly node: Node,
     private readonly deps: ServerDeps,
   ) {
+    this.k = new KnownNodes(node.name);
+    this.names = new GlobalNames(node, deps.tables);
     // A random 64-bit value with the low 32 bits clear, told apart from the node's creation.
     const hi = BigInt(Math.floor(Math.random() * 2 ** 27)) << 32n;
     this.creationExtension = hi;
@@ -84,12 +85,13 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   }
 
   known(): Atom[] {
-    return [...this.knownNodes.keys()];
+    return this.k.names();
   }
 
   /** The loop, as process `self`: one message at a time, each handled to the end before the next. */
   async run(self: Process): Promise<never> {
     this.self = self;
+    this.names.attach(self);
     for (;;) {
       const m = await this.self.receive();
       // String(m) formats the whole term: only when trace is on (it is a tenth of the server's time otherwise).
@@ -122,24 +124,24 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     switch (e[0]) {
       case A.register:
         if (e.length === 4 && e[2] instanceof Pid) {
-          this.insName(e[1], e[2], e[3], caller, []);
+          this.names.insName(e[1], e[2], e[3], caller, []);
           return genReply(this.self, from, A.yes);
         }
         break;
       case A.unregister:
         if (e.length === 2) {
-          this.deleteGlobalName(e[1]);
+          this.names.deleteGlobalName(e[1]);
           return genReply(this.self, from, atoms.ok);
         }
         break;
       case A.registerExt:
         if (e.length === 5 && e[2] instanceof Pid && e[4] instanceof Atom) {
-          this.insNameExt(e[1], e[2], e[3], e[4], caller, []);
+          this.names.insNameExt(e[1], e[2], e[3], e[4], caller, []);
           return genReply(this.self, from, A.yes);
         }
         break;
       case A.setLock:
-        if (e.length === 2 && caller !== undefined && isLockId(e[1])) return genReply(this.self, from, this.handleSetLock(e[1] as Tuple, caller) ? true : false);
+        if (e.length === 2 && caller !== undefined && isLockId(e[1])) return genReply(this.self, from, this.names.handleSetLock(e[1] as Tuple, caller) ? true : false);
         break;
       case A.delLock:
         if (e.length === 2 && caller !== undefined && isLockId(e[1])) {
@@ -156,14 +158,15 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       case A.sync:
         if (e.length === 2 && Array.isArray(e[1])) {
           const nodes = e[1].filter((n): n is Atom => n instanceof Atom && n !== this.node.name && !this.synced.includes(n));
-          this.startSync(nodes, from);
+          const syncer = startSync(this.self, nodes, from);
+          this.syncers.set(pidKey(syncer), syncer);
           return;
         }
         break;
       case A.getProtocolVersion:
         return genReply(this.self, from, VSN);
       case A.getNamesExt:
-        return genReply(this.self, from, this.namesExt());
+        return genReply(this.self, from, this.names.namesExt());
     }
     this.node.log.warn({ request: String(req), from: String(from) }, 'global: the name server received an unexpected call');
   }
@@ -229,12 +232,12 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     if (tag === A.nodeup && e.length === 3 && e[1] instanceof Atom) {
       const cid = e[2] instanceof ErlMap ? e[2].get(A.connectionId) : undefined;
       if (typeof cid === 'number') this.connectionIds.set(e[1], cid);
-      if (this.connectAll) this.handleNodeup(e[1]);
+      this.handleNodeup(e[1]);
       return;
     }
     if (tag === A.whereis && e.length === 3) {
       // do_whereis/2: answered once no global lock is set (a registration is not half done).
-      if (!this.tables.isGlobalLockSet()) genReply(this.self, e[2], this.where(e[1]) ?? atoms.undefined);
+      if (!this.tables.isGlobalLockSet()) genReply(this.self, e[2], this.names.where(e[1]) ?? atoms.undefined);
       else this.self.sendAfter(125 + Math.floor(Math.random() * 3875), this.self.pid, m);
       return;
     }
@@ -245,7 +248,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       if (!termEquals(this.tagMy(node), e[2])) return;
       this.cancelLocker(node, e[2]);
       this.resetNodeState(node);
-      this.pending.delete(node);
+      this.k.pending.delete(node);
       this.restartConnect(node, e[2]);
       return;
     }
@@ -259,106 +262,8 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       this.restartConnect(node, myMy);
       return;
     }
-    if (tag === atoms.DOWN && e.length === 5 && e[1] instanceof Ref) return this.onDown(e[1]);
+    if (tag === atoms.DOWN && e.length === 5 && e[1] instanceof Ref) return this.names.onDown(e[1]);
     this.node.log.warn({ message: String(m) }, 'global: the name server received an unexpected message');
-  }
-
-  // ---- names ---------------------------------------------------------------------------
-
-  /** where/1. */
-  where(name: Term): Pid | undefined {
-    const e = this.tables.lookup(name);
-    if (e === undefined) return undefined;
-    if (e.pid.node === this.node.name) return this.node.isAlive(e.pid) ? e.pid : undefined;
-    return e.pid;
-  }
-
-  getNames(): Tuple[] {
-    return [...this.tables.names.values()].map((e) => t(e.name, e.pid, e.method));
-  }
-
-  private namesExt(): Tuple[] {
-    return [...this.tables.namesExt.values()].map((e) => t(e.name, e.pid, e.regNode));
-  }
-
-  private insName(name: Term, pid: Pid, method: Term, fromPidOrNode: Pid | Atom | undefined, extraInfo: Term): void {
-    this.deleteGlobalName(name);
-    this.insertGlobalName(name, pid, method, fromPidOrNode, extraInfo);
-  }
-
-  private insNameExt(name: Term, pid: Pid, method: Term, regNode: Atom, fromPidOrNode: Pid | Atom | undefined, extraInfo: Term): void {
-    this.deleteGlobalName(name);
-    if (regNode === this.node.name) this.self.link(pid);
-    this.tables.namesExt.set(termKey(name), { name, pid, regNode });
-    this.insertGlobalName(name, pid, method, fromPidOrNode, extraInfo);
-  }
-
-  private insertGlobalName(name: Term, pid: Pid, method: Term, fromPidOrNode: Pid | Atom | undefined, extraInfo: Term): void {
-    this.tables.insertName(this.self, name, pid, method);
-    // The node that took the lock went down and up again meanwhile: the name is not kept.
-    if (!this.lockStillSet(fromPidOrNode, extraInfo)) this.deleteGlobalName(name);
-  }
-
-  /** lock_still_set/3. */
-  private lockStillSet(fromPidOrNode: Pid | Atom | undefined, extraInfo: Term): boolean {
-    const l = this.tables.globalLock();
-    if (l === undefined) return !this.tables.globalLockDown;
-    if (fromPidOrNode instanceof Pid) return l.pidRefs.some((x) => termEquals(x.pid, fromPidOrNode));
-    const lock = extraInfoOf(A.lock, extraInfo);
-    return lock instanceof Tuple && lock.elements.length === 2 && termEquals(l.requesterId, lock.elements[1]);
-  }
-
-  /** delete_global_name2/2, with the unlink of an external name's pid (dounlink_ext/2). */
-  deleteGlobalName(name: Term): void {
-    const gone = this.tables.deleteName(this.self, name);
-    if (gone?.regNode === this.node.name && this.tables.namesOf(gone.pid) === 0 && !this.holdsLock(gone.pid)) this.self.unlink(gone.pid);
-  }
-
-  private holdsLock(pid: Pid): boolean {
-    for (const l of this.tables.locks.values()) if (l.pidRefs.some((x) => termEquals(x.pid, pid))) return true;
-    return false;
-  }
-
-  /** handle_set_lock/3. */
-  private handleSetLock(id: Tuple, pid: Pid): boolean {
-    const [rid, req] = id.elements as [Term, Term];
-    const holders = this.tables.canSetLock(rid, req);
-    if (holders === false) return false;
-    if (!holders.some((x) => termEquals(x.pid, pid))) this.tables.insertLock(this.self, rid, req, pid, holders);
-    return true;
-  }
-
-  private onDown(ref: Ref): void {
-    const rid = this.tables.lockOfRef(ref);
-    if (rid !== undefined) this.tables.removeLock(this.self, rid, { ref }, true);
-    const name = this.tables.nameOfRef(ref);
-    if (name !== undefined) this.deleteGlobalName(name);
-    this.tables.dropResource(ref);
-  }
-
-  /** do_ops/5: external inserts, then plain inserts, then deletes. */
-  private doOps(ops: Term[], connNode: Atom, namesExt: Term, extraInfo: Term): void {
-    const ext = Array.isArray(namesExt) ? namesExt.filter((x): x is Tuple => x instanceof Tuple && x.elements.length === 3) : [];
-    const inserts: Array<[Term, Pid, Term]> = [];
-    const deletes: Term[] = [];
-    for (const op of ops) {
-      if (!(op instanceof Tuple) || op.elements.length !== 2) continue;
-      const [kind, arg] = op.elements as [Term, Term];
-      if (kind === A.insert && arg instanceof Tuple && arg.elements.length === 3 && arg.elements[1] instanceof Pid) inserts.push(arg.elements as [Term, Pid, Term]);
-      else if (kind === A.delete) deletes.push(arg);
-    }
-    const extNames: Term[] = [];
-    for (const [name, pid, method] of inserts) {
-      const x = ext.find((n) => termEquals(n.elements[0], name) && termEquals(n.elements[1], pid));
-      if (x !== undefined && x.elements[2] instanceof Atom) {
-        this.insNameExt(name, pid, method, x.elements[2], connNode, extraInfo);
-        extNames.push(name);
-      }
-    }
-    for (const [name, pid, method] of inserts) {
-      if (!extNames.some((n) => termEquals(n, name))) this.insName(name, pid, method, connNode, extraInfo);
-    }
-    for (const name of deletes) this.deleteGlobalName(name);
   }
 
   // ---- the connection algorithm ---------------------------------------------------------
@@ -366,14 +271,14 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   /** handle_nodeup/2: make ourselves known to a new node and start a resolver for it. */
   private handleNodeup(node: Atom): void {
     if (node === this.node.name) return;
-    if (this.knownNodes.has(node) || this.resolvers.has(node)) return;
+    if (this.k.versions.has(node) || this.resolvers.has(node)) return;
     this.resendPreConnect(node);
     const myTag = this.uniqueInteger();
     this.d(node).syncTagMy = myTag;
-    const knownMap = new ErlMap([...this.knownNodes].map(([n, v]) => [n, v] as [Term, Term]));
+    const knownMap = new ErlMap([...this.k.versions].map(([n, v]) => [n, v] as [Term, Term]));
     const initMsg = t(A.locker, A.noLongerAPid, knownMap, this.deps.locker);
     castGns(this.self, node, t(A.initConnect, t(VSN, myTag), this.node.name, initMsg));
-    const resolver = this.startResolver(node, myTag);
+    const resolver = startResolver(this.self, this.tables, node, myTag);
     this.resolvers.set(node, { tag: myTag, pid: resolver });
   }
 
@@ -394,7 +299,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     const hisVsn = vsnTerm.elements[0];
     const hisTag = vsnTerm.elements[1];
     const vsn = Math.min(hisVsn, VSN);
-    if (this.pending.has(node)) {
+    if (this.k.pending.has(node)) {
       if (hisVsn < VERIFY_CONNECT_VSN) {
         this.node.disconnect(node);
         this.node.log.error({ peer: node.name, vsn: hisVsn }, 'global: an out of sync connection attempt from an old node; disconnecting from it');
@@ -413,7 +318,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       if (!(hisTheLocker instanceof Pid)) return;
       if (this.deps.locker !== undefined) this.self.send(this.deps.locker, t(A.hisTheLocker, hisTheLocker, t(vsn, []), hisTag, r.tag));
       if (hisVsn >= VERIFY_CONNECT_VSN) volatileSend(this.self, node, t(A.initConnectAck, this.node.name, hisTag, r.tag));
-      this.pending.set(node, hisVsn);
+      this.k.pending.set(node, hisVsn);
     } else {
       d.preConnect = { vsn, initMsg, hisTag };
     }
@@ -423,7 +328,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private restartConnect(node: Atom, myTag: Term): void {
     this.cancelLocker(node, myTag);
     this.resetNodeState(node);
-    this.pending.delete(node);
+    this.k.pending.delete(node);
     // The node is up from our side (we had a tag): a new resolver and init_connect.
     if (typeof myTag === 'number' || typeof myTag === 'bigint') this.handleNodeup(node);
   }
@@ -431,7 +336,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   /** lock_is_set/3: the lock is set in both partitions; send our names. */
   private lockIsSet(node: Atom, lockId: Term): void {
     const d = this.d(node);
-    castGns(this.self, node, t(A.exchange, this.node.name, this.getNames(), [], d.syncTagHis ?? atoms.undefined));
+    castGns(this.self, node, t(A.exchange, this.node.name, this.names.getNames(), [], d.syncTagHis ?? atoms.undefined));
     d.lockId = lockId;
     const w = d.waitLock;
     if (w !== undefined && w !== 'lock_is_set') {
@@ -458,8 +363,8 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   private onExchangeOps(node: Atom, myTag: Term, ops: Term[], resolvedOps: Term[]): void {
     if (!termEquals(this.tagMy(node), myTag)) return this.cancelLocker(node, myTag);
     const d = this.d(node);
-    const known = this.mkKnownList(this.nodeVsn(node));
-    castGns(this.self, node, t(A.resolved, this.node.name, resolvedOps, known, A.unused, this.namesExt(), d.syncTagHis ?? atoms.undefined));
+    const known = this.k.mkKnownList(this.k.nodeVsn(node));
+    castGns(this.self, node, t(A.resolved, this.node.name, resolvedOps, known, A.unused, this.names.namesExt(), d.syncTagHis ?? atoms.undefined));
     const saved = d.saveOps;
     d.saveOps = ops;
     if (saved !== undefined && !Array.isArray(saved)) this.resolved(node, saved.hisResolved, saved.hisKnown, saved.namesExt);
@@ -470,14 +375,14 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     const d = this.d(node);
     const ops = [...(Array.isArray(d.saveOps) ? d.saveOps : []), ...(Array.isArray(hisResolved) ? hisResolved : [])];
     d.saveOps = undefined;
-    const knownBefore = new Map(this.knownNodes);
+    const knownBefore = new Map(this.k.versions);
     const synced = this.synced;
     const hisList = Array.isArray(hisKnown) ? hisKnown : [];
-    const newNodes = this.makeNodeVsnList([node, ...hisList]);
+    const newNodes = this.k.makeNodeVsnList([node, ...hisList]);
     const hisKnownNodes = nodeList(hisList);
-    this.syncOthers(hisKnownNodes);
+    syncOthers(this.self, hisKnownNodes);
     const extraInfo = [t(A.vsn, d.protVsn ?? atoms.undefined), t(A.lock, d.lockId ?? atoms.undefined)];
-    this.doOps(ops, this.node.name, namesExt, extraInfo);
+    this.names.doOps(ops, this.node.name, namesExt, extraInfo);
     for (const p of this.syncers.values()) this.self.send(p, t(A.synced, [node]));
     for (const n of hisKnownNodes) this.cancelResolvedLocker(n, (tag) => this.cancelLocker(n, tag));
     // The locker that holds the lock sends new_nodes before it lets go, so that del_lock reaches
@@ -489,30 +394,30 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
       for (const [n, v] of knownBefore) castGns(locker, n, v >= PGPV_VSN ? newNodesMsg : oldMsg);
     });
     this.cancelResolvedLocker(node, (tag) => this.cancelLocker(node, tag, fun));
-    const added = this.addToKnown(newNodes);
+    const added = this.k.addToKnown(newNodes);
     if (this.deps.locker !== undefined) this.self.send(this.deps.locker, t(A.addToKnown, added));
     this.synced = [node, ...synced];
   }
 
   private cancelResolvedLocker(node: Atom, cancel: (tag: Term) => void): void {
     const tag = this.tagMy(node);
-    this.pending.delete(node);
+    this.k.pending.delete(node);
     cancel(tag);
     this.resetNodeState(node);
   }
 
   /** new_nodes/6: nodes of the other partition become known; connect to them. */
   private newNodes(ops: Term[], connNode: Atom, namesExt: Term, nodes: Term[], extraInfo: Term): void {
-    const added = this.addToKnown(Array.isArray(nodes) ? nodes : []);
-    this.syncOthers(added);
-    this.doOps(Array.isArray(ops) ? ops : [], connNode, namesExt, extraInfo);
+    const added = this.k.addToKnown(Array.isArray(nodes) ? nodes : []);
+    syncOthers(this.self, added);
+    this.names.doOps(Array.isArray(ops) ? ops : [], connNode, namesExt, extraInfo);
     if (this.deps.locker !== undefined) this.self.send(this.deps.locker, t(A.addToKnown, added));
   }
 
   private inSync(node: Atom): void {
     for (const p of this.syncers.values()) this.self.send(p, t(A.synced, [node]));
     if (!this.synced.includes(node)) this.synced = [node, ...this.synced];
-    this.pending.delete(node);
+    this.k.pending.delete(node);
     this.cancelLocker(node, this.tagMy(node));
     this.resetNodeState(node);
   }
@@ -529,7 +434,7 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   }
 
   private sendCancelConnect(node: Atom, myTag: Term): void {
-    const v = this.pending.get(node);
+    const v = this.k.pending.get(node);
     if (v === undefined || v < VERIFY_CONNECT_VSN) return;
     if (!termEquals(this.tagMy(node), myTag)) return;
     this.sendCancelConnectMessage(node, this.dict.get(node)?.syncTagHis ?? atoms.undefined);
@@ -552,15 +457,14 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     else if (what === 'ignore_node') this.removing.delete(node);
     else if (this.removing.has(node)) this.removing.delete(node);
     else this.informConnectionLoss(node);
-    this.pending.delete(node);
-    this.knownNodes.delete(node);
+    this.k.pending.delete(node);
+    this.k.versions.delete(node);
     this.synced = this.synced.filter((n) => n !== node);
   }
 
   // ---- preventing overlapping partitions -----------------------------------------------
 
   private informConnectionLoss(node: Atom): void {
-    if (!this.connectAll || !this.preventOverlappingPartitions) return;
     const xcre = this.creationExtension + BigInt(this.node.creation) - MIN_64BIT_SMALL_INT;
     const msg = t(A.lostConnection, this.node.name, xcre, this.uniqueInteger(), node);
     this.volatileMulticast(msg, node, POP_VSN);
@@ -568,13 +472,12 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
 
   /** gns_volatile_multicast/5 to known and pending nodes of `minVer` or later. */
   private volatileMulticast(msg: Term, ignore: Atom, minVer: number): void {
-    for (const [n, v] of this.knownNodes) if (n !== ignore && v >= minVer) volatileSend(this.self, n, msg);
-    for (const [n, v] of this.pending) if (n !== ignore && v >= minVer) volatileSend(this.self, n, msg);
+    for (const [n, v] of this.k.versions) if (n !== ignore && v >= minVer) volatileSend(this.self, n, msg);
+    for (const [n, v] of this.k.pending) if (n !== ignore && v >= minVer) volatileSend(this.self, n, msg);
   }
 
   /** `{lost_connection, NodeA, XCreationA, OpIdA, NodeB}`: NodeA lost NodeB; so do we. */
   private onLostConnection(m: Tuple): void {
-    if (!this.connectAll || !this.preventOverlappingPartitions) return;
     const [, nodeA, xcreT, opIdT, nodeB] = m.elements as [Term, Atom, Term, Term, Atom];
     const xcre = toBig(xcreT);
     const opId = toBig(opIdT);
@@ -588,8 +491,8 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     this.volatileMulticast(m, nodeA, POP_VSN);
     this.lostConnections.set(key, { xcre, opId, at: now });
     const rm = this.node.name === nodeB ? nodeA : nodeB;
-    if (!this.isNodePotentiallyKnown(rm)) return;
-    const vsn = this.nodeVsn(rm);
+    if (!this.k.potentiallyKnown(rm)) return;
+    const vsn = this.k.nodeVsn(rm);
     if (vsn < POP_VSN) {
       this.node.disconnect(rm);
     } else {
@@ -600,99 +503,10 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
   }
 
   private onRemoveConnection(node: Atom): void {
-    if (!this.isNodePotentiallyKnown(node)) return;
+    if (!this.k.potentiallyKnown(node)) return;
     this.node.disconnect(node);
     this.handleNodedown(node, 'remove_connection');
     this.node.log.warn({ peer: node.name }, `global: disconnected node ${node.name} in order to prevent overlapping partitions`);
-  }
-
-  private isNodePotentiallyKnown(node: Atom): boolean {
-    return this.knownNodes.has(node) || this.pending.has(node);
-  }
-
-  // ---- known nodes ---------------------------------------------------------------------
-
-  private nodeVsn(node: Atom): number {
-    if (node === this.node.name) return VSN;
-    return this.knownNodes.get(node) ?? this.pending.get(node) ?? 0;
-  }
-
-  /** mk_known_list/2: `{Node, Vsn}` pairs for version 7+, bare nodes before. */
-  private mkKnownList(vsn: number): Term[] {
-    return vsn < PGPV_VSN ? this.known() : [...this.knownNodes].map(([n, v]) => t(n, v));
-  }
-
-  private makeNodeVsnList(list: Term[]): Tuple[] {
-    const out: Tuple[] = [];
-    for (const x of list) {
-      if (x instanceof Atom) out.push(t(x, this.nodeVsn(x)));
-      else if (x instanceof Tuple && x.elements[0] instanceof Atom) {
-        const v = x.elements[1];
-        out.push(v === 0 || typeof v !== 'number' ? t(x.elements[0], this.nodeVsn(x.elements[0])) : x);
-      }
-    }
-    return out;
-  }
-
-  /** add_to_known/2: the nodes that were not known before. */
-  private addToKnown(list: Term[]): Atom[] {
-    const added: Atom[] = [];
-    for (const x of list) {
-      const [n, v] = x instanceof Atom ? [x, 0] : x instanceof Tuple && x.elements[0] instanceof Atom ? [x.elements[0], x.elements[1]] : [undefined, undefined];
-      if (n === undefined || n === this.node.name) continue;
-      const vn = typeof v === 'number' ? v : 0;
-      const cur = this.knownNodes.get(n);
-      if (cur === undefined) {
-        added.unshift(n);
-        this.knownNodes.set(n, vn);
-      } else if (cur < 0) {
-        this.knownNodes.set(n, vn);
-      }
-    }
-    return added;
-  }
-
-  // ---- helper processes ----------------------------------------------------------------
-
-  /** start_resolver/2: resolves name conflicts for one connect, off the server. */
-  private startResolver(node: Atom, myTag: Term): Pid {
-    const server = this.self.pid;
-    const tables = this.tables;
-    return this.self.spawn(async (r) => {
-      const m = (await r.receive((x) => x instanceof Tuple && x.elements.length === 3 && x.elements[0] === A.resolve && x.elements[2] === node)) as Tuple;
-      const { ops, resolved } = await exchangeNames(r, tables, (m.elements[1] as Term[]) ?? [], node);
-      r.send(server, t(GEN_CAST, t(A.exchangeOps, node, myTag, ops, resolved)));
-    });
-  }
-
-  /** sync_others/1: connect to each node and tell it we are in sync (or report it down). */
-  private syncOthers(nodes: readonly Atom[]): void {
-    const server = this.self.pid;
-    for (const n of nodes) {
-      this.self.spawn(async (p) => {
-        if (await p.node.connect(n)) castGns(p, n, t(A.inSync, p.node.name, true));
-        else {
-          p.node.log.warn({ peer: n.name }, `global: failed to connect to ${n.name}`);
-          p.send(server, t(A.extraNodedown, n));
-        }
-      });
-    }
-  }
-
-  /** start_sync/2: a process that answers `From` once every node is synced or down. */
-  private startSync(nodes: Atom[], from: Term): void {
-    const pid = this.self.spawnLink(async (p) => {
-      let left = [...nodes];
-      for (const n of left) p.monitorNode(n);
-      while (left.length > 0) {
-        const m = (await p.receive((x) => x instanceof Tuple && x.elements.length === 2 && (x.elements[0] === A.nodedown || x.elements[0] === A.synced))) as Tuple;
-        const gone = m.elements[0] === A.nodedown ? [m.elements[1] as Atom] : (m.elements[1] as Atom[]);
-        for (const n of gone) if (left.includes(n)) p.monitorNode(n, false);
-        left = left.filter((n) => !gone.includes(n));
-      }
-      genReply(p, from, atoms.ok);
-    });
-    this.syncers.set(pidKey(pid), pid);
   }
 
   /**
@@ -707,27 +521,6 @@ export class GlobalServer implements Pick<LockerHost, 'known'> {
     }
     return nodes;
   }
-
-  /** Stop taking part (node stop): no lost_connection messages while connections close. */
-  prepareShutdown(): void {
-    this.connectAll = false;
-    this.preventOverlappingPartitions = false;
-  }
-}
-
-function nodeList(list: Term[]): Atom[] {
-  const out: Atom[] = [];
-  for (const x of list) {
-    if (x instanceof Atom) out.push(x);
-    else if (x instanceof Tuple && x.elements[0] instanceof Atom) out.push(x.elements[0]);
-  }
-  return out;
-}
-
-function extraInfoOf(tag: Atom, extra: Term): Term | undefined {
-  if (!Array.isArray(extra)) return undefined;
-  for (const x of extra) if (x instanceof Tuple && x.elements.length === 2 && x.elements[0] === tag) return x.elements[1];
-  return undefined;
 }
 
 function isLockId(x: Term): boolean {
