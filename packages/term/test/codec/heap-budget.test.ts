@@ -21,7 +21,9 @@ describe('the decode cost model against what V8 really takes', () => {
     const frame = listFrame(SHAPES[name] as (i: number) => number[], N);
     const model = charged(frame, { atomCache }).bytes / N;
     decode(listFrame(SHAPES[name] as (i: number) => number[], 1000), { atomCache }); // warm up the JIT
-    const { bytes } = retainedBytes(() => decode(frame, { atomCache, maxHeapBytes: Infinity }));
+    // The least of three measurements: code the JIT makes or a GC running late only ever adds.
+    let bytes = Infinity;
+    for (let i = 0; i < 3; i++) bytes = Math.min(bytes, retainedBytes(() => decode(frame, { atomCache, maxHeapBytes: Infinity })).bytes);
     const measured = bytes / N;
     // Per element, with 5% and 2 bytes of slack for the noise of a heap measurement (code the JIT makes meanwhile).
     expect(measured).toBeLessThanOrEqual(1.05 * model + 2);
