@@ -44,14 +44,25 @@ function sameRef(a: Ref, b: Ref): boolean {
   return true;
 }
 
+/** Receive markers, a ring: the reference, and the index its messages start at. */
+interface Marks {
+  readonly refs: (Ref | undefined)[];
+  readonly idx: number[];
+  next: number;
+}
+
+/**
+ * The queue of every empty mailbox, replaced by a fresh array at the first queued message: an
+ * idle process holds no array of its own. Never written to (push checks for it first).
+ */
+const EMPTY: Term[] = [];
+
 export class Mailbox {
-  private items: Term[] = [];
+  private items: Term[] = EMPTY;
   private head = 0;
-  /** Receive markers, a ring made on first use: the reference, and the index its messages start at. */
-  private mRefs: (Ref | undefined)[] | undefined = undefined;
-  private mIdx: number[] | undefined = undefined;
-  private mNext = 0;
-  private waiting = false;
+  /** Made on first use (most mailboxes never see a marker). */
+  private marks: Marks | undefined = undefined;
+  /** The waiter: set while a receive waits (its resolve is the "waiting" flag). */
   private wMatch: Matcher | undefined = undefined;
   private wResolve: Resolve | undefined = undefined;
   private wReject: Reject | undefined = undefined;
@@ -69,23 +80,22 @@ export class Mailbox {
 
   /** Tie marker `at` (from {@link mark}, nothing taken since) to `ref`; the oldest of {@link MARKS} goes. */
   bindMark(ref: Ref, at: number): void {
-    const refs = (this.mRefs ??= new Array<Ref | undefined>(MARKS).fill(undefined));
-    const idx = (this.mIdx ??= new Array<number>(MARKS).fill(0));
-    refs[this.mNext] = ref;
-    idx[this.mNext] = at;
-    this.mNext = (this.mNext + 1) % MARKS;
+    const m = (this.marks ??= { refs: new Array<Ref | undefined>(MARKS).fill(undefined), idx: new Array<number>(MARKS).fill(0), next: 0 });
+    m.refs[m.next] = ref;
+    m.idx[m.next] = at;
+    m.next = (m.next + 1) % MARKS;
   }
 
   /** Deliver a message: hand it to the waiter when it matches, else queue it. Never throws. */
   push(msg: Term): void {
-    if (this.waiting) {
+    if (this.wResolve !== undefined) {
       let hit = true;
       if (this.wMatch !== undefined) {
         try {
           hit = this.wMatch(msg);
         } catch (err) {
           // The receiver's bug: its receive fails, the message stays, the sender goes on.
-          this.items.push(msg);
+          this.queue(msg);
           const reject = this.wReject as Reject;
           this.clearWaiter();
           wake(reject, asError(err, 'the receive pattern threw'));
@@ -93,13 +103,18 @@ export class Mailbox {
         }
       }
       if (hit) {
-        const resolve = this.wResolve as Resolve;
+        const resolve = this.wResolve;
         this.clearWaiter();
         wake(resolve, msg);
         return;
       }
     }
-    this.items.push(msg);
+    this.queue(msg);
+  }
+
+  private queue(msg: Term): void {
+    if (this.items === EMPTY) this.items = [msg];
+    else this.items.push(msg);
   }
 
   /**
@@ -134,7 +149,6 @@ export class Mailbox {
     }
     if (now !== TIMEOUT || timeoutMs === 0) return new Promise((resolve) => wake(resolve, now));
     const p = new Promise<Term | typeof TIMEOUT>((resolve, reject) => {
-      this.waiting = true;
       this.wMatch = match;
       this.wResolve = resolve;
       this.wReject = reject;
@@ -167,10 +181,9 @@ export class Mailbox {
     const reject = this.wReject;
     const pending = this.wPromise;
     this.clearWaiter();
-    this.items = [];
+    this.items = EMPTY;
     this.head = 0;
-    this.mRefs = undefined;
-    this.mIdx = undefined;
+    this.marks = undefined;
     if (err !== undefined && reject !== undefined) {
       // Handled here too, so a receive nobody awaits any more is no unhandled rejection.
       pending?.catch(noop);
@@ -185,18 +198,17 @@ export class Mailbox {
 
   /** Where a scan for messages carrying `ref` starts: its marker, or the head when it has none. */
   private startOf(ref: Ref | undefined): number {
-    const refs = this.mRefs;
-    if (ref === undefined || refs === undefined) return this.head;
+    const m = this.marks;
+    if (ref === undefined || m === undefined) return this.head;
     for (let k = 0; k < MARKS; k++) {
-      const r = refs[k];
-      if (r !== undefined && sameRef(r, ref)) return Math.max(this.head, (this.mIdx as number[])[k] as number);
+      const r = m.refs[k];
+      if (r !== undefined && sameRef(r, ref)) return Math.max(this.head, m.idx[k] as number);
     }
     return this.head;
   }
 
   private clearWaiter(): void {
     if (this.wTimer !== undefined) stopTimeout(this.wTimer);
-    this.waiting = false;
     this.wMatch = undefined;
     this.wResolve = undefined;
     this.wReject = undefined;
@@ -212,7 +224,7 @@ export class Mailbox {
       items[i] = undefined;
       this.head++;
       if (this.head === items.length) {
-        this.items = [];
+        this.items = EMPTY;
         this.rebaseMarks(this.head);
         this.head = 0;
       } else if (this.head >= COMPACT_AT && this.head * 2 >= items.length) {
@@ -222,7 +234,7 @@ export class Mailbox {
       }
     } else {
       items.splice(i, 1);
-      const idx = this.mIdx;
+      const idx = this.marks?.idx;
       if (idx !== undefined) for (let k = 0; k < MARKS; k++) if ((idx[k] as number) > i) idx[k] = (idx[k] as number) - 1;
     }
     return msg;
@@ -230,7 +242,7 @@ export class Mailbox {
 
   /** The queue now starts `by` entries later (head reset to 0): markers move with it, none below 0. */
   private rebaseMarks(by: number): void {
-    const idx = this.mIdx;
+    const idx = this.marks?.idx;
     if (idx !== undefined) for (let k = 0; k < MARKS; k++) idx[k] = Math.max(0, (idx[k] as number) - by);
   }
 }
