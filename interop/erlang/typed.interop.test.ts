@@ -112,7 +112,7 @@ describe('typed actors and a real erl', () => {
   it('erl gen_server:calls a typed Courier server', async (ctx) => {
     erlPeer.require(ctx);
     type Call = { type: 'put'; key: string; value: number } | { type: 'get'; key: string };
-    await startTypedServer<Call, never, number | null, Map<string, number>>(
+    await startTypedServer<Call, number | null, never, Map<string, number>>(
       c,
       {
         init: () => new Map(),

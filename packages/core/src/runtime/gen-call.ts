@@ -5,7 +5,7 @@ import { reasonText } from './exit-reason.js';
 import { refKey } from './keys.js';
 import { TIMEOUT } from './mailbox.js';
 import type { Node } from './node.js';
-import type { Process } from './process.js';
+import { Process } from './process.js';
 
 /**
  * The client side of the behaviours, what OTP keeps in gen.erl: call (tagged `[alias|Mref]`),
@@ -41,7 +41,9 @@ export function systemTerminate(self: Process, msg: Term | typeof TIMEOUT): Term
  * terminate callback runs) and wait until it has. Throws CallError NOPROC when there is no such
  * process, TIMEOUT, or EXIT when it ended with another reason.
  */
-export async function stopServer(self: Process, server: Dest, reason: Term = atoms.normal, timeoutMs = Infinity): Promise<void> {
+export async function stopServer(caller: Caller, server: Dest, reason: Term = atoms.normal, timeoutMs = Infinity): Promise<void> {
+  if (!(caller instanceof Process)) return asCaller(caller, (self) => stopServer(self, server, reason, timeoutMs));
+  const self = caller;
   const mref = self.monitor(server as Pid);
   try {
     self.send(server, new Tuple([SYSTEM, new Tuple([self.pid, mref]), new Tuple([TERMINATE, reason])]));
@@ -116,6 +118,20 @@ function localServer(self: Process, server: Dest): boolean {
   return p !== undefined && replyingServers.has(p);
 }
 
+/**
+ * Who makes a call: a process, or a node — from outside any process (a script, a test, an HTTP
+ * handler), a short-lived process is spawned on the node for the call, as ServerRef.call does.
+ */
+export type Caller = Process | Node;
+
+/** Run `f` as the process `from`, or in a short-lived process of the node `from`. */
+export function asCaller<T>(from: Caller, f: (self: Process) => Promise<T>): Promise<T> {
+  if (from instanceof Process) return f(from);
+  return new Promise((resolve, reject) => {
+    from.spawn((self) => f(self).then(resolve, reject));
+  });
+}
+
 /** Calls in progress on this JS realm, by their alias Ref object: local replies skip the alias lookup. */
 const callers = new WeakMap<Ref, Process>();
 
@@ -127,7 +143,9 @@ const callers = new WeakMap<Ref, Process>();
  * alias is dropped when the call ends, so a reply after a timeout is discarded by the runtime
  * instead of waiting in the caller's mailbox. A reply that arrived with the timeout is returned.
  */
-export async function call(self: Process, server: Dest, request: Term, timeoutMs = 5000): Promise<Term> {
+export async function call(caller: Caller, server: Dest, request: Term, timeoutMs = 5000): Promise<Term> {
+  if (!(caller instanceof Process)) return asCaller(caller, (self) => call(self, server, request, timeoutMs));
+  const self = caller;
   const mref = self.monitor(server as Pid);
   const mkey = refKey(mref);
   // The monitor reference is also the alias, as erlang:monitor(process, P, [{alias, demonitor}]) makes it.

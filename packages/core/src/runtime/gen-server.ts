@@ -136,25 +136,22 @@ class ServerLoop<S, A> {
   ) {}
 
   async run(state: S, action: Action | undefined): Promise<void> {
-    const { self, impl } = this;
+    const self = this.self;
     for (;;) {
       let msg: Term | typeof TIMEOUT;
-      let r: Result<S>;
+      let g: Async<Result<S>>;
       if (action instanceof Continue) {
         msg = undefined;
-        const value = action.value;
-        r = await this.guard(state, undefined, () => {
-          if (!impl.handleContinue) throw new UsageError('NO_HANDLE_CONTINUE', 'a callback returned continueWith(...) but the server has no handleContinue');
-          return impl.handleContinue(value, state, self);
-        });
+        g = this.guard(state, undefined, action);
       } else {
         msg = typeof action === 'number' ? await self.receive(undefined, action) : await self.receive();
         if (this.fromParent(msg)) await this.stop((msg as Tuple).elements[2], state, msg);
         const sysStop = systemTerminate(self, msg);
         if (sysStop !== undefined) await this.stop(sysStop, state, msg);
-        const m = msg === TIMEOUT ? TIMEOUT_ATOM : msg;
-        r = await this.guard(state, m, () => this.dispatch(m, state));
+        g = this.guard(state, msg === TIMEOUT ? TIMEOUT_ATOM : msg, undefined);
       }
+      // A callback that answered synchronously costs no promise here.
+      const r = g instanceof Promise ? await g : g;
       state = r.state;
       if (r instanceof Stop) {
         if (r.reply !== undefined && isCall(msg)) replyTo(self, (msg as Tuple).elements[1] as From, r.reply);
@@ -188,16 +185,30 @@ class ServerLoop<S, A> {
     return new NoReply(state);
   }
 
-  /** Run a callback; a throw terminates the server as OTP does (terminate, crash log, exit). */
-  private async guard(state: S, msg: Term, f: () => Async<Result<S>>): Promise<Result<S>> {
+  /**
+   * Run the callback for `msg` (handleContinue for `cont`); a throw or rejection terminates the
+   * server as OTP does (terminate, crash log, exit). Synchronous when the callback is.
+   */
+  private guard(state: S, msg: Term, cont: Continue | undefined): Async<Result<S>> {
+    let r: Async<Result<S>>;
     try {
-      return await f();
+      r = cont === undefined ? this.dispatch(msg, state) : this.continue(cont.value, state);
     } catch (e) {
-      if (!this.self.alive || e instanceof ProcessGone) throw e;
-      const reason = reasonFromThrow(e);
-      await this.terminate(reason, state, msg);
-      throw e;
+      return this.failed(e, state, msg);
     }
+    return r instanceof Promise ? r.catch((e: unknown) => this.failed(e, state, msg)) : r;
+  }
+
+  private continue(value: Term, state: S): Async<Result<S>> {
+    const { self, impl } = this;
+    if (!impl.handleContinue) throw new UsageError('NO_HANDLE_CONTINUE', 'a callback returned continueWith(...) but the server has no handleContinue');
+    return impl.handleContinue(value, state, self);
+  }
+
+  private async failed(e: unknown, state: S, msg: Term): Promise<never> {
+    if (!this.self.alive || e instanceof ProcessGone) throw e;
+    await this.terminate(reasonFromThrow(e), state, msg);
+    throw e;
   }
 
   private async stop(reason: Term, state: S, msg: Term | typeof TIMEOUT): Promise<never> {
@@ -262,5 +273,5 @@ function isCall(msg: Term | typeof TIMEOUT): boolean {
   return msg instanceof Tuple && msg.elements.length === 3 && msg.elements[0] === GEN_CALL;
 }
 
-export { GEN_CALL, GEN_CAST, answersThroughReplyTo, call, cast, destText, replyTo, stopServer, systemTerminate, type From } from './gen-call.js';
+export { GEN_CALL, GEN_CAST, answersThroughReplyTo, asCaller, call, cast, destText, replyTo, stopServer, systemTerminate, type Caller, type From } from './gen-call.js';
 export { abcast, multiCall, type MultiCallResult } from './multi-call.js';

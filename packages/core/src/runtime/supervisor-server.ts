@@ -105,13 +105,15 @@ export const supervisorServer: GenServer<SupState, (self: Process) => SupState> 
     return st;
   },
 
-  async handleCall(req, _from: From, st) {
+  // Not async: a start_child whose start function returns a pid (spawnLink does) is answered
+  // without a promise per step — a dynamic pool starts children by the thousand.
+  handleCall(req, _from: From, st) {
     const [op, arg] = req instanceof Tuple ? req.elements : [req];
     if (req === A.whichChildren) return reply(whichChildren(st), st);
     if (req === A.countChildren) return reply(countChildren(st), st);
-    if (op === A.startChild) return reply(await startChildReq(st, arg), st);
-    if (op === A.terminateChild) return reply(await terminateChildReq(st, arg), st);
-    if (op === A.restartChild) return reply(await restartChildReq(st, arg), st);
+    if (op === A.startChild) return replyWhen(startChildReq(st, arg), st);
+    if (op === A.terminateChild) return replyWhen(terminateChildReq(st, arg), st);
+    if (op === A.restartChild) return replyWhen(restartChildReq(st, arg), st);
     if (op === A.deleteChild) return reply(deleteChildReq(st, arg), st);
     st.self.node.log.error({ supervisor: st.self.pid.toString(), request: reasonText(req) }, 'supervisor got an unexpected call');
     return reply(err(new Tuple([atom('unknown_call'), req])), st);
@@ -140,31 +142,56 @@ export const supervisorServer: GenServer<SupState, (self: Process) => SupState> 
   },
 };
 
+/** `reply(value)`, now or when the value is there. */
+function replyWhen(value: Term | Promise<Term>, st: SupState): Result | Promise<Result> {
+  return value instanceof Promise ? value.then((v) => reply(v, st)) : reply(value, st);
+}
+
 function afterRestart(st: SupState, outcome: 'ok' | 'shutdown'): Result {
   return outcome === 'shutdown' ? stop(atoms.shutdown, st) : noreply(st);
 }
 
 // ---- starting ----------------------------------------------------------------------------
 
-/** do_start_child: the pid, undefined for `ignore`, or `{error, Reason}` when the start failed or threw. */
-async function startOne(st: SupState, c: Child): Promise<Pid | undefined | Tuple> {
-  const self = st.self;
+type Started = Pid | undefined | Tuple;
+
+/**
+ * do_start_child: the pid, undefined for `ignore`, or `{error, Reason}` when the start failed or
+ * threw — synchronously when the start function returned its result rather than a promise.
+ */
+function startOne(st: SupState, c: Child): Started | Promise<Started> {
+  let r: unknown;
   try {
-    const r = await c.spec.start(self, ...c.args);
-    if (r === 'ignore') return undefined;
-    if (!(r instanceof Pid)) return err(new Tuple([atom('bad_return_value'), r]));
-    // Built only when info is on: a dynamic pool starts children by the thousand.
-    if (self.node.log.isLevelEnabled?.('info') !== false) self.node.log.info({ supervisor: self.pid.toString(), child: c.spec.id, pid: r.toString() }, 'child started');
-    return r;
+    r = c.spec.start(st.self, ...c.args);
   } catch (e) {
-    if (!self.alive) throw e;
-    const reason = e instanceof ExitCall ? e.reason : reasonFromThrow(e);
-    self.node.log.error({ supervisor: self.pid.toString(), child: c.spec.id, reason: reasonText(reason) }, 'child start failed');
-    return err(reason);
+    return startFailed(st, c, e);
   }
+  if (r instanceof Promise)
+    return r.then(
+      (v: unknown) => started(st, c, v),
+      (e: unknown) => startFailed(st, c, e),
+    );
+  return started(st, c, r);
 }
 
-async function startChildReq(st: SupState, arg: Term): Promise<Term> {
+function started(st: SupState, c: Child, r: unknown): Started {
+  if (r === 'ignore') return undefined;
+  if (!(r instanceof Pid)) return err(new Tuple([atom('bad_return_value'), r as Term]));
+  const self = st.self;
+  // Built only when info is on: a dynamic pool starts children by the thousand.
+  if (self.node.log.isLevelEnabled?.('info') !== false) self.node.log.info({ supervisor: self.pid.toString(), child: c.spec.id, pid: r.toString() }, 'child started');
+  return r;
+}
+
+function startFailed(st: SupState, c: Child, e: unknown): Tuple {
+  const self = st.self;
+  if (!self.alive) throw e;
+  const reason = e instanceof ExitCall ? e.reason : reasonFromThrow(e);
+  self.node.log.error({ supervisor: self.pid.toString(), child: c.spec.id, reason: reasonText(reason) }, 'child start failed');
+  return err(reason);
+}
+
+function startChildReq(st: SupState, arg: Term): Term | Promise<Term> {
   if (st.simple) {
     // A list of integers 0..255 (`[2]` from erl or another node) travels as STRING_EXT and is
     // decoded as a JS string: it is the list of extra arguments all the same.
@@ -172,11 +199,19 @@ async function startChildReq(st: SupState, arg: Term): Promise<Term> {
     if (!Array.isArray(args)) return err(new Tuple([A.invalidSpec, arg]));
     if (st.dynamic.size >= st.flags.maxChildren) return err(A.maxChildren);
     const c: Child = { spec: st.template as ChildSpec, pid: undefined, args };
-    const r = await startOne(st, c);
-    if (r instanceof Tuple) return r;
-    if (r !== undefined) storeDynamic(st, c, r);
-    return okPid(r);
+    const r = startOne(st, c);
+    return r instanceof Promise ? r.then((x) => dynamicStarted(st, c, x)) : dynamicStarted(st, c, r);
   }
+  return startStaticChild(st, arg);
+}
+
+function dynamicStarted(st: SupState, c: Child, r: Started): Term {
+  if (r instanceof Tuple) return r;
+  if (r !== undefined) storeDynamic(st, c, r);
+  return okPid(r);
+}
+
+async function startStaticChild(st: SupState, arg: Term): Promise<Term> {
   const spec = takeSpec(st.self.node, arg);
   if (spec === undefined) return err(new Tuple([A.invalidSpec, arg]));
   const bad = checkSpec(spec, st.flags.autoShutdown);

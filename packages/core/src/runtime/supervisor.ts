@@ -2,8 +2,8 @@ import { Atom, Pid, Tuple, atom, atoms, type Term } from '@courier/term';
 import { CourierError, UsageError } from '../errors.js';
 import type { Dest } from './dest.js';
 import { reasonText } from './exit-reason.js';
-import { call, destText, startServer } from './gen-server.js';
-import type { Node } from './node.js';
+import { call, destText, startServer, type Caller } from './gen-server.js';
+import { Node } from './node.js';
 import type { Process } from './process.js';
 import { SupState, supervisorServer } from './supervisor-server.js';
 import { checkSpec, parkSpec } from './supervisor-spec.js';
@@ -110,6 +110,8 @@ export function startDynamicSupervisor(node: Node, template: ChildSpec, flags: O
 }
 
 // ---- requests (supervisor:start_child/2 and friends) ---------------------------------------
+// Each takes the calling process, or the node when called from outside any process (a short-lived
+// process makes the call, as a typed ServerRef.call does).
 
 const ERROR = atom('error');
 const OK = atom('ok');
@@ -145,28 +147,34 @@ const pidOf = (r: Term): Pid | undefined => {
  * supervisor:start_child/2: a spec for a static supervisor (of this node), the extra start
  * arguments for a simple_one_for_one one. The new pid, or undefined when the start said `ignore`.
  */
-export async function startChild(self: Process, sup: Dest, specOrArgs: ChildSpec | Term[], timeoutMs = Infinity): Promise<Pid | undefined> {
-  if (Array.isArray(specOrArgs)) return pidOf(check(sup, 'start_child', await call(self, sup, new Tuple([atom('start_child'), specOrArgs]), timeoutMs)));
-  const parked = parkSpec(self.node, specOrArgs);
+export function startChild(self: Caller, sup: Dest, specOrArgs: ChildSpec | Term[], timeoutMs = Infinity): Promise<Pid | undefined> {
+  if (Array.isArray(specOrArgs)) return call(self, sup, new Tuple([START_CHILD, specOrArgs]), timeoutMs).then((r) => pidOf(check(sup, 'start_child', r)));
+  return startStaticChild(self, sup, specOrArgs, timeoutMs);
+}
+
+const START_CHILD = atom('start_child');
+
+async function startStaticChild(self: Caller, sup: Dest, spec: ChildSpec, timeoutMs: number): Promise<Pid | undefined> {
+  const parked = parkSpec(self instanceof Node ? self : self.node, spec);
   try {
-    return pidOf(check(sup, 'start_child', await call(self, sup, new Tuple([atom('start_child'), parked.token]), timeoutMs)));
+    return pidOf(check(sup, 'start_child', await call(self, sup, new Tuple([START_CHILD, parked.token]), timeoutMs)));
   } finally {
     parked.drop();
   }
 }
 
 /** supervisor:terminate_child/2: by id, or by pid for a simple_one_for_one supervisor. */
-export async function terminateChild(self: Process, sup: Dest, id: string | Pid, timeoutMs = Infinity): Promise<void> {
+export async function terminateChild(self: Caller, sup: Dest, id: string | Pid, timeoutMs = Infinity): Promise<void> {
   check(sup, 'terminate_child', await call(self, sup, new Tuple([atom('terminate_child'), typeof id === 'string' ? atom(id) : id]), timeoutMs));
 }
 
 /** supervisor:restart_child/2: start a stopped child again from its spec. */
-export async function restartChild(self: Process, sup: Dest, id: string, timeoutMs = Infinity): Promise<Pid | undefined> {
+export async function restartChild(self: Caller, sup: Dest, id: string, timeoutMs = Infinity): Promise<Pid | undefined> {
   return pidOf(check(sup, 'restart_child', await call(self, sup, new Tuple([atom('restart_child'), atom(id)]), timeoutMs)));
 }
 
 /** supervisor:delete_child/2: forget a stopped child's spec. */
-export async function deleteChild(self: Process, sup: Dest, id: string, timeoutMs = Infinity): Promise<void> {
+export async function deleteChild(self: Caller, sup: Dest, id: string, timeoutMs = Infinity): Promise<void> {
   const r = check(sup, 'delete_child', await call(self, sup, new Tuple([atom('delete_child'), atom(id)]), timeoutMs));
   if (r !== OK) throw new SupervisorError('START_FAILED', `delete_child answered ${reasonText(r)}`, r);
 }
@@ -179,7 +187,7 @@ export interface ChildInfo {
 }
 
 /** supervisor:which_children/1, newest first as OTP lists them. */
-export async function whichChildren(self: Process, sup: Dest, timeoutMs = Infinity): Promise<ChildInfo[]> {
+export async function whichChildren(self: Caller, sup: Dest, timeoutMs = Infinity): Promise<ChildInfo[]> {
   const r = (await call(self, sup, atom('which_children'), timeoutMs)) as Tuple[];
   return r.map((t) => {
     const [id, pid, type] = t.elements;
@@ -199,7 +207,7 @@ export interface ChildCounts {
 }
 
 /** supervisor:count_children/1. */
-export async function countChildren(self: Process, sup: Dest, timeoutMs = Infinity): Promise<ChildCounts> {
+export async function countChildren(self: Caller, sup: Dest, timeoutMs = Infinity): Promise<ChildCounts> {
   const r = (await call(self, sup, atom('count_children'), timeoutMs)) as Tuple[];
   const get = (k: string): number => (r.find((t) => t.elements[0] === atom(k))?.elements[1] as number | undefined) ?? 0;
   return { specs: get('specs'), active: get('active'), supervisors: get('supervisors'), workers: get('workers') };

@@ -1,5 +1,5 @@
 import { Atom, Pid, atom, type Term } from '@courier/term';
-import { call as genCall, cast as genCast } from '../runtime/gen-server.js';
+import { asCaller, call as genCall, cast as genCast } from '../runtime/gen-server.js';
 import type { Dest } from '../runtime/dest.js';
 import { TIMEOUT } from '../runtime/mailbox.js';
 import type { Node } from '../runtime/node.js';
@@ -31,7 +31,7 @@ interface RefOptions<Reply> {
  * process (an Erlang pid or name, a term-level Courier process): the value is mapped to a term
  * (docs/typed.md) unless the target turns out to be a typed process of this node.
  */
-export class TypedRef<in Msg> {
+export class TypedRef<in Msg, out P extends Pid | undefined = Pid | undefined> {
   /**
    * The typed process of this node the pid leads to, once a send found it: later sends skip the
    * lookup. Only a pid's target is kept (a name may move), and only while it lives.
@@ -44,9 +44,9 @@ export class TypedRef<in Msg> {
     readonly keys: KeyEncoding = 'binary',
   ) {}
 
-  /** The pid, when the ref was made from one. */
-  get pid(): Pid | undefined {
-    return this.dest instanceof Pid ? this.dest : undefined;
+  /** The pid, when the ref was made from one (always, for a ref spawnTyped returned: `P` is then `Pid`). */
+  get pid(): P {
+    return (this.dest instanceof Pid ? this.dest : undefined) as P;
   }
 
   /** Send from outside any process (use `self.send(ref, msg)` inside one). */
@@ -82,7 +82,7 @@ export class TypedRef<in Msg> {
  * A gen_server-compatible typed server: `call` sends `{'$gen_call', {From, Tag}, Req}`, `cast`
  * sends `{'$gen_cast', Msg}`, so the target may be startTypedServer's or any Erlang gen_server.
  */
-export class ServerRef<in Call, in Cast, out Reply> {
+export class ServerRef<in Call, out Reply, in Cast = never, out P extends Pid | undefined = Pid | undefined> {
   constructor(
     readonly node: Node,
     readonly dest: Dest,
@@ -93,8 +93,9 @@ export class ServerRef<in Call, in Cast, out Reply> {
     return this.opts.keys ?? 'binary';
   }
 
-  get pid(): Pid | undefined {
-    return this.dest instanceof Pid ? this.dest : undefined;
+  /** The pid, when the ref was made from one (always, for a ref startTypedServer returned: `P` is then `Pid`). */
+  get pid(): P {
+    return (this.dest instanceof Pid ? this.dest : undefined) as P;
   }
 
   /**
@@ -107,9 +108,7 @@ export class ServerRef<in Call, in Cast, out Reply> {
     if (from !== undefined) return this.callFrom(from, req, timeoutMs);
     // Mapped here, so a request with no Erlang form throws at the caller before any process runs.
     const form = wireForm(this.node, this.dest, req, this.keys);
-    return new Promise((resolve, reject) => {
-      this.node.spawn((self) => this.callWith(self, form, timeoutMs).then(resolve, reject));
-    });
+    return asCaller(this.node, (self) => this.callWith(self, form, timeoutMs));
   }
 
   /** @internal The call from `self` (a request with no Erlang form throws before anything is sent). */
@@ -153,8 +152,8 @@ export function serverRef<Call, Reply, Cast = never>(
   node: Checked<Call, Checked<Cast, Checked<Reply, Node>>>,
   dest: Dest,
   opts: RefOptions<Reply> = {},
-): ServerRef<Call, Cast, Reply> {
-  return new ServerRef<Call, Cast, Reply>(node as Node, dest, opts);
+): ServerRef<Call, Reply, Cast> {
+  return new ServerRef<Call, Reply, Cast>(node as Node, dest, opts);
 }
 
 // The typed value of what a receive returned (TIMEOUT passes through), one function per key encoding.
@@ -204,11 +203,11 @@ export class TypedProcess<Msg> {
     to.deliver(this.process.pid, msg);
   }
 
-  call<Call, Reply>(to: ServerRef<Call, never, Reply>, req: Call, opts?: Omit<CallOptions, 'from'>): Promise<Reply> {
+  call<Call, Reply>(to: ServerRef<Call, Reply, never>, req: Call, opts?: Omit<CallOptions, 'from'>): Promise<Reply> {
     return to.callFrom(this.process, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   }
 
-  cast<Cast>(to: ServerRef<never, Cast, unknown>, msg: Cast): void {
+  cast<Cast>(to: ServerRef<never, unknown, Cast>, msg: Cast): void {
     to.cast(msg, this.process);
   }
 
@@ -232,7 +231,7 @@ export type TypedBody<Msg> = (self: TypedProcess<Msg>) => unknown;
  * Spawn a typed actor: `body` receives `Msg` values. `Msg` must stay inside the typed mapping
  * (`Wire<Msg>`): a message type with a function, a Date or a Map in it does not compile.
  */
-export function spawnTyped<Msg>(on: Checked<Msg, Node>, body: TypedBody<Msg>, opts: SpawnTypedOptions = {}): TypedRef<Msg> {
+export function spawnTyped<Msg>(on: Checked<Msg, Node>, body: TypedBody<Msg>, opts: SpawnTypedOptions = {}): TypedRef<Msg, Pid> {
   const node = on as Node;
   const keys = opts.keys ?? 'binary';
   const linkTo = opts.linkTo instanceof TypedProcess ? opts.linkTo.process : opts.linkTo;
@@ -240,7 +239,7 @@ export function spawnTyped<Msg>(on: Checked<Msg, Node>, body: TypedBody<Msg>, op
   const pid = node.spawn((p) => body(new TypedProcess<Msg>(p, keys)), { name, linkTo, trapExit: opts.trapExit });
   const p = node.lookup(pid);
   if (p !== undefined) markTyped(p);
-  return new TypedRef<Msg>(node, pid, keys);
+  return new TypedRef<Msg, Pid>(node, pid, keys);
 }
 
 /** The type of {@link stopped} (a class, so that it never widens the way a symbol does). */

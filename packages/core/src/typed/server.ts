@@ -1,4 +1,4 @@
-import { Tuple, atom, type Atom, type Term } from '@courier/term';
+import { Tuple, atom, type Atom, type Pid, type Term } from '@courier/term';
 import { ExitCall, asError, reasonFromThrow } from '../runtime/exit-reason.js';
 import { GEN_CALL, GEN_CAST, replyTo, type From } from '../runtime/gen-server.js';
 import type { Node } from '../runtime/node.js';
@@ -32,7 +32,7 @@ export type CallResult<Reply, S> = { readonly reply: Reply; readonly state: S } 
  * A gen_server with typed calls, casts and replies. Stop from any callback with
  * `self.exit(reason)`; a throw crashes the server (its callers get CallError EXIT), as in OTP.
  */
-export interface TypedServer<Call, Cast, Reply, S, A = void> {
+export interface TypedServer<Call, Reply, Cast, S, A = void> {
   init(args: A, self: TypedProcess<never>): Async<S>;
   handleCall?(req: Call, state: S, from: TypedFrom<Reply>, self: TypedProcess<never>): Async<CallResult<Reply, S>>;
   handleCast?(msg: Cast, state: S, self: TypedProcess<never>): Async<S>;
@@ -50,12 +50,12 @@ export interface StartTypedOptions {
 }
 
 /** Start a typed server and wait for its `init` (gen_server:start/start_link). */
-export function startTypedServer<Call, Cast, Reply, S, A = void>(
+export function startTypedServer<Call, Reply, Cast, S, A = void>(
   on: Checked<Call, Checked<Cast, Checked<Reply, Node>>>,
-  impl: TypedServer<Call, Cast, Reply, S, A>,
+  impl: TypedServer<Call, Reply, Cast, S, A>,
   args: A,
   opts: StartTypedOptions = {},
-): Promise<ServerRef<Call, Cast, Reply>> {
+): Promise<ServerRef<Call, Reply, Cast, Pid>> {
   const node = on as Node;
   const keys = opts.keys ?? 'binary';
   const linkTo = opts.linkTo instanceof TypedProcess ? opts.linkTo.process : opts.linkTo;
@@ -71,7 +71,7 @@ export function startTypedServer<Call, Cast, Reply, S, A = void>(
           reject(asError(e, 'the init of the typed server failed'));
           throw e;
         }
-        resolve(new ServerRef<Call, Cast, Reply>(node, p.pid, { keys }));
+        resolve(new ServerRef<Call, Reply, Cast, Pid>(node, p.pid, { keys }));
         await serve(self, impl, state);
       },
       { name, linkTo, trapExit: opts.trapExit },
@@ -81,7 +81,7 @@ export function startTypedServer<Call, Cast, Reply, S, A = void>(
   });
 }
 
-async function serve<Call, Cast, Reply, S, A>(self: TypedProcess<never>, impl: TypedServer<Call, Cast, Reply, S, A>, state: S): Promise<void> {
+async function serve<Call, Reply, Cast, S, A>(self: TypedProcess<never>, impl: TypedServer<Call, Reply, Cast, S, A>, state: S): Promise<void> {
   const p = self.process;
   for (;;) {
     const msg = await p.receive();
@@ -94,7 +94,7 @@ async function serve<Call, Cast, Reply, S, A>(self: TypedProcess<never>, impl: T
   }
 }
 
-async function handle<Call, Cast, Reply, S, A>(self: TypedProcess<never>, impl: TypedServer<Call, Cast, Reply, S, A>, msg: Term, state: S): Promise<S> {
+async function handle<Call, Reply, Cast, S, A>(self: TypedProcess<never>, impl: TypedServer<Call, Reply, Cast, S, A>, msg: Term, state: S): Promise<S> {
   const keys = self.keys;
   if (msg instanceof Tuple && msg.elements.length === 3 && msg.elements[0] === GEN_CALL && msg.elements[1] instanceof Tuple) {
     const req = msg.elements[2];

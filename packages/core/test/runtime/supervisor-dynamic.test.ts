@@ -121,4 +121,19 @@ describe('dynamic supervisor (simple_one_for_one)', () => {
     expect(await Promise.all(exits)).toEqual(kids.map(() => atoms.shutdown));
     expect(await supDone).toBe(atoms.shutdown);
   });
+
+  it('takes its requests from outside any process: the node stands in for the caller', async () => {
+    const node = localNode();
+    const sup = await startDynamicSupervisor(node, template('temporary'));
+    const kid = (await startChild(node, sup, [atom('from_outside')])) as Pid;
+    expect(await call(node, kid, atom('arg'))).toBe(atom('from_outside'));
+    expect((await whichChildren(node, sup)).map((c) => c.pid)).toEqual([kid]);
+    expect(await countChildren(node, sup)).toMatchObject({ active: 1 });
+    await terminateChild(node, sup, kid);
+    expect(await whichChildren(node, sup)).toEqual([]);
+    // The short-lived callers are gone: only the supervisor is left.
+    for (let i = 0; i < 50 && node.processes().length !== 1; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(node.processes()).toEqual([sup]);
+    await node.stop();
+  });
 });

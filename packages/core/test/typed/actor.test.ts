@@ -77,11 +77,11 @@ describe('typed actors on one node', () => {
       self.send(sink, msg);
       sink.send(odd);
     });
-    await exitOf(node, sink.pid as Pid);
+    await exitOf(node, sink.pid);
     expect(seen[0]).toBe(msg);
     expect(seen[1]).toBe(odd);
     expect(writeTerm).not.toHaveBeenCalled();
-    expect(isTypedProcess(node, sink.pid as Pid)).toBe(false); // gone
+    expect(isTypedProcess(node, sink.pid)).toBe(false); // gone
   });
 
   it('a typed send to a term-level process carries the mapped term (strings as binaries, objects as maps)', async () => {
@@ -109,8 +109,8 @@ describe('typed actors on one node', () => {
     const t = spawnTyped<{ name: string } | Tuple>(node, async (self) => {
       got = await self.receive();
     });
-    node.send(t.pid as Pid, new Tuple([atom('hello'), new TextEncoder().encode('wörld')]));
-    await exitOf(node, t.pid as Pid);
+    node.send(t.pid, new Tuple([atom('hello'), new TextEncoder().encode('wörld')]));
+    await exitOf(node, t.pid);
     expect(got).toBeInstanceOf(Tuple);
     expect((got as Tuple).elements).toEqual([atom('hello'), 'wörld']);
   });
@@ -125,8 +125,8 @@ describe('typed actors on one node', () => {
       order.push(formatTimeout(await self.receive(is.type('stop'), 20)));
     });
     t.send({ type: 'inc', by: 1 });
-    t.send({ type: 'get', replyTo: t.pid as Pid });
-    await exitOf(node, t.pid as Pid);
+    t.send({ type: 'get', replyTo: t.pid });
+    await exitOf(node, t.pid);
     expect(order).toEqual(['get', 'inc', 'timeout']);
   });
 
@@ -143,7 +143,7 @@ type KvCall = { type: 'get'; key: string } | { type: 'put'; key: string; value: 
 type KvCast = { type: 'clear' };
 
 function startKv(node: Node, name?: string) {
-  return startTypedServer<KvCall, KvCast, number | null, Map<string, number>>(
+  return startTypedServer<KvCall, number | null, KvCast, Map<string, number>>(
     node,
     {
       init: () => new Map<string, number>(),
@@ -179,7 +179,7 @@ describe('typed servers', () => {
     const node = localNode();
     const writeTerm = vi.spyOn(Encoder.prototype, 'writeTerm');
     const req = { type: 'echo' as const, big: { nested: [1, 2, 3] } };
-    const srv = await startTypedServer<typeof req, never, typeof req, null>(node, { init: () => null, handleCall: (r, s) => ({ reply: r, state: s }) }, undefined);
+    const srv = await startTypedServer<typeof req, typeof req, never, null>(node, { init: () => null, handleCall: (r, s) => ({ reply: r, state: s }) }, undefined);
     expect(await srv.call(req)).toBe(req);
     expect(writeTerm).not.toHaveBeenCalled();
   });
@@ -207,7 +207,7 @@ describe('typed servers', () => {
 
   it('typed call timeouts throw CallError TIMEOUT; a dead server NOPROC', async () => {
     const node = localNode();
-    const slow = await startTypedServer<'slow', never, 'never', null>(node, { init: () => null, handleCall: (_r, s) => ({ noreply: true, state: s }) }, undefined);
+    const slow = await startTypedServer<'slow', 'never', never, null>(node, { init: () => null, handleCall: (_r, s) => ({ noreply: true, state: s }) }, undefined);
     await expect(slow.call('slow', { timeoutMs: 20 })).rejects.toMatchObject({ name: 'CallError', code: 'TIMEOUT' });
     const gone = serverRef<string, string>(node, atom('nobody_here'));
     await expect(gone.call('x', { timeoutMs: 200 })).rejects.toMatchObject({ code: 'NOPROC' });

@@ -40,7 +40,8 @@ export const checks: Record<string, () => unknown> = {
       const m = await me.receive();
       expectTypeOf(m).toEqualTypeOf<Counter>();
     });
-    expectTypeOf(c).toEqualTypeOf<TypedRef<Counter>>();
+    expectTypeOf(c).toEqualTypeOf<TypedRef<Counter, Pid>>();
+    expectTypeOf(c.pid).toEqualTypeOf<Pid>();
     c.send({ type: 'inc', by: 1 });
     c.send({ type: 'reset' });
     // @ts-expect-error a field of the wrong type
@@ -94,12 +95,18 @@ export const checks: Record<string, () => unknown> = {
   },
 
   'typed servers: call and cast are checked, the reply is typed': async () => {
-    const kv = await startTypedServer<{ get: string } | { put: [string, number] }, { clear: true }, number | null, Map<string, number>>(
+    const kv = await startTypedServer<{ get: string } | { put: [string, number] }, number | null, { clear: true }, Map<string, number>>(
       node,
       { init: () => new Map(), handleCall: (_r, s) => ({ reply: null, state: s }) },
       undefined,
     );
-    expectTypeOf(kv).toEqualTypeOf<ServerRef<{ get: string } | { put: [string, number] }, { clear: true }, number | null>>();
+    expectTypeOf(kv).toEqualTypeOf<ServerRef<{ get: string } | { put: [string, number] }, number | null, { clear: true }, Pid>>();
+    // The pid of a server just started is there; a ref made from a name may have none.
+    expectTypeOf(kv.pid).toEqualTypeOf<Pid>();
+    expectTypeOf(serverRef<string, string>(node, atom('kv')).pid).toEqualTypeOf<Pid | undefined>();
+    // @ts-expect-error a started server's ref is still checked against the requests it takes
+    const wider: ServerRef<{ get: string } | { del: string }, number | null> = kv;
+    expectTypeOf(wider).not.toBeAny();
     const v = await kv.call({ get: 'a' }, { timeoutMs: 100 });
     expectTypeOf(v).toEqualTypeOf<number | null>();
     kv.cast({ clear: true });
@@ -116,7 +123,7 @@ export const checks: Record<string, () => unknown> = {
 
   'a server whose reply type has no Erlang form does not compile': () => {
     // @ts-expect-error Reply = Date
-    void startTypedServer<string, never, Date, null>(node, { init: () => null }, undefined);
+    void startTypedServer<string, Date, never, null>(node, { init: () => null }, undefined);
   },
 
   'Erlang replies: {ok, V} as a typed tuple, checked by guards': async () => {
