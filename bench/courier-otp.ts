@@ -40,10 +40,9 @@ export const typedPingPong = (n: number): Promise<number> =>
                 p.send(typedRef<'pong'>(p.node, m.from), 'pong');
               }
             });
-            const ping: Ping = { type: 'ping', from: self.pid };
             const t0 = performance.now();
             for (let i = 0; i < n; i++) {
-              self.send(pong, ping);
+              self.send(pong, { type: 'ping', from: self.pid }); // built per round, as in Erlang
               await self.receive();
             }
             const r = perSecond(n, t0);
@@ -80,7 +79,7 @@ export const callRate = (n: number, backlog: number): Promise<number> =>
 /** The same calls with the typed API: startTypedServer, and ServerRef.call from a typed actor. */
 export const typedCallRate = (n: number): Promise<number> =>
   inTypedNode(async (node) => {
-    const server = await startTypedServer<'ping', never, 'pong', number>(node, { init: () => 0, handleCall: (_req, s) => ({ reply: 'pong', state: s }) }, undefined);
+    const server = await startTypedServer<'ping', 'pong', never, number>(node, { init: () => 0, handleCall: (_req, s) => ({ reply: 'pong', state: s }) }, undefined);
     return new Promise<number>((resolve, reject) => {
       spawnTyped<never>(node, async (self) => {
         try {

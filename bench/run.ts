@@ -5,10 +5,10 @@
  * `npm run bench -- --quick` runs a tenth of the sizes (a smoke run; numbers are noisier).
  */
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Metric, Results, Sizes } from './courier.js';
 import { runErlang } from './erlang.js';
+import { runInfo } from './run-info.js';
 import { table } from './table.js';
 
 const quick = process.argv.includes('--quick');
@@ -52,18 +52,20 @@ process.stdout.write('done; running Erlang … ');
 const erlang = runErlang(sizes);
 process.stdout.write(`done (${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`);
 
-const cpu = cpus();
 const erlFlags = process.env['COURIER_BENCH_ERL_FLAGS'];
 const otp = erlang.ok
   ? `Erlang/OTP ${erlang.results.otpRelease} (erts ${erlang.results.erts}, ${erlang.results.schedulers} scheduler${erlang.results.schedulers === 1 ? '' : 's'}${erlFlags ? `, flags ${erlFlags}` : ''})`
   : 'Erlang skipped';
-console.log(`date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
-console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform} ${process.arch}`);
-console.log(`runtimes: node ${process.version} (one event loop); ${otp}`);
+console.log(
+  runInfo({
+    courier: 'one event loop; each Courier metric in a fresh node process',
+    runtimes: [otp],
+    statistic: 'every rate is the best of 5 passes after a warm-up pass at a tenth of the size, on both sides (each Erlang pass in a fresh process)',
+  }),
+);
 console.log(
   `sizes: spawn ${sizes.spawn}, idle ${sizes.memory}, ping-pong ${sizes.pingPong}, many-to-one ${sizes.manyToOne} from ${sizes.senders} senders; ` +
-    `calls ${sizes.calls} (the backlog: ${sizes.backlog} unrelated messages in the caller's mailbox), start_child ${sizes.startChild}; ` +
-    'rates: best of 5 passes after a warm-up; each Courier metric in a fresh node process',
+    `calls ${sizes.calls} (the backlog: ${sizes.backlog} unrelated messages in the caller's mailbox), start_child ${sizes.startChild}`,
 );
 console.log('');
 console.log(table(courier, erlang.ok ? erlang.results : undefined));

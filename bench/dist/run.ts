@@ -8,7 +8,6 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
 import { tcpDist } from '@courier/transport-tcp';
@@ -16,6 +15,7 @@ import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
 import { ErlFloat, Tuple, atom, encode, type Atom, type Term } from '@courier/term';
 import { compileErl, findErl, hasOpenssl, inProcess, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
+import { erlVersion, runInfo } from '../run-info.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
 const quick = process.argv.includes('--quick');
@@ -69,6 +69,13 @@ async function main(): Promise<void> {
     if (hasOpenssl()) results.tls = await runSet('tls', dir);
     else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
   }
+  console.log(
+    `\n${runInfo({
+      courier: 'a Courier node: one event loop, its own process',
+      runtimes: [`${erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)'}, flags +sbwt none`],
+      statistic: `each figure a warm-up pass, then the best of ${PASSES} passes, on both sides; the flood: the best of ${PASSES} by throughput after resume, no warm-up, on both sides`,
+    })}`,
+  );
   for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
   if (results.tcp?.flood) printFlood(results.tcp.flood);
   const [tcp, tls] = [results.tcp, results.tls];
@@ -262,7 +269,9 @@ function printFlood({ erlang: e, c2e }: { readonly erlang: Flood; readonly c2e: 
   const head = ['TCP flood, receiver stopped', 'Erlang→Erlang', 'Courier→Erlang', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
-  console.log(`\nFlood: ${N_FLOOD} × 1 MiB binaries to an erl receiver stopped (SIGSTOP) for ${FLOOD_STOP_MS} ms, then resumed; default busy limits on both senders`);
+  console.log(
+    `\nFlood: ${N_FLOOD} × 1 MiB binaries to an erl receiver stopped (SIGSTOP) for ${FLOOD_STOP_MS} ms, then resumed; default busy limits on both senders; best of ${PASSES} by throughput after resume (that pass's RSS growth), on both sides`,
+  );
   console.log(line(head));
   console.log(`|${widths.map((w, i) => (i === 1 || i === 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`);
   for (const r of rows) console.log(line(r));
@@ -305,7 +314,7 @@ function print(proto: Proto, { erlang: e, c2e, c2c }: Rows): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   console.log(
-    `\n${proto.toUpperCase()} — machine: ${cpus().length} cores, node ${process.version}; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`,
+    `\n${proto.toUpperCase()}: best of ${PASSES} after a warm-up, on both sides; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`,
   );
   console.log(line(head));
   console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);

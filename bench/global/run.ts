@@ -35,13 +35,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
 import { tcpDist } from '@courier/transport-tcp';
 import { Tuple, atom, formatErlang, termEquals, type Atom, type Term } from '@courier/term';
 import { compileErl, findErl, inProcess, randomCookie, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd, type Epmd } from '../../interop/erlang/harness.js';
+import { median } from '../median.js';
+import { erlVersion, runInfo } from '../run-info.js';
 
 const ROUNDS = 5;
 const SIZES = [3, 6] as const;
@@ -80,21 +81,18 @@ async function main(): Promise<void> {
   const driver = new Node({ name: `${uniqueName('gdriver')}@127.0.0.1`, transports: [tcpDist({ cookie, epmd: { port: epmd.port, embedded: false } })] });
   await driver.start();
   const results = new Map<number, SizeRounds>();
-  let otp = '';
   try {
     await inProcess(driver, async (self) => {
       const ctx: Ctx = { self, epmd, cookie, beams };
       for (const n of SIZES) {
-        const { rounds, otpInfo } = await runSize(ctx, n);
-        results.set(n, rounds);
-        otp = otpInfo;
+        results.set(n, await runSize(ctx, n));
       }
     });
   } finally {
     await driver.stop();
     await epmd.stop();
   }
-  print(results, otp, (Date.now() - started) / 1000);
+  print(results, `${erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)'}, flags ${ERL_ARGS.slice(0, 6).join(' ')}`, (Date.now() - started) / 1000);
 }
 
 /** The rounds of one N: all Erlang (N erl), the control (N+1 erl), with Courier (N erl + Courier). */
@@ -114,7 +112,7 @@ const CONFIGS: readonly Config[] = ['erlang', 'erlangPlus', 'courier'];
  * shared machine falls on all three alike): X or C joins through E1 before its configuration and
  * leaves after it (global:disconnect/0), so the others run without it.
  */
-async function runSize(ctx: Ctx, n: number): Promise<{ rounds: SizeRounds; otpInfo: string }> {
+async function runSize(ctx: Ctx, n: number): Promise<SizeRounds> {
   const { self } = ctx;
   const base = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(ctx, i === 0 ? `gb${n}a` : `gb${n}b`)));
   let peer: ChildProcess | undefined;
@@ -122,9 +120,6 @@ async function runSize(ctx: Ctx, n: number): Promise<{ rounds: SizeRounds; otpIn
   try {
     const names = base.map((e) => atom(e.node as string));
     const e1 = names[0] as Atom;
-    const info = await rpcCall(self, e1, 'erlang', 'system_info', [atom('otp_release')]);
-    const erts = await rpcCall(self, e1, 'erlang', 'system_info', [atom('version')]);
-    const otpInfo = `Erlang/OTP ${termText(info)} (erts ${termText(erts)}, flags ${ERL_ARGS.slice(0, 6).join(' ')})`;
     for (const e of names.slice(1)) await connect(ctx, e1, e);
     await settleAll(ctx, names, []);
     extra = await startNode(ctx, 'gc');
@@ -159,7 +154,7 @@ async function runSize(ctx: Ctx, n: number): Promise<{ rounds: SizeRounds; otpIn
       process.stdout.write('.');
     }
     process.stdout.write('\n');
-    return { rounds: out, otpInfo };
+    return out;
   } finally {
     if (peer !== undefined) await stopPeer(peer);
     await extra?.stop();
@@ -298,26 +293,16 @@ function num(x: Term): number {
   throw new Error(`expected a number from bench_global, got ${formatErlang(x)}`);
 }
 
-/** An Erlang string (a list of char codes) or atom as text. */
-function termText(x: Term): string {
-  if (Array.isArray(x)) return String.fromCharCode(...(x as number[]));
-  return formatErlang(x).replace(/^"(.*)"$/, '$1');
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
 function print(results: Map<number, SizeRounds>, otp: string, secs: number): void {
-  const cpu = cpus();
-  console.log(`\ndate: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
-  console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform} ${process.arch}`);
-  console.log(`runtimes: node ${process.version} (the Courier node: one event loop, its own process); ${otp}`);
+  console.log('');
   console.log(
-    `sizes: register_name ${REG_NAMES} names, pg:join ${PG_JOINS} joins; each figure the median of ${ROUNDS} rounds after a warm-up round [min–max]; total ${secs.toFixed(0)} s`,
+    runInfo({
+      courier: 'the Courier node: one event loop, its own process',
+      runtimes: [otp],
+      statistic: `each figure the median of ${ROUNDS} rounds after a warm-up round [min–max], the same for every configuration; all timing inside Erlang`,
+    }),
   );
+  console.log(`sizes: register_name ${REG_NAMES} names, pg:join ${PG_JOINS} joins; total ${secs.toFixed(0)} s`);
   const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const rows: string[][] = [];
   const metrics: Array<{ label: string; pick: (r: Round) => number; higherIsBetter: boolean; d: number }> = [

@@ -11,6 +11,8 @@ import { EpmdServer, ErlDistTransport } from '@courier/transport-tcp';
 import { Tuple, atom, type Term } from '@courier/term';
 import { observe, type Observer } from '@courier/observer';
 import { WebSocket } from 'ws';
+import { median as med } from '../median.js';
+import { runInfo } from '../run-info.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 1_000_000 : 3_000_000;
@@ -111,12 +113,17 @@ async function main(): Promise<void> {
       off.push(await run());
     }
   }
-  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
   const rOff = med(off.map((x) => x.rate));
   const rOn = med(on.map((x) => x.rate));
   const cOff = med(off.map((x) => x.cpuUs));
   const cOn = med(on.map((x) => x.cpuUs));
   const fmt = (x: number) => `${Math.round(x).toLocaleString('en-US')} msg/s`;
+  console.log(
+    runInfo({
+      courier: 'both Courier nodes in this process, one event loop',
+      statistic: `the median of ${ROUNDS} runs with the observer off and ${ROUNDS} with it on, alternating, after a warm-up run`,
+    }),
+  );
   console.log(`small messages a→b (both nodes in this process), ${N.toLocaleString('en-US')} per run, ${ROUNDS} runs each, medians:`);
   console.log(`                 wall rate          CPU per message   runs (msg/s)`);
   console.log(`  observer off : ${fmt(rOff).padEnd(18)} ${cOff.toFixed(3)} µs          ${off.map((x) => Math.round(x.rate)).join(', ')}`);

@@ -28,12 +28,12 @@
  * that received its DOWN / EXIT noconnection. "1 monitor": the same with one watcher, the
  * NPROCS idle processes still there. Not a test; not in CI.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compileErl, findErl, randomCookie, uniqueName } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
+import { erlVersion, runInfo } from '../run-info.js';
 
 const SIZES = (process.env['BENCH_SCALE_PEERS'] ?? '1,10,50,100').split(',').map(Number);
 const TICKTIME = 4;
@@ -244,7 +244,6 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const load0 = loadavg()[0] as number;
   const beams = (await compileErl([here('./scale_bench.erl')], tools)).dir;
   const epmd = await startEpmd();
   const ctx: Ctx = { cookie: randomCookie(), epmdPort: epmd.port, beams };
@@ -287,10 +286,7 @@ async function main(): Promise<void> {
     await stopAll(all);
     await epmd.stop();
   }
-  const otp = execFileSync(tools.erl, ['-noshell', '-eval', 'io:format("~s (erts ~s)", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().'], {
-    encoding: 'utf8',
-  });
-  print(perPeer, perProc, otp, (Date.now() - started) / 1000, load0);
+  print(perPeer, perProc, erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)', (Date.now() - started) / 1000);
 }
 
 const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -308,23 +304,23 @@ function print(
   perProc: Array<{ nProcs: number; nWatch: number; erlang: ProcFigures; courier: ProcFigures }>,
   otp: string,
   secs: number,
-  load0: number,
 ): void {
-  const cpu = cpus();
-  console.log(`\ndate: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  console.log('');
   console.log(
-    `machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform} ${process.arch}; load average ${load0.toFixed(2)} at start, ${(loadavg()[0] as number).toFixed(2)} at end`,
+    runInfo({
+      courier: 'a hub: one event loop, its own process',
+      runtimes: [`${otp} (hub: erl ${HUB_ARGS.slice(0, 6).join(' ')}; peers: erl +S 1 +A 1, busy wait off)`],
+      statistic: 'messages/s: the best of 3 rate runs in each hub, on both sides; every other figure: one measurement per hub, on both sides',
+    }),
   );
   console.log(
-    `runtimes: node ${process.version} (a hub: one event loop, its own process); Erlang/OTP ${otp} (hub: erl ${HUB_ARGS.slice(0, 6).join(' ')}; peers: erl +S 1 +A 1, busy wait off)`,
-  );
-  console.log(
-    `net_ticktime ${TICKTIME} s everywhere; idle window ${IDLE_S} s; ${f(MSGS)} messages per rate run, best of 3; Courier peers ${COURIER_PER_PROC} nodes per OS process; total ${secs.toFixed(0)} s`,
+    `net_ticktime ${TICKTIME} s everywhere; idle window ${IDLE_S} s; ${f(MSGS)} messages per rate run; Courier peers ${COURIER_PER_PROC} nodes per OS process; total ${secs.toFixed(0)} s`,
   );
   console.log('');
   const rows: string[][] = [];
   const metrics: Array<{ label: string; pick: (x: PeerFigures) => number; d: number }> = [
     { label: 'memory per connection (KiB, runtime)', pick: (x) => x.memPerConn / 1024, d: 1 },
+    { label: 'memory per connection (KiB, RSS)', pick: (x) => x.rssPerConn / 1024, d: 1 },
     { label: 'idle CPU per peer (µs per s)', pick: (x) => x.idleCpuUsPerPeerS, d: 1 },
     { label: 'messages/s over all peers', pick: (x) => x.rate, d: 0 },
   ];

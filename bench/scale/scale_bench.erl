@@ -69,22 +69,34 @@ send_loop(Sinks, N, M, I) ->
 %% NProcs idle processes (memory per process, spawn time), then the time for a nodedown to
 %% reach 1 monitor, NWatch monitors and NWatch links (trapped) to Peer's scale_target, counted
 %% by a collector each watcher reports to.
+%% As in hub.ts, the spawn time runs until the processes have started and wait in receive (the last
+%% one spawned is waiting), and the memory leaves out the growth of this process's own heap (the
+%% pid list the Courier hub does not hold).
 hub_procs(Peer, NProcs, NWatch) ->
     Mem0 = mem(),
+    {memory, S0} = process_info(self(), memory),
     mark("base"),
     T0 = erlang:monotonic_time(microsecond),
     Idle = spawn_idle(NProcs, []),
+    wait_waiting(hd(Idle)),
     T1 = erlang:monotonic_time(microsecond),
     Mem1 = mem(),
+    {memory, S1} = process_info(self(), memory),
     mark("procs"),
     result("spawn_us", T1 - T0),
-    result("mem_per_proc", (Mem1 - Mem0) / NProcs),
+    result("mem_per_proc", ((Mem1 - Mem0) - (S1 - S0)) / NProcs),
     result("down_1", nodedown(Peer, 1, monitor)),
     result("down_monitors", nodedown(Peer, NWatch, monitor)),
     result("down_links", nodedown(Peer, NWatch, link)),
     result("alive", length(Idle)),
     io:format("DONE~n"),
     halt().
+
+wait_waiting(P) ->
+    case process_info(P, status) of
+        {status, waiting} -> ok;
+        _ -> erlang:yield(), wait_waiting(P)
+    end.
 
 spawn_idle(0, Acc) -> Acc;
 spawn_idle(N, Acc) -> spawn_idle(N - 1, [spawn(fun() -> receive stop -> ok end end) | Acc]).

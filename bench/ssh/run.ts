@@ -5,14 +5,17 @@
  * Rows: Erlang→Erlang (the reference: sshrpc_client.erl → sshrpc_server.erl), Courier→Erlang,
  * Erlang→Courier, Courier↔Courier; each daemon in its own process, clients in theirs.
  * Columns: sequential calls/s ({mfa,{lists,seq,[1,100]}}), pipelined calls/s with 16 and 64
- * {call,Id,…} in flight, 1 MiB answers in MiB/s. Medians of the rounds.
+ * {call,Id,…} in flight, 1 MiB answers in MiB/s. Every client gets the same warm-up (WARM) before it
+ * measures; each figure is the median of ROUNDS rounds (5), on both sides.
  */
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { LineReader, startErl } from '@courier/testkit';
 import { SshRpcClient, fingerprint } from '@courier/transport-ssh';
 import { Scratch, bare, blob, fixtures, makeKey, startErlDaemon } from '../../interop/ssh/harness.js';
+import { median } from '../median.js';
+import { erlVersion, runInfo } from '../run-info.js';
 import { big, pipe, seq } from './courier-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -21,19 +24,20 @@ const SEQ_N = quick ? 2000 : 10_000;
 const PIPE_N = quick ? 5000 : 40_000;
 const BIG_N = quick ? 20 : 60;
 const CHANNELS = Number(process.env['COURIER_BENCH_SSH_CHANNELS'] ?? 4);
+/** The warm-up every client gets before it measures: sequential calls, pipelined calls (64 in flight), 1 MiB answers. */
+const WARM = { seq: 3000, pipe64: 20_000, big: 5 } as const;
 
 type Row = { seq: number; pipe16: number; pipe64: number; big: number };
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 type Kind = keyof Row;
 type Client = (kinds: readonly Kind[]) => Promise<Partial<Row>>;
 
-/** The Erlang client as a fresh erl measuring `kinds` (its start-up is not measured). */
+/** The Erlang client as a fresh erl measuring `kinds` after the WARM warm-up (its start-up and warm-up are not measured). */
 function erlangClient(s: Scratch, port: number, bigModule: string, tag: string): Client {
   return async (kinds) => {
     const e = startErl({
       codePath: [await fixtures()],
-      eval: `sshrpc_client:bench_main(["${port}", "${s.path('client')}", "bench@127.0.0.1", "${bigModule}", "${kinds.join(',')}", "${SEQ_N}", "${PIPE_N}", "${BIG_N}"]).`,
+      eval: `sshrpc_client:bench_main(["${port}", "${s.path('client')}", "bench@127.0.0.1", "${bigModule}", "${kinds.join(',')}", "${SEQ_N}", "${PIPE_N}", "${BIG_N}", "${WARM.seq},${WARM.pipe64},${WARM.big}"]).`,
     });
     const got: Partial<Row> = {};
     for (;;) {
@@ -61,11 +65,11 @@ function courierClient(c: SshRpcClient, bigModule: string): Client {
   };
 }
 
-/** Warm the JIT of both Courier ends before measuring. */
+/** Warm a Courier client's connection (and the JIT of both ends) as each Erlang client is warmed (WARM). */
 async function warm(c: SshRpcClient, bigModule: string): Promise<void> {
-  await seq(c, 3000);
-  await pipe(c, 64, 20_000);
-  await big(c, bigModule, 5);
+  await seq(c, WARM.seq);
+  await pipe(c, 64, WARM.pipe64);
+  await big(c, bigModule, WARM.big);
 }
 
 const mid = (rounds: Row[]): Row => ({
@@ -131,11 +135,22 @@ async function main(): Promise<void> {
   print(names.map((n, i) => [n, mid(got[i] as Row[])]));
 }
 
+/** The version of the ssh2 package transport-ssh resolves. */
+function ssh2Version(): string {
+  const require = createRequire(new URL('../../packages/transport-ssh/package.json', import.meta.url));
+  return (require('ssh2/package.json') as { version: string }).version;
+}
+
 function print(rows: Array<[string, Row]>): void {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  const cpu = cpus();
-  console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown'}), node ${process.version}; loopback; ed25519 keys`);
-  console.log(`sizes: ${ROUNDS} round(s) (median) of ${SEQ_N} sequential, ${PIPE_N} pipelined, ${BIG_N} × 1 MiB; call = lists:seq(1, 100)\n`);
+  console.log(
+    runInfo({
+      courier: 'the Courier daemon and clients: one event loop each, ssh2 ' + ssh2Version(),
+      runtimes: [`${erlVersion('erl', ['ssh']) ?? 'Erlang/OTP (version unknown)'}: the Erlang daemon and each Erlang client in its own VM; loopback, ed25519 keys, no OpenSSH`],
+      statistic: `each figure the median of ${ROUNDS} round(s), on both sides; every client warmed up first with ${WARM.seq} sequential calls, ${WARM.pipe64} pipelined (64 in flight) and ${WARM.big} × 1 MiB`,
+    }),
+  );
+  console.log(`sizes: ${SEQ_N} sequential, ${PIPE_N} pipelined, ${BIG_N} × 1 MiB per round; call = lists:seq(1, 100); rows take turns within each round\n`);
   const table = [
     ['client → daemon', 'sequential calls/s', 'pipelined 16 calls/s', 'pipelined 64 calls/s', '1 MiB answers MiB/s'],
     ...rows.map(([k, r]) => [k, n(r.seq), n(r.pipe16), n(r.pipe64), r.big.toFixed(0)]),
