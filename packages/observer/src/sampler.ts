@@ -180,7 +180,7 @@ export class Sampler {
       pid: p.pid.toString(),
       name: p.name?.name ?? null,
       mailbox: p.mailbox.length,
-      links: p.links ? [...p.links.values()].map((l) => l.toString()) : [],
+      links: p.linkedPids().map((l) => l.toString()),
       monitors: p.monitors?.size ?? 0,
       monitoredBy: p.monitoredBy?.size ?? 0,
     });

@@ -34,6 +34,8 @@ export interface MonitorIn {
 
 const noop = (): void => undefined;
 
+const samePid = (a: Pid, b: Pid): boolean => a === b || (a.id === b.id && a.serial === b.serial && a.creation === b.creation && a.node === b.node);
+
 /** The fields of a {@link Process} that most processes never set (see `Process.x`). */
 class ProcessExtras {
   name: Atom | undefined = undefined;
@@ -60,7 +62,11 @@ export class Process {
   readonly mailbox = new Mailbox();
   trapExit = false;
   alive = true;
-  links: Map<string, Pid> | undefined = undefined;
+  /**
+   * The linked pids: none, the one (most linked processes have one link, to their supervisor or
+   * parent: no Map and no key string for it), or a Map by pid key. Read with {@link linkedPids}.
+   */
+  private lk: Pid | Map<string, Pid> | undefined = undefined;
   /**
    * What most processes never use, in one object made on first use: an idle process pays one
    * field for all of it (measured: 1,277 → 1,133 heap bytes per idle process, with the mailbox's shared empty queue and its markers in one object). The accessors
@@ -433,14 +439,37 @@ export class Process {
 
   addLink(pid: Pid): void {
     if (pid.node !== this.node.name) this.node.signals.peers.add(this, pid.node);
-    (this.links ??= new Map()).set(pidKey(pid), pid);
+    const lk = this.lk;
+    if (lk === undefined || (lk instanceof Pid && samePid(lk, pid))) this.lk = pid;
+    else if (lk instanceof Pid)
+      this.lk = new Map([
+        [pidKey(lk), lk],
+        [pidKey(pid), pid],
+      ]);
+    else lk.set(pidKey(pid), pid);
     if (this.linksChanged !== undefined && this.alive) this.notifyLinks();
   }
 
   removeLink(pid: Pid): boolean {
-    const had = this.links?.delete(pidKey(pid)) ?? false;
+    const lk = this.lk;
+    let had = false;
+    if (lk instanceof Pid) {
+      had = samePid(lk, pid);
+      if (had) this.lk = undefined;
+    } else if (lk !== undefined) had = lk.delete(pidKey(pid));
     if (had && this.linksChanged !== undefined && this.alive) this.notifyLinks();
     return had;
+  }
+
+  /** The pids this process is linked to (a copy: links may change while the caller walks it). */
+  linkedPids(): Pid[] {
+    const lk = this.lk;
+    return lk === undefined ? [] : lk instanceof Pid ? [lk] : [...lk.values()];
+  }
+
+  get linkCount(): number {
+    const lk = this.lk;
+    return lk === undefined ? 0 : lk instanceof Pid ? 1 : lk.size;
   }
 
   /** Run the linksChanged handler; a throw there ends this process, not the signal or connection that caused it. */
@@ -453,7 +482,8 @@ export class Process {
   }
 
   isLinked(pid: Pid): boolean {
-    return this.links?.has(pidKey(pid)) ?? false;
+    const lk = this.lk;
+    return lk === undefined ? false : lk instanceof Pid ? samePid(lk, pid) : lk.has(pidKey(pid));
   }
 }
 

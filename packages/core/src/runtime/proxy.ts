@@ -103,7 +103,7 @@ export class ProxyTable {
  * signal arrives, and that signal must still travel on to the target through the proxy's death.
  */
 function followLinks(p: Process, target: Pid): void {
-  const others = () => (p.links?.size ?? 0) - (p.isLinked(target) ? 1 : 0);
+  const others = () => p.linkCount - (p.isLinked(target) ? 1 : 0);
   if (others() > 0) {
     if (!p.isLinked(target)) p.link(target);
     return;

@@ -176,8 +176,8 @@ export class Signals {
     if (p.aliases !== undefined) for (const k of p.aliases) node.aliasTable.delete(k);
     const self = p.pid;
     // Local link partners get the reason; `killed` propagates as is.
-    if (p.links !== undefined) {
-      for (const pid of p.links.values()) {
+    if (p.linkCount !== 0) {
+      for (const pid of p.linkedPids()) {
         if (node.isLocal(pid)) {
           const q = node.lookup(pid);
           if (q !== undefined) this.post(() => this.exitArrived(q, self, reason, true));
@@ -441,10 +441,10 @@ export class Signals {
         if (p.unlinking !== undefined) {
           for (const k of p.unlinking.keys()) if (k.startsWith(prefix)) p.unlinking.delete(k);
         }
-        if (p.links !== undefined) {
+        if (p.linkCount !== 0) {
           // Every link across the lost connection goes now, before any exit is handled: a process
           // killed by the first one must not send EXIT back over the others (that would redial).
-          for (const pid of [...p.links.values()]) {
+          for (const pid of p.linkedPids()) {
             if (pid.node !== peer) continue;
             p.removeLink(pid);
             this.post(() => this.exitArrived(p, pid, NOCONNECTION, false));

@@ -48,8 +48,8 @@ export interface Child {
   pid: Pid | 'restarting' | undefined;
   /** The extra start arguments of a simple_one_for_one child. */
   readonly args: Term[];
-  /** The key of a simple_one_for_one child in `dynamic`. */
-  key?: string;
+  /** The key of a simple_one_for_one child in `dynamic` (set from the start: a field added later costs a property array per child). */
+  key: string | undefined;
 }
 
 /** `{error, Reason}` */
@@ -198,7 +198,7 @@ function startChildReq(st: SupState, arg: Term): Term | Promise<Term> {
     const args = typeof arg === 'string' ? Array.from(arg, (ch) => ch.charCodeAt(0)) : arg;
     if (!Array.isArray(args)) return err(new Tuple([A.invalidSpec, arg]));
     if (st.dynamic.size >= st.flags.maxChildren) return err(A.maxChildren);
-    const c: Child = { spec: st.template as ChildSpec, pid: undefined, args };
+    const c: Child = { spec: st.template as ChildSpec, pid: undefined, args, key: undefined };
     const r = startOne(st, c);
     return r instanceof Promise ? r.then((x) => dynamicStarted(st, c, x)) : dynamicStarted(st, c, r);
   }
@@ -218,7 +218,7 @@ async function startStaticChild(st: SupState, arg: Term): Promise<Term> {
   if (bad !== undefined) return err(bad);
   const old = st.children.find((c) => c.spec.id === spec.id);
   if (old !== undefined) return old.pid instanceof Pid ? err(new Tuple([A.alreadyStarted, old.pid])) : err(A.alreadyPresent);
-  const c: Child = { spec, pid: undefined, args: [] };
+  const c: Child = { spec, pid: undefined, args: [], key: undefined };
   const r = await startOne(st, c);
   if (r instanceof Tuple) return err(new Tuple([r.elements[1], atom(spec.id)]));
   if (r === undefined && isTemporary(c)) return okPid(undefined);

@@ -98,7 +98,7 @@ export function startSupervisor(node: Node, flags: SupervisorFlags, specs: reado
   // The state holds the supervisor's own process: made by its init.
   const make = (self: Process): SupState => {
     const st = new SupState(self, full, template);
-    if (template === undefined) for (const spec of specs) st.children.push({ spec, pid: undefined, args: [] });
+    if (template === undefined) for (const spec of specs) st.children.push({ spec, pid: undefined, args: [], key: undefined });
     return st;
   };
   return startServer(node, supervisorServer, make, { name: opts.name, linkTo: opts.linkTo, trapExit: true });

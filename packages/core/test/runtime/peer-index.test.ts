@@ -55,7 +55,7 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 function holds(p: Process, peer: Atom): boolean {
   const prefix = `${peer.name}<`;
   return (
-    [...(p.links?.values() ?? [])].some((x) => x.node === peer) ||
+    p.linkedPids().some((x) => x.node === peer) ||
     [...(p.unlinking?.keys() ?? [])].some((k) => k.startsWith(prefix)) ||
     [...(p.monitors?.values() ?? [])].some((m) => m.node === peer) ||
     [...(p.monitoredBy?.values() ?? [])].some((m) => m.by.node === peer) ||
@@ -192,8 +192,7 @@ describe('nodeDown through the per-node index', () => {
         const heldOther = new Map(all.map((p) => [p, holds(p, other)]));
         const before = new Map(all.map((p) => [p, (got.get(p) ?? []).length]));
         const toldDown = all.filter(
-          (p) =>
-            (p.nodeMonitors?.get(down) ?? 0) > 0 || [...(p.monitors?.values() ?? [])].some((m) => m.node === down) || [...(p.links?.values() ?? [])].some((x) => x.node === down),
+          (p) => (p.nodeMonitors?.get(down) ?? 0) > 0 || [...(p.monitors?.values() ?? [])].some((m) => m.node === down) || p.linkedPids().some((x) => x.node === down),
         );
         node.nodeDown(down, atom('connection_closed'));
         await tick();
