@@ -24,6 +24,17 @@ let pid1: Pid | undefined;
 let key1 = '';
 
 export function refKey(r: Ref): string {
+  // A call asks for its monitor reference's key three times (monitor, reply matching, demonitor).
+  if (r === ref0) return rkey0;
+  const k = makeRefKey(r);
+  ref0 = r;
+  rkey0 = k;
+  return k;
+}
+let ref0: Ref | undefined;
+let rkey0 = '';
+
+function makeRefKey(r: Ref): string {
   const ids = r.ids;
   return ids.length === 3 ? [r.node.name, '#', ids[0], '.', ids[1], '.', ids[2], '.', r.creation].join('') : [r.node.name, '#', ids.join('.'), '.', r.creation].join('');
 }

@@ -7,6 +7,7 @@ import { toMatcher, type Pattern } from './pattern.js';
 import type { Dest } from './dest.js';
 import type { Node, SpawnOptions } from './node.js';
 import { pidKey, refKey } from './keys.js';
+import type { KeyTable } from './key-table.js';
 
 /** A process body: an async function of its own Process. What it returns is ignored (exit `normal`). */
 export type Body = (self: Process) => unknown;
@@ -39,8 +40,8 @@ const samePid = (a: Pid, b: Pid): boolean => a === b || (a.id === b.id && a.seri
 /** The fields of a {@link Process} that most processes never set (see `Process.x`). */
 class ProcessExtras {
   name: Atom | undefined = undefined;
-  monitors: Map<string, MonitorOut> | undefined = undefined;
-  monitoredBy: Map<string, MonitorIn> | undefined = undefined;
+  monitors: KeyTable<MonitorOut> | undefined = undefined;
+  monitoredBy: KeyTable<MonitorIn> | undefined = undefined;
   unlinking: Map<string, bigint> | undefined = undefined;
   aliases: Set<string> | undefined = undefined;
   linksChanged: (() => void) | undefined = undefined;
@@ -80,16 +81,16 @@ export class Process {
   set name(v: Atom | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().name = v;
   }
-  get monitors(): Map<string, MonitorOut> | undefined {
+  get monitors(): KeyTable<MonitorOut> | undefined {
     return this.x?.monitors;
   }
-  set monitors(v: Map<string, MonitorOut> | undefined) {
+  set monitors(v: KeyTable<MonitorOut> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().monitors = v;
   }
-  get monitoredBy(): Map<string, MonitorIn> | undefined {
+  get monitoredBy(): KeyTable<MonitorIn> | undefined {
     return this.x?.monitoredBy;
   }
-  set monitoredBy(v: Map<string, MonitorIn> | undefined) {
+  set monitoredBy(v: KeyTable<MonitorIn> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().monitoredBy = v;
   }
   /**

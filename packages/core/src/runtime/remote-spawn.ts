@@ -3,6 +3,7 @@ import { reasonText } from './exit-reason.js';
 import { CourierError } from '../errors.js';
 import type { DistOp } from '../seams/dist-op.js';
 import { refKey } from './keys.js';
+import { KeyTable } from './key-table.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
 
@@ -100,7 +101,7 @@ export class RemoteSpawns {
     if (linked) w.process.addLink(pid);
     if (monitored) {
       this.node.signals.peers.add(w.process, pid.node);
-      (w.process.monitors ??= new Map()).set(key, { ref: op.reqId, target: pid, node: pid.node, who: pid, name: undefined });
+      (w.process.monitors ??= new KeyTable()).set(key, { ref: op.reqId, target: pid, node: pid.node, who: pid, name: undefined });
     }
     w.resolve([pid, monitored ? op.reqId : undefined]);
   }

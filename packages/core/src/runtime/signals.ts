@@ -3,6 +3,7 @@ import type { DistOp } from '../seams/dist-op.js';
 import type { Session } from '../seams/session.js';
 import { resolveDest } from './dest.js';
 import { pidKey, refKey } from './keys.js';
+import { KeyTable } from './key-table.js';
 import type { Node } from './node.js';
 import type { Process } from './process.js';
 import { ExceptionReason, ExitCall } from './exit-reason.js';
@@ -232,7 +233,7 @@ export class Signals {
     const node = this.node;
     const ref = node.makeRef();
     const key = refKey(ref);
-    const monitors = (p.monitors ??= new Map());
+    const monitors = (p.monitors ??= new KeyTable());
     let pid: Pid | undefined;
     let name: Atom | undefined;
     let where = node.name;
@@ -256,7 +257,7 @@ export class Signals {
     if (q === undefined) {
       this.post(() => this.downArrived(p, ref, NOPROC));
     } else {
-      (q.monitoredBy ??= new Map()).set(key, { ref, by: p.pid, who, name });
+      (q.monitoredBy ??= new KeyTable()).set(key, { ref, by: p.pid, who, name });
       if (name !== undefined) monitors.set(key, { ref, target: q.pid, node: where, who, name });
     }
     return ref;
@@ -364,7 +365,7 @@ export class Signals {
         }
         const who: Term = byName ? new Tuple([op.to, node.name]) : q.pid;
         this.peers.add(q, op.from.node);
-        (q.monitoredBy ??= new Map()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? op.to : undefined });
+        (q.monitoredBy ??= new KeyTable()).set(refKey(op.ref), { ref: op.ref, by: op.from, who, name: byName ? op.to : undefined });
         return;
       }
       case 'demonitor_p': {
@@ -404,7 +405,7 @@ export class Signals {
     if (link) q.addLink(op.from);
     if (monitor) {
       this.peers.add(q, op.from.node);
-      (q.monitoredBy ??= new Map()).set(refKey(op.reqId), { ref: op.reqId, by: op.from, who: pid, name: undefined });
+      (q.monitoredBy ??= new KeyTable()).set(refKey(op.reqId), { ref: op.reqId, by: op.from, who: pid, name: undefined });
     }
     node.dist.send(peer, {
       op: 'spawn_reply',
@@ -428,10 +429,10 @@ export class Signals {
       // Only the processes holding something toward `peer` (runtime/peer-index.ts), in spawn order.
       for (const p of this.peers.take(peer)) {
         if (p.monitoredBy !== undefined) {
-          for (const [k, m] of p.monitoredBy) if (m.by.node === peer) p.monitoredBy.delete(k);
+          for (const [k, m] of p.monitoredBy.entries()) if (m.by.node === peer) p.monitoredBy.delete(k);
         }
         if (p.monitors !== undefined) {
-          for (const m of [...p.monitors.values()]) if (m.node === peer) this.downArrived(p, m.ref, NOCONNECTION);
+          for (const m of p.monitors.values()) if (m.node === peer) this.downArrived(p, m.ref, NOCONNECTION);
         }
         if (p.nodeMonitors?.has(peer)) {
           const n = p.nodeMonitors.get(peer) as number;

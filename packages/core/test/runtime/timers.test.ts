@@ -127,7 +127,9 @@ describe('cancelTimer and readTimer results as OTP', () => {
       await self.receive(TICK);
       return { first, read, cancelled, again, afterFire: self.cancelTimer(fired), notTimer: self.cancelTimer(self.makeRef()) };
     });
-    expect(r.first).toBe(1000);
+    // Read at once: 1000, or 999 when a millisecond boundary passed between the two reads of the clock.
+    expect(r.first).toBeGreaterThanOrEqual(999);
+    expect(r.first).toBeLessThanOrEqual(1000);
     expect(Number.isInteger(r.read)).toBe(true);
     expect(r.read).toBeLessThanOrEqual(971);
     expect(r.read).toBeGreaterThan(500);
