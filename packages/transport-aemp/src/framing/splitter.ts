@@ -20,6 +20,10 @@ export abstract class StreamSplitter {
   private before = 0;
   /** Stream offset of the current item's first byte, for error reports. */
   protected itemOffset = 0;
+  /** Where the item {@link nextSpan} found lies (see there). */
+  spanBytes: Uint8Array = EMPTY;
+  spanStart = 0;
+  spanEnd = 0;
 
   constructor(readonly maxItemBytes: number) {}
 
@@ -36,16 +40,32 @@ export abstract class StreamSplitter {
 
   /** The next whole item, or undefined until more bytes arrive. Throws ProtocolError on bad input. */
   next(): Uint8Array | undefined {
+    if (!this.nextSpan()) return undefined;
+    const item = this.spanBytes.subarray(this.spanStart, this.spanEnd);
+    this.spanBytes = EMPTY;
+    return item;
+  }
+
+  /**
+   * Like {@link next} without making a view: true when an item is found, which is then bytes
+   * `spanStart` to `spanEnd` of `spanBytes` — the chunk it lies in, or its one copy when it
+   * spans chunks. Consecutive items of one chunk share `spanBytes`, so a reader can decode
+   * them with one call.
+   */
+  nextSpan(): boolean {
     while (this.ci < this.chunks.length) {
       const c = this.chunks[this.ci] as Uint8Array;
       const end = this.scan(c, this.off);
-      if (end >= 0) return this.cut(end);
+      if (end >= 0) {
+        this.cut(end);
+        return true;
+      }
       this.before += c.length - (this.ci === this.head ? this.start : 0);
       if (this.before > this.maxItemBytes) this.tooLarge(this.before);
       this.ci++;
       this.off = 0;
     }
-    return undefined;
+    return false;
   }
 
   /**
@@ -58,15 +78,18 @@ export abstract class StreamSplitter {
     throw new ProtocolError('ITEM_TOO_LARGE', `an item of ${n}+ bytes exceeds the limit of ${this.maxItemBytes}`, this.itemOffset);
   }
 
-  private cut(end: number): Uint8Array {
+  private cut(end: number): void {
     const c = this.chunks[this.ci] as Uint8Array;
-    let item: Uint8Array;
+    let length: number;
     if (this.ci === this.head) {
-      item = c.subarray(this.start, end);
+      this.spanBytes = c;
+      this.spanStart = this.start;
+      this.spanEnd = end;
+      length = end - this.start;
     } else {
       const total = this.before + end;
       if (total > this.maxItemBytes) this.tooLarge(total);
-      item = Buffer.allocUnsafe(total);
+      const item = Buffer.allocUnsafe(total);
       let at = 0;
       for (let i = this.head; i <= this.ci; i++) {
         const part = this.chunks[i] as Uint8Array;
@@ -76,8 +99,11 @@ export abstract class StreamSplitter {
         at += to - from;
         if (i < this.ci) this.chunks[i] = EMPTY;
       }
+      this.spanBytes = item;
+      this.spanStart = 0;
+      this.spanEnd = length = total;
     }
-    this.itemOffset += item.length;
+    this.itemOffset += length;
     this.before = 0;
     if (end === c.length) {
       this.chunks[this.ci] = EMPTY;
@@ -89,7 +115,6 @@ export abstract class StreamSplitter {
     this.head = this.ci;
     this.start = this.off;
     this.compact();
-    return item;
   }
 
   private compact(): void {

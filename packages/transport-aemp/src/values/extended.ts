@@ -1,7 +1,8 @@
-import { Atom, BitBinary, ErlFloat, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, atom, type Term } from '@courier/term';
+import { Atom, BitBinary, ErlFloat, ErlMap, ImproperList, Pid, Port, Ref, Tuple, EncodeError, POOLED_MAX, atom, copyOut, pins, type Term } from '@courier/term';
 import { put } from './own-key.js';
 import { Tag } from 'cbor-x';
 import { latin1, smallInt, unsendableText } from './natural.js';
+import { SEND_BY_REFERENCE_MIN, largeBinaries } from '../framing/spliced.js';
 
 /**
  * The extended mapping, spoken only between Courier nodes (both greetings carry `courier=1`): the
@@ -69,7 +70,11 @@ export function toCourier(t: Term, style: Style): unknown {
   const tag = (kind: Kind, value: unknown): unknown => (style === 'cbor' ? new Tag(value, CBOR_TAGS[kind]) : { [JSON_TAGS[kind]]: value });
   if (t instanceof Atom) return tag('atom', t.name);
   if (t instanceof Tuple) return tag('tuple', mapArray(t.elements, style));
-  if (t instanceof Uint8Array) return style === 'cbor' ? t : { [JSON_TAGS.binary]: Buffer.from(t.buffer, t.byteOffset, t.length).toString('base64') };
+  if (t instanceof Uint8Array) {
+    if (style === 'json') return { [JSON_TAGS.binary]: Buffer.from(t.buffer, t.byteOffset, t.length).toString('base64') };
+    if (t.length >= SEND_BY_REFERENCE_MIN) largeBinaries.count++;
+    return t;
+  }
   if (t instanceof Pid) return tag('pid', [t.node.name, t.id, t.serial, t.creation]);
   if (t instanceof Ref) return tag('ref', [t.node.name, t.creation, ...t.ids]);
   if (t instanceof Port) return tag('port', [t.node.name, toCourier(t.id, style), t.creation]);
@@ -150,7 +155,7 @@ export function fromCourierCbor(v: unknown): Term {
     }
     return v as Term[];
   }
-  if (v instanceof Uint8Array) return v;
+  if (v instanceof Uint8Array) return keepable(v);
   if (v instanceof Tag) {
     const kind = CBOR_KIND.get(v.tag);
     return kind === undefined ? fromCourierCbor(v.value) : tagged(kind, fromCourierCbor(v.value));
@@ -161,6 +166,16 @@ export function fromCourierCbor(v: unknown): Term {
     return o;
   }
   return v as Term;
+}
+
+/**
+ * A byte string cbor-x decoded is a view of the packet's bytes, which lie in a socket chunk (or
+ * the one copy of a packet that spanned chunks). A view pins that whole buffer, so a binary of at
+ * most a quarter of it is copied out, as the erl-dist receive path does (Erlang's rule; see
+ * @courier/term's binary-copy); a larger one stays a view.
+ */
+function keepable(b: Uint8Array): Uint8Array {
+  return pins(b, b.length) ? copyOut(b, 0, b.length, b.length <= POOLED_MAX) : b;
 }
 
 const bad = (kind: string): never => {

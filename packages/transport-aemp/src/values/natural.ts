@@ -2,6 +2,7 @@ import { Atom, BitBinary, ErlExport, ErlFloat, ErlFun, ErlMap, ImproperList, Pid
 import { put } from './own-key.js';
 import { Tag } from 'cbor-x';
 import { portIdOfPid } from './port-id.js';
+import { SEND_BY_REFERENCE_MIN, largeBinaries } from '../framing/spliced.js';
 
 /**
  * The natural mapping, spoken with Perl nodes: what a Perl program would write and read.
@@ -40,7 +41,11 @@ export function toPerl(t: Term, binary: BinaryStyle): unknown {
   if (t === null) return null;
   if (Array.isArray(t)) return arrayToPerl(t, binary);
   if (t instanceof Atom) return t.name;
-  if (t instanceof Uint8Array) return binary === 'bytes' ? t : Buffer.from(t.buffer, t.byteOffset, t.length).toString('latin1');
+  if (t instanceof Uint8Array) {
+    if (binary === 'latin1') return Buffer.from(t.buffer, t.byteOffset, t.length).toString('latin1');
+    if (t.length >= SEND_BY_REFERENCE_MIN) largeBinaries.count++;
+    return t;
+  }
   if (t instanceof Tuple) return arrayToPerl(t.elements, binary);
   if (t instanceof Pid) return portIdOfPid(t);
   if (t instanceof ErlFloat) return t.value;
