@@ -47,6 +47,8 @@ describe('configuration', () => {
     expect(bad([{ kind: 'tcp', handshakeTimeoutMs: -1 }])).toThrow(/carriers\[0\]\.handshakeTimeoutMs/);
     expect(bad([{ kind: 'tcp', busyLimit: 0 }])).toThrow(/carriers\[0\]\.busyLimit: must be a positive number/);
     expect(bad([{ kind: 'tcp', busyLimit: 64 * 1024 }])).not.toThrow();
+    expect(bad([{ kind: 'tcp', sendByReferenceMin: 0 }])).toThrow(/carriers\[0\]\.sendByReferenceMin: must be a positive number/);
+    expect(bad([{ kind: 'tcp', sendByReferenceMin: 65536 }])).not.toThrow();
   });
 
   it('a third-party carrier is one more binding, with no change to core; routes pick it per peer', async () => {

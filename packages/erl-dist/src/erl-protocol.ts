@@ -25,6 +25,8 @@ export interface ErlProtocolOptions {
   readonly maxMessage?: number;
   /** Output bytes queued per connection past which it is busy (dist_buf_busy_limit). Default 1 MiB. */
   readonly busyLimit?: number;
+  /** Binaries of at least this many bytes go to the carrier beside the encoded term, not copied into it. Default 4 KiB. */
+  readonly sendByReferenceMin?: number;
   /**
    * Acceptor: wrap the node's arbiter, to refuse names the carrier did not authenticate (SSH:
    * the node name must be the login user).
@@ -55,6 +57,7 @@ export function erlProtocol(o: ErlProtocolOptions): Protocol {
         netTicktime: o.netTicktime,
         maxMessage: o.maxMessage,
         busyLimit: o.busyLimit,
+        sendByReferenceMin: o.sendByReferenceMin,
       }),
   };
 }

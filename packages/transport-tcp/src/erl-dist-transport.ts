@@ -54,6 +54,12 @@ export interface ErlDistOptions {
    * Default 1 MiB (DEFAULT_BUSY_LIMIT in @courier/erl-dist).
    */
   readonly busyLimit?: number;
+  /**
+   * Binaries of at least this many bytes are written to the socket as chunks of their own beside
+   * the encoded message (one writev), not copied: the sender must not change such a Uint8Array
+   * after sending it. Default 4 KiB (DEFAULT_SEND_BY_REFERENCE_MIN in @courier/erl-dist); Infinity copies every binary.
+   */
+  readonly sendByReferenceMin?: number;
   /** Which layer (`tcp`, `tls`) dials `peer`, when the transport has several; default the first. */
   readonly layerFor?: (peer: Atom) => string | undefined;
   readonly log?: Logger;
@@ -206,6 +212,7 @@ export class ErlDistTransport implements Transport {
           netTicktime: this.opts.netTicktime,
           maxMessage: this.opts.maxMessage,
           busyLimit: this.opts.busyLimit,
+          sendByReferenceMin: this.opts.sendByReferenceMin,
         }),
       );
     }

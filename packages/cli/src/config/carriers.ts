@@ -18,6 +18,7 @@ const ERLANG_DIST = {
   handshakeTimeoutMs: positive(),
   maxMessage: positive(),
   busyLimit: positive(),
+  sendByReferenceMin: positive(),
 };
 
 export const TCP_SECTION: ObjectSchema = obj(ERLANG_DIST);

@@ -10,7 +10,7 @@ import type { CarrierPlugin, IndexedSection, PluginContext } from '../container.
  * config/carriers.ts, checked before this runs). With both, one transport serves both on one
  * port and one EPMD name and dials each peer with the carrier the routes choose.
  */
-const DIST_KEYS = ['listen', 'epmd', 'peerPort', 'handshakeTimeoutMs', 'maxMessage', 'busyLimit'] as const;
+const DIST_KEYS = ['listen', 'epmd', 'peerPort', 'handshakeTimeoutMs', 'maxMessage', 'busyLimit', 'sendByReferenceMin'] as const;
 
 function common(s: IndexedSection): Partial<ErlDistOptions> {
   return Object.fromEntries(DIST_KEYS.filter((k) => s.section[k] !== undefined).map((k) => [k, s.section[k]]));
