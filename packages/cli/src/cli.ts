@@ -20,6 +20,7 @@ import { CourierError, HIDDEN_BY_DEFAULT, Node, RpcError, CallError, call, rpcCa
 import { Atom, Tuple, atom, formatErlang, parseErlang, type Term } from '@courier/term';
 import { defaultEpmdPort, names } from '@courier/transport-tcp';
 import { buildNode } from './container.js';
+import { startCluster } from './cluster.js';
 import { loadConfig } from './config/load.js';
 import { ConfigError, validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
 import { startEcho } from './services/echo.js';
@@ -129,16 +130,20 @@ async function cmdNode(v: Values): Promise<number> {
   const node = buildNode(config, { log });
   if (config.echo !== false) startEcho(node);
   let stopping = false;
+  const formed: { cluster?: ReturnType<typeof startCluster> } = {};
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    await formed.cluster?.stop();
     await node.stop();
     process.exit(EXIT.OK);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   await node.start();
+  // Cluster formation (the `cluster` section) starts once the node listens; READY does not wait for peers.
+  formed.cluster = startCluster(node, config, log);
   // The observer listens before READY, so READY means everything asked for is up.
   const o = observer === undefined ? undefined : await observe(node, { ...observer, logTap: tap });
   out(`READY ${node.name.name}`);

@@ -23,3 +23,5 @@ export { main as cli, configFrom, EXIT } from './cli.js';
 export { aempPlugin, aempOptions } from './plugins/aemp.js';
 export { buildNodeParts, type BuiltNode } from './container.js';
 export { startBridge, type Bridge, type BridgeOptions } from './bridge.js';
+export { startCluster, clusterOptions } from './cluster.js';
+export { CLUSTER_SECTION, type ClusterSection, type StrategySection } from './config/cluster.js';

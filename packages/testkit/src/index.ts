@@ -9,3 +9,15 @@ export { captureLog, type CapturedLog, type LogEntry } from './log.js';
 export { inProcess } from './process.js';
 export { findChromium, launchChromium } from './browser.js';
 export { freePort } from './net.js';
+export { faultProxy, type FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
+export {
+  createCluster,
+  netnsPeer,
+  netnsSupport,
+  sweepStaleNamespaces,
+  type Cluster,
+  type ClusterHost,
+  type ClusterOptions,
+  type RemoteFaultProxy,
+  type HostProcess,
+} from './netns/index.js';

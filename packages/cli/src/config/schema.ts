@@ -1,5 +1,6 @@
 import type { CarrierPlugin } from '../container.js';
 import { BUILTIN_SECTIONS } from './carriers.js';
+import { CLUSTER_SECTION, type ClusterSection } from './cluster.js';
 import { ConfigError, type ConfigProblem } from './error.js';
 import { bool, check, list, obj, oneOf, positive, required, str, tagged, type ObjectSchema } from './shape.js';
 import { didYouMean } from './suggest.js';
@@ -53,6 +54,8 @@ export interface CourierConfig {
   readonly echo?: boolean;
   /** Run the Erlang ⇄ AEMP bridge (docs/bridge.md) on a node with an Erlang and an aemp carrier. */
   readonly bridge?: boolean;
+  /** Find the other nodes and keep connected to them (@courier/discovery; config/cluster.ts). */
+  readonly cluster?: ClusterSection;
 }
 
 const NODE_NAME = /^[^@\s]+@[^@\s]+$/;
@@ -89,6 +92,7 @@ export function configSchema(carriers: ReadonlyMap<string, ObjectSchema | 'open'
       routes: list(ROUTE),
       echo: bool(),
       bridge: bool(),
+      cluster: CLUSTER_SECTION,
     },
     { refine: crossChecks, expect: 'a mapping with node and carriers' },
   );

@@ -52,7 +52,7 @@ describe('an unknown key is refused at each level, naming its path', () => {
   const ssh = { kind: 'ssh', hostKey: 'k', authorizedKeys: 'a' };
   it.each([
     ['top', { ...base, rotues: [] }, 'rotues: unknown key; did you mean routes?'],
-    ['top, nothing close', { ...base, observer: {} }, 'observer: unknown key (known here: node, log, carriers, routes, echo, bridge)'],
+    ['top, nothing close', { ...base, observer: {} }, 'observer: unknown key (known here: node, log, carriers, routes, echo, bridge, cluster)'],
     ['node', { ...base, node: { name: 'a@h', cookie_file: 'f' } }, 'node.cookie_file: unknown key; did you mean cookieFile?'],
     ['log', { ...base, log: { levle: 'info' } }, 'log.levle: unknown key; did you mean level?'],
     ['routes[i]', { ...base, routes: [{ match: '*', carier: 'tcp' }] }, 'routes[0].carier: unknown key; did you mean carrier?'],
@@ -93,7 +93,20 @@ describe('every mapping of every configuration in docs/configuration.md refuses 
 
   it('walks them all', () => {
     const paths = new Set(cases.map((c) => c.path.replace(/\[\d+\]/g, '[]')));
-    for (const p of ['', 'node', 'log', 'routes[]', 'carriers[]', 'carriers[].listen', 'carriers[].epmd', 'carriers[].server', 'carriers[].client', 'carriers[].tls'])
+    for (const p of [
+      '',
+      'node',
+      'log',
+      'routes[]',
+      'carriers[]',
+      'carriers[].listen',
+      'carriers[].epmd',
+      'carriers[].server',
+      'carriers[].client',
+      'carriers[].tls',
+      'cluster',
+      'cluster.strategies[]',
+    ])
       expect(paths).toContain(p);
   });
 

@@ -1,0 +1,3 @@
+export { createCluster, netnsPeer, type Cluster, type ClusterHost, type ClusterOptions, type RemoteFaultProxy } from './cluster.js';
+export { netnsSupport, sweepStaleNamespaces } from './ip.js';
+export type { HostProcess, SpawnInOptions } from './host-process.js';
