@@ -13,7 +13,7 @@ export interface AempFlags {
 
 /**
  * The echo node on the AEMP carrier: a node `nodeid` listening on `bind`, joined to `seeds`,
- * serving `<nodeid>#echo` (registered in the family `echo` when seeded). Resolves with the node
+ * serving `<nodeid>#echo` (registered in the family `echo`). Resolves with the node
  * once it listens and, with seeds, has a master.
  */
 export async function startAempEchoNode(flags: AempFlags, log: Logger, fail: (msg: string) => never): Promise<Node> {
@@ -32,9 +32,8 @@ export async function startAempEchoNode(flags: AempFlags, log: Logger, fail: (ms
   const node = new Node({ name: nodeid, log, transports: [transport] });
   startEcho(node);
   await node.start();
-  if (flags.seeds.length > 0) {
-    await transport.attached(30_000);
-    transport.registry.dbReg('echo', `${nodeid}#echo`);
-  }
+  if (flags.seeds.length > 0) await transport.attached(30_000);
+  // Registered with or without seeds: a node that is a seed (or becomes global) lists it too.
+  transport.registry.dbReg('echo', `${nodeid}#echo`);
   return node;
 }

@@ -67,3 +67,22 @@ it('serves ID#echo, attached to a seed and registered in the family echo', async
   expect(reply).not.toBe(TIMEOUT);
   expect(reply).toEqual(['hello', 42]);
 }, 30_000);
+
+it('without --aemp-seed it is a seed that lists its own registration (a Perl node asking db_keys echo gets ID#echo)', async () => {
+  const { startAempEchoNode } = await import('./aemp-node.js');
+  const { PerlPeer } = await import('../../packages/transport-aemp/test/perl-peer.js');
+  const { default: pino } = await import('pino');
+  const { freePort } = await import('@courier/testkit');
+  const addr = `127.0.0.1:${await freePort()}`;
+  const node = await startAempEchoNode({ nodeid: 'lone-echo', bind: addr, secret: 'echo-secret', seeds: [] }, pino({ level: 'silent' }), (m) => {
+    throw new Error(m);
+  });
+  nodes.push(node);
+  // What a Perl node that has this node as seed sends (Kernel.pm seed_connect, master_set), then db_keys.
+  const perl = await PerlPeer.connect(addr, { nodeid: 'perl-client', secret: 'echo-secret', framing: 'json' });
+  perl.send(['', 'g_slave']);
+  perl.send(['', 'g_slave', { "'l": { 'perl-client': ['127.0.0.1:4304'] } }]);
+  perl.send(['', 'g_db_keys', 'echo', 'b']);
+  expect(await perl.reply('g_reply', 'b')).toEqual(['', 'g_reply', 'b', ['lone-echo#echo']]);
+  perl.close();
+});

@@ -1,10 +1,11 @@
 import type { Server } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { atom, type Atom } from '@courier/term';
+import { atom, atoms, type Atom } from '@courier/term';
 import {
   AEMP_CONNECT_TIMEOUT_MS,
   AEMP_SETUP_TIME_MS,
   CarrierError,
+  HandshakeError,
   ResolveError,
   UsageError,
   silentLogger,
@@ -19,7 +20,8 @@ import {
 import { TcpCarrier } from '@courier/stream';
 import { addressResolver } from './address-resolver.js';
 import { AempProtocol } from './aemp-protocol.js';
-import { dialTcp, listenTcp } from './dial.js';
+import { dialTcp, isOwnSeed, listenTcp, parseHostPort } from './dial.js';
+import { OWN_NODE_ID } from './handshake/aemp-handshake.js';
 import { FRAMINGS, type Framing } from './framing/codec.js';
 import { AempRegistry } from './global/registry.js';
 import { Seeds } from './seeds.js';
@@ -33,7 +35,13 @@ export interface AempOptions {
   readonly secret: string;
   /** Where to listen, `host:port` (Perl's `binds`; port 0 or `*`: any). Default `127.0.0.1:0`. */
   readonly binds?: readonly string[];
-  /** Seed nodes to join, `host:port` (Perl's `seeds`). */
+  /**
+   * The addresses published as this node's listeners (`'l`) instead of the ones bound: for a node
+   * behind NAT or in a container. Default: the bound addresses, and for a wildcard bind
+   * (`*:port`, `0.0.0.0:port`, `[::]:port`) the host's interface addresses as Perl lists them.
+   */
+  readonly advertise?: readonly string[];
+  /** Seed nodes to join, `host:port` (Perl's `seeds`); a host name, `localhost` or an address that is this node makes it global. */
   readonly seeds?: readonly string[];
   /** Addresses of node ids known up front (otherwise asked of the master with g_find). */
   readonly peers?: Readonly<Record<string, readonly string[]>>;
@@ -49,6 +57,8 @@ export interface AempOptions {
   readonly handshakeTimeoutMs?: number;
   /** A TCP connect must succeed within this, per address. Default AEMP_CONNECT_TIMEOUT_MS (Perl: connect_interval, 2 s). */
   readonly connectTimeoutMs?: number;
+  /** The longest wait between two dials of a seed or a global node that is gone (default 30 s, Perl's monitor_timeout). */
+  readonly retryMaxMs?: number;
   /** Registry queries wait this long for the master (default 5 s). */
   readonly queryTimeoutMs?: number;
   /** Largest packet accepted; a bigger one closes the connection. Default 64 MiB. */
@@ -115,8 +125,9 @@ export class AempTransport implements Transport {
       log: this.log,
       sessions: () => this.byPeer,
       seedPeers: () => this.seeds?.seedPeers() ?? [],
-      connect: (peer) => void host.connect(atom(peer)),
+      connect: (peer) => void host.connect(atom(peer)).catch(() => undefined),
       queryTimeoutMs: this.opts.queryTimeoutMs ?? 5000,
+      retryMaxMs: this.opts.retryMaxMs ?? 30_000,
     });
     this.reg = reg;
     const o = this.opts;
@@ -130,6 +141,8 @@ export class AempTransport implements Transport {
       extended: o.extended,
       maxPacketBytes: o.maxPacketBytes,
       whereis: (name) => host.services.whereis(name),
+      // exit(Pid, normal) as if the process called it itself: it ends normally unless it traps exits.
+      endNormally: (pid) => host.services.node.exitSignal(pid, pid, atoms.normal),
       service: new NodeServices(host.services, reg, this.log),
       up: (s) => this.up(s),
       down: (s) => this.down(s),
@@ -143,19 +156,35 @@ export class AempTransport implements Transport {
       upgrade: this.upgrade,
     };
     const acceptor: Acceptor = { protocol, setupTimeMs: this.setupTimeMs, upgrade: this.upgrade };
+    const bound: Array<{ host: string; port: number }> = [];
     for (const bind of o.binds ?? ['127.0.0.1:0']) {
-      const { server, address } = await listenTcp(bind, (socket) => host.accept(new TcpCarrier(socket, 'aemp'), acceptor));
+      const { server, addresses } = await listenTcp(bind, (socket) => host.accept(new TcpCarrier(socket, 'aemp'), acceptor));
       this.servers.push(server);
-      this.listening.push(address);
+      this.listening.push(...addresses);
+      const a = server.address();
+      bound.push({ host: parseHostPort(bind).host, port: typeof a === 'object' && a !== null ? a.port : 0 });
     }
+    if (o.advertise !== undefined) this.listening.splice(0, this.listening.length, ...o.advertise);
     reg.setListeners(this.listening);
     const seeds = o.seeds ?? [];
-    if (o.global === true || seeds.some((s) => this.listening.includes(s))) reg.becomeGlobal();
+    // A seed that names this node (Kernel.pm seed_connect: "if we connect to ourselves, nuke this seed").
+    const own = await Promise.all(seeds.map((s) => isOwnSeed(s, bound, this.listening)));
+    if (o.global === true || own.some((x) => x)) reg.becomeGlobal();
     this.removeResolver = host.services.addAddressResolver(addressResolver(host.name));
     this.seeds = new Seeds(
-      seeds.filter((s) => !this.listening.includes(s)),
+      seeds.filter((_s, i) => !own[i]),
       (address) => this.dialSeed(host, address),
       this.log,
+      {
+        seedUp: (peer) => {
+          const s = this.byPeer.get(peer);
+          if (s !== undefined) reg.seedUp(s);
+        },
+        self: () => reg.becomeGlobal(),
+        listener: (address) => reg.listenerAt(address),
+      },
+      500,
+      o.retryMaxMs ?? 30_000,
     );
     this.seeds.start();
     this.log.info({ listening: this.listening, seeds }, 'aemp listening');
@@ -177,6 +206,7 @@ export class AempTransport implements Transport {
     this.stopped = true;
     this.removeResolver?.();
     this.seeds?.stop();
+    this.reg?.stop();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
@@ -199,11 +229,16 @@ export class AempTransport implements Transport {
    * already; then that one counts as the seed's (the new one is closed).
    */
   private async dialSeed(host: TransportHost, address: string): Promise<string> {
-    const { session, fresh } = await host.dialAddress(address, this.running(), {
-      identified: (peer) => this.seeds?.identify(address, peer.name),
-    });
-    if (!fresh && session instanceof AempSession) this.reg?.peerUp(session, true);
-    return session.peer.name;
+    try {
+      const { session } = await host.dialAddress(address, this.running(), {
+        identified: (peer) => this.seeds?.identify(address, peer.name),
+      });
+      return session.peer.name;
+    } catch (err) {
+      // Our own greeting came back: the seed is this node, whatever its address said.
+      if (err instanceof HandshakeError && err.code === 'NOT_ALLOWED' && err.message.includes(OWN_NODE_ID)) this.seeds?.dropSelf(address);
+      throw err;
+    }
   }
 
   private running(): Dialer<string> {
@@ -216,8 +251,8 @@ export class AempTransport implements Transport {
     const peer = session.peer.name;
     if (session.isClosed || this.byPeer.get(peer) === session) return;
     this.byPeer.set(peer, session);
+    this.reg?.peerUp(session);
     this.seeds?.peerUp(peer);
-    this.reg?.peerUp(session, this.seeds?.isSeed(peer) ?? false);
   }
 
   private down(session: AempSession): void {

@@ -1,7 +1,7 @@
 import type { Atom, Pid } from '@courier/term';
 import type { Carrier, HandshakeAttempt, HandshakeResult, Protocol, Session, SessionContext } from '@courier/core';
 import type { Framing } from './framing/codec.js';
-import { AempHandshake } from './handshake/aemp-handshake.js';
+import { AempHandshake, GPROTO, MPROTO } from './handshake/aemp-handshake.js';
 import { AempSession, type NodePortService } from './session/aemp-session.js';
 
 export interface AempProtocolOptions {
@@ -20,6 +20,8 @@ export interface AempProtocolOptions {
   readonly maxPacketBytes?: number;
   /** The pid registered under a name on our node (for kil1 by name). */
   readonly whereis: (name: Atom) => Pid | undefined;
+  /** End a local process with reason `normal` (a kil1 without a reason). */
+  readonly endNormally?: (pid: Pid) => void;
   /** Node-port requests the session does not answer itself. */
   readonly service: NodePortService;
   /** A session became its peer's current connection. */
@@ -48,7 +50,8 @@ export class AempProtocol implements Protocol {
       allowTlsAnon: o.allowTlsAnon,
       peer: attempt.peer,
       arbiter: attempt.role === 'acceptor' ? attempt.arbiter : undefined,
-      kv: { provider: 'courier-0.1', peeraddr: attempt.carrier.remote },
+      // Perl's kernel and global code put their protocol levels in every greeting (Kernel.pm HOOK_GREET).
+      kv: { mproto: MPROTO, gproto: GPROTO, provider: 'courier-0.1', peeraddr: attempt.carrier.remote },
       courier: o.extended,
     });
   }
@@ -60,6 +63,7 @@ export class AempProtocol implements Protocol {
       router: context.router,
       self: this.opts.self,
       whereis: this.opts.whereis,
+      endNormally: this.opts.endNormally,
       service: this.opts.service,
       log: context.log,
       maxPacketBytes: this.opts.maxPacketBytes,

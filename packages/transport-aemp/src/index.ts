@@ -18,4 +18,4 @@ export { reasonFromWire, reasonToWire } from './session/reasons.js';
 export { AempRegistry, type DbChange, type DbListener } from './global/registry.js';
 export { addressResolver } from './address-resolver.js';
 export { secureContext, startTls, type AempTlsOptions } from './tls.js';
-export { dialTcp, listenTcp, parseHostPort } from './dial.js';
+export { dialTcp, listenTcp, parseHostPort, interfaceAddresses } from './dial.js';

@@ -2,7 +2,7 @@ import { atom, type Atom, type Pid, type Term } from '@courier/term';
 import { ResolveError, UsageError, pidKey, type Logger, type ServiceHost } from '@courier/core';
 import type { AempSession } from '../session/aemp-session.js';
 import { pidOfPortName, portIdOfPid, splitPortId } from '../values/port-id.js';
-import { LISTENERS, familyObject, isObject, type Db, type Family } from './db.js';
+import { LISTENERS, diffFamily, familyObject, isObject, type Db, type Family } from './db.js';
 import { GlobalRole } from './global-role.js';
 import { SlaveRole } from './slave-role.js';
 
@@ -26,6 +26,8 @@ export interface RegistryDeps {
   readonly connect: (peer: string) => void;
   /** How long a query waits for a master's answer. */
   readonly queryTimeoutMs: number;
+  /** The longest wait between two dials of a global node that is gone (Perl: monitor_timeout). */
+  readonly retryMaxMs: number;
 }
 
 /**
@@ -43,6 +45,8 @@ export class AempRegistry {
   private readonly cache = new Map<string, Family>();
   private readonly regs = new Map<string, Array<[string, string]>>();
   private exitsWatched = false;
+  /** Peers that sent `g_global` while we were a slave (Perl's %GLOBAL_NODE on a normal node). */
+  private readonly knownGlobals = new Set<string>();
 
   constructor(private readonly deps: RegistryDeps) {
     this.slave = new SlaveRole({
@@ -67,29 +71,76 @@ export class AempRegistry {
     return this.query(this.slave.whenMaster(), 'attaching to a seed', timeoutMs);
   }
 
-  /** Run the global service from now on (a seed that is itself, or told so by `g_slave`). */
+  /**
+   * Run the global service from now on (a seed that is itself, or told so by `g_slave`): the
+   * node tells the nodes it is connected to, gives the global ones its database, and what
+   * waited for a master is answered from its own database.
+   */
   becomeGlobal(): void {
     if (this.global !== undefined) return;
     this.deps.log.info('running the global registry service');
     const sessions = this.deps.sessions();
-    this.global = new GlobalRole({
+    const global = new GlobalRole({
       self: this.deps.self.name,
       local: this.local,
       sessions: () => sessions.values(),
       session: (peer) => sessions.get(peer),
       changed: (family, set, del) => this.notify(family, set, del),
       connect: this.deps.connect,
+      knownGlobals: this.knownGlobals,
+      retryMaxMs: this.deps.retryMaxMs,
     });
+    this.global = global;
+    this.slave.retire(
+      (tag, family) => {
+        const f = global.family(family);
+        return tag === 'g_db_family' ? (familyObject(f) ?? {}) : tag === 'g_db_keys' ? [...f.keys()] : [...f.values()];
+      },
+      (nodeid) => {
+        const a = global.family(LISTENERS).get(nodeid);
+        return Array.isArray(a) ? a.map(String) : null;
+      },
+    );
+    // Local db_mon listeners now hear the merged view.
+    for (const family of this.listeners.keys()) {
+      const cached = this.cache.get(family) ?? new Map<string, Term>();
+      this.cache.delete(family);
+      const { set, del } = diffFamily(cached, global.family(family));
+      if (set.size > 0 || del.length > 0) this.notify(family, set, del);
+    }
   }
 
-  peerUp(s: AempSession, isSeed: boolean): void {
-    if (this.global !== undefined) this.global.peerUp(s);
-    else if (isSeed) this.slave.seedUp(s);
+  /** The global nodes this node keeps connections to (a global node's merged `'g`, without itself). */
+  meshNodes(): string[] {
+    return (this.global?.meshNodes() ?? []).filter((n) => n !== this.deps.self.name);
+  }
+
+  /** The node whose published listeners (`'l`, as far as this node knows them) include `address`. */
+  listenerAt(address: string): string | undefined {
+    const l = this.global?.family(LISTENERS) ?? this.cache.get(LISTENERS);
+    for (const [node, addrs] of l ?? []) if (Array.isArray(addrs) && addrs.includes(address)) return node;
+    return undefined;
+  }
+
+  /** A session came up (a global node greets it with g_global). */
+  peerUp(s: AempSession): void {
+    this.global?.peerUp(s);
+  }
+
+  /** A seed's session came up: make sure it runs the global service, and take it as master if we have none. */
+  seedUp(s: AempSession): void {
+    if (this.global !== undefined) s.request('g_slave');
+    else this.slave.seedUp(s);
   }
 
   peerDown(peer: string): void {
+    this.knownGlobals.delete(peer);
     this.global?.peerDown(peer);
     this.slave.peerDown(peer);
+  }
+
+  stop(): void {
+    this.global?.stop();
   }
 
   /** A `g_*` request from a peer; false when the tag is not the registry's. */
@@ -97,7 +148,9 @@ export class AempRegistry {
     if (tag === 'g_slave') this.becomeGlobal();
     if (this.global?.handle(s, tag, args)) return true;
     if (this.slave.handle(s, tag, args)) return true;
-    return tag === 'g_global'; // a slave notes nothing more: its master is a seed
+    if (tag !== 'g_global') return false;
+    this.knownGlobals.add(s.peer.name); // a normal node only records it (Kernel.pm:551-553)
+    return true;
   }
 
   // ---- our registrations ------------------------------------------------------------------
@@ -196,16 +249,14 @@ export class AempRegistry {
     const f = this.local.get(family) ?? new Map<string, Term>();
     this.local.set(family, f);
     const before = new Map(f);
+    const merged = this.global?.family(family);
     mutate(f);
     if (f.size === 0) this.local.delete(family);
-    if (this.global !== undefined) {
-      this.global.localChanged(family, before);
-      return;
-    }
     const set: Family = new Map();
     for (const [k, v] of f) if (!before.has(k) || before.get(k) !== v) set.set(k, v);
     const del = [...before.keys()].filter((k) => !f.has(k));
-    this.slave.localChanged(family, set, del);
+    if (this.global !== undefined && merged !== undefined) this.global.localChanged(family, set, del, merged);
+    else this.slave.localChanged(family, set, del);
   }
 
   private remoteChanged(family: string, full: Family | undefined, set: Family, del: string[]): void {

@@ -11,7 +11,7 @@ export interface SlaveHost {
 }
 
 interface Call {
-  readonly tag: string;
+  readonly tag: 'g_db_family' | 'g_db_keys' | 'g_db_values';
   readonly family: string;
   readonly resolve: (v: Term) => void;
 }
@@ -30,6 +30,7 @@ export class SlaveRole {
   private readonly finds = new Map<string, Array<(addrs: string[] | null) => void>>();
   private readonly mons = new Set<string>();
   private masterWaiters: Array<() => void> = [];
+  private retired = false;
 
   constructor(private readonly host: SlaveHost) {}
 
@@ -46,13 +47,13 @@ export class SlaveRole {
   /** A seed came up: make sure it runs the global service; take it as master if we have none. */
   seedUp(s: AempSession): void {
     s.request('g_slave');
-    if (this.master === undefined) this.pickMaster();
+    if (this.master === undefined && !this.retired) this.pickMaster();
   }
 
   peerDown(peer: string): void {
     if (this.master?.peer.name !== peer) return;
     this.master = undefined;
-    this.pickMaster();
+    if (!this.retired) this.pickMaster();
   }
 
   localChanged(family: string, set: Family, del: string[]): void {
@@ -119,6 +120,23 @@ export class SlaveRole {
       default:
         return false;
     }
+  }
+
+  /**
+   * We became global (our own master): no more masters; whatever waits for one — callers of
+   * whenMaster, queries, finds — is answered from our own database by `answer`/`find`.
+   */
+  retire(answer: (tag: Call['tag'], family: string) => Term, find: (nodeid: string) => string[] | null): void {
+    this.retired = true;
+    this.master = undefined;
+    for (const c of this.calls.values()) c.resolve(answer(c.tag, c.family));
+    this.calls.clear();
+    for (const [nodeid, waiting] of this.finds) for (const w of waiting) w(find(nodeid));
+    this.finds.clear();
+    this.mons.clear();
+    const waiters = this.masterWaiters;
+    this.masterWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** The first connected seed becomes master: it gets our database, our subscriptions and what waits. */

@@ -59,6 +59,11 @@ export interface AempDetails {
 
 /** The auth line a Courier acceptor sends instead of its own when it refuses the peer. */
 export const REFUSED = 'courier_refused';
+/** The monitoring (`mproto`) and global (`gproto`) protocol levels of AnyEvent::MP 2.02. */
+export const MPROTO = '1';
+export const GPROTO = '1';
+/** In the message of the handshake failure when the peer turns out to be this node (a seed that is ourselves). */
+export const OWN_NODE_ID = 'the peer has our own node id';
 const REFUSAL_CODES: readonly string[] = ['NOK', 'NOT_ALLOWED', 'ALREADY_CONNECTED'];
 const write = (s: string): HandshakeAction => ({ type: 'write', bytes: Buffer.from(s, 'utf8') });
 const defaultNonce = (): string => randomBytes(66).toString('base64');
@@ -159,7 +164,7 @@ export class AempHandshake implements Handshake {
     }
     // Our own line back may be an echo: that is judged on line 2, with the nonce.
     if (g.nodeid === this.opts.self.name && line !== this.own1) {
-      out.push(this.fail('NOT_ALLOWED', 'the peer has our own node id (I refuse to talk to myself)'));
+      out.push(this.fail('NOT_ALLOWED', `${OWN_NODE_ID} (I refuse to talk to myself)`));
       return;
     }
     if (this.opts.peer !== undefined && g.nodeid !== this.opts.peer.name) {
@@ -189,7 +194,7 @@ export class AempHandshake implements Handshake {
       return;
     }
     if (this.peer1 === this.own1) {
-      out.push(this.fail('NOT_ALLOWED', 'the peer has our own node id (I refuse to talk to myself)'));
+      out.push(this.fail('NOT_ALLOWED', `${OWN_NODE_ID} (I refuse to talk to myself)`));
       return;
     }
     const g = this.greeting as Greeting;

@@ -24,6 +24,11 @@ export interface AempSessionOptions {
   readonly self: Atom;
   /** The pid registered under a name on our node (for kil1 by name). */
   readonly whereis: (name: Atom) => Pid | undefined;
+  /**
+   * End a local process with reason `normal` (Perl's `kil` without a reason). Default: an
+   * untrappable `kill`, for hosts that cannot end a process normally from outside.
+   */
+  readonly endNormally?: (pid: Pid) => void;
   readonly service: NodePortService;
   /** The connection's logger (a child with the peer bound). */
   readonly log: Logger;
@@ -240,9 +245,11 @@ export class AempSession implements PipelineSession {
       case 'kil1': {
         const name = existingAtom(port);
         const to = pidOfPortName(this.opts.self, port) ?? (name !== undefined ? this.opts.whereis(name) : undefined);
-        // Perl's kil without a reason ends the port at once: an untrappable kill here.
-        const reason = args.length > 1 ? reasonFromWire(args.slice(1)) : atom('kill');
-        if (to !== undefined) this.route({ op: 'exit2', from: this.standIn, to, reason });
+        if (to === undefined) return;
+        // Perl's kil without a reason ends the port as a normal exit (Kernel.pm _kill: monitors get `()`).
+        if (args.length > 1) this.route({ op: 'exit2', from: this.standIn, to, reason: reasonFromWire(args.slice(1)) });
+        else if (this.opts.endNormally !== undefined) this.opts.endNormally(to);
+        else this.route({ op: 'exit2', from: this.standIn, to, reason: atoms.kill });
         return;
       }
       default:
