@@ -207,6 +207,9 @@ const NUMBER_KEY_CHARS = 26;
  * stops as soon as the bound passes `limit`, so a hostile key costs no more than the budget left.
  */
 export function keyCost(t: Term, limit: number): number {
+  // A leaf (most map keys: binaries, integers) without the walk's two arrays.
+  const own = leafChars(t);
+  if (own >= 0) return own;
   const stack: Term[] = [t];
   // How many maps enclose each stacked term within `t`.
   const maps: number[] = [0];
