@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 
 /** Every `courier node` configuration written down in the repository, read from disk. */
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -29,9 +29,10 @@ export function markdownConfigs(file: string): FoundConfig[] {
   const text = readFileSync(file, 'utf8');
   const found: FoundConfig[] = [];
   for (const m of text.matchAll(/^```(yaml|yml|json)\n([\s\S]*?)^```/gm)) {
-    const raw: unknown = m[1] === 'json' ? JSON.parse(m[2] as string) : parseYaml(m[2] as string);
+    // A YAML block may hold several documents (`---`, e.g. Kubernetes manifests): each is looked at.
+    const docs: unknown[] = m[1] === 'json' ? [JSON.parse(m[2] as string)] : parseAllDocuments(m[2] as string).map((d) => d.toJS() as unknown);
     const line = text.slice(0, m.index).split('\n').length;
-    if (isConfig(raw)) found.push({ where: `${relative(REPO, file)}:${line}`, raw });
+    for (const raw of docs) if (isConfig(raw)) found.push({ where: `${relative(REPO, file)}:${line}`, raw });
   }
   return found;
 }
