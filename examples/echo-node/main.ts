@@ -34,38 +34,90 @@ import { LogTap, OBSERVER_FLAGS, observe, observeOptionsFrom } from '@courier/ob
  * Prints `READY <node name>` on stdout once it listens (and is registered in EPMD); logs (pino,
  * JSON) go to stderr at --log-level / LOG_LEVEL (default info). SIGINT/SIGTERM stop it cleanly.
  */
-const { values } = parseArgs({
-  options: {
-    name: { type: 'string' },
-    sname: { type: 'string' },
-    cookie: { type: 'string' },
-    'log-level': { type: 'string' },
-    hidden: { type: 'boolean' },
-    visible: { type: 'boolean' },
-    port: { type: 'string' },
-    'net-ticktime': { type: 'string' },
-    'busy-limit': { type: 'string' },
-    carrier: { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    'tls-cacert': { type: 'string' },
-    'tls-optfile': { type: 'string' },
-    'tls-verify': { type: 'string' },
-    'ssh-bind': { type: 'string' },
-    'ssh-host-key': { type: 'string' },
-    'ssh-authorized-keys': { type: 'string' },
-    'ssh-dist-keys': { type: 'string' },
-    'ssh-known-hosts': { type: 'string' },
-    'aemp-nodeid': { type: 'string' },
-    'aemp-bind': { type: 'string' },
-    'aemp-secret': { type: 'string' },
-    'aemp-seed': { type: 'string', multiple: true },
-    'aemp-framing': { type: 'string' },
-    ...OBSERVER_FLAGS,
-    ws: { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE = `usage: npm run -s echo-node -- --name NAME@HOST | --sname NAME [--cookie C] [options]
+       npm run -s echo-node -- --carrier aemp --aemp-nodeid ID --aemp-bind HOST:PORT --aemp-secret S [--aemp-seed HOST:PORT]
+
+Runs the echo node: an \`echo\` process answering {From, Msg} with {echo, Msg} and a module
+\`courier_echo\` (echo/1, add/2, crash/1, sleep/1). Prints \`READY <name>\` once it listens;
+logs (JSON) go to stderr. SIGINT/SIGTERM stop it.
+
+node:
+  --name NAME@HOST        the node name (long names)
+  --sname NAME            short name: NAME@<this host's short name>, as erl -sname
+  --cookie C              the cookie (default COURIER_COOKIE, then ~/.erlang.cookie)
+  --visible               a visible node: in the peers' nodes(); the echo process is also the global
+                          name {courier_echo, Node} and in the pg group courier_echo (default hidden)
+  --hidden                hidden (the default)
+  --port P                the listening port (default any, registered in EPMD)
+  --net-ticktime S        net_ticktime in seconds (default 60)
+  --busy-limit BYTES      output queued per connection before senders wait (default 1 MiB; docs/limits.md)
+  --log-level L           fatal … trace (default info, or LOG_LEVEL)
+carriers:
+  --carrier K             tcp (default), tls, ssh, aemp, or a list: tcp,tls / tcp,ssh
+  --tls-cert F --tls-key F [--tls-cacert F] [--tls-verify verify_peer|verify_none]   the TLS carrier's PEM files
+  --tls-optfile F         an OTP ssl_dist optfile (as erl -ssl_dist_optfile) instead of the --tls-* files;
+                          the same file an erl peer is started with
+  --ssh-bind HOST:PORT --ssh-host-key F --ssh-authorized-keys F [--ssh-dist-keys F] [--ssh-known-hosts F]
+                          the SSH carrier (sshrpc to the authorized keys; distribution to the dist keys)
+  --aemp-nodeid ID --aemp-bind HOST:PORT --aemp-secret S [--aemp-seed HOST:PORT…] [--aemp-framing json|cbor]
+  --ws HOST:PORT          also accept the Courier distribution over WebSocket there
+observer:
+  --observer HOST:PORT [--observer-token T] [--observer-metrics-token] [--observer-hostname N] [--observer-origin O]
+
+examples:
+  npm run -s echo-node -- --name ts@127.0.0.1 --cookie secret
+  npm run -s echo-node -- --sname ts --cookie secret --visible
+  npm run -s echo-node -- --name ts@127.0.0.1 --cookie secret --carrier tls --tls-optfile ./dist.conf
+  npm run -s echo-node -- --carrier aemp --aemp-nodeid courier-echo --aemp-bind 127.0.0.1:4040 --aemp-secret S
+
+exit codes: 0 stopped by a signal; 2 a usage error (nothing started) or the node could not start`;
+
+const OPTIONS = {
+  name: { type: 'string' },
+  sname: { type: 'string' },
+  cookie: { type: 'string' },
+  'log-level': { type: 'string' },
+  hidden: { type: 'boolean' },
+  visible: { type: 'boolean' },
+  port: { type: 'string' },
+  'net-ticktime': { type: 'string' },
+  'busy-limit': { type: 'string' },
+  carrier: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-cacert': { type: 'string' },
+  'tls-optfile': { type: 'string' },
+  'tls-verify': { type: 'string' },
+  'ssh-bind': { type: 'string' },
+  'ssh-host-key': { type: 'string' },
+  'ssh-authorized-keys': { type: 'string' },
+  'ssh-dist-keys': { type: 'string' },
+  'ssh-known-hosts': { type: 'string' },
+  'aemp-nodeid': { type: 'string' },
+  'aemp-bind': { type: 'string' },
+  'aemp-secret': { type: 'string' },
+  'aemp-seed': { type: 'string', multiple: true },
+  'aemp-framing': { type: 'string' },
+  ...OBSERVER_FLAGS,
+  ws: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The flags; a misspelt one is a line naming it and the usage, exit 2 (not a stack trace). */
+const values = (() => {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true }).values;
+  } catch (err) {
+    const unknown = /^Unknown option '(--?[^']+)'/.exec((err as Error).message)?.[1];
+    const what = unknown !== undefined ? `unknown option ${unknown}` : (err as Error).message;
+    process.stderr.write(`echo-node: ${what}\n${USAGE.slice(0, USAGE.indexOf('\n\n'))}\n(--help for every option)\n`);
+    process.exit(2);
+  }
+})();
+if (values.help) {
+  process.stdout.write(USAGE + '\n');
+  process.exit(0);
+}
 
 function fail(msg: string): never {
   process.stderr.write(`echo-node: ${msg}\n`);

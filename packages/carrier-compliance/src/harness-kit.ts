@@ -18,23 +18,30 @@ export class HarnessNodes<T extends Transport> {
     return node;
   }
 
+  /** The transport `node` was started on. */
   transportOf(node: Node): T {
     const t = this.transports.get(node);
     if (t === undefined) throw new Error(`${node.name.name} was not made by this harness`);
     return t;
   }
 
+  /** The transports of every node started. */
   all(): T[] {
     return [...this.transports.values()];
   }
 
+  /** Stops every node started, in order. */
   async stopAll(): Promise<void> {
     for (const n of this.nodes) await n.stop();
   }
 }
 
 /** A TCP listener on 127.0.0.1 that accepts connections and never answers (a hung peer). */
-export async function silentTcpPeer(): Promise<{ readonly port: number; close(): Promise<void> }> {
+export async function silentTcpPeer(): Promise<{
+  readonly port: number;
+  /** Closes the listener and destroys the connections it accepted. */
+  close(): Promise<void>;
+}> {
   const sockets: Socket[] = [];
   const server: Server = createServer((s) => {
     sockets.push(s);

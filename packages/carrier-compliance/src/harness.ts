@@ -1,6 +1,7 @@
 import type { Atom } from '@courier/term';
 import type { Carrier, Handshake, HandshakeArbiter, Logger, Node, Transport } from '@courier/core';
 
+/** Options of a harness's `handshakePair`: both nodes' names and cookies, and the acceptor's arbiter. */
 export interface HandshakePairOptions {
   readonly initiator: Atom;
   readonly acceptor: Atom;
@@ -10,6 +11,7 @@ export interface HandshakePairOptions {
   readonly arbiter: HandshakeArbiter;
 }
 
+/** Options of a harness's `makeNodes`: the nodes' cookies, the handshake deadline, a logger. */
 export interface NodesOptions {
   /** Cookie of every node not listed in `cookies`. */
   readonly cookie: string;
@@ -41,8 +43,10 @@ export interface CarrierHarness {
   teardown(): Promise<void>;
 }
 
+/** Makes a fresh {@link CarrierHarness} for one case of the suite. */
 export type CarrierHarnessFactory = () => CarrierHarness | Promise<CarrierHarness>;
 
+/** Options of the compliance suite: its deadlines, and the error code of a refused credential. */
 export interface SuiteOptions {
   /** Handshake deadline used by the timeout case (default 300 ms). */
   readonly handshakeTimeoutMs?: number;

@@ -1,3 +1,9 @@
+/**
+ * The vitest suite every Courier carrier calls once from its own tests.
+ *
+ * @packageDocumentation
+ * @module @courier/carrier-compliance
+ */
 export { carrierComplianceSuite } from './suite.js';
 export type { CarrierHarness, CarrierHarnessFactory, HandshakePairOptions, NodesOptions, SuiteOptions } from './harness.js';
 export { checkBackpressure, checkChunked, checkClose, checkLargeWrite, pattern, Sink } from './cases/bytes.js';

@@ -29,6 +29,7 @@ export interface BridgeOptions {
   readonly erlangName?: string;
 }
 
+/** A running bridge: its two registered processes, the proxies it made, and the term translation both ways. */
 export interface Bridge {
   /** The proxy pid standing for an AEMP port id (made on demand). */
   proxyForPort(portId: string): Pid;
@@ -36,9 +37,11 @@ export interface Bridge {
   proxyForPid(pid: Pid): Pid;
   /** Messages as they cross. */
   toAemp(msg: Term): Term;
+  /** A term bound for Erlang, with AEMP port ids and pids made proxies and plain objects maps. */
   toErlang(msg: Term): Term;
   readonly aempPid: Pid;
   readonly erlangPid: Pid;
+  /** Stop the bridge's processes and proxies. */
   stop(): void;
 }
 
@@ -64,6 +67,7 @@ function isPlainObject(t: unknown): t is Record<string, Term> {
   return typeof t === 'object' && t !== null && Object.getPrototypeOf(t) === Object.prototype;
 }
 
+/** Start the Erlang ⇄ AEMP bridge's registered processes (`aemp`, `erlang`) on a node with both carriers. */
 export function startBridge(node: Node, opts: BridgeOptions = {}): Bridge {
   const self = node.name;
   const isErlang = opts.isErlang ?? ((n: Atom) => n !== self && n.name.includes('@'));

@@ -1,17 +1,10 @@
 /**
- * `courier`: a command in the spirit of erl_call and `epmd -names`.
- *
- *   courier node --config FILE | --name N@H [--cookie C] [--carrier tcp|tls|tcp,tls] [--tls-…] [--observer HOST:PORT]
- *   courier names [HOST]                      EPMD names on HOST (default 127.0.0.1)
- *   courier ping NODE                         pong / pang
- *   courier send DEST TERM                    DEST: {Name, 'node@host'} (Erlang syntax)
- *   courier call NODE MOD FUN ARGS            ARGS: an Erlang list, e.g. '[1, <<"x">>]'
- *   courier aemp snd|mon|db …                 AnyEvent::MP ports and registry (commands/aemp.ts)
- *   courier sshrpc-subsystem --target NODE --allow M:F/A   sshrpc on stdin/stdout for sshd (commands/sshrpc-subsystem.ts)
- *
- * Terms are typed and printed in Erlang syntax. The cookie comes from --cookie, COURIER_COOKIE or
- * ~/.erlang.cookie. Exit codes: 0 done, 1 the remote side said no (pang, badrpc, an exception),
- * 2 usage or configuration error, 3 the node could not be reached.
+ * `courier`: a command in the spirit of erl_call and `epmd -names`: node, names, ping, send, call,
+ * aemp, sshrpc-subsystem. Each command's usage, options and examples are in help.ts (`courier
+ * <command> --help`) and docs/cli.md. Terms are typed and printed in Erlang syntax. The cookie
+ * comes from --cookie, COURIER_COOKIE or ~/.erlang.cookie. Exit codes (EXIT): 0 done, 1 the
+ * remote side said no (pang from a reachable node, badrpc, an exception), 2 usage or configuration
+ * error, 3 the node could not be reached.
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
@@ -19,15 +12,19 @@ import pino from 'pino';
 import { CourierError, HIDDEN_BY_DEFAULT, Node, RpcError, CallError, call, rpcCall, UsageError } from '@courier/core';
 import { Atom, Tuple, atom, formatErlang, parseErlang, type Term } from '@courier/term';
 import { defaultEpmdPort, names } from '@courier/transport-tcp';
-import { buildNode } from './container.js';
-import { startCluster } from './cluster.js';
-import { loadConfig } from './config/load.js';
+import type { Container } from 'inversify';
+import { CLUSTER_FORMATION, OBSERVER, buildNode, defaultContainer, startServices } from './container.js';
+import type { startCluster } from './cluster.js';
+import { loadConfig, loadNodeConfig } from './config/load.js';
 import { ConfigError, validateConfig, type CarrierSection, type CourierConfig } from './config/schema.js';
-import { startEcho } from './services/echo.js';
+import { checkNode } from './commands/check.js';
+import { COMMANDS, helpFor, usageLine } from './help.js';
+import { didYouMean } from './config/suggest.js';
 import { aempCommand } from './commands/aemp.js';
 import { sshrpcSubsystem } from './commands/sshrpc-subsystem.js';
-import { LogTap, OBSERVER_FLAGS, observe, observeOptionsFrom, parseObserverAddress } from '@courier/observer';
+import { LogTap, OBSERVER_FLAGS, observeOptionsFrom, parseObserverAddress, type observe } from '@courier/observer';
 
+/** The exit codes of `courier` (docs/cli.md): 0 done, 1 refused by the remote side, 2 usage or configuration, 3 unreachable. */
 export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
 const OPTIONS = {
@@ -46,6 +43,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   visible: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  check: { type: 'boolean' },
   seed: { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
   secret: { type: 'string' },
@@ -86,6 +84,23 @@ export function configFrom(v: Values, defaultName: string, echo: boolean): Couri
   return validateConfig({ node: { name, cookie: v.cookie, hidden: v.visible ? false : HIDDEN_BY_DEFAULT.tcp }, carriers, echo });
 }
 
+/** A node's configuration and the container to build it from (with the plugins its file names loaded). */
+interface Resolved {
+  readonly config: CourierConfig;
+  readonly container: Container;
+  readonly file?: string;
+  readonly plugins?: readonly string[];
+}
+
+/** configFrom, and for --config the file's `plugins` loaded into the container (loadNodeConfig). */
+async function resolveConfig(v: Values, defaultName: string, echo: boolean): Promise<Resolved> {
+  if (!v.config) return { config: configFrom(v, defaultName, echo), container: defaultContainer() };
+  const mixed = NODE_FLAGS.filter((k) => v[k] !== undefined).map((k) => `--${k}`);
+  if (mixed.length > 0) throw new UsageError('USAGE', `${mixed.join(', ')} would be ignored with --config ${v.config}: say it in the file instead (docs/configuration.md)`);
+  const r = await loadNodeConfig(v.config);
+  return { config: r.config, container: r.container, file: v.config, plugins: r.plugins.map((p) => p.specifier) };
+}
+
 function logger(v: Values, config?: CourierConfig) {
   const level = v['log-level'] ?? config?.log?.level ?? process.env['LOG_LEVEL'] ?? 'warn';
   return pino({ level, redact: ['cookie'] }, pino.destination(2));
@@ -94,8 +109,8 @@ function logger(v: Values, config?: CourierConfig) {
 /** A short-lived client node: hidden, unique name, on the host of the target. */
 async function clientNode(v: Values, target: string): Promise<Node> {
   const host = target.includes('@') ? target.split('@')[1] : '127.0.0.1';
-  const config = configFrom(v, `courier_cli_${process.pid}@${host}`, false);
-  const node = buildNode(config, { log: logger(v, config) });
+  const { config, container } = await resolveConfig(v, `courier_cli_${process.pid}@${host}`, false);
+  const node = buildNode(config, { container, log: logger(v, config) });
   await node.start();
   return node;
 }
@@ -124,11 +139,16 @@ export const parseObserver = parseObserverAddress;
 async function cmdNode(v: Values): Promise<number> {
   // The observer's flags (and a bind beyond loopback without a token) are refused before the node starts.
   const observer = observeOptionsFrom(v);
-  const config = configFrom(v, '', true);
-  const tap = new LogTap(logger({ ...v, 'log-level': v['log-level'] ?? 'info' }, config));
+  const { config, container, file, plugins } = await resolveConfig(v, '', true);
+  if (v.check) {
+    for (const line of checkNode({ config, container, file, plugins })) out(line);
+    return EXIT.OK;
+  }
+  // `courier node` logs at info unless the flag or the configuration's log.level says otherwise.
+  const tap = new LogTap(logger({ ...v, 'log-level': v['log-level'] ?? config.log?.level ?? 'info' }, config));
   const log = tap.logger;
-  const node = buildNode(config, { log });
-  if (config.echo !== false) startEcho(node);
+  const node = buildNode(config, { container, log });
+  startServices(node, config, container);
   let stopping = false;
   const formed: { cluster?: ReturnType<typeof startCluster> } = {};
   const stop = async (signal: string) => {
@@ -143,9 +163,9 @@ async function cmdNode(v: Values): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   await node.start();
   // Cluster formation (the `cluster` section) starts once the node listens; READY does not wait for peers.
-  formed.cluster = startCluster(node, config, log);
+  formed.cluster = container.get<typeof startCluster>(CLUSTER_FORMATION)(node, config, log);
   // The observer listens before READY, so READY means everything asked for is up.
-  const o = observer === undefined ? undefined : await observe(node, { ...observer, logTap: tap });
+  const o = observer === undefined ? undefined : await container.get<typeof observe>(OBSERVER)(node, { ...observer, logTap: tap });
   out(`READY ${node.name.name}`);
   if (o !== undefined) out(`OBSERVER ${o.url}`);
   return new Promise<number>(() => undefined);
@@ -170,7 +190,8 @@ async function cmdPing(v: Values, target: string): Promise<number> {
       ok = r === atom('yes');
     }
     out(ok ? 'pong' : 'pang');
-    return ok ? EXIT.OK : EXIT.REFUSED;
+    // As `call`: a node that cannot be reached is 3, one that answered but refused is 1.
+    return ok ? EXIT.OK : up ? EXIT.REFUSED : EXIT.UNREACHABLE;
   } finally {
     await node.stop();
   }
@@ -230,41 +251,38 @@ function timeout(v: Values): number {
   return v.timeout ? Number(v.timeout) : 10_000;
 }
 
-const USAGE = `usage:
-  courier node --config FILE | --name NAME@HOST --cookie C [--carrier tcp|tls|tcp,tls] [--tls-cert F --tls-key F --tls-cacert F] [--observer HOST:PORT]
-  courier names [HOST]
-  courier ping NODE
-  courier send DEST TERM          e.g. courier send "{echo, 'ts@127.0.0.1'}" "{self, hi}"
-  courier call NODE MOD FUN ARGS  e.g. courier call ts@127.0.0.1 courier_echo add "[1, 2]"
-  courier aemp snd PORTID TERM…   e.g. courier aemp snd courier-echo#echo '"me#x"' hello --seed 127.0.0.1:4040 --secret S
-  courier aemp mon PORTID         prints DOWN Reason when the port dies
-  courier aemp db keys|values FAMILY, db get FAMILY KEY, db set FAMILY KEY [TERM]
-  courier sshrpc-subsystem --target NODE --allow MOD:FUN[/ARITY]… [--allow-name NAME…]
-                                  sshrpc on stdin/stdout, for sshd_config's Subsystem sshrpc@k2r.org (docs/ssh.md)
-options: --cookie C (or COURIER_COOKIE, ~/.erlang.cookie), --config FILE, --epmd-port P, --timeout MS, --log-level L
-observer options: --observer HOST:PORT, --observer-token T (or COURIER_OBSERVER_TOKEN; needed beyond loopback),
-  --observer-metrics-token, --observer-hostname NAME, --observer-origin ORIGIN (docs/observer.md)
-aemp options: --seed HOST:PORT, --peer NODEID=HOST:PORT, --secret S (or COURIER_AEMP_SECRET), --hold MS`;
-
+/** Run `courier ARGV` (without the program name); resolves to the exit code. Output goes to stdout and stderr. */
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    err((e as Error).message);
-    err(USAGE);
+    // One line for what is wrong, then the usage of the command it was for: no stack trace.
+    const unknown = /^Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];
+    const flags = Object.keys(OPTIONS).map((k) => `--${k}`);
+    err(unknown !== undefined ? `unknown option ${unknown}${didYouMean(unknown, flags)}` : (e as Error).message);
+    process.stderr.write(usageLine(argv.find((a) => COMMANDS[a] !== undefined)) + '\n');
     return EXIT.USAGE;
   }
   const {
     values: v,
     positionals: [cmd, ...rest],
   } = parsed;
+  if (cmd === 'help') {
+    out(helpFor(rest[0]));
+    return EXIT.OK;
+  }
   if (v.help || cmd === undefined) {
-    out(USAGE);
+    out(helpFor(cmd));
     return cmd === undefined && !v.help ? EXIT.USAGE : EXIT.OK;
   }
+  if (v.check && cmd !== 'node') {
+    err(`--check is an option of courier node, not of courier ${cmd}`);
+    process.stderr.write(usageLine(cmd) + '\n');
+    return EXIT.USAGE;
+  }
   const need = (n: number) => {
-    if (rest.length < n) throw new UsageError('USAGE', `${cmd} needs ${n} argument${n > 1 ? 's' : ''}\n${USAGE}`);
+    if (rest.length < n) throw new UsageError('USAGE', `${cmd} needs ${n} argument${n > 1 ? 's' : ''}\n${usageLine(cmd)}`);
   };
   try {
     switch (cmd) {
@@ -304,7 +322,7 @@ export async function main(argv: string[]): Promise<number> {
         });
       default:
         err(`unknown command ${cmd}`);
-        err(USAGE);
+        process.stderr.write(usageLine(undefined) + '\n');
         return EXIT.USAGE;
     }
   } catch (e) {

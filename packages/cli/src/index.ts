@@ -1,5 +1,22 @@
 export { buildNode, defaultContainer, resolveCookie, CARRIER_PLUGIN, type CarrierPlugin, type IndexedSection, type PluginContext } from './container.js';
-export { loadConfig, readConfigFile } from './config/load.js';
+export {
+  carrierPlugins,
+  checkKindClaims,
+  startServices,
+  CARRIER_ROUTER,
+  CLUSTER_FORMATION,
+  OBSERVER,
+  BRIDGE,
+  NODE_SERVICE,
+  type CarrierRouter,
+  type NodeService,
+} from './container.js';
+export { builtinModules, carriersModule, resolversModule, observerModule, bridgeModule, servicesModule, routeByConfig } from './modules.js';
+export { loadPlugins, type LoadedPlugin } from './plugins/load.js';
+export { loadConfig, loadNodeConfig, readConfigFile, type NodeConfig } from './config/load.js';
+export { resolveConfigPaths } from './config/paths.js';
+export { checkNode, type CheckInput } from './commands/check.js';
+export { USAGE, COMMANDS, EXIT_CODES, helpFor } from './help.js';
 export {
   validateConfig,
   configProblems,

@@ -1,3 +1,9 @@
+/**
+ * The Courier actor runtime: processes, mailboxes, links, monitors, registered names, gen_server, supervisors, the node and the seams carriers plug into.
+ *
+ * @packageDocumentation
+ * @module @courier/core
+ */
 export * from './errors.js';
 export * from './log.js';
 export type * from './seams/dist-op.js';

@@ -56,6 +56,10 @@ async function orNone<T>(p: Promise<T[]>): Promise<T[]> {
   }
 }
 
+/**
+ * A strategy that resolves the A and AAAA records of `o.query` (a Kubernetes headless service answers one
+ * per ready pod) to `<basename>@<address>` nodes, as libcluster's `Kubernetes.DNS`.
+ */
 export function dnsA(o: DnsAOptions): Strategy {
   const basename = checkBasename(o.basename);
   const records = o.records ?? ['A', 'AAAA'];
@@ -70,6 +74,10 @@ export function dnsA(o: DnsAOptions): Strategy {
   };
 }
 
+/**
+ * A strategy that resolves the SRV records of `o.query` to `<basename>@<target>` nodes, as libcluster's
+ * `Kubernetes.DNSSRV`. NXDOMAIN or no records is an empty cluster; a timeout or a server failure rejects.
+ */
 export function dnsSrv(o: DnsOptions): Strategy {
   const basename = checkBasename(o.basename);
   return {

@@ -73,6 +73,10 @@ function withDeadline<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promis
   });
 }
 
+/**
+ * A strategy that asks the EPMD of every host (from `.hosts.erlang` or a list) for its names, as
+ * `net_adm:world/0` and libcluster's `ErlangHosts`: each name found is `<name>@<host>`.
+ */
 export function epmdHosts(o: EpmdHostsOptions = {}): Strategy {
   return {
     kind: 'epmd-hosts',

@@ -9,11 +9,17 @@ import type { Strategy } from './strategy.js';
  */
 export interface ClusterNode {
   readonly name: Atom;
+  /** Connects to `peer`; resolves false when it cannot be reached. */
   connect(peer: Atom): Promise<boolean>;
+  /** Drops the connection to `peer`; false when there was none. */
   disconnect(peer: Atom): boolean;
   readonly events$: Observable<NodeEvent>;
 }
 
+/**
+ * Options of {@link formCluster}: the strategies, the interval between rounds, and what to do with a member
+ * no longer listed.
+ */
 export interface FormationOptions {
   /** Where the nodes are found; the cluster is the union of their answers. */
   readonly strategies: readonly Strategy[];
@@ -32,6 +38,7 @@ export interface FormationOptions {
 export type MembershipChange =
   { readonly type: 'joined'; readonly node: Atom; readonly strategy: string } | { readonly type: 'left'; readonly node: Atom; readonly reason: 'unlisted' | 'nodedown' };
 
+/** A cluster kept formed by {@link formCluster}: its members, their joins and leaves, and `stop`. */
 export interface Cluster {
   /** Every join and leave, in order; completes on stop(). */
   readonly changes$: Observable<MembershipChange>;

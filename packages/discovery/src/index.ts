@@ -4,6 +4,9 @@
  * of a headless service), and `formCluster`, which re-resolves them periodically, connects the
  * nodes found and reports who joined and who left. Node-only (node:dns, node:net); core stays
  * free of it.
+ *
+ * @packageDocumentation
+ * @module @courier/discovery
  */
 export { formCluster, DEFAULT_INTERVAL_MS, MAX_LISTED, type Cluster, type ClusterNode, type FormationOptions, type MembershipChange } from './formation.js';
 export { checkBasename, nodeNameOf, aliveOf, type Strategy } from './strategy.js';

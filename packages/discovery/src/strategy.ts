@@ -11,6 +11,10 @@
 export interface Strategy {
   /** What it is, for logs and membership events: `static`, `epmd-hosts`, `dns`, `dns-srv`. */
   readonly kind: string;
+  /**
+   * The node names that should form the cluster now (this node among them or not); rejects on a failure,
+   * which keeps the previous answer for the round.
+   */
   resolve(signal: AbortSignal): Promise<readonly string[]>;
 }
 

@@ -3,11 +3,7 @@ import type { HandshakeArbiter, Protocol } from '@courier/core';
 import { ErlHandshake } from './handshake/erl-handshake.js';
 import { ErlSession } from './session/erl-session.js';
 
-/**
- * The Erlang distribution as a pipeline protocol: OTP's dist_util handshake (version 6) and the
- * distribution session, over whatever carrier the transport brings (TCP, TLS, an SSH channel, a
- * WebSocket, an in-memory pipe).
- */
+/** Options of {@link erlProtocol}: our name and creation, the cookie per peer, hidden or not, the framing and limits. */
 export interface ErlProtocolOptions {
   readonly self: Atom;
   readonly creation: number;
@@ -34,6 +30,11 @@ export interface ErlProtocolOptions {
   readonly arbiter?: (inner: HandshakeArbiter) => HandshakeArbiter;
 }
 
+/**
+ * The Erlang distribution as a pipeline protocol: OTP's dist_util handshake (version 6) and the distribution
+ * session, over whatever carrier the transport brings (TCP, TLS, an SSH channel, a WebSocket, an in-memory
+ * pipe).
+ */
 export function erlProtocol(o: ErlProtocolOptions): Protocol {
   return {
     handshake: ({ role, peer, arbiter }) =>

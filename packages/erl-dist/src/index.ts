@@ -2,6 +2,9 @@
  * @courier/erl-dist — the Erlang distribution protocol without I/O, OTP's dist_util counterpart:
  * every carrier that speaks it (TCP, TLS, SSH channels, WebSocket, in-memory pipes, a browser)
  * depends on this package, never on another carrier. Nothing here needs a Node module.
+ *
+ * @packageDocumentation
+ * @module @courier/erl-dist
  */
 export { erlProtocol, type ErlProtocolOptions } from './erl-protocol.js';
 export { ErlHandshake, genDigest, type ErlHandshakeOptions } from './handshake/erl-handshake.js';

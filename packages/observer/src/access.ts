@@ -34,6 +34,10 @@ export interface AccessOptions {
   readonly metricsToken?: boolean;
 }
 
+/**
+ * Why a request was refused: a `Host` or `Origin` the observer does not answer to (403), or no or a wrong
+ * token (401).
+ */
 export type RefusalCode = 'FOREIGN_HOST' | 'FOREIGN_ORIGIN' | 'NO_TOKEN' | 'BAD_TOKEN';
 
 /** Why a request is refused: the status to answer with, a code for the log, a line for the client. */

@@ -17,6 +17,7 @@ export const OBSERVER_FLAGS = {
   'observer-metrics-token': { type: 'boolean' },
 } as const;
 
+/** The values `util.parseArgs` gives for {@link OBSERVER_FLAGS}. */
 export interface ObserverFlagValues {
   readonly observer?: string;
   readonly 'observer-token'?: string;

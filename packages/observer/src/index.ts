@@ -1,3 +1,9 @@
+/**
+ * A live web observer and Prometheus /metrics for a Courier node, sampled, over a WebSocket.
+ *
+ * @packageDocumentation
+ * @module @courier/observer
+ */
 export { observe, checkObserveOptions, type ObserveOptions, type Observer } from './observer.js';
 export { isLoopback, type Refusal, type RefusalCode } from './access.js';
 export { LogTap } from './log-tap.js';

@@ -10,6 +10,10 @@ import { renderMetrics } from './metrics.js';
 import type { LogTap } from './log-tap.js';
 import { ObserverAccess, checkAccessOptions, type Refusal } from './access.js';
 
+/**
+ * Options of {@link observe}: where to listen, read-only or not, the sampling intervals, a log tap, and
+ * access (token, host names, origins).
+ */
 export interface ObserveOptions {
   /** Interface to listen on. Default loopback: the page shows process names and peers. Anything else needs `token`. */
   readonly host?: string;
@@ -36,9 +40,11 @@ export interface ObserveOptions {
   readonly origins?: readonly string[];
 }
 
+/** A running observer: its address, and `close`. */
 export interface Observer {
   readonly url: string;
   readonly port: number;
+  /** Stops sampling and probing, closes the pages' connections and the HTTP server. */
   close(): Promise<void>;
 }
 

@@ -22,6 +22,7 @@ export class RttProbe {
     private readonly timeoutMs = 2000,
   ) {}
 
+  /** Starts probing: one process that pings each connected peer in turn, every interval. */
   start(): void {
     this.node.spawn(async (self) => {
       this.proc = self;
@@ -51,6 +52,7 @@ export class RttProbe {
     return r === TIMEOUT ? undefined : performance.now() - t0;
   }
 
+  /** Stops probing. */
   stop(): void {
     this.stopped = true;
     if (this.proc?.alive) this.node.exitSignal(undefined, this.proc.pid, atom('kill'));

@@ -1,5 +1,5 @@
-import type { Atom, Pid } from '@courier/term';
-import { isNormal, isShutdown, reasonText, type Node, type Session, type SessionStats } from '@courier/core';
+import { Atom, Ref, Tuple, formatErlang, type Pid, type Term } from '@courier/term';
+import { ExceptionReason, isNormal, isShutdown, reasonText, type Node, type Session, type SessionStats } from '@courier/core';
 import type { RttProbe } from './rtt.js';
 
 /** One peer as the page shows it. Rates are per second over the last sampling interval. */
@@ -15,6 +15,7 @@ export interface PeerView {
   readonly rttMs: number | null;
 }
 
+/** One process as the page shows it: pid, registered name, mailbox, links and monitors. */
 export interface ProcessView {
   readonly pid: string;
   readonly name: string | null;
@@ -24,6 +25,7 @@ export interface ProcessView {
   readonly monitoredBy: number;
 }
 
+/** One event of the timeline: a node up or down, a process crash or a supervisor restart. */
 export interface TimelineEvent {
   readonly at: number;
   readonly kind: 'nodeup' | 'nodedown' | 'crash' | 'restart';
@@ -31,6 +33,7 @@ export interface TimelineEvent {
   readonly detail: string;
 }
 
+/** What the page shows at one instant: the node, its peers, its processes, throughput by carrier, and the timeline. */
 export interface Snapshot {
   readonly at: number;
   readonly node: { readonly name: string; readonly processes: number; readonly registered: number };
@@ -71,12 +74,12 @@ export class Sampler {
     this.subs.push(
       node.events$.subscribe((e) => {
         if (e.type === 'nodeup') this.push('nodeup', e.node.name, `${e.carrier}${e.hidden ? ', hidden' : ''}`);
-        else this.push('nodedown', e.node.name, reasonText(e.reason));
+        else this.push('nodedown', e.node.name, exitText(e.reason));
       }),
       node.exits$.subscribe((x) => {
-        if (isNormal(x.reason) || isShutdown(x.reason)) return;
+        if (isNormal(x.reason) || isShutdown(x.reason) || isErpcReturn(x.reason)) return;
         this.crashes++;
-        this.push('crash', x.name ? `${x.name.name} ${x.pid.toString()}` : x.pid.toString(), reasonText(x.reason));
+        this.push('crash', x.name ? `${x.name.name} ${x.pid.toString()}` : x.pid.toString(), exitText(x.reason));
         if (x.name !== undefined) this.crashedNames.set(x.name, x.pid);
       }),
     );
@@ -132,6 +135,10 @@ export class Sampler {
     }
   }
 
+  /**
+   * Reads the node now: peers with their rates since the last sample, processes, throughput by carrier, and
+   * the timeline.
+   */
   sample(): Snapshot {
     const now = performance.now();
     const dt = Math.max(1e-3, (now - this.lastAt) / 1000);
@@ -195,6 +202,7 @@ export class Sampler {
     return out;
   }
 
+  /** Stops listening to the node's events. */
   close(): void {
     for (const s of this.subs) s.unsubscribe();
   }
@@ -212,4 +220,28 @@ function add(m: Map<string, Counts>, carrier: string, s: SessionStats | undefine
   c.bytesIn += s.bytesIn;
   c.bytesOut += s.bytesOut;
   m.set(carrier, c);
+}
+
+const RETURN = 'return';
+
+/**
+ * The exit of an erpc worker whose call succeeded: erpc's `execute_call` (what `rpc:call`,
+ * `erpc:call` and `courier call` spawn) delivers its result as the exit reason
+ * `{Ref, return, Value}` — a finished call, not a crash. `{Ref, error | throw | exit, …}` is a
+ * call that raised and stays a crash.
+ */
+function isErpcReturn(reason: Term): boolean {
+  if (!(reason instanceof Tuple) || reason.elements.length !== 3) return false;
+  const [ref, kind] = reason.elements;
+  return ref instanceof Ref && kind instanceof Atom && kind.name === RETURN;
+}
+
+/** An exit reason as Erlang would print it (maps and nested terms included), an exception as its message. */
+function exitText(reason: Term): string {
+  if (reason instanceof ExceptionReason) return reasonText(reason);
+  try {
+    return formatErlang(reason);
+  } catch {
+    return reasonText(reason);
+  }
 }

@@ -60,4 +60,32 @@ describe('the observer page in a real browser', () => {
     await page.locator('#timeline tr', { hasText: 'page_b@localhost' }).locator('td.nodedown').waitFor({ timeout: 5000 });
     await page.close();
   });
+
+  it('fits its tables in a 1280 px window: no column cut off, no sideways scrolling', async (ctx) => {
+    chromium.require(ctx);
+    const page = await (browser as NonNullable<typeof browser>).newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(obs.url);
+    await page.locator('#status', { hasText: 'live' }).waitFor({ timeout: 5000 });
+    const b = await (c as NonNullable<typeof c>).node('page_wide_with_a_long_name@localhost');
+    expect(await b.connect('page_a@localhost')).toBe(true);
+    await page.locator('#peers tbody tr', { hasText: 'page_wide_with_a_long_name@localhost' }).waitFor({ timeout: 5000 });
+    // A crash with a long reason: the timeline wraps it rather than widening the table.
+    const pid = a.spawn(async (self) => {
+      await self.receive();
+      self.exit([atom('a_long_exit_reason'.repeat(20)), { detail: atom('x'.repeat(200)) }]);
+    });
+    a.send(pid, atom('go'));
+    await page.locator('#timeline td.crash').first().waitFor({ timeout: 5000 });
+    const overflow = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('section'))
+        .filter((s) => s.scrollWidth > s.clientWidth + 1)
+        .map((s) => `${s.querySelector('h2')?.textContent}: ${s.scrollWidth} > ${s.clientWidth}`),
+    );
+    expect(overflow).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    await expect(page.locator('#timeline').textContent()).resolves.not.toContain('[object Object]');
+    await b.stop();
+    await page.close();
+  });
 });

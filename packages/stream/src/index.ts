@@ -2,6 +2,9 @@
  * @courier/stream — Node-only helpers for carriers over Node streams: the StreamCarrier base (TCP
  * and TLS sockets, SSH channels), the TCP carrier (a socket as a Carrier), and the length-prefixed
  * frame reader (also importable alone, without Node modules, as `@courier/stream/length-prefixed`).
+ *
+ * @packageDocumentation
+ * @module @courier/stream
  */
 export { StreamCarrier } from './stream-carrier.js';
 export { TcpCarrier } from './tcp-carrier.js';

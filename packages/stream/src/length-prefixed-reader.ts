@@ -1,3 +1,9 @@
+/**
+ * The length-prefixed frame reader of @courier/stream alone, without Node modules (importable in a browser).
+ *
+ * @packageDocumentation
+ * @module @courier/stream/length-prefixed
+ */
 import { ProtocolError } from '@courier/term';
 
 /**

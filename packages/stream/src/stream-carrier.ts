@@ -52,6 +52,7 @@ export abstract class StreamCarrier implements Carrier {
     this.stream.pause();
   }
 
+  /** Delivers `onData` again after `pause` (resumes the stream). */
   resume(): void {
     this.stream.resume();
   }

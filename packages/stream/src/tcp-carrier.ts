@@ -12,6 +12,7 @@ export class TcpCarrier extends StreamCarrier {
     socket.on('close', () => this.closedNow());
   }
 
+  /** Writes several chunks corked into one segment; false under backpressure, as `write`. */
   writev(chunks: readonly Uint8Array[]): boolean {
     this.socket.cork();
     let ok = true;

@@ -1,3 +1,9 @@
+/**
+ * Erlang terms for TypeScript: the term model and the external term format codec (no dependencies).
+ *
+ * @packageDocumentation
+ * @module @courier/term
+ */
 export * from './model/atom.js';
 export * from './model/identifiers.js';
 export * from './model/containers.js';

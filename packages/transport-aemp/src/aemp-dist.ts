@@ -30,6 +30,7 @@ import { NodeServices } from './session/node-services.js';
 import { secureContext, startTls, type AempTlsOptions } from './tls.js';
 import { ownValue } from './values/own-key.js';
 
+/** Options of {@link aemp}: the node id, the network's secret, binds and seeds, framings, TLS, and limits. */
 export interface AempOptions {
   /** The shared secret of the network (Perl's `secret`). Never logged. */
   readonly secret: string;
@@ -125,6 +126,7 @@ export class AempTransport implements Transport {
       log: this.log,
       sessions: () => this.byPeer,
       seedPeers: () => this.seeds?.seedPeers() ?? [],
+      seedFailures: () => this.seeds?.failures() ?? [],
       connect: (peer) => void host.connect(atom(peer)).catch(() => undefined),
       queryTimeoutMs: this.opts.queryTimeoutMs ?? 5000,
       retryMaxMs: this.opts.retryMaxMs ?? 30_000,

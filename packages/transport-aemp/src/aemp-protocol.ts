@@ -4,6 +4,7 @@ import type { Framing } from './framing/codec.js';
 import { AempHandshake, GPROTO, MPROTO } from './handshake/aemp-handshake.js';
 import { AempSession, type NodePortService } from './session/aemp-session.js';
 
+/** Options of the AEMP protocol (handshake and session) that the connection pipeline runs. */
 export interface AempProtocolOptions {
   /** Our node id. */
   readonly self: Atom;

@@ -1,3 +1,9 @@
+/**
+ * AnyEvent::MP 2.x (AEMP) carrier: Courier nodes in Perl AnyEvent::MP networks.
+ *
+ * @packageDocumentation
+ * @module @courier/transport-aemp
+ */
 export { aemp, AempTransport, DEFAULT_AEMP_HANDSHAKE_TIMEOUT_MS, type AempOptions } from './aemp-dist.js';
 export { AempProtocol, type AempProtocolOptions } from './aemp-protocol.js';
 export { AempHandshake, REFUSED, type AempHandshakeOptions, type AempHandshakeState, type AempDetails, type TlsRole } from './handshake/aemp-handshake.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@courier/core';
+import { HandshakeError, type Logger } from '@courier/core';
 
 export interface SeedEvents {
   /** A seed's session is up and the seed is known to be that node (whichever came first). */
@@ -11,6 +11,8 @@ export interface SeedEvents {
 
 interface Seed {
   peer: string | undefined;
+  /** Why the last dial failed (cleared when one succeeds): what a lookup that times out reports. */
+  lastError: string | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   delay: number;
 }
@@ -39,11 +41,18 @@ export class Seeds {
     private readonly minMs = 500,
     private readonly maxMs = 30_000,
   ) {
-    for (const a of addresses) this.byAddress.set(a, { peer: undefined, timer: undefined, delay: minMs });
+    for (const a of addresses) this.byAddress.set(a, { peer: undefined, lastError: undefined, timer: undefined, delay: minMs });
   }
 
   start(): void {
     for (const a of this.byAddress.keys()) this.attempt(a);
+  }
+
+  /** Seeds whose last dial failed, each as `address: why` (a wrong secret, a refusal, no listener). */
+  failures(): string[] {
+    const out: string[] = [];
+    for (const [address, s] of this.byAddress) if (s.lastError !== undefined) out.push(`${address}: ${s.lastError}`);
+    return out;
   }
 
   /** Node ids of seeds with a session up, in the order they came up. */
@@ -110,10 +119,18 @@ export class Seeds {
       (peer) => {
         if (this.byAddress.get(address) !== s) return;
         s.delay = this.minMs;
+        s.lastError = undefined;
         this.identify(address, peer);
       },
       (err: unknown) => {
-        this.log.debug({ seed: address, err: (err as Error).message }, 'seed not reached');
+        const message = err instanceof Error ? err.message : String(err);
+        // A seed that answers and refuses us (a wrong secret, our node id refused) is a
+        // configuration mistake that retrying will not mend: a warning, once per distinct reason.
+        // A seed not listening yet is ordinary at start-up: debug.
+        const refused = err instanceof HandshakeError && (err.code === 'BAD_COOKIE' || err.code === 'NOT_ALLOWED');
+        if (refused && s.lastError !== message) this.log.warn({ seed: address, code: err.code, reason: message }, 'seed refused the connection');
+        else if (!refused) this.log.debug({ seed: address, err: message }, 'seed not reached');
+        s.lastError = message;
         this.retry(address);
       },
     );

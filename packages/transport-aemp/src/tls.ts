@@ -21,6 +21,7 @@ export interface AempTlsOptions {
   readonly allowAnon?: boolean;
 }
 
+/** The TLS context of an AEMP node from its certificate, key and CA (TLS 1.2 at least). */
 export function secureContext(o: AempTlsOptions): SecureContext {
   return createSecureContext({ cert: o.cert, key: o.key, ca: o.ca ?? o.cert, minVersion: 'TLSv1.2' });
 }

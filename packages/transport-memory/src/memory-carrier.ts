@@ -1,5 +1,6 @@
 import { CarrierError, type Carrier, type CarrierReceiver } from '@courier/core';
 
+/** Options of a memory carrier pair: backpressure threshold and chunk size. */
 export interface MemoryCarrierOptions {
   /** Bytes in flight toward the peer past which `write` returns false. Default 64 KiB. */
   readonly highWaterMark?: number;
@@ -10,7 +11,9 @@ export interface MemoryCarrierOptions {
   readonly maxChunk?: number;
 }
 
+/** Bytes in flight toward the peer past which a memory carrier's `write` returns false, by default. */
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+/** The largest chunk a memory carrier delivers at once, by default. */
 export const DEFAULT_MAX_CHUNK = 64 * 1024;
 /** Bytes delivered per turn of the event loop before yielding to other work. */
 const TURN_BUDGET = 1024 * 1024;
@@ -93,6 +96,7 @@ export class MemoryCarrier implements Carrier {
     this.paused = true;
   }
 
+  /** Delivers data again after `pause`. */
   resume(): void {
     this.paused = false;
     this.schedule();

@@ -14,6 +14,7 @@ import {
 import { erlProtocol } from '@courier/erl-dist';
 import type { MemoryAccept, MemoryNetwork } from './memory-network.js';
 
+/** Options of {@link memoryDist}: the in-process network, the cookie, hidden or visible, the set-up deadline. */
 export interface MemoryDistOptions {
   /** The in-process network the node listens on and dials through. */
   readonly network: MemoryNetwork;

@@ -27,6 +27,7 @@ export class MemoryNetwork implements Resolver<Atom>, CarrierFactory<Atom> {
     if (accept === undefined || this.listeners.get(name) === accept) this.listeners.delete(name);
   }
 
+  /** Whether a node named `name` listens on this network. */
   isListening(name: Atom): boolean {
     return this.listeners.has(name);
   }

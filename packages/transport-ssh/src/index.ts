@@ -1,3 +1,9 @@
+/**
+ * Courier over SSH: sshrpc-compatible RPC (subsystem sshrpc@k2r.org) and the Erlang distribution session inside an SSH channel, with SSH keys as node credentials.
+ *
+ * @packageDocumentation
+ * @module @courier/transport-ssh
+ */
 import { SshTransport } from './distribution/ssh-transport.js';
 import type { SshTransportOptions } from './options.js';
 

@@ -58,7 +58,9 @@ export interface SshTransportOptions extends HostTrustOptions {
 
 /** The roles an SSH key may carry, each with its own authorized_keys file or table. */
 export const SSH_ROLES = ['sshrpc', 'dist'] as const;
+/** A role an SSH key may carry: `sshrpc` (calls) or `dist` (the Courier distribution). */
 export type SshRole = (typeof SSH_ROLES)[number];
+/** The authorized keys of each role: a file path or a parsed {@link AuthorizedKeys}. */
 export type SshRoleKeys = { readonly [R in SshRole]?: string | AuthorizedKeys };
 
 /** `authorizedKeys` as one entry per role; `single` when it was one file or table (sshrpc only). */

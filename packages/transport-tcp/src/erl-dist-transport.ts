@@ -75,6 +75,7 @@ export interface DistLayer {
   claims(first: number): boolean;
   /** Turn an accepted socket into a carrier (TLS: the server side of the TLS handshake). */
   accept(socket: Socket, log: Logger, setupTimeMs: number): Promise<Carrier>;
+  /** Dials `host:port` for `peer` (TLS: the client side of the TLS handshake). */
   dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier>;
   /** Called when the transport stops (TLS: stop watching certificate files). */
   close?(): void;
@@ -82,6 +83,7 @@ export interface DistLayer {
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 
+/** The plain TCP {@link DistLayer}: accepted and dialed sockets become carriers as they are. */
 export const tcpLayer: DistLayer = {
   name: 'tcp',
   handshakeLengthBytes: 2,

@@ -1,3 +1,9 @@
+/**
+ * The Erlang distribution over TLS, compatible with OTP inet_tls_dist (mutual authentication, ssl_dist_optfile-style options, reload).
+ *
+ * @packageDocumentation
+ * @module @courier/transport-tls
+ */
 import { ErlDistTransport, tcpLayer, type DistLayer, type ErlDistOptions } from '@courier/transport-tcp';
 import { TlsLayer } from './tls-layer.js';
 import type { TlsDistOptions } from './options.js';

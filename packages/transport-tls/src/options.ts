@@ -16,8 +16,13 @@ import { UsageError } from '@courier/core';
  *   name (OTP does this with verify_peer and SNI); off by default for loopback test clusters.
  */
 export type Verify = 'verify_peer' | 'verify_none';
+/** A TLS version, as OTP's `versions` option names it. */
 export type TlsVersion = 'tlsv1.2' | 'tlsv1.3';
 
+/**
+ * TLS options of one side (the `server` accepting, or the `client` dialing), named as OTP's ssl options:
+ * certfile, keyfile, cacertfile, verify, versions, ciphers, crlfile, ….
+ */
 export interface TlsSideOptions {
   readonly certfile?: string;
   readonly keyfile?: string;
@@ -33,6 +38,10 @@ export interface TlsSideOptions {
   readonly crlfile?: string;
 }
 
+/**
+ * TLS options as OTP users write them in an `-ssl_dist_optfile`: one set for the server side and one for the
+ * client side, hostname checking and certificate reloading.
+ */
 export interface TlsDistOptions {
   readonly server?: TlsSideOptions;
   readonly client?: TlsSideOptions;
@@ -107,6 +116,10 @@ export interface ResolvedSide {
   readonly crlfile: string | undefined;
 }
 
+/**
+ * One side's TLS options with the defaults applied (a client without a certificate presents the server's;
+ * verify_peer when a CA is given).
+ */
 export function resolveSide(o: TlsSideOptions | undefined, fallback: TlsSideOptions | undefined, side: 'server' | 'client'): ResolvedSide {
   const certfile = o?.certfile ?? fallback?.certfile;
   const keyfile = o?.keyfile ?? (o?.certfile === undefined ? fallback?.keyfile : undefined);

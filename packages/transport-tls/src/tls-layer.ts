@@ -62,6 +62,10 @@ export class TlsLayer implements DistLayer {
     return new TcpCarrier(await this.acceptor.accept(socket, setupTimeMs), 'tls');
   }
 
+  /**
+   * Dials `host:port` and completes the client side of the TLS handshake (checking the server's certificate,
+   * and its name when `checkHostname`).
+   */
   dial(host: string, port: number, peer: Atom, signal?: AbortSignal): Promise<Carrier> {
     const c = this.client;
     const sniHost = splitNodeName(peer).host;

@@ -100,6 +100,7 @@ export class GatewayPagePolicy implements PagePolicy {
     return page.grants.names.some((g) => g.name === name.name && g.node === node.name) ? undefined : 'not in the grant';
   }
 
+  /** Why `page` may not perform `op` (undefined: it may). */
   check(op: DistOp, page: PageInfo): string | undefined {
     switch (op.op) {
       case 'reg_send': {

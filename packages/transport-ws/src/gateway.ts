@@ -11,6 +11,7 @@ const dec = new TextDecoder();
 /** What a proxy can stand for: a pid, `{Name, Node}`, or an AEMP port id `"nodeid#port"`. */
 export type GatewayTarget = Pid | { readonly name: Atom; readonly node: Atom } | string;
 
+/** Options of {@link startGateway}. */
 export interface GatewayOptions {
   /** The registered name pages (and Erlang) ask for proxies (default `gateway`). */
   readonly name?: Atom;
@@ -23,6 +24,7 @@ export interface GatewayOptions {
   readonly ws?: { readonly pages?: PageDirectory };
 }
 
+/** A running gateway: its process, the proxies it makes between pages and the cluster, and `stop`. */
 export interface Gateway {
   /** The gateway process (registered). */
   readonly pid: Pid;
@@ -30,6 +32,7 @@ export interface Gateway {
   proxyFor(target: GatewayTarget, forPage?: Atom): Pid;
   /** A message bound for `to`: every pid of a node `to` cannot reach (a page's for the cluster, the cluster's for a page) becomes a proxy. */
   translate(msg: Term, to: Atom): Term;
+  /** Stops the gateway: its process, its proxies and its page policy. */
   stop(): void;
 }
 

@@ -1,3 +1,9 @@
+/**
+ * The Courier distribution (Erlang handshake and session) over WebSocket binary messages; a gateway accepts browser nodes.
+ *
+ * @packageDocumentation
+ * @module @courier/transport-ws
+ */
 export { WsCarrier, type WebSocketLike, type WsCarrierOptions } from './ws-carrier.js';
 export { WsDistTransport, wsDist, dialWs, MAX_UPGRADE_HEADER_BYTES, type WsDistOptions } from './ws-dist.js';
 export { DEFAULT_PATH, SUBPROTOCOL, PAGE_SUBPROTOCOL, PAGE_CLOSE, MAX_WS_MESSAGE, MAX_WS_FRAGMENTS, MAX_WS_BUFFERED_CHUNKS, type PageWelcome } from './subprotocol.js';

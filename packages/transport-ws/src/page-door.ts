@@ -11,8 +11,11 @@ import type { PageAuthorization, PageInfo, PagePolicy, PageRequest, PagesOptions
 
 /** Largest distribution message from or to a page by default: 1 MiB (a node's is 64 MiB). */
 export const PAGE_MAX_MESSAGE = 1024 * 1024;
+/** The largest page token accepted, by default (8 KiB). */
 export const PAGE_MAX_CREDENTIAL_BYTES = 8 * 1024;
+/** Pages connected at once with one identity, by default. */
 export const PAGE_MAX_PER_IDENTITY = 4;
+/** Pages connected at once to one gateway, by default. */
 export const PAGE_MAX_PAGES = 256;
 /** Refusals logged at warn per page; past it, one line says so and the rest go to debug. */
 const WARN_REFUSALS = 20;

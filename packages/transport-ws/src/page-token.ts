@@ -59,6 +59,10 @@ export function signPageToken(
   return `${input}.${b64url(mac(key, input))}`;
 }
 
+/**
+ * Options of page-token verification: the longest lifetime accepted, the audience, and the clock skew
+ * allowed.
+ */
 export interface VerifyPageTokenOptions {
   /** Longest `exp` − now accepted, seconds. Default DEFAULT_MAX_TOKEN_LIFETIME_S. */
   readonly maxLifetimeS?: number;

@@ -75,6 +75,7 @@ export interface PageInfo {
  * and the page told). Installed by `startGateway`; without one, pages may do nothing.
  */
 export interface PagePolicy {
+  /** Why `page` may not perform `op` (undefined: it may). */
   check(op: DistOp, page: PageInfo): string | undefined;
   /** The page's session ended. */
   pageDown?(page: PageInfo): void;

@@ -23,6 +23,7 @@ export const MAX_WS_MESSAGE = 64 * 1024;
  * one-byte segments would otherwise make the node keep tens of thousands of small buffers.
  */
 export const MAX_WS_FRAGMENTS = 1024;
+/** Socket reads a WebSocket buffers at most while a frame is incomplete (see {@link MAX_WS_FRAGMENTS}). */
 export const MAX_WS_BUFFERED_CHUNKS = 1024;
 
 /**

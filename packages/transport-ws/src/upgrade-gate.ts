@@ -8,6 +8,7 @@ interface Waiting {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
+/** Options of a WebSocket listener's upgrade gate: the set-up deadline and the caps of pending connections. */
 export interface UpgradeGateOptions {
   /** From the TCP accept to the end of the Erlang handshake (net_setuptime). */
   readonly setupTimeMs: number;

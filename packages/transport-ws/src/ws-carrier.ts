@@ -10,13 +10,21 @@ export interface WebSocketLike {
   binaryType: string;
   readonly bufferedAmount: number;
   readonly readyState: number;
+  /** Sends one binary message. */
   send(data: Uint8Array): void;
+  /** Closes the WebSocket. */
   close(code?: number, reason?: string): void;
+  /** Called with each message received. */
   onmessage: ((ev: { data: unknown }) => void) | null;
+  /** Called once when the WebSocket has closed. */
   onclose: ((ev: { code: number; reason: string }) => void) | null;
+  /** Called on an error (a close follows). */
   onerror: ((ev: unknown) => void) | null;
+  /** Stops reading the socket (`ws` only; a browser's WebSocket cannot). */
   pause?(): void;
+  /** Reads the socket again after `pause`. */
   resume?(): void;
+  /** Destroys the socket without a closing handshake (`ws` only). */
   terminate?(): void;
 }
 
@@ -25,6 +33,7 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 /** How often a carrier over its mark looks whether the WebSocket has written its queue. */
 const DRAIN_POLL_MS = 5;
 
+/** Options of a WebSocket carrier: its backpressure threshold and the largest message. */
 export interface WsCarrierOptions {
   /** Queued output past which `write` returns false. Default 1 MiB. */
   readonly highWaterMark?: number;

@@ -42,6 +42,7 @@ export class Sink implements CarrierReceiver {
     );
   }
 
+  /** Every byte received so far, in one buffer. */
   all(): Buffer {
     return Buffer.concat(this.chunks);
   }

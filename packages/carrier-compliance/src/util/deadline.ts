@@ -31,7 +31,11 @@ export async function turns(n: number): Promise<void> {
 
 /** Something observable (rxjs Subject, …) reduced to what the suite uses. */
 export interface Subscribable<T> {
-  subscribe(next: (value: T) => void): { unsubscribe(): void };
+  /** Calls `next` with every value from now on, until unsubscribed. */
+  subscribe(next: (value: T) => void): {
+    /** Stops the calls. */
+    unsubscribe(): void;
+  };
 }
 
 /** Every value `source` emits from now on, with waits for the ones to come. */
@@ -58,10 +62,12 @@ export class Recorder<T> {
     return within(new Promise<T>((resolve) => this.waiters.push({ pred, resolve })), ms, what);
   }
 
+  /** How many values recorded so far satisfy `pred`. */
   count(pred: (v: T) => boolean): number {
     return this.values.filter(pred).length;
   }
 
+  /** Stops recording. */
   stop(): void {
     this.sub.unsubscribe();
   }

@@ -1,5 +1,6 @@
 import type { LogFn, Logger } from '@courier/core';
 
+/** One record a capturing logger kept: its level, message, and fields merged over the logger's bindings. */
 export interface LogRecord {
   readonly level: string;
   readonly msg: string | undefined;

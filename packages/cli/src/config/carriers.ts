@@ -21,6 +21,7 @@ const ERLANG_DIST = {
   sendByReferenceMin: positive(),
 };
 
+/** The keys of a `tcp` carrier section. */
 export const TCP_SECTION: ObjectSchema = obj(ERLANG_DIST);
 
 /** One side of a TLS connection, named as OTP's ssl options (@courier/transport-tls `TlsSideOptions`). */

@@ -17,6 +17,7 @@ export interface ClusterSection {
   readonly disconnectGone?: boolean;
 }
 
+/** One entry of `cluster.strategies`, by `kind`: static, epmd-hosts, dns, dns-srv. */
 export type StrategySection =
   | { readonly kind: 'static'; readonly nodes: readonly string[] }
   | { readonly kind: 'epmd-hosts'; readonly hosts?: readonly string[]; readonly hostsFile?: string | false; readonly epmdPort?: number; readonly timeoutMs?: number }
@@ -62,6 +63,7 @@ const STRATEGIES: ReadonlyMap<string, ObjectSchema> = new Map([
   ['dns-srv', obj(DNS_KEYS)],
 ]);
 
+/** The keys of the `cluster` section (strategies, intervalMs, disconnectGone). */
 export const CLUSTER_SECTION: ObjectSchema = obj({
   strategies: required(
     list(tagged('kind', 'cluster strategy', STRATEGIES), { minItems: 1, tooFew: 'give at least one strategy, e.g. [{ kind: dns, query: NAME }]' }),

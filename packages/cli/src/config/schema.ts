@@ -34,17 +34,20 @@ export interface NodeSection {
   readonly allow?: readonly string[];
 }
 
+/** One entry of `carriers`: `kind` picks the plugin; the other keys are the plugin's (its `schemas`). */
 export interface CarrierSection {
   readonly kind: string;
   readonly [option: string]: unknown;
 }
 
+/** One entry of `routes`: peers whose name matches go over the carrier of that kind. */
 export interface RouteSection {
   /** A glob on node names: `*` any run of characters, `?` one. */
   readonly match: string;
   readonly carrier: string;
 }
 
+/** A whole configuration, as validateConfig returns it (see NodeSection for an example). */
 export interface CourierConfig {
   readonly node: NodeSection;
   readonly log?: { readonly level?: string };
@@ -56,6 +59,12 @@ export interface CourierConfig {
   readonly bridge?: boolean;
   /** Find the other nodes and keep connected to them (@courier/discovery; config/cluster.ts). */
   readonly cluster?: ClusterSection;
+  /**
+   * Third-party carrier plugins: npm packages (or paths relative to the configuration file)
+   * whose default export is an inversify ContainerModule (plugins/load.ts). Loaded by
+   * loadNodeConfig and `courier node` before the carriers are checked.
+   */
+  readonly plugins?: readonly string[];
 }
 
 const NODE_NAME = /^[^@\s]+@[^@\s]+$/;
@@ -93,6 +102,7 @@ export function configSchema(carriers: ReadonlyMap<string, ObjectSchema | 'open'
       echo: bool(),
       bridge: bool(),
       cluster: CLUSTER_SECTION,
+      plugins: list(str({ nonEmpty: true }), { expect: 'a list of npm package names (or paths) of carrier plugins' }),
     },
     { refine: crossChecks, expect: 'a mapping with node and carriers' },
   );
@@ -116,6 +126,7 @@ function crossChecks(c: Readonly<Record<string, unknown>>): ConfigProblem[] {
   return out;
 }
 
+/** What validateConfig checks a configuration against besides the built-in schema. */
 export interface ValidateOptions {
   /**
    * The carrier plugins the node will be built with (`container.getAll(CARRIER_PLUGIN)`): their

@@ -16,14 +16,17 @@ interface Described {
   /** How a right value reads in a message: `must be ${expect}`. */
   readonly expect: string;
 }
+/** A string value, optionally non-empty or matching a pattern. */
 export interface StringSchema extends Described {
   readonly type: 'string';
   readonly pattern?: RegExp;
   readonly nonEmpty?: boolean;
 }
+/** `true` or `false`. */
 export interface BooleanSchema extends Described {
   readonly type: 'boolean';
 }
+/** A number, optionally an integer within bounds. */
 export interface NumberSchema extends Described {
   readonly type: 'number';
   readonly integer?: boolean;
@@ -32,14 +35,17 @@ export interface NumberSchema extends Described {
   /** Strictly above `min`. */
   readonly exclusiveMin?: boolean;
 }
+/** One of a fixed set of strings. */
 export interface EnumSchema extends Described {
   readonly type: 'enum';
   readonly values: readonly string[];
 }
+/** Exactly one value (e.g. `false` for "turned off"). */
 export interface LiteralSchema extends Described {
   readonly type: 'literal';
   readonly value: boolean | string | number;
 }
+/** A list of items of one schema, optionally with a least length. */
 export interface ListSchema extends Described {
   readonly type: 'list';
   readonly item: Schema;
@@ -47,6 +53,7 @@ export interface ListSchema extends Described {
   /** What to say when the list is shorter than minItems. */
   readonly tooFew?: string;
 }
+/** A key of an object schema: its value's schema, and whether (and with which hint) it is required. */
 export interface Field {
   readonly schema: Schema;
   readonly required?: boolean;
@@ -83,18 +90,26 @@ export interface TaggedSchema extends Described {
 
 // ---- builders -------------------------------------------------------------------------------
 
+/** A string; `nonEmpty`, `pattern` and `expect` (the noun used in errors) narrow it. */
 export const str = (o: { pattern?: RegExp; expect?: string; nonEmpty?: boolean } = {}): StringSchema => ({
   type: 'string',
   expect: o.expect ?? (o.nonEmpty ? 'a non-empty string' : 'a string'),
   ...(o.pattern && { pattern: o.pattern }),
   ...(o.nonEmpty && { nonEmpty: true }),
 });
+/** `true` or `false`. */
 export const bool = (): BooleanSchema => ({ type: 'boolean', expect: 'true or false' });
+/** A number with optional `integer`, `min`, `max`, `exclusiveMin`. */
 export const num = (o: Omit<NumberSchema, 'type' | 'expect'> & { expect?: string } = {}): NumberSchema => ({ type: 'number', expect: 'a number', ...o });
+/** A number above 0. */
 export const positive = (): NumberSchema => num({ min: 0, exclusiveMin: true, expect: 'a positive number' });
+/** A TCP port number, `min` (default 0) to 65535. */
 export const port = (min = 0): NumberSchema => num({ integer: true, min, max: 65535, expect: `a port number (${min}-65535)` });
+/** One of the given strings; a near miss gets a "did you mean". */
 export const oneOf = (...values: string[]): EnumSchema => ({ type: 'enum', values, expect: `one of ${values.join(', ')}` });
+/** Exactly `value`. */
 export const lit = (value: boolean | string | number): LiteralSchema => ({ type: 'literal', value, expect: JSON.stringify(value) });
+/** A list of `item`; `minItems` with `tooFew` as the message when short. */
 export const list = (item: Schema, o: { minItems?: number; tooFew?: string; expect?: string } = {}): ListSchema => ({
   type: 'list',
   item,
@@ -102,8 +117,11 @@ export const list = (item: Schema, o: { minItems?: number; tooFew?: string; expe
   ...(o.minItems !== undefined && { minItems: o.minItems }),
   ...(o.tooFew !== undefined && { tooFew: o.tooFew }),
 });
+/** A mapping of any keys to values of one schema; `expect` describes it in errors. */
 export const map = (value: Schema, expect: string): MapSchema => ({ type: 'map', value, expect });
+/** The first of `options` that fits; `expect` describes them together in errors. */
 export const either = (options: Schema[], expect?: string): EitherSchema => ({ type: 'either', options, expect: expect ?? options.map((o) => o.expect).join(' or ') });
+/** A required key: `missing` says what to give when it is absent. */
 export const required = (schema: Schema, missing?: string): Field => ({ schema, required: true, ...(missing !== undefined && { missing }) });
 
 /** `obj({ host: str(), port: required(port()) })`: a mapping with exactly these keys (each optional unless `required`). */
@@ -114,6 +132,7 @@ export function obj(fields: Record<string, Schema | Field>, o: { expect?: string
   return { type: 'object', fields: m, expect: o.expect ?? `a mapping { ${keys.join(', ')} }`, ...(o.refine && { refine: o.refine }) };
 }
 
+/** A list item chosen by its `tag` key (`kind`): each tag value has its object schema, or `'open'` (checked by its plugin). */
 export function tagged(tag: string, noun: string, variants: ReadonlyMap<string, ObjectSchema | 'open'>): TaggedSchema {
   return { type: 'tagged', tag, noun, variants, expect: `a mapping with ${tag} (${[...variants.keys()].join(', ')})` };
 }
@@ -131,6 +150,7 @@ const item = (path: string, i: number): string => `${path === ROOT ? '' : path}[
 
 // ---- the walker -----------------------------------------------------------------------------
 
+/** Whether `v` is a plain mapping (an object, not a list, not null). */
 export const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => {
   if (v === null) return 'null';

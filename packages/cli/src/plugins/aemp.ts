@@ -100,8 +100,11 @@ interface AempSection {
   readonly maxPacketBytes?: number;
 }
 
+/** The built-in plugin of the carrier kind `aemp` (AnyEvent::MP). */
 export const aempPlugin: CarrierPlugin = {
+  name: '@courier/cli',
   kinds: ['aemp'],
+  paths: { aemp: ['secretFile', 'tls.cert', 'tls.key', 'tls.ca'] },
   schemas: { aemp: AEMP_SECTION },
   create(sections: readonly IndexedSection[], ctx: PluginContext) {
     if (sections.length > 1) throw new ConfigError(`carriers[${(sections[1] as IndexedSection).index}]`, 'one aemp carrier per node');

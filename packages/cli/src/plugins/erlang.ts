@@ -23,8 +23,13 @@ function tlsOptions(s: IndexedSection): TlsDistOptions {
   return { server: o.server, client: o.client, checkHostname: false, watch: true, ...given };
 }
 
+/** The built-in plugin of the carrier kinds `tcp` and `tls` (the Erlang distribution). */
 export const erlangPlugin: CarrierPlugin = {
+  name: '@courier/cli',
   kinds: ['tcp', 'tls'],
+  paths: {
+    tls: ['optfile', 'server.certfile', 'server.keyfile', 'server.cacertfile', 'server.crlfile', 'client.certfile', 'client.keyfile', 'client.cacertfile', 'client.crlfile'],
+  },
   schemas: { tcp: TCP_SECTION, tls: TLS_SECTION },
   create(sections: readonly IndexedSection[], ctx: PluginContext) {
     const tcp = sections.find((s) => s.section.kind === 'tcp');

@@ -11,7 +11,9 @@ import type { CarrierPlugin, IndexedSection, PluginContext } from '../container.
  * file grants sshrpc only.
  */
 export const sshPlugin: CarrierPlugin = {
+  name: '@courier/cli',
   kinds: ['ssh'],
+  paths: { ssh: ['hostKey', 'authorizedKeys', 'authorizedKeys.sshrpc', 'authorizedKeys.dist', 'knownHosts'] },
   schemas: { ssh: SSH_SECTION },
   create(sections: readonly IndexedSection[], ctx: PluginContext) {
     if (sections.length > 1) throw new ConfigError(`carriers[${(sections[1] as IndexedSection).index}]`, 'one ssh carrier per node');

@@ -1,4 +1,4 @@
-import { Tuple, atom, atoms, type Pid, type Term } from '@courier/term';
+import { Pid, Tuple, atom, atoms, type Term } from '@courier/term';
 import { erlError, type ExposedModule, type Node, type Process } from '@courier/core';
 
 /**
@@ -26,6 +26,7 @@ function add(a: Term, b: Term): Term {
   return x + y;
 }
 
+/** The `courier_echo` module: echo/1, add/2, crash/1, sleep/1. */
 export const courierEcho: ExposedModule = {
   echo: (x: Term) => x,
   add,
@@ -47,8 +48,12 @@ export function startEcho(node: Node): Pid {
         try {
           if (m instanceof Tuple && m.elements.length === 2) {
             self.send(m.elements[0] as never, new Tuple([ECHO, m.elements[1]]));
-          } else if (Array.isArray(m) && typeof m[0] === 'string') {
+          } else if (Array.isArray(m) && (typeof m[0] === 'string' || m[0] instanceof Pid)) {
+            // The reply address is a port id from Perl, a pid from a Courier peer (an Erlang
+            // process's proxy when the message came through the bridge).
             self.send(m[0], m.slice(1));
+          } else {
+            node.log.warn({ msg: String(m).slice(0, 200) }, 'echo: message ignored: expected {FromPid, Msg} or [ReplyPort, ...Args]');
           }
         } catch (err) {
           node.log.debug({ err }, 'echo: reply not sent');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { configProblems, validateConfig } from '@courier/cli';
+import { carrierPlugins, configProblems, defaultContainer, loadPlugins, validateConfig, type CarrierPlugin } from '@courier/cli';
 import { carrierSchemas, configSchema } from '../../src/config/schema.js';
 import { REPO, markdownConfigs, repoConfigs } from './repo-configs.js';
 import { keyId, levels, schemaKeys } from './schema-walk.js';
@@ -18,9 +18,17 @@ describe('every configuration written in the repository validates', () => {
     for (const r of reference) expect(where).toContain(r.where);
   });
 
-  it.each(found.map((f) => [f.where, f.raw] as const))('%s', (where, raw) => {
-    expect(configProblems(raw)).toEqual([]);
-    expect(() => validateConfig(raw, where)).not.toThrow();
+  it.each(found.map((f) => [f.where, f.raw] as const))('%s', async (where, raw) => {
+    // A configuration naming plugins is checked with them loaded, as `courier node` does.
+    const named = (raw as { plugins?: string[] }).plugins;
+    let plugins: CarrierPlugin[] | undefined;
+    if (named !== undefined) {
+      const c = defaultContainer();
+      await loadPlugins(named, c, REPO);
+      plugins = carrierPlugins(c);
+    }
+    expect(configProblems(raw, { plugins })).toEqual([]);
+    expect(() => validateConfig(raw, where, { plugins })).not.toThrow();
   });
 });
 

@@ -52,7 +52,7 @@ describe('an unknown key is refused at each level, naming its path', () => {
   const ssh = { kind: 'ssh', hostKey: 'k', authorizedKeys: 'a' };
   it.each([
     ['top', { ...base, rotues: [] }, 'rotues: unknown key; did you mean routes?'],
-    ['top, nothing close', { ...base, observer: {} }, 'observer: unknown key (known here: node, log, carriers, routes, echo, bridge, cluster)'],
+    ['top, nothing close', { ...base, observer: {} }, 'observer: unknown key (known here: node, log, carriers, routes, echo, bridge, cluster, plugins)'],
     ['node', { ...base, node: { name: 'a@h', cookie_file: 'f' } }, 'node.cookie_file: unknown key; did you mean cookieFile?'],
     ['log', { ...base, log: { levle: 'info' } }, 'log.levle: unknown key; did you mean level?'],
     ['routes[i]', { ...base, routes: [{ match: '*', carier: 'tcp' }] }, 'routes[0].carier: unknown key; did you mean carrier?'],
@@ -89,7 +89,10 @@ describe('an unknown key is refused at each level, naming its path', () => {
 
 describe('every mapping of every configuration in docs/configuration.md refuses a key it does not know', () => {
   const schema = configSchema(carrierSchemas(undefined));
-  const cases = markdownConfigs(join(REPO, 'docs/configuration.md')).flatMap((c) => [...levels(schema, c.raw)].map((l) => ({ ...l, where: c.where, raw: c.raw })));
+  // A block naming plugins needs them loaded to know its kinds (examples.test.ts checks it so; test/plugins refuses unknown keys in a plugin's section).
+  const cases = markdownConfigs(join(REPO, 'docs/configuration.md'))
+    .filter((c) => (c.raw as { plugins?: unknown }).plugins === undefined)
+    .flatMap((c) => [...levels(schema, c.raw)].map((l) => ({ ...l, where: c.where, raw: c.raw })));
 
   it('walks them all', () => {
     const paths = new Set(cases.map((c) => c.path.replace(/\[\d+\]/g, '[]')));

@@ -24,6 +24,10 @@ type Conn = { state: 'pending'; queue: DistOp[]; abort: AbortController; transpo
  */
 export type DistAutoConnect = 'on' | 'once' | 'never';
 
+/**
+ * What a {@link ConnectionTable} needs from its node: its own name, who is allowed, which transport reaches
+ * a peer, and callbacks for connections going up and down.
+ */
 export interface ConnectionHooks {
   readonly self: Atom;
   readonly log: Logger;
@@ -34,12 +38,14 @@ export interface ConnectionHooks {
    * An incoming handshake from another node is answered `not_allowed`; a connect to one fails.
    */
   readonly allow?: ReadonlySet<string>;
+  /** A session to `peer` became its current connection (nodeup). */
   onUp(peer: Atom, session: Session): void;
   /**
    * `wasUp`: a session had been up (false: a dial that never connected); `session`: that session.
    * `reason` is the nodedown reason (OTP's: `connection_closed`, `net_tick_timeout`, `disconnect`, …).
    */
   onDown(peer: Atom, reason: Term, wasUp: boolean, session?: Session): void;
+  /** The transport that reaches `peer` (by the node's routes), or `undefined` when none does. */
   pickTransport(peer: Atom): Transport | undefined;
   /** Dial `peer` through the connection pipeline. */
   dial(peer: Atom, transport: Transport, signal: AbortSignal): Promise<Session>;
@@ -99,10 +105,12 @@ export class ConnectionTable implements HandshakeArbiter {
     });
   }
 
+  /** Whether a session to `peer` is up now. */
   isUp(peer: Atom): boolean {
     return this.conns.get(peer)?.state === 'up';
   }
 
+  /** The session to `peer` when it is up, otherwise `undefined`. */
   session(peer: Atom): Session | undefined {
     const c = this.conns.get(peer);
     return c?.state === 'up' ? c.session : undefined;

@@ -18,6 +18,10 @@ export const DEFAULT_SETUP_TIME_MS = 7000;
  * peer, whose handshake takes milliseconds, still gets through while they pile up.
  */
 export const MAX_PENDING_HANDSHAKES = 256;
+/**
+ * Accepted connections still in their handshake from one remote address (see {@link
+ * MAX_PENDING_HANDSHAKES}).
+ */
 export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 64;
 
 /**

@@ -3,6 +3,7 @@ import { guarded } from './guard.js';
 import type { Carrier, CarrierReceiver } from '../seams/carrier.js';
 import type { Handshake, HandshakeAction, HandshakeResult } from '../seams/handshake.js';
 
+/** Options of {@link driveHandshake}. */
 export interface DriveOptions {
   /** The whole handshake must finish within this (OTP's net_setuptime). */
   readonly timeoutMs: number;
@@ -38,6 +39,10 @@ export class Handover implements CarrierReceiver {
   }
 }
 
+/**
+ * What {@link driveHandshake} resolves with: the handshake's result, the carrier to run the session on, and
+ * the bytes to hand over to it.
+ */
 export interface Handshaken {
   readonly result: HandshakeResult;
   /** Feed `result.tail`, then these, to the session. The carrier is paused until then. */

@@ -44,6 +44,11 @@ interface Waiting {
   readonly protocol: Protocol;
 }
 
+/**
+ * The one connection pipeline of a node, through which every carrier's dialed and accepted connections go:
+ * resolve, dial, handshake under one set-up deadline, then a session recorded by the node (the diagram is on
+ * {@link PipelineHooks}).
+ */
 export class ConnectionPipeline {
   private readonly attempts = new Set<AbortController>();
   /** Accepted connections in their handshake, oldest first, with their remote address. */

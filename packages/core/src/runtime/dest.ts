@@ -8,6 +8,10 @@ import { UsageError } from '../errors.js';
  */
 export type Dest = Pid | Atom | Ref | Tuple | string | { readonly name: Atom | string; readonly node: Atom | string };
 
+/**
+ * A {@link Dest} sorted out by {@link resolveDest}: a pid, a local or remote registered name, an alias, or a
+ * name for a resolver.
+ */
 export type ResolvedDest =
   | { readonly kind: 'pid'; readonly pid: Pid }
   | { readonly kind: 'name'; readonly name: Atom; readonly node: Atom | undefined }

@@ -58,6 +58,7 @@ export function reasonFromThrow(e: unknown): Term {
   return new ExceptionReason(e);
 }
 
+/** Whether an exit reason is `normal`. */
 export function isNormal(reason: Term): boolean {
   return reason === atoms.normal;
 }
@@ -68,6 +69,10 @@ export function isShutdown(reason: Term): boolean {
   return reason instanceof Tuple && reason.elements.length === 2 && reason.elements[0] === atoms.shutdown;
 }
 
+/**
+ * An exit reason as one readable line for logs and errors: an exception's message, an atom's name, other
+ * terms in Erlang syntax.
+ */
 export function reasonText(reason: Term): string {
   if (reason instanceof ExceptionReason) return describe(reason.error);
   if (reason instanceof Atom) return reason.name;

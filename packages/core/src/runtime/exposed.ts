@@ -8,6 +8,10 @@ import type { Process } from './process.js';
  * call's terms; the result (or a promise of it) is the return value.
  */
 export type ExposedFn = (this: Process, ...args: Term[]) => Term | void | Promise<Term | void>;
+/**
+ * The functions a node exposes under one module name to `rpc:call` and `erpc:call` from its peers, by
+ * function name.
+ */
 export type ExposedModule = Readonly<Record<string, ExposedFn>>;
 
 export class Exposed {

@@ -13,6 +13,7 @@ import { Process } from './process.js';
  * are called with `{'$gen_call', {From, Tag}, Request}` and answer `{Tag, Reply}`.
  */
 export const GEN_CALL = atom('$gen_call');
+/** The atom `'$gen_cast'`: a cast is `{'$gen_cast', Msg}`. */
 export const GEN_CAST = atom('$gen_cast');
 const ALIAS = atom('alias');
 

@@ -27,6 +27,7 @@ export class Continue {
  */
 export type Action = number | Continue | 'hibernate';
 
+/** What `handleCall` returns to answer: made by {@link reply}. */
 export class Reply<S> {
   constructor(
     readonly value: Term,
@@ -34,12 +35,14 @@ export class Reply<S> {
     readonly action?: Action,
   ) {}
 }
+/** What a callback returns to go on without answering (now): made by {@link noreply}. */
 export class NoReply<S> {
   constructor(
     readonly state: S,
     readonly action?: Action,
   ) {}
 }
+/** What a callback returns to stop the server with a reason: made by {@link stop}. */
 export class Stop<S> {
   constructor(
     readonly reason: Term,
@@ -54,10 +57,24 @@ export class InitWith<S> {
     readonly action: Action,
   ) {}
 }
+/**
+ * `{reply, Value, State}`: answer the call with `value` and go on with `state` (and an optional {@link
+ * Action}).
+ */
 export const reply = <S>(value: Term, state: S, action?: Action): Reply<S> => new Reply(value, state, action);
+/** `{noreply, State}`: go on with `state` without answering (answer later with `replyTo(from, …)`). */
 export const noreply = <S>(state: S, action?: Action): NoReply<S> => new NoReply(state, action);
+/**
+ * `{stop, Reason, State}` (or `{stop, Reason, Reply, State}` with `replyValue`): stop the server;
+ * `terminate` runs first.
+ */
 export const stop = <S>(reason: Term, state: S, replyValue?: Term): Stop<S> => new Stop(reason, state, replyValue);
+/** `{continue, Value}`: run `handleContinue(value)` before the next message. */
 export const continueWith = (value: Term): Continue => new Continue(value);
+/**
+ * `{ok, State, Action}` from `init`: start with `state` and an {@link Action} (a timeout, a continue,
+ * hibernate).
+ */
 export const initWith = <S>(state: S, action: Action): InitWith<S> => new InitWith(state, action);
 
 type Async<T> = T | Promise<T>;
@@ -69,18 +86,38 @@ export interface ServerStatus {
   readonly reason?: Term;
 }
 
+/**
+ * The callbacks of a gen_server, wire-compatible with Erlang's: calls are `{'$gen_call', {From, Tag},
+ * Request}` answered by `{Tag, Reply}`, casts `{'$gen_cast', Msg}`, so an Erlang node can `gen_server:call`
+ * a Courier server and back. Started by {@link startServer}.
+ */
 export interface GenServer<S, A = unknown> {
   /** The state, `initWith(state, action)`, or `stop(reason, …)` to refuse to start. */
   init(self: Process, args: A): Async<S | InitWith<S> | Stop<unknown>>;
+  /** A call: answer with {@link reply}, later with {@link noreply}, or {@link stop}. */
   handleCall?(request: Term, from: From, state: S, self: Process): Async<Reply<S> | NoReply<S> | Stop<S>>;
+  /** A cast (no answer expected). */
   handleCast?(msg: Term, state: S, self: Process): Async<NoReply<S> | Stop<S>>;
+  /**
+   * Any other message: monitors' `DOWN`, exit signals when trapping exits, `timeout` after an {@link Action}
+   * timeout, plain sends.
+   */
   handleInfo?(msg: Term, state: S, self: Process): Async<NoReply<S> | Stop<S>>;
+  /** Runs after a callback that returned {@link continueWith}, before the next message. */
   handleContinue?(value: Term, state: S, self: Process): Async<NoReply<S> | Stop<S>>;
+  /**
+   * Runs once when the server stops (a `stop` result, a thrown exception, an exit signal while trapping
+   * exits).
+   */
   terminate?(reason: Term, state: S, self: Process): Async<void>;
   /** Redact what the `gen_server terminating` log shows (passwords, keys, big buffers). */
   formatStatus?(status: ServerStatus): ServerStatus;
 }
 
+/**
+ * Options of {@link startServer}: a registered name, a process to link to, and trapping exits from the
+ * start.
+ */
 export interface StartOptions {
   readonly name?: Atom;
   /** Link to this process (start_link); its exit signal stops a server that traps exits. */

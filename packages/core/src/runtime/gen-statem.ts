@@ -25,8 +25,16 @@ export type StatemEvent =
   | { readonly type: 'cast' | 'info' | 'internal' | 'enter' | 'timeout' | 'state_timeout' }
   | { readonly type: 'generic_timeout'; readonly name: Term };
 
+/**
+ * A timeout in milliseconds, or `'cancel'` to cancel a running one (OTP's `infinity` is the absence of a
+ * timeout action).
+ */
 export type TimeoutMs = number | 'cancel';
 
+/**
+ * An action a state callback returns beside its transition: postpone, reply, next_event, the three kinds of
+ * timeout, hibernate.
+ */
 export type StatemAction =
   | { readonly kind: 'postpone' }
   | { readonly kind: 'reply'; readonly from: From; readonly value: Term }
@@ -36,7 +44,9 @@ export type StatemAction =
   | { readonly kind: 'generic_timeout'; readonly name: Term; readonly ms: TimeoutMs; readonly content: Term }
   | { readonly kind: 'hibernate' };
 
+/** `postpone`: retry this event after the next state change. */
 export const postpone = (): StatemAction => ({ kind: 'postpone' });
+/** `{reply, From, Value}`: answer a call as part of a transition. */
 export const replyAction = (from: From, value: Term): StatemAction => ({ kind: 'reply', from, value });
 /** `{next_event, Type, Content}`: 'internal' by default. */
 export const nextEvent = (content: Term, type: 'internal' | 'cast' | 'info' = 'internal'): StatemAction => ({ kind: 'next_event', event: { type }, content });
@@ -50,6 +60,10 @@ export const genericTimeout = (name: Term, ms: TimeoutMs, content: Term = atom('
 export const hibernateAction = (): StatemAction => ({ kind: 'hibernate' });
 
 const KEEP: unique symbol = Symbol('keep');
+/**
+ * A state callback's result that keeps the machine running: made by {@link nextState}, {@link keepState},
+ * {@link repeatState} and their `…AndData` forms.
+ */
 export class Transition<D> {
   constructor(
     readonly kind: 'next_state' | 'keep_state' | 'repeat_state',
@@ -58,6 +72,7 @@ export class Transition<D> {
     readonly actions: readonly StatemAction[],
   ) {}
 }
+/** A result that stops the machine: made by {@link stopStatem}. */
 export class StatemStop<D> {
   constructor(
     readonly reason: Term,
@@ -65,18 +80,25 @@ export class StatemStop<D> {
     readonly replies: readonly StatemAction[],
   ) {}
 }
+/** What a state callback returns: a {@link Transition} or a {@link StatemStop}. */
 export type StatemResult<D> = Transition<D> | StatemStop<D>;
 
+/** `{next_state, State, Data, Actions}`: move to `state` with `data`. */
 export const nextState = <D>(state: Term, data: D, actions: readonly StatemAction[] = []): Transition<D> => new Transition('next_state', state, data, actions);
+/** `{keep_state, Data, Actions}`: stay in the state with new `data`. */
 export const keepState = <D>(data: D, actions: readonly StatemAction[] = []): Transition<D> => new Transition('keep_state', KEEP, data, actions);
+/** `{keep_state_and_data, Actions}`: change nothing, perform `actions`. */
 export const keepStateAndData = <D = never>(actions: readonly StatemAction[] = []): Transition<D> => new Transition<D>('keep_state', KEEP, KEEP, actions);
+/** `{repeat_state, Data, Actions}`: stay in the state as if re-entering it (state enter calls run again). */
 export const repeatState = <D>(data: D, actions: readonly StatemAction[] = []): Transition<D> => new Transition('repeat_state', KEEP, data, actions);
+/** `{repeat_state_and_data, Actions}`: re-enter the state, keeping the data. */
 export const repeatStateAndData = <D = never>(actions: readonly StatemAction[] = []): Transition<D> => new Transition<D>('repeat_state', KEEP, KEEP, actions);
 /** `{stop, Reason, Data}` / `{stop_and_reply, Reason, Replies, Data}`. */
 export const stopStatem = <D = never>(reason: Term, data?: D, replies: readonly StatemAction[] = []): StatemStop<D> =>
   new StatemStop<D>(reason, data === undefined ? KEEP : data, replies);
 
 type Async<T> = T | Promise<T>;
+/** One state's callback in `state_functions` mode: the event type, its content, the data. */
 export type StateFunction<D> = (event: StatemEvent, content: Term, data: D, self: Process) => Async<StatemResult<D>>;
 
 interface StatemBase<D, A> {
@@ -84,17 +106,23 @@ interface StatemBase<D, A> {
   init(self: Process, args: A): Async<Transition<D> | StatemStop<D>>;
   /** Call the state's callback with ('enter', OldState) on every state change (OTP's state_enter). */
   readonly stateEnter?: boolean;
+  /** Runs once when the machine stops. */
   terminate?(reason: Term, state: Term, data: D, self: Process): Async<void>;
+  /** Redact what the `gen_statem terminating` log shows (passwords, keys, big buffers). */
   formatStatus?(status: ServerStatus): ServerStatus;
 }
+/** A gen_statem in `state_functions` mode: one callback per state name. */
 export interface StateFunctions<D, A = unknown> extends StatemBase<D, A> {
   readonly callbackMode: 'state_functions';
   readonly states: Readonly<Record<string, StateFunction<D>>>;
 }
+/** A gen_statem in `handle_event_function` mode: one callback for every state, which may be any term. */
 export interface HandleEventFunction<D, A = unknown> extends StatemBase<D, A> {
   readonly callbackMode: 'handle_event_function';
+  /** Handles one event in `state`: returns the transition and its actions. */
   handleEvent(event: StatemEvent, content: Term, state: Term, data: D, self: Process): Async<StatemResult<D>>;
 }
+/** A gen_statem's callbacks, in either callback mode; started by {@link startStatem}. */
 export type GenStatem<D, A = unknown> = StateFunctions<D, A> | HandleEventFunction<D, A>;
 
 /** A timer message: `{'$courier_statem_timeout', Token}`; a token no longer current is stale and dropped. */

@@ -23,6 +23,7 @@ let key0 = '';
 let pid1: Pid | undefined;
 let key1 = '';
 
+/** A string key of a reference, equal for equal references (for Maps). */
 export function refKey(r: Ref): string {
   // A call asks for its monitor reference's key three times (monitor, reply matching, demonitor).
   if (r === ref0) return rkey0;

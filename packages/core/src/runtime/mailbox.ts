@@ -10,11 +10,11 @@ import { startTimeout, stopTimeout, type TimeoutHandle } from './timers.js';
  * the middle splices. While a receive waits, only messages that arrive after it started are
  * tested against its matcher: the ones already skipped are never rescanned for the same wait.
  *
- * Receive markers (OTP's receive-marker optimisation): {@link mark} is the queue's end, and
- * {@link bindMark} ties it to a reference made right after. A receive, take or drop given that
+ * Receive markers (OTP's receive-marker optimisation): {@link Mailbox.mark} is the queue's end, and
+ * {@link Mailbox.bindMark} ties it to a reference made right after. A receive, take or drop given that
  * reference starts at its marker: messages queued before the reference existed cannot carry it,
  * so waiting for a reply costs what arrived since, however long the backlog. The newest
- * {@link MARKS} markers are kept; a removal before a marker moves it down one. A mailbox without
+ * `MARKS` (4) markers are kept; a removal before a marker moves it down one. A mailbox without
  * markers pays nothing for them (nothing is recorded per message).
  *
  * A matcher that throws is the receiving process's error, never the sender's: the message stays
@@ -57,6 +57,10 @@ interface Marks {
  */
 const EMPTY: Term[] = [];
 
+/**
+ * A process's mailbox: a queue with one waiting receiver, selective receive by a {@link Matcher}, a saved
+ * scan position, and receive markers for the reference trick of calls.
+ */
 export class Mailbox {
   private items: Term[] = EMPTY;
   private head = 0;
@@ -69,6 +73,7 @@ export class Mailbox {
   private wPromise: Promise<Term | typeof TIMEOUT> | undefined = undefined;
   private wTimer: TimeoutHandle | undefined = undefined;
 
+  /** length Messages queued now. */
   get length(): number {
     return this.items.length - this.head;
   }
@@ -78,7 +83,7 @@ export class Mailbox {
     return this.items.length;
   }
 
-  /** Tie marker `at` (from {@link mark}, nothing taken since) to `ref`; the oldest of {@link MARKS} goes. */
+  /** Tie marker `at` (from {@link mark}, nothing taken since) to `ref`; the oldest of `MARKS` (4) goes. */
   bindMark(ref: Ref, at: number): void {
     const m = (this.marks ??= { refs: new Array<Ref | undefined>(MARKS).fill(undefined), idx: new Array<number>(MARKS).fill(0), next: 0 });
     m.refs[m.next] = ref;

@@ -15,6 +15,7 @@ import type { Process } from './process.js';
 const GEN_CALL = atom('$gen_call');
 const GEN_CAST = atom('$gen_cast');
 
+/** What {@link multiCall} resolves with: the replies by node, and the nodes that gave none. */
 export interface MultiCallResult {
   /** `[node, reply]` in the order of `nodes`. */
   readonly replies: ReadonlyArray<readonly [Atom, Term]>;

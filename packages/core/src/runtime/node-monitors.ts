@@ -18,6 +18,7 @@ import type { Process } from './process.js';
  */
 export type NodeType = 'visible' | 'hidden';
 
+/** Options of `monitor_nodes`, as OTP's `net_kernel:monitor_nodes/2` takes them. */
 export interface MonitorNodesOptions {
   /** Which nodes (OTP `{node_type, T}`); absent: visible ones, and no `node_type` in the info. */
   readonly nodeType?: NodeType | 'all';
@@ -51,12 +52,20 @@ export interface NodeChange {
   readonly reason?: Term;
 }
 
+/**
+ * The node's `monitor_nodes` subscriptions: delivers `nodeup` and `nodedown` messages to subscribed
+ * processes.
+ */
 export class NodeMonitors {
   /** Keyed by process slot and normalised options: one entry per (process, options), in subscription order. */
   private readonly subs = new Map<string, Subscription>();
 
   constructor(private readonly deliver: (p: Process, msg: Term) => void) {}
 
+  /**
+   * Subscribes `p` (when `on`; counted per options, as OTP counts repeated `monitor_nodes(true)`), or
+   * removes its subscription with those options.
+   */
   subscribe(p: Process, on: boolean, opts?: MonitorNodesOptions): void {
     const key = `${p.pid.id}.${p.pid.serial}|${optsKey(opts)}`;
     if (!on) {
@@ -73,10 +82,12 @@ export class NodeMonitors {
     return this.subs.size;
   }
 
+  /** Tells subscribers that a node came up. */
   nodeup(c: NodeChange): void {
     this.notify(NODEUP, c);
   }
 
+  /** Tells subscribers that a node went down, with the reason when they asked for it. */
   nodedown(c: NodeChange): void {
     this.notify(NODEDOWN, c);
   }

@@ -21,6 +21,10 @@ import { serviceHostOf } from './service-host.js';
 import { checkEncodable } from './encodable.js';
 import { NodeMonitors, type MonitorNodesOptions, type NodeType } from './node-monitors.js';
 
+/**
+ * Options of a {@link Node}: its name and creation, a logger, its transports and which one reaches a peer,
+ * auto-connect, and the nodes it allows.
+ */
 export interface NodeOptions {
   /** `alive@host`. A node without distribution may use `nonode@nohost`. */
   readonly name: string | Atom;
@@ -45,6 +49,7 @@ export interface NodeOptions {
   readonly allow?: readonly string[];
 }
 
+/** Options of {@link Node.spawn}: a process to link to, a registered name, trapping exits. */
 export interface SpawnOptions {
   /** Link the new process to this one before it runs. */
   readonly linkTo?: Process;
@@ -81,6 +86,7 @@ export type NodeEvent =
 /** What erlang:nodes/1 lists: `connected` = visible + hidden; `known` adds this node and nodes connected before. */
 export type NodesKind = 'visible' | 'hidden' | 'connected' | 'known' | 'this' | 'all';
 
+/** A process that exited: its pid, its registered name, and the exit reason (on `Node.exits$`). */
 export interface ProcessExit {
   readonly pid: Pid;
   readonly name: Atom | undefined;
@@ -207,6 +213,10 @@ export class Node implements Router {
 
   // ---- processes -------------------------------------------------------------------------
 
+  /**
+   * Spawns a process running `body` and returns its pid (erlang:spawn/1; link, name and trap_exit from
+   * `opts`).
+   */
   spawn(body: Body, opts?: SpawnOptions): Pid {
     const pid = this.ids.nextPid((id) => this.procs.has(id));
     const p = new Process(this, pid);
@@ -274,14 +284,17 @@ export class Node implements Router {
     return p !== undefined && p.pid.serial === pid.serial ? p : undefined;
   }
 
+  /** Whether `pid` belongs to this node. */
   isLocal(pid: Pid): boolean {
     return pid.node === this.name;
   }
 
+  /** Whether the local process `pid` is alive (erlang:is_process_alive/1). */
   isAlive(pid: Pid): boolean {
     return this.lookup(pid) !== undefined;
   }
 
+  /** The pids of the live local processes (erlang:processes/0). */
   processes(): Pid[] {
     return [...this.procs.values()].map((p) => p.pid);
   }
@@ -290,12 +303,17 @@ export class Node implements Router {
     return this.lookup(pid);
   }
 
+  /** A new unique reference (erlang:make_ref/0). */
   makeRef(): Ref {
     return this.ids.nextRef();
   }
 
   // ---- names -----------------------------------------------------------------------------
 
+  /**
+   * Registers the live local process `pid` as `name` (erlang:register/2); throws when the name is taken or
+   * the process already has one.
+   */
   register(name: Atom, pid: Pid): void {
     const p = this.lookup(pid);
     if (p === undefined) throw new UsageError('NOPROC', `cannot register ${name.name}: ${String(pid)} is not alive`);
@@ -306,6 +324,7 @@ export class Node implements Router {
     p.name = name;
   }
 
+  /** Removes the registered name; false when nothing had it. */
   unregister(name: Atom): boolean {
     const p = this.names.get(name);
     if (p === undefined) return false;
@@ -314,10 +333,12 @@ export class Node implements Router {
     return true;
   }
 
+  /** The local pid registered as `name`, if any (erlang:whereis/1). */
   whereis(name: Atom): Pid | undefined {
     return this.names.get(name)?.pid;
   }
 
+  /** The locally registered names (erlang:registered/0). */
   registered(): Atom[] {
     return [...this.names.keys()];
   }

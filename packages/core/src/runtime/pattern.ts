@@ -9,12 +9,18 @@ import type { Matcher } from './mailbox.js';
  */
 export const _: unique symbol = Symbol('_');
 
+/** A predicate used in a pattern where a value would be: matches the terms it returns true for. */
 export type Guard = (t: Term) => boolean;
+/**
+ * A pattern for selective receive: a term matched by equality, {@link _} for anything, a {@link Guard}, or a
+ * tuple or list of patterns.
+ */
 export type Pattern = Term | typeof _ | Guard | PatternTuple | Pattern[];
 
 /** A tuple pattern, built by `tuple(...)` with `_` or guards inside. */
 type PatternTuple = Tuple;
 
+/** Whether term `t` matches `pattern`. */
 export function matches(pattern: Pattern, t: Term): boolean {
   if (pattern === _) return true;
   if (typeof pattern === 'function') return (pattern as Guard)(t);

@@ -75,21 +75,27 @@ export class Process {
    */
   private x: ProcessExtras | undefined = undefined;
 
+  /** The name this process is registered as, if any. */
   get name(): Atom | undefined {
     return this.x?.name;
   }
+  /** Set by the node when it registers or unregisters the process. */
   set name(v: Atom | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().name = v;
   }
+  /** The monitors this process holds, by reference key (made on first use). */
   get monitors(): KeyTable<MonitorOut> | undefined {
     return this.x?.monitors;
   }
+  /** Set by the runtime. */
   set monitors(v: KeyTable<MonitorOut> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().monitors = v;
   }
+  /** The monitors held on this process, by reference key (made on first use). */
   get monitoredBy(): KeyTable<MonitorIn> | undefined {
     return this.x?.monitoredBy;
   }
+  /** Set by the runtime. */
   set monitoredBy(v: KeyTable<MonitorIn> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().monitoredBy = v;
   }
@@ -100,6 +106,7 @@ export class Process {
   get unlinking(): Map<string, bigint> | undefined {
     return this.x?.unlinking;
   }
+  /** Set by the runtime. */
   set unlinking(v: Map<string, bigint> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().unlinking = v;
   }
@@ -107,6 +114,7 @@ export class Process {
   get aliases(): Set<string> | undefined {
     return this.x?.aliases;
   }
+  /** Set by the runtime. */
   set aliases(v: Set<string> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().aliases = v;
   }
@@ -114,6 +122,7 @@ export class Process {
   get linksChanged(): (() => void) | undefined {
     return this.x?.linksChanged;
   }
+  /** Set by whoever watches this process's links. */
   set linksChanged(v: (() => void) | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().linksChanged = v;
   }
@@ -121,6 +130,7 @@ export class Process {
   get nodeMonitors(): Map<Atom, number> | undefined {
     return this.x?.nodeMonitors;
   }
+  /** Set by the runtime. */
   set nodeMonitors(v: Map<Atom, number> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().nodeMonitors = v;
   }
@@ -128,6 +138,7 @@ export class Process {
   get peers(): Set<Atom> | undefined {
     return this.x?.peers;
   }
+  /** @internal Set by the runtime. */
   set peers(v: Set<Atom> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().peers = v;
   }
@@ -135,6 +146,7 @@ export class Process {
   get exitReason(): Term | undefined {
     return this.x?.exitReason;
   }
+  /** Set by the runtime when the process exits. */
   set exitReason(v: Term | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().exitReason = v;
   }
@@ -142,9 +154,15 @@ export class Process {
    * A busy connection this process sent to (backpressure, Erlang's busy_dist_port suspension):
    * its next receive, yield or sleep waits until that connection drains below its limit.
    */
-  get parkedOn(): { whenDrained(): Promise<void> } | undefined {
+  get parkedOn():
+    | {
+        /** Resolves once the connection is no longer busy. */
+        whenDrained(): Promise<void>;
+      }
+    | undefined {
     return this.x?.parkedOn;
   }
+  /** Set by the runtime when a send meets a busy connection. */
   set parkedOn(v: { whenDrained(): Promise<void> } | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().parkedOn = v;
   }
@@ -152,6 +170,7 @@ export class Process {
   get timers(): Set<string> | undefined {
     return this.x?.timers;
   }
+  /** @internal Set by the runtime. */
   set timers(v: Set<string> | undefined) {
     if (v !== undefined || this.x !== undefined) this.extras().timers = v;
   }
@@ -172,12 +191,17 @@ export class Process {
     readonly pid: Pid,
   ) {}
 
+  /** This process's pid (Erlang's `self()`). */
   get self(): Pid {
     return this.pid;
   }
 
   // ---- messages --------------------------------------------------------------------------
 
+  /**
+   * Sends `msg` to a pid, a registered name, an alias, or `{name, node}` (Erlang's `!`); never blocks, never
+   * fails for a dead destination.
+   */
   send(dest: Dest, msg: Term): void {
     this.check();
     this.node.sendFrom(this.pid, dest, msg);
@@ -235,16 +259,22 @@ export class Process {
 
   // ---- spawning --------------------------------------------------------------------------
 
+  /** Spawns a process on this node (erlang:spawn/1). */
   spawn(body: Body, opts?: SpawnOptions): Pid {
     this.check();
     return this.node.spawn(body, opts);
   }
 
+  /** Spawns a process linked to this one (erlang:spawn_link/1). */
   spawnLink(body: Body, opts?: SpawnOptions): Pid {
     this.check();
     return this.node.spawn(body, { ...opts, linkTo: this });
   }
 
+  /**
+   * Spawns a process monitored by this one, returning its pid and the monitor reference
+   * (erlang:spawn_monitor/1).
+   */
   spawnMonitor(body: Body, opts?: SpawnOptions): [Pid, Ref] {
     this.check();
     const pid = this.node.spawn(body, opts);
@@ -259,11 +289,13 @@ export class Process {
 
   // ---- links and exits -------------------------------------------------------------------
 
+  /** Links this process to `pid`, local or remote (erlang:link/1). */
   link(pid: Pid): void {
     this.check();
     this.node.linkFrom(this, pid);
   }
 
+  /** Removes the link to `pid` (erlang:unlink/1, with OTP's UNLINK_ID protocol for remote pids). */
   unlink(pid: Pid): void {
     this.check();
     this.node.unlinkFrom(this, pid);
@@ -314,12 +346,14 @@ export class Process {
     return this.bindMark(this.node.makeAlias(this), at);
   }
 
+  /** Deactivates an alias made by {@link Process.alias}; false when it was not active. */
   unalias(ref: Ref): boolean {
     return this.node.dropAlias(this, ref);
   }
 
   // ---- names -----------------------------------------------------------------------------
 
+  /** Registers this process as `name` (erlang:register(Name, self())). */
   register(name: Atom): void {
     this.check();
     this.node.register(name, this.pid);
@@ -438,6 +472,7 @@ export class Process {
     if (!this.alive) throw new ProcessGone(this.exitReason);
   }
 
+  /** Records a link to `pid` on this side only (the runtime's half of a link; use {@link Process.link}). */
   addLink(pid: Pid): void {
     if (pid.node !== this.node.name) this.node.signals.peers.add(this, pid.node);
     const lk = this.lk;
@@ -451,6 +486,7 @@ export class Process {
     if (this.linksChanged !== undefined && this.alive) this.notifyLinks();
   }
 
+  /** Forgets the link to `pid` on this side only; false when there was none. */
   removeLink(pid: Pid): boolean {
     const lk = this.lk;
     let had = false;
@@ -468,6 +504,7 @@ export class Process {
     return lk === undefined ? [] : lk instanceof Pid ? [lk] : [...lk.values()];
   }
 
+  /** The number of links this process has. */
   get linkCount(): number {
     const lk = this.lk;
     return lk === undefined ? 0 : lk instanceof Pid ? 1 : lk.size;
@@ -482,6 +519,7 @@ export class Process {
     }
   }
 
+  /** Whether this process is linked to `pid`. */
   isLinked(pid: Pid): boolean {
     const lk = this.lk;
     return lk === undefined ? false : lk instanceof Pid ? samePid(lk, pid) : lk.has(pidKey(pid));

@@ -19,6 +19,7 @@ import type { Process } from './process.js';
  */
 export type RegistryKeys = 'unique' | 'duplicate';
 
+/** Options of a {@link Registry}: unique or duplicate keys, and processes told of every change. */
 export interface RegistryOptions {
   readonly keys: RegistryKeys;
   /** Shown in listener messages and errors; default `registry`. */
@@ -27,9 +28,11 @@ export interface RegistryOptions {
   readonly listeners?: readonly Dest[];
 }
 
+/** A change of a {@link Registry}, as `changes$` reports it. */
 export type RegistryChange<V> =
   { readonly type: 'register'; readonly key: Term; readonly pid: Pid; readonly value: V } | { readonly type: 'unregister'; readonly key: Term; readonly pid: Pid };
 
+/** The result of registering a key: ok, or the process that already holds it in a unique registry. */
 export type RegisterResult = { readonly ok: true } | { readonly ok: false; readonly alreadyRegistered: Pid };
 
 interface Entry<V> {
@@ -40,6 +43,11 @@ interface Entry<V> {
 const REGISTER = atom('register');
 const UNREGISTER = atom('unregister');
 
+/**
+ * A local process registry in the manner of Elixir's Registry: any term as a key, `unique` or `duplicate`
+ * keys (pub/sub through `dispatch`), entries removed when their process exits; changes on `changes$` and as
+ * messages to listeners.
+ */
 export class Registry<V = Term> {
   readonly keys: RegistryKeys;
   readonly name: Atom;
@@ -158,10 +166,12 @@ export class Registry<V = Term> {
     return this.match(key, match).length;
   }
 
+  /** The registry's metadata under `key` (Registry.meta/2). */
   getMeta(key: Term): Term | undefined {
     return this.meta.get(termKey(key));
   }
 
+  /** Stores metadata under `key` (Registry.put_meta/3). */
   putMeta(key: Term, value: Term): void {
     this.meta.set(termKey(key), value);
   }

@@ -34,6 +34,7 @@ export class RpcError extends CourierError {
   }
 }
 
+/** The reply an erpc request gets, `{Ref, return|throw|exit, Value}`, for an outcome. */
 export function erpcResult(ref: Term, o: Outcome): Tuple {
   switch (o.kind) {
     case 'return':
@@ -47,6 +48,10 @@ export function erpcResult(ref: Term, o: Outcome): Tuple {
   }
 }
 
+/**
+ * Exposes the `erpc` module on a node (`execute_call`, `execute_cast`), which Erlang's `erpc:call` and
+ * `rpc:call` reach, so that Erlang peers can call the node's exposed modules.
+ */
 export function installErpc(node: Node): void {
   node.expose(
     ERPC,

@@ -23,9 +23,15 @@ import { checkSpec, parkSpec } from './supervisor-spec.js';
  * `terminate_child` on it.
  */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one' | 'simple_one_for_one';
+/** When a child is restarted: `permanent` always, `transient` after an abnormal exit, `temporary` never. */
 export type Restart = 'permanent' | 'transient' | 'temporary';
+/** Whether the supervisor stops itself when significant children exit (OTP 24's auto_shutdown). */
 export type AutoShutdown = 'never' | 'any_significant' | 'all_significant';
 
+/**
+ * How a supervisor starts and restarts one child (OTP's child_spec): its id, start function, restart type,
+ * shutdown and type.
+ */
 export interface ChildSpec {
   readonly id: string;
   /**
@@ -42,6 +48,7 @@ export interface ChildSpec {
   readonly significant?: boolean;
 }
 
+/** A supervisor's strategy and restart intensity (OTP's sup_flags). */
 export interface SupervisorFlags {
   readonly strategy?: Strategy;
   /** Default 1 (OTP's). */
@@ -179,6 +186,7 @@ export async function deleteChild(self: Caller, sup: Dest, id: string, timeoutMs
   if (r !== OK) throw new SupervisorError('START_FAILED', `delete_child answered ${reasonText(r)}`, r);
 }
 
+/** One child, as `which_children` lists it: id, pid, type and modules. */
 export interface ChildInfo {
   /** undefined for the children of a simple_one_for_one supervisor. */
   readonly id: string | undefined;
@@ -199,6 +207,7 @@ export async function whichChildren(self: Caller, sup: Dest, timeoutMs = Infinit
   });
 }
 
+/** What `count_children` reports: specs, active children, supervisors and workers. */
 export interface ChildCounts {
   readonly specs: number;
   readonly active: number;

@@ -13,6 +13,11 @@ export interface CarrierReceiver {
   onClose(error?: Error): void;
 }
 
+/**
+ * Moves bytes between two nodes (a TCP or TLS socket, an SSH channel, a WebSocket, memory), knowing nothing
+ * of the protocol on top: `write` returns false under backpressure; a {@link CarrierReceiver} gets data,
+ * drain and close.
+ */
 export interface Carrier {
   /**
    * Queue bytes; false means "buffer full, wait for onDrain" (the bytes are still queued), or
@@ -26,6 +31,7 @@ export interface Carrier {
   setReceiver(receiver: CarrierReceiver): void;
   /** Stop delivering onData until resume (backpressure toward the peer). */
   pause(): void;
+  /** Deliver `onData` again after {@link Carrier.pause}. */
   resume(): void;
   /** Graceful close after queued bytes are written. */
   close(): void;

@@ -72,6 +72,7 @@ export type DistOp =
   | { readonly op: 'group_leader'; readonly from: Pid; readonly to: Pid }
   | { readonly op: 'port_send'; readonly from: Pid; readonly to: string; readonly msg: Term };
 
+/** The name of a {@link DistOp} (`send`, `reg_send`, `link`, …). */
 export type DistOpName = DistOp['op'];
 
 /** The router edge: what a session calls on the node, one method a direction. */

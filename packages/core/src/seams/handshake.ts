@@ -16,6 +16,10 @@ export type HandshakeAction =
   | { readonly type: 'done'; readonly result: HandshakeResult }
   | { readonly type: 'fail'; readonly error: HandshakeError };
 
+/**
+ * What a finished handshake learned: the peer, its capabilities, and the bytes that arrived after the last
+ * handshake message (`tail`).
+ */
 export interface HandshakeResult {
   /** The peer's node name. */
   readonly peer: Atom;
@@ -30,6 +34,10 @@ export interface HandshakeResult {
   readonly details?: Record<string, unknown>;
 }
 
+/**
+ * A sans-IO handshake: bytes in, actions out (`write`, `upgrade`, `done`, `fail`); the connection pipeline
+ * performs the actions.
+ */
 export interface Handshake {
   /** The peer's name once the handshake has learned it (for logs of a failed attempt). */
   readonly peer?: Atom;

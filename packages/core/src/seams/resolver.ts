@@ -5,6 +5,10 @@ import type { Atom } from '@courier/term';
  * Resolves with the candidate addresses, tried in order; fails with ResolveError.
  */
 export interface Resolver<Address> {
+  /**
+   * The candidate addresses of `node`, tried in order; rejects with a `ResolveError`, or when `signal`
+   * aborts.
+   */
   resolve(node: Atom, signal: AbortSignal): Promise<readonly Address[]>;
 }
 

@@ -23,6 +23,7 @@ export interface Session {
    */
   readonly busy?: boolean;
   readonly overloaded?: boolean;
+  /** Resolves once the session is no longer {@link Session.busy}. */
   whenDrained?(): Promise<void>;
   /** Close the connection; the session then reports `nodeDown` to its router exactly once. */
   close(reason?: string): void;

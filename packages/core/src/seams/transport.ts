@@ -47,6 +47,10 @@ export interface Acceptor {
   readonly upgrade?: Upgrade;
 }
 
+/**
+ * Swaps a carrier for another mid-handshake (`how` names the upgrade, e.g. `tls`); `rest` are the bytes read
+ * past the upgrade point.
+ */
 export type Upgrade = (how: string, carrier: Carrier, rest: Uint8Array) => Promise<Carrier>;
 
 /** The handshake and the session of one wire protocol (Erlang distribution, AEMP). */
@@ -59,6 +63,10 @@ export interface Protocol {
   sessionUp?(session: Session): void;
 }
 
+/**
+ * What a protocol is given to start one handshake: the role, the carrier, the peer dialed, and the arbiter
+ * of simultaneous connects.
+ */
 export interface HandshakeAttempt {
   readonly role: 'initiator' | 'acceptor';
   /** Initiator: the node dialed (absent when dialing an address, e.g. an AEMP seed). */
@@ -68,6 +76,7 @@ export interface HandshakeAttempt {
   readonly arbiter: HandshakeArbiter;
 }
 
+/** What a protocol is given to build a session: the node's router and a logger for the connection. */
 export interface SessionContext {
   readonly router: Router;
   /** A child logger for this connection (`peer` bound). */
@@ -114,9 +123,13 @@ export interface ServiceHost {
   readonly log: Logger;
   readonly exposed: Exposed;
   readonly exits$: Observable<{ readonly pid: Pid; readonly name: Atom | undefined; readonly reason: Term }>;
+  /** Spawns a process running `body`, registered as `opts.name` when given. */
   spawn(body: Body, opts?: { readonly name?: Atom }): Pid;
+  /** Sends `msg` to a pid, a registered name, or `{name, node}`, like Erlang's `!`. */
   send(dest: Dest, msg: Term): void;
+  /** The pid registered locally as `name`, if any. */
   whereis(name: Atom): Pid | undefined;
+  /** Whether the local process `pid` is alive. */
   isAlive(pid: Pid): boolean;
   /** The group leader given to processes this node spawns on other nodes. */
   setGroupLeader(pid: Pid): void;

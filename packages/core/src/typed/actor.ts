@@ -10,6 +10,7 @@ import type { Checked, KeyEncoding, Value } from './value.js';
 /** Default timeout of a typed call, as gen_server:call's. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 
+/** Options of a typed call: the timeout, and the process calling. */
 export interface CallOptions {
   /** Give up after this long: CallError TIMEOUT (default 5000). */
   readonly timeoutMs?: number;
@@ -73,6 +74,7 @@ export class TypedRef<in Msg, out P extends Pid | undefined = Pid | undefined> {
     sendTyped(this.node, from, dest, msg, this.keys);
   }
 
+  /** `TypedRef<name or pid>`, for logs. */
   toString(): string {
     return `TypedRef<${destName(this.dest)}>`;
   }
@@ -89,6 +91,7 @@ export class ServerRef<in Call, out Reply, in Cast = never, out P extends Pid | 
     private readonly opts: RefOptions<Reply> = {},
   ) {}
 
+  /** keys How this server's plain objects travel and are read (`binary` or `atom` keys). */
   get keys(): KeyEncoding {
     return this.opts.keys ?? 'binary';
   }
@@ -128,6 +131,7 @@ export class ServerRef<in Call, out Reply, in Cast = never, out P extends Pid | 
     genCast(self, this.dest, wireForm(this.node, this.dest, msg, this.keys));
   }
 
+  /** `ServerRef<name or pid>`, for logs. */
   toString(): string {
     return `ServerRef<${destName(this.dest)}>`;
   }
@@ -171,10 +175,12 @@ export class TypedProcess<Msg> {
     readonly keys: KeyEncoding,
   ) {}
 
+  /** pid The pid of this actor. */
   get pid(): Pid {
     return this.process.pid;
   }
 
+  /** node The node this actor runs on. */
   get node(): Node {
     return this.process.node;
   }
@@ -198,15 +204,21 @@ export class TypedProcess<Msg> {
     return this.process.receive((t: Term) => guard(unwrap(t, keys) as Msg), timeoutMs as number).then(read) as Promise<Msg | typeof TIMEOUT>;
   }
 
+  /** Sends a typed message to another typed actor from this process. */
   send<T>(to: TypedRef<T>, msg: T): void {
     this.process.check();
     to.deliver(this.process.pid, msg);
   }
 
+  /**
+   * Calls a typed server from this process: gen_server:call with a typed request and reply (CallError
+   * TIMEOUT, NOPROC, NOCONNECTION or EXIT on failure).
+   */
   call<Call, Reply>(to: ServerRef<Call, Reply, never>, req: Call, opts?: Omit<CallOptions, 'from'>): Promise<Reply> {
     return to.callFrom(this.process, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   }
 
+  /** Casts a typed message to a server from this process (gen_server:cast). */
   cast<Cast>(to: ServerRef<never, unknown, Cast>, msg: Cast): void {
     to.cast(msg, this.process);
   }
@@ -217,6 +229,10 @@ export class TypedProcess<Msg> {
   }
 }
 
+/**
+ * Options of {@link spawnTyped}: a registered name, how plain objects travel (`keys`), a process to link to,
+ * trapping exits.
+ */
 export interface SpawnTypedOptions {
   readonly name?: Atom | string;
   /** How this actor's plain objects travel and are read (default `binary`). */
@@ -225,6 +241,7 @@ export interface SpawnTypedOptions {
   readonly trapExit?: boolean;
 }
 
+/** The body of a typed actor: an (async) function of its {@link TypedProcess}. */
 export type TypedBody<Msg> = (self: TypedProcess<Msg>) => unknown;
 
 /**

@@ -13,7 +13,12 @@ type PartialCases<T extends Tagged> = Partial<Cases<T>> & { readonly _: (m: T) =
 /** What the cases return, joined. */
 type Result<C> = { [K in keyof C]: C[K] extends (m: never) => infer R ? R : never }[keyof C];
 
+/**
+ * Dispatches a tagged union on its `type`: every case is required, and the result is the union of what the
+ * cases return.
+ */
 export function match<T extends Tagged, C extends Cases<T>>(msg: T, cases: C): Result<C>;
+/** Dispatches a tagged union on its `type`, with a `_` case for the types not listed. */
 export function match<T extends Tagged, C extends PartialCases<T>>(msg: T, cases: C): Result<C>;
 export function match<T extends Tagged>(msg: T, cases: Cases<T> | PartialCases<T>): unknown {
   const table = cases as unknown as Record<string, ((m: T) => unknown) | undefined>;
@@ -36,6 +41,10 @@ export function typedTuple<E extends readonly unknown[]>(...elements: E): TTuple
   return new Tuple([...elements] as never) as TTuple<E>;
 }
 
+/**
+ * Type guards for a selective `self.receive(guard)` and for Erlang replies: `is.type('ping')`,
+ * `is.tuple(is.atom('ok'), is.number)`, ….
+ */
 export const is = {
   /** A member of a union whose `type` is `t`: `self.receive(is.type('ping'))`. */
   type:

@@ -20,12 +20,17 @@ export class TypedFrom<Reply> {
     private readonly keys: KeyEncoding,
   ) {}
 
+  /** Answers the call now or later (a typed gen_server:reply). */
   reply(value: Reply): void {
     // A caller that sent its request unmapped (a typed process here) gets the reply the same way.
     replyTo(this.self, this.from, this.local ? (new Local(value) as unknown as Term) : valueToTerm(value, this.keys, 'the caller'));
   }
 }
 
+/**
+ * What `handleCall` returns: `{ reply, state }` to answer now, or `{ noreply: true, state }` to answer later
+ * through {@link TypedFrom.reply}.
+ */
 export type CallResult<Reply, S> = { readonly reply: Reply; readonly state: S } | { readonly noreply: true; readonly state: S };
 
 /**
@@ -33,14 +38,22 @@ export type CallResult<Reply, S> = { readonly reply: Reply; readonly state: S } 
  * `self.exit(reason)`; a throw crashes the server (its callers get CallError EXIT), as in OTP.
  */
 export interface TypedServer<Call, Reply, Cast, S, A = void> {
+  /** The initial state from the start arguments; throw to refuse to start. */
   init(args: A, self: TypedProcess<never>): Async<S>;
+  /** A typed call: answer with `{ reply, state }` or later. */
   handleCall?(req: Call, state: S, from: TypedFrom<Reply>, self: TypedProcess<never>): Async<CallResult<Reply, S>>;
+  /** A typed cast: the new state. */
   handleCast?(msg: Cast, state: S, self: TypedProcess<never>): Async<S>;
   /** Any other message (timers, DOWN, EXIT when trapping), mapped as a typed value. */
   handleInfo?(msg: Value, state: S, self: TypedProcess<never>): Async<S>;
+  /** Runs once when the server stops. */
   terminate?(reason: Term, state: S): Async<void>;
 }
 
+/**
+ * Options of {@link startTypedServer}: a registered name, how plain objects travel (`keys`), a process to
+ * link to, trapping exits.
+ */
 export interface StartTypedOptions {
   /** Register the server: Erlang can then `gen_server:call({Name, Node}, Req)` it. */
   readonly name?: Atom | string;

@@ -34,7 +34,7 @@ export type Checked<T, Ok> = [T] extends [Wire<T>]
 /**
  * `T` itself when every part of it has an Erlang form in the typed mapping, otherwise a type with
  * `never` where it has not (a function, a symbol, a `Date`, a `Map`, a class instance with
- * methods, `undefined` outside an object property). Checked through {@link Checked}, so declaring an actor
+ * methods, `undefined` outside an object property). Checked through `Checked`, so declaring an actor
  * over such a message fails to compile.
  */
 export type Wire<T> = T extends undefined ? never : WireProp<T>;

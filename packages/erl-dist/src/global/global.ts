@@ -24,6 +24,7 @@ export interface GlobalLockId {
   readonly requester: Term;
 }
 
+/** Options of {@link startGlobal}. */
 export interface GlobalOptions {
   /** kernel's global_multi_name_action: allow one process several names (default: refuse, as OTP). */
   readonly allowMultipleNames?: boolean;
@@ -31,6 +32,12 @@ export interface GlobalOptions {
 
 const running = new WeakMap<Node, ErlGlobal>();
 
+/**
+ * OTP's `global` on a visible Courier node: the name server, locker and registrar as Courier processes,
+ * speaking global.erl's protocol (version 8). Started once per node by {@link startGlobal}; the API is
+ * global's: register_name, re_register_name, unregister_name, whereis_name, send, registered_names,
+ * set_lock, del_lock, trans, sync.
+ */
 export class ErlGlobal {
   private readonly tables = new GlobalTables();
   private readonly funs = new Map<number, (self: Process) => void>();

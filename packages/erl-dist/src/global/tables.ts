@@ -24,6 +24,7 @@ export interface LockEntry {
   pidRefs: Array<{ readonly pid: Pid; readonly ref: Ref }>;
 }
 
+/** A global name registered or unregistered (on {@link ErlGlobal.changes$}). */
 export type NameChange = { readonly type: 'registered'; readonly name: Term; readonly pid: Pid } | { readonly type: 'unregistered'; readonly name: Term; readonly pid: Pid };
 
 export class GlobalTables {

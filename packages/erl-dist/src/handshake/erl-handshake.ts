@@ -29,6 +29,10 @@ const CHALLENGE_ACK = 0x61; // 'a'
 /** Hard cap on a handshake message: names are ≤ 255 bytes, so anything near this is hostile. */
 const MAX_MESSAGE = 2048;
 
+/**
+ * Options of an {@link ErlHandshake}: the role, both names, the cookie, flags, and the framing (2-byte
+ * lengths over TCP, 4 over TLS).
+ */
 export interface ErlHandshakeOptions {
   readonly role: 'initiator' | 'acceptor';
   readonly self: Atom;
@@ -96,6 +100,11 @@ function randomChallenge(): number {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The Erlang distribution handshake, version 6 (OTP's dist_util.erl), as a sans-IO state machine for both
+ * roles: sendName, recvStatus, challenge, challenge reply and ack, with the cookie digests checked both
+ * ways.
+ */
 export class ErlHandshake implements Handshake {
   private state: State = 'idle';
   private buf: Uint8Array = EMPTY;
@@ -150,7 +159,7 @@ export class ErlHandshake implements Handshake {
     if (this.state === 'recv_status' || this.state === 'recv_challenge') {
       return new HandshakeError(
         'NOT_ALLOWED',
-        `${this.peerName?.name ?? 'the peer'} closed the connection before the challenge: it refused us (check net_kernel:allow/1 and the node name)`,
+        `${this.peerName?.name ?? 'the peer'} closed the connection before the challenge: it refused us (check net_kernel:allow/1 and the node name; a node that accepts only TLS closes a plain TCP connection the same way: dial it over TLS, e.g. --carrier tls)`,
       );
     }
     return undefined;

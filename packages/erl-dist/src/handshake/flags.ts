@@ -79,6 +79,7 @@ export function missingFlags(f: bigint, required: bigint = MANDATORY_25): string
   return (Object.keys(DFLAG) as DFlagName[]).filter((k) => (lack & DFLAG[k]) !== 0n);
 }
 
+/** The names of the DFLAG bits set in `f`, for logs and errors. */
 export function flagNames(f: bigint): string[] {
   return (Object.keys(DFLAG) as DFlagName[]).filter((k) => (f & DFLAG[k]) !== 0n);
 }

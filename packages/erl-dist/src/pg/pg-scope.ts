@@ -83,6 +83,7 @@ export class PgScope {
     for (const peer of node.nodes('visible')) this.proc.send(new Tuple([scope, peer]), discover(this.pid));
   }
 
+  /** alive Whether the scope's process runs. */
   get alive(): boolean {
     return this.running;
   }

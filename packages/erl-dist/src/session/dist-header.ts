@@ -20,6 +20,10 @@ export const DIST_HEADER = 68;
 export const DIST_FRAG_HEADER = 69;
 export const DIST_FRAG_CONT = 70;
 
+/**
+ * One distribution frame parsed: a pass-through message, a normal or fragmented header with its atom-cache
+ * refs, or a continuation fragment, and where its control message starts.
+ */
 export type ParsedFrame =
   | { readonly kind: 'pass'; readonly body: Uint8Array; readonly offset: number }
   | { readonly kind: 'message'; readonly refs: readonly Atom[]; readonly body: Uint8Array; readonly offset: number }
@@ -38,9 +42,11 @@ export type ParsedFrame =
 /** The atom cache of one direction of one connection: 8 segments × 256 entries. */
 export class AtomCache {
   private readonly entries: Array<Atom | undefined> = new Array<Atom | undefined>(2048);
+  /** The atom at cache index `i` (segment × 256 + entry), if set. */
   get(i: number): Atom | undefined {
     return this.entries[i];
   }
+  /** Sets cache index `i` to atom `a`. */
   set(i: number, a: Atom): void {
     this.entries[i] = a;
   }
@@ -48,6 +54,10 @@ export class AtomCache {
 
 const NO_REFS: readonly Atom[] = [];
 
+/**
+ * Parses a frame's distribution header (131,68 normal, 131,69 first fragment, 131,70 continuation, or
+ * pass-through 112), updating the connection's atom cache.
+ */
 export function parseFrame(f: Uint8Array, cache: AtomCache): ParsedFrame {
   if (f[0] === PASS_THROUGH) return { kind: 'pass', body: f, offset: 1 };
   if (f[0] !== VERSION_MAGIC || f.length < 2) throw bad(`frame starts with ${f[0]}, expected 112 or 131`, 0);

@@ -33,6 +33,11 @@ export type FragmentBytes = Uint8Array | SpannedFrame;
 const FEW_FRAGMENTS = 4;
 const TAIL_RESERVE = 4096;
 
+/**
+ * Reassembles fragmented messages (131,69 then 131,70…), one buffer per sequence id, each fragment copied
+ * once into its message's buffer; the buffers of all open sequences stay within `maxBytes`, and at most
+ * `maxSequences` are open.
+ */
 export class Reassembler {
   private readonly open = new Map<bigint, Sequence>();
   /** Bytes of the buffers of the open sequences. */
@@ -79,6 +84,7 @@ export class Reassembler {
     return { refs: s.refs, body: s.size === s.buf.length ? s.buf : s.buf.subarray(0, s.size) };
   }
 
+  /** openSequences Fragmented messages being reassembled now. */
   get openSequences(): number {
     return this.open.size;
   }

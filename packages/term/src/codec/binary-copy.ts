@@ -5,7 +5,7 @@
  * {@link PIN_SHARE} of that ArrayBuffer, as Erlang does with a binary in a distribution buffer
  * (a sub-binary of the buffer only past 25% of it, erts external.c); the rest stay views.
  *
- * Copies of up to {@link POOLED_MAX} bytes go into a shared slab of {@link SLAB} bytes, as Node's
+ * Copies of up to {@link POOLED_MAX} bytes go into a shared slab of `SLAB` (8 KiB) bytes, as Node's
  * `Buffer.allocUnsafe` pools small buffers: a fresh ArrayBuffer costs 1–4 µs and ~190 bytes of
  * heap beyond its bytes, a slot in the slab ~60 ns and nothing but the view (measured on Node 22,
  * docs/performance.md). A kept copy then pins at most one slab of other small binaries.

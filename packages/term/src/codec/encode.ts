@@ -2,6 +2,7 @@ import type { Term } from '../model/term.js';
 import { compressTerm, DEFAULT_COMPRESSION_LEVEL } from './compressed.js';
 import { DEFAULT_MAX_ENCODE_DEPTH, Encoder } from './encoder.js';
 
+/** Options of {@link encode}: compression and the deepest nesting accepted. */
 export interface EncodeOptions {
   /**
    * Compress like `term_to_binary(T, [compressed])` (tag 80): `true` for zlib level 6 as OTP,

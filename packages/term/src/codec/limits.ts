@@ -34,9 +34,11 @@ export interface DecodeOptions {
   atomCache?: (index: number) => Atom | undefined;
 }
 
+/** Default of {@link DecodeOptions.maxDepth}: most containers open at once while decoding. */
 export const DEFAULT_MAX_DEPTH = 2048;
 /** 64 MiB: also the default message limit of every distribution connection (`maxMessage`). */
 export const DEFAULT_MAX_TERM_BYTES = 64 * 1024 * 1024;
+/** Default of {@link DecodeOptions.maxBigBytes}: 64 KiB of magnitude for one bignum. */
 export const DEFAULT_MAX_BIG_BYTES = 64 * 1024;
 /** The default `maxHeapBytes` is this many times `maxTermBytes`, plus {@link HEAP_FLOOR}. */
 export const HEAP_PER_TERM_BYTE = 2;

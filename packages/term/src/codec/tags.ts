@@ -4,6 +4,10 @@
  */
 export const VERSION = 131;
 
+/**
+ * Tag bytes of the external term format, named as erts/doc/guides/erl_ext_dist.md names them
+ * (`SMALL_TUPLE_EXT: 104`, …).
+ */
 export const Tag = {
   NEW_FLOAT_EXT: 70,
   BIT_BINARY_EXT: 77,
@@ -38,6 +42,7 @@ export const Tag = {
   V4_PORT_EXT: 120,
   LOCAL_EXT: 121,
 } as const;
+/** One tag byte of the external term format: a value of {@link Tag}. */
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
 const names = new Map<number, string>(Object.entries(Tag).map(([name, tag]) => [tag, name]));

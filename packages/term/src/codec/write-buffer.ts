@@ -263,35 +263,41 @@ export class WriteBuffer {
     this.replace(Math.max(this.buf.length * 2, this.hint, need + (need >> 3)));
   }
 
+  /** Appends one byte. */
   writeUint8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
+  /** Appends an unsigned 16-bit integer, big-endian (network order, as the external term format). */
   writeUint16(v: number): void {
     this.ensure(2);
     this.dv.setUint16(this.pos, v);
     this.pos += 2;
   }
 
+  /** Appends an unsigned 32-bit integer, big-endian. */
   writeUint32(v: number): void {
     this.ensure(4);
     this.dv.setUint32(this.pos, v);
     this.pos += 4;
   }
 
+  /** Appends a signed 32-bit integer, big-endian. */
   writeInt32(v: number): void {
     this.ensure(4);
     this.dv.setInt32(this.pos, v);
     this.pos += 4;
   }
 
+  /** Appends an IEEE 754 double, big-endian (the payload of NEW_FLOAT_EXT). */
   writeFloat64(v: number): void {
     this.ensure(8);
     this.dv.setFloat64(this.pos, v);
     this.pos += 8;
   }
 
+  /** Appends raw bytes, growing the buffer if needed. */
   writeBytes(bytes: Uint8Array): void {
     const n = bytes.length;
     this.ensure(n);

@@ -22,6 +22,7 @@ export class ScalarWriter extends WriteBuffer {
    * connection), or, when false, as NEW_PORT_EXT (32-bit id) for a peer without V4_NC.
    */
   v4Ports = true;
+  /** Writes an atom as SMALL_ATOM_UTF8_EXT or ATOM_UTF8_EXT, from bytes pre-encoded once per atom. */
   writeAtom(a: Atom): void {
     this.writeBytes(atomBytes(a));
   }
@@ -229,6 +230,7 @@ export class ScalarWriter extends WriteBuffer {
     this.writeInteger(e.arity);
   }
 
+  /** Writes `true` or `false` as the atom of that name (Erlang has no boolean type). */
   writeBoolean(v: boolean): void {
     this.writeAtom(v ? atoms.true : atoms.false);
   }

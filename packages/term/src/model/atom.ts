@@ -5,9 +5,11 @@
  */
 export const MAX_ATOM_CHARS = 255;
 
+/** An Erlang atom. Atoms are interned: make them with {@link atom}, and compare them with `===`. */
 export class Atom {
   /** @internal use {@link atom} */
   constructor(readonly name: string) {}
+  /** The atom's name, unquoted. */
   toString(): string {
     return this.name;
   }
@@ -68,6 +70,7 @@ export function atomCount(): number {
   return table.size;
 }
 
+/** Whether `t` is an {@link Atom}. */
 export function isAtom(t: unknown): t is Atom {
   return t instanceof Atom;
 }

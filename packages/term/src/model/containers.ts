@@ -12,14 +12,17 @@ export class Tuple {
   constructor(elements: Term[]) {
     this.elements = elements;
   }
+  /** length The number of elements (Erlang's `tuple_size/1`). */
   get length(): number {
     return this.elements.length;
   }
+  /** The element at zero-based index `i` (Erlang's `element(i + 1, T)`). */
   at(i: number): Term {
     return this.elements[i];
   }
 }
 
+/** An Erlang tuple of `elements`: `tuple(atom('ok'), 1)` is `{ok, 1}`. */
 export function tuple(...elements: Term[]): Tuple {
   return new Tuple(elements);
 }
@@ -77,6 +80,7 @@ export class BitBinary {
     readonly bytes: Uint8Array,
     readonly bits: number,
   ) {}
+  /** bitLength The length in bits (Erlang's `bit_size/1`). */
   get bitLength(): number {
     return this.bytes.length === 0 ? 0 : (this.bytes.length - 1) * 8 + this.bits;
   }
@@ -94,11 +98,13 @@ export class ErlFloat {
   }
 
   constructor(readonly value: number) {}
+  /** The float as a JavaScript number, so arithmetic on an `ErlFloat` works. */
   valueOf(): number {
     return this.value;
   }
 }
 
+/** An Erlang float, even when `value` is integral (`float(1)` is `1.0`, not the integer `1`). */
 export function float(value: number): ErlFloat {
   return new ErlFloat(value);
 }

@@ -11,6 +11,10 @@ export class Pid {
     readonly serial: number,
     readonly creation: number,
   ) {}
+  /**
+   * The pid as the Erlang shell prints it, with the node name in place of the node index:
+   * `<node.id.serial>`.
+   */
   toString(): string {
     return `<${this.node.name}.${this.id}.${this.serial}>`;
   }
@@ -26,6 +30,7 @@ export class Ref {
     readonly creation: number,
     readonly ids: readonly number[],
   ) {}
+  /** The reference as `#Ref<node.a.b.c>`. */
   toString(): string {
     return `#Ref<${this.node.name}.${[...this.ids].reverse().join('.')}>`;
   }
@@ -38,6 +43,7 @@ export class Port {
     readonly id: number | bigint,
     readonly creation: number,
   ) {}
+  /** The port as `#Port<node.id>`. */
   toString(): string {
     return `#Port<${this.node.name}.${this.id}>`;
   }

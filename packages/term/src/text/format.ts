@@ -48,6 +48,7 @@ const RESERVED = new Set([
   'else',
 ]);
 
+/** An atom's name as Erlang source writes it: bare when it can be, otherwise in single quotes with escapes. */
 export function formatAtom(name: string): string {
   if (/^[a-z][a-zA-Z0-9_@]*$/.test(name) && !RESERVED.has(name)) return name;
   return `'${escape(name, "'")}'`;
@@ -67,6 +68,7 @@ function escape(s: string, q: string): string {
   return o;
 }
 
+/** A float as Erlang prints it, always with a `.` or an exponent (`1.0`, `-0.0`, `1.0e21`). */
 export function formatFloat(v: number): string {
   if (Object.is(v, -0)) return '-0.0';
   let s = String(v);

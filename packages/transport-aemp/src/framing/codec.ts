@@ -10,8 +10,10 @@ import type { StreamSplitter } from './splitter.js';
 
 /** The framings Courier speaks, in its default order of preference. Perl's `storable` is not one. */
 export const FRAMINGS = ['json', 'cbor'] as const;
+/** An AEMP framing Courier speaks: `json` or `cbor`. */
 export type Framing = (typeof FRAMINGS)[number];
 
+/** Whether `s` names a {@link Framing} Courier speaks. */
 export const isFraming = (s: string): s is Framing => s === 'json' || s === 'cbor';
 
 /** Which value mapping a connection uses: natural with Perl, extended between Courier nodes. */
@@ -59,6 +61,7 @@ export class PacketReader {
     }
   }
 
+  /** Feeds received bytes; complete packets are then taken out one by one. */
   push(chunk: Uint8Array): void {
     this.splitter.push(chunk);
   }

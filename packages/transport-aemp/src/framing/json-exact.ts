@@ -7,6 +7,10 @@
 const MARK = '\u0000n:';
 const MAX_EXACT = 2n ** 53n;
 
+/**
+ * JSON.parse that keeps integers past 2^53 exact (Perl writes 64-bit values): integer literals of 16 digits
+ * or more become bigint, or number when safe.
+ */
 export function parseJsonExact(text: string): unknown {
   let out = '';
   let last = 0;

@@ -26,7 +26,7 @@ export class JsonSplitter extends StreamSplitter {
   private escaped = false;
   private digits = 0;
   private long = false;
-  /** Whether the item returned last has a long digit run (see {@link LONG_DIGITS}). */
+  /** Whether the item returned last has a long digit run (`LONG_DIGITS`, 16 digits or more). */
   longNumber = false;
 
   constructor(

@@ -34,6 +34,7 @@ export abstract class StreamSplitter {
     return n;
   }
 
+  /** Feeds received bytes (kept as they came, never copied here). */
   push(chunk: Uint8Array): void {
     if (chunk.length > 0) this.chunks.push(chunk);
   }
@@ -74,6 +75,7 @@ export abstract class StreamSplitter {
    */
   protected abstract scan(c: Uint8Array, from: number): number;
 
+  /** Fails the stream: an item passed `maxItemBytes` (a ProtocolError, before the item is buffered whole). */
   protected tooLarge(n: number): never {
     throw new ProtocolError('ITEM_TOO_LARGE', `an item of ${n}+ bytes exceeds the limit of ${this.maxItemBytes}`, this.itemOffset);
   }

@@ -12,6 +12,7 @@ export interface DbChange {
   readonly set: ReadonlyMap<string, Term>;
   readonly del: readonly string[];
 }
+/** Told of every change to a monitored family of the global database. */
 export type DbListener = (change: DbChange) => void;
 
 export interface RegistryDeps {
@@ -23,6 +24,8 @@ export interface RegistryDeps {
   readonly sessions: () => ReadonlyMap<string, AempSession>;
   /** Node ids of the seeds connected, in the order they came up. */
   readonly seedPeers: () => readonly string[];
+  /** Seeds whose last dial failed, `address: why`: named when a query finds no master in time. */
+  readonly seedFailures?: () => readonly string[];
   readonly connect: (peer: string) => void;
   /** How long a query waits for a master's answer. */
   readonly queryTimeoutMs: number;
@@ -56,6 +59,10 @@ export class AempRegistry {
     });
   }
 
+  /**
+   * isGlobal Whether this node holds the global role (serves the global database) rather than asking a
+   * global node.
+   */
   get isGlobal(): boolean {
     return this.global !== undefined;
   }
@@ -133,12 +140,14 @@ export class AempRegistry {
     else this.slave.seedUp(s);
   }
 
+  /** Forgets what `peer` registered or served, when its connection goes. */
   peerDown(peer: string): void {
     this.knownGlobals.delete(peer);
     this.global?.peerDown(peer);
     this.slave.peerDown(peer);
   }
 
+  /** Stops the registry's global and slave roles. */
   stop(): void {
     this.global?.stop();
   }
@@ -203,11 +212,13 @@ export class AempRegistry {
     return this.query(this.slave.call('g_db_family', family), `db_family ${family}`).then((v) => (isObject(v) ? v : {}));
   }
 
+  /** The keys of a family of the global database (AnyEvent::MP's `db_keys`). */
   dbKeys(family: string): Promise<string[]> {
     if (this.global !== undefined) return Promise.resolve([...this.global.family(family).keys()]);
     return this.query(this.slave.call('g_db_keys', family), `db_keys ${family}`).then((v) => (Array.isArray(v) ? v.map(String) : []));
   }
 
+  /** The values of a family of the global database (AnyEvent::MP's `db_values`). */
   dbValues(family: string): Promise<Term[]> {
     if (this.global !== undefined) return Promise.resolve([...this.global.family(family).values()]);
     return this.query(this.slave.call('g_db_values', family), `db_values ${family}`).then((v) => (Array.isArray(v) ? v : []));
@@ -296,7 +307,13 @@ export class AempRegistry {
     // A rejection of `p` goes through unchanged.
     let t: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      t = setTimeout(() => reject(new ResolveError('TIMEOUT', `${what}: no answer from a master within ${ms} ms`)), ms);
+      t = setTimeout(() => {
+        // Without a master, why the seeds were not reached is the answer the caller needs
+        // (a wrong secret shows up here as the handshake's "shared secret mismatch").
+        const failures = this.deps.seedFailures?.() ?? [];
+        const why = failures.length === 0 ? '' : `; seed ${failures.join('; seed ')}`;
+        reject(new ResolveError('TIMEOUT', `${what}: no answer from a master within ${ms} ms${why}`));
+      }, ms);
       t.unref?.();
     });
     return Promise.race([p, deadline]).finally(() => clearTimeout(t));

@@ -6,6 +6,7 @@ import { AuthMethod, authData, authMessage, sameHex } from './auth.js';
 import { PROTOCOL, PROTOCOL_VERSION, formatGreeting, parseGreeting, type Greeting } from './greeting.js';
 import { LineReader } from './line-reader.js';
 
+/** Options of an AEMP handshake: the role, our node id, the secret, framings, TLS and cleartext auth. */
 export interface AempHandshakeOptions {
   readonly role: 'initiator' | 'acceptor';
   /** Our node id. */
@@ -36,6 +37,10 @@ export interface AempHandshakeOptions {
   readonly nonce?: () => string;
 }
 
+/**
+ * Where an AEMP handshake is: exchanging greeting lines, upgrading to TLS, checking the auth line, done or
+ * failed.
+ */
 export type AempHandshakeState = 'greeting1' | 'greeting2' | 'tls' | 'auth' | 'done' | 'failed';
 
 /** How the carrier is upgraded: our TLS role. */
@@ -101,6 +106,7 @@ export class AempHandshake implements Handshake {
     if (/[\r\n]/.test(this.own2)) throw new UsageError('BAD_OPTIONS', 'a nonce may not contain a line break');
   }
 
+  /** current Where the handshake is now. */
   get current(): AempHandshakeState {
     return this.state;
   }

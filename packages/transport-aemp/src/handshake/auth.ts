@@ -29,6 +29,7 @@ export function hmacSha3512Hex(secret: string | Uint8Array, msg: Uint8Array): st
   return createHmac('sha3-512', secret).update(msg).digest('hex');
 }
 
+/** SHA3-512 of `msg` as lowercase hex. */
 export function sha3512Hex(msg: Uint8Array): string {
   return createHash('sha3-512').update(msg).digest('hex');
 }

@@ -5,8 +5,13 @@
  * computed over the raw received line, never over one rebuilt from this parse.
  */
 export const PROTOCOL = 'aemp';
+/** The AEMP protocol version Courier speaks (AnyEvent::MP 2.x). */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * Greeting line 1 parsed: `<protocol>;<version>;<nodeid>;<auths>;<framings>[;<key>=<value>]*`
+ * (Transport.pm).
+ */
 export interface Greeting {
   readonly protocol: string;
   readonly version: number;
@@ -16,6 +21,7 @@ export interface Greeting {
   readonly kv: Readonly<Record<string, string>>;
 }
 
+/** Greeting line 1 for our side (without the line feed). */
 export function formatGreeting(g: Omit<Greeting, 'protocol' | 'version'>): string {
   for (const field of [g.nodeid, ...g.auths, ...g.framings]) {
     if (/[;,\r\n]/.test(field)) throw new RangeError(`a greeting field may not contain ';', ',' or a line break: ${JSON.stringify(field)}`);

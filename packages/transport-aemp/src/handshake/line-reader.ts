@@ -15,6 +15,7 @@ export class LineReader {
 
   constructor(readonly maxLine = MAX_HANDSHAKE_LINE) {}
 
+  /** Feeds handshake bytes; whole lines are then taken out one by one. */
   push(chunk: Uint8Array): void {
     this.buf = this.buf.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length) : Buffer.concat([this.buf, chunk]);
   }

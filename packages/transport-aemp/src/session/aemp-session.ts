@@ -8,6 +8,10 @@ import { courierFields, courierOp, isCourierTag } from './courier-ops.js';
 import { PortMonitors } from './monitors.js';
 import { reasonFromWire, reasonToWire } from './reasons.js';
 
+/**
+ * The largest AEMP packet a session accepts by default (64 MiB, as a distribution connection's message
+ * limit).
+ */
 export const DEFAULT_MAX_PACKET_BYTES = 64 * 1024 * 1024;
 
 /** What a session hands to its transport: node-port requests it does not answer itself. */
@@ -16,6 +20,10 @@ export interface NodePortService {
   request(session: AempSession, tag: string, args: Term[]): void;
 }
 
+/**
+ * Options of an AEMP session: its carrier, the handshake's result, the node's router and port services, a
+ * logger, the packet limit.
+ */
 export interface AempSessionOptions {
   readonly carrier: Carrier;
   readonly handshake: HandshakeResult;
@@ -33,6 +41,7 @@ export interface AempSessionOptions {
   /** The connection's logger (a child with the peer bound). */
   readonly log: Logger;
   readonly maxPacketBytes?: number;
+  /** Called once when the session has closed. */
   readonly onClosed?: (session: AempSession) => void;
 }
 

@@ -18,6 +18,10 @@ import type { Dialect } from '../framing/codec.js';
 export const NO_SUCH_PORT = 'no_such_port';
 const NO_SUCH_PORT_TEXT = 'cannot monitor nonexistent port';
 
+/**
+ * An exit reason as AEMP's `@reason` list for Perl: `()` for normal, `("no_such_port", …)` for noproc, a
+ * tuple's elements, or the one value.
+ */
 export function reasonToWire(reason: Term, dialect: Dialect, portId: string): Term[] {
   if (reason === atoms.normal) return [];
   if (reason === atoms.noproc) return [NO_SUCH_PORT, NO_SUCH_PORT_TEXT, portId];
@@ -25,6 +29,10 @@ export function reasonToWire(reason: Term, dialect: Dialect, portId: string): Te
   return [reason];
 }
 
+/**
+ * A `@reason` list from Perl as an exit reason: `()` is normal, `("no_such_port", …)` is noproc, one value
+ * is itself, several a tuple.
+ */
 export function reasonFromWire(items: readonly Term[]): Term {
   if (items.length === 0) return atoms.normal;
   const first = items[0];

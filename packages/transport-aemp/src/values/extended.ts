@@ -26,6 +26,10 @@ export const JSON_TAGS = {
   object: '~j',
 } as const;
 
+/**
+ * The CBOR tags Courier gives the Erlang types JSON and CBOR lack (atom, tuple, pid, …) when it talks CBOR
+ * to another Courier node.
+ */
 export const CBOR_TAGS = {
   atom: 49_600,
   tuple: 49_601,

@@ -7,10 +7,12 @@ import { Pid, type Atom } from '@courier/term';
  */
 export const PID_PORT_PREFIX = '~';
 
+/** The AEMP port name of a Courier process: `~<id>.<serial>.<creation>`. */
 export function pidPortName(pid: Pid): string {
   return `${PID_PORT_PREFIX}${pid.id}.${pid.serial}.${pid.creation}`;
 }
 
+/** The full AEMP port id of a Courier process: `<nodeid>#~<id>.<serial>.<creation>`. */
 export function portIdOfPid(pid: Pid): string {
   return `${pid.node.name}#${pidPortName(pid)}`;
 }

@@ -58,6 +58,10 @@ export function sshDistProtocol(o: SshDistProtocolOptions): Protocol {
   });
 }
 
+/**
+ * Options of the Courier distribution handshake inside an SSH channel: the role, our name and creation, the
+ * peer dialed or the identity SSH authenticated, hidden or visible.
+ */
 export interface SshDistHandshakeOptions {
   readonly role: 'initiator' | 'acceptor';
   readonly self: Atom;

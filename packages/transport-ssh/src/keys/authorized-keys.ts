@@ -33,6 +33,10 @@ export interface AuthorizedKey {
 
 const HARMLESS = /^(restrict|no-agent-forwarding|no-port-forwarding|no-pty|no-user-rc|no-x11-forwarding|no-touch-required)$/i;
 
+/**
+ * A table of public keys in OpenSSH `authorized_keys` format, each bound to the node names it may log in as
+ * (its comment); a line that cannot be used is skipped and reported in `problems`.
+ */
 export class AuthorizedKeys {
   private readonly byBlob = new Map<string, AuthorizedKey>();
   /** Lines skipped, with the reason (`file:line: why`). */
@@ -61,6 +65,7 @@ export class AuthorizedKeys {
     return AuthorizedKeys.parse(text, path);
   }
 
+  /** size The number of usable keys. */
   get size(): number {
     return this.byBlob.size;
   }

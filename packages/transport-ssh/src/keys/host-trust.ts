@@ -24,6 +24,7 @@ export interface HostTrustOptions {
   readonly trustUnknown?: boolean;
 }
 
+/** The server a client dials, as host keys are looked up: host, port, and the node name it should be. */
 export interface HostIdentity {
   readonly host: string;
   readonly port: number;
@@ -41,6 +42,11 @@ const ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
   'ssh-dss': ['ssh-dss'],
 };
 
+/**
+ * How a dialing side decides whether a server's host key is the right one: pinned in a known_hosts file or
+ * table, or by fingerprint per host or node name; a key pinned nowhere is refused unless trusted on first
+ * use.
+ */
 export class HostTrust {
   private readonly table: KnownHosts;
   /** The file keys trusted on first use are written to. */

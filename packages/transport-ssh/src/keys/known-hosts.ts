@@ -20,14 +20,20 @@ interface Entry {
   readonly revoked: boolean;
 }
 
+/** What {@link KnownHosts.check} says of a key: `ok`, `unknown`, `mismatch` or `revoked`. */
 export type HostCheck = 'ok' | 'unknown' | 'mismatch' | 'revoked';
 
+/**
+ * Pinned host keys in OpenSSH `known_hosts` format: host names, `[host]:port` and node names (`b@host`) as
+ * patterns, with wildcards, negation, hashed entries and `@revoked` lines.
+ */
 export class KnownHosts {
   private readonly entries: Entry[] = [];
   readonly problems: string[] = [];
 
   private constructor(readonly source: string) {}
 
+  /** Parses a known_hosts text; `source` names it in errors. */
   static parse(text: string, source = 'known_hosts'): KnownHosts {
     const kh = new KnownHosts(source);
     for (const { line, no } of dataLines(text)) {
@@ -52,7 +58,7 @@ export class KnownHosts {
 
   /**
    * Whether `blob` is the pinned key of a host known by any of `names`: `ok` when a line for one
-   * of the names holds this key; `revoked` when the key is marked @revoked (whatever the host);
+   * of the names holds this key; `revoked` when the key is marked `@revoked` (whatever the host);
    * `mismatch` when the names have another key, of any type (a server that shows a key of
    * another type than the pinned one is refused, not taken as new); `unknown` otherwise.
    */

@@ -16,7 +16,10 @@ export class SshChannelCarrier extends StreamCarrier {
   onPeerEof: (() => void) | undefined;
 
   constructor(
-    readonly channel: Duplex & { close?(): void },
+    readonly channel: Duplex & {
+      /** Closes the SSH channel (ssh2 channels have it). */
+      close?(): void;
+    },
     remote: string,
   ) {
     super(channel, remote);
@@ -31,6 +34,7 @@ export class SshChannelCarrier extends StreamCarrier {
     channel.on('close', () => this.closedNow());
   }
 
+  /** Writes several chunks; false under backpressure, as `write`. */
   writev(chunks: readonly Uint8Array[]): boolean {
     if (chunks.length === 1) return this.write(chunks[0] as Uint8Array);
     return this.write(Buffer.concat(chunks));

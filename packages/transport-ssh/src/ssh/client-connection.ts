@@ -8,6 +8,10 @@ import { SshChannelCarrier } from './channel-carrier.js';
 // ssh2 is CommonJS: Node sees its named exports only through the default export.
 const { Client } = ssh2;
 
+/**
+ * Options of {@link SshClientConnection.dial}: where, as whom (user and private key), which host key to
+ * trust, and the deadline.
+ */
 export interface DialOptions {
   readonly host: string;
   readonly port: number;
@@ -49,6 +53,7 @@ export class SshClientConnection {
     });
   }
 
+  /** Connects, checks the server's host key, and authenticates with the private key, within `o.timeoutMs`. */
   static dial(o: DialOptions): Promise<SshClientConnection> {
     const remote = `${o.host}:${o.port}`;
     return new Promise((resolve, reject) => {
@@ -117,6 +122,7 @@ export class SshClientConnection {
     });
   }
 
+  /** isOpen Whether the SSH connection is still open. */
   get isOpen(): boolean {
     return !this.closed;
   }
@@ -126,6 +132,7 @@ export class SshClientConnection {
     return this.carriers.size;
   }
 
+  /** Calls `hook` when the connection closes (at once if it has). */
   onClose(hook: () => void): void {
     if (this.closed) hook();
     else this.closeHooks.push(hook);
@@ -160,6 +167,7 @@ export class SshClientConnection {
     if (this.closeWhenIdle && !this.closed && this.carriers.size === 0 && this.opening === 0) this.close();
   }
 
+  /** Closes the SSH connection and every channel on it. */
   close(): void {
     this.closed = true;
     this.client.end();

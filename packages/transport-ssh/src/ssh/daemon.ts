@@ -34,6 +34,7 @@ export interface SubsystemContext {
   readonly roles: ReadonlySet<string>;
 }
 
+/** Serves one SSH subsystem channel (`sshrpc@k2r.org`, the distribution) for an authenticated user. */
 export type SubsystemHandler = (channel: ServerChannel, ctx: SubsystemContext) => void;
 
 /** A subsystem the daemon offers, to logins whose key carries `role`. */

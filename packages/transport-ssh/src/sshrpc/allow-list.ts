@@ -29,6 +29,10 @@ export function rpcHost(h: SshRpcHostLike): SshRpcHost {
 
 const ERPC = atom('erpc');
 
+/**
+ * Which functions an sshrpc peer may call (`module: [fun, fun/arity]`) and which registered names it may
+ * send to; `erpc` is never allowed (it would run anything exposed).
+ */
 export class AllowList {
   private readonly names: ReadonlySet<Atom>;
   private readonly host: SshRpcHost;
@@ -41,6 +45,7 @@ export class AllowList {
     this.names = new Set((policy.names ?? []).map((n) => atom(n)));
   }
 
+  /** Whether `m:f/arity` may be called. */
   permits(m: Atom, f: Atom, arity: number): boolean {
     // erpc runs any exposed function it is given: allowing it would bypass the list; the other
     // internal modules (global's resolve_it, which kills processes) are for cookie holders only.
@@ -53,6 +58,7 @@ export class AllowList {
     return allowed.includes(f.name) || allowed.includes(`${f.name}/${arity}`);
   }
 
+  /** Whether the registered process `name` may be sent to. */
   mayReceive(name: Atom): boolean {
     return this.names.has(name);
   }
@@ -65,6 +71,10 @@ export class AllowList {
  * a peer cannot make the node hold a process, or the arguments it was given, per request it sends.
  */
 export const DEFAULT_MAX_SPAWNED = 1024;
+/**
+ * Bytes of requests whose spawned processes may be alive at once per SSH connection (see {@link
+ * DEFAULT_MAX_SPAWNED}).
+ */
 export const DEFAULT_MAX_SPAWNED_BYTES = 16 * 1024 * 1024;
 
 /** Live spawned pids of one connection and the bytes of their requests. */
@@ -99,6 +109,7 @@ export class SpawnedPids {
     return fits(s);
   }
 
+  /** Records a process spawned for `conn` by a request of `bytes`. */
   add(conn: object, pid: Pid, bytes: number): void {
     let s = this.byConn.get(conn);
     if (s === undefined) this.byConn.set(conn, (s = { pids: new Map(), bytes: 0 }));
@@ -106,6 +117,7 @@ export class SpawnedPids {
     s.bytes += bytes;
   }
 
+  /** Whether `pid` was spawned for `conn`. */
   has(conn: object, pid: Pid): boolean {
     return this.byConn.get(conn)?.pids.has(pid.toString() + pid.creation) ?? false;
   }

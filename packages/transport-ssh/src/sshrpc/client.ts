@@ -7,6 +7,7 @@ import { settleFlat, settleTuple } from './answers.js';
 import { SshRpcClientChannel } from './client-channel.js';
 import { A } from './protocol.js';
 
+/** The SSH subsystem name of sshrpc. */
 export const SSHRPC_SUBSYSTEM = 'sshrpc@k2r.org';
 
 export interface SshRpcConnectOptions extends HostTrustOptions {

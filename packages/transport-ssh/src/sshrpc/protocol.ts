@@ -51,6 +51,7 @@ export interface Mfa {
   readonly args: Term[];
 }
 
+/** An sshrpc request parsed: an mfa (tuple or flat form), a call, a cast, a spawn, a send, or whoami. */
 export type Request =
   | ({ readonly kind: 'mfa'; readonly form: 'tuple' | 'flat' } & Mfa)
   | ({ readonly kind: 'call'; readonly id: Term } & Mfa)

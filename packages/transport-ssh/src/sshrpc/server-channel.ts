@@ -6,6 +6,10 @@ import { rpcHost, type AllowList, type SpawnedPids, type SshRpcHost, type SshRpc
 import { FrameWriter } from './frame-writer.js';
 import { A, badRequest, flatAnswer, notAllowed, parseRequest, reply, tupleAnswer, type Mfa } from './protocol.js';
 
+/**
+ * Options of the sshrpc server on one channel: the node, what is allowed, the spawned processes, and the
+ * limits of frames and calls in flight.
+ */
 export interface SshRpcServerOptions {
   /** The node's ServiceHost (`host.services`), or the Node. */
   readonly host: SshRpcHostLike;

@@ -12,6 +12,7 @@ import { SshRpcServerChannel } from './server-channel.js';
  * program exits with (sshd sends it to the client as the channel's exit status).
  */
 export class StdioCarrier extends StreamCarrier {
+  /** Called when the peer ends its input (EOF on stdin). */
   onPeerEof: (() => void) | undefined;
   /** Resolves with the exit status once the carrier has closed. */
   readonly exited: Promise<number>;

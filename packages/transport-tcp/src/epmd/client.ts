@@ -8,6 +8,7 @@ export function defaultEpmdPort(): number {
   return Number.isInteger(env) && env > 0 && env < 65536 ? env : 4369;
 }
 
+/** Where an EPMD listens. */
 export interface EpmdAddress {
   readonly host: string;
   readonly port: number;
@@ -16,6 +17,7 @@ export interface EpmdAddress {
 /** A live registration: the node stays registered while `socket` is open. */
 export interface Registration {
   readonly creation: number;
+  /** Unregisters the node (closes the registration's connection). */
   close(): void;
   /** Resolves when EPMD drops the registration (EPMD stopped). */
   readonly lost: Promise<void>;

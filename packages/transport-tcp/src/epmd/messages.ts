@@ -1,22 +1,33 @@
 import { ProtocolError } from '@courier/core';
 
-/**
- * EPMD wire messages (erl_dist_protocol "EPMD Protocol"). Requests carry a 2-byte length;
- * responses do not. All integers are big-endian.
- */
+// EPMD wire messages (erl_dist_protocol "EPMD Protocol"). Requests carry a 2-byte length;
+// responses do not. All integers are big-endian.
+
+/** Tag of ALIVE2_REQ: register a node (its port, type, versions and alive name). */
 export const ALIVE2_REQ = 120; // 'x'
+/** Tag of ALIVE2_X_RESP: `118 Result Creation:32`, the answer to a registration (OTP 23+). */
 export const ALIVE2_X_RESP = 118; // 'v'  result, creation:32
+/** Tag of ALIVE2_RESP: `121 Result Creation:16`, the answer to a node that registered with highest version 5. */
 export const ALIVE2_RESP = 121; // 'y'   result, creation:16 (peers that registered highest version 5)
+/** Tag of PORT_PLEASE2_REQ: where does the node with this alive name listen? */
 export const PORT_PLEASE2_REQ = 122; // 'z'
+/** Tag of PORT2_RESP, the answer to PORT_PLEASE2_REQ. */
 export const PORT2_RESP = 119; // 'w'
+/** Tag of NAMES_REQ: the registered names and ports (what `epmd -names` prints). */
 export const NAMES_REQ = 110; // 'n'
+/** Tag of DUMP_REQ (debugging; Courier's EPMD does not answer it). */
 export const DUMP_REQ = 100; // 'd'
+/** Tag of KILL_REQ (stop EPMD; Courier's EPMD does not answer it). */
 export const KILL_REQ = 107; // 'k'
 
+/** Node type of an Erlang node in ALIVE2_REQ and PORT2_RESP (`M`). */
 export const NODE_TYPE_NORMAL = 77; // 'M'
+/** Node type of a hidden node (`H`). */
 export const NODE_TYPE_HIDDEN = 72; // 'H'
+/** Protocol 0: TCP/IPv4 (the only one defined). */
 export const PROTOCOL_TCP = 0;
 
+/** One registered node, as ALIVE2_REQ carries it and PORT2_RESP returns it. */
 export interface NodeEntry {
   readonly name: string;
   readonly port: number;
@@ -66,6 +77,7 @@ export function parseAlive2Req(b: Buffer): NodeEntry {
   };
 }
 
+/** The request bytes of PORT_PLEASE2_REQ for `alive` (the name part of a node name), with its 2-byte length. */
 export function portPlease2Req(alive: string): Buffer {
   return withLength(Buffer.concat([Buffer.from([PORT_PLEASE2_REQ]), Buffer.from(alive, 'utf8')]));
 }
@@ -87,6 +99,7 @@ export function parsePort2Resp(b: Buffer): NodeEntry | undefined {
   return parseAlive2Req(body);
 }
 
+/** ALIVE2_X_RESP, the answer to a registration: `result` (0 ok) and a 32-bit creation. */
 export function alive2XResp(result: number, creation: number): Buffer {
   const b = Buffer.alloc(6);
   b[0] = ALIVE2_X_RESP;
@@ -104,6 +117,7 @@ export function alive2Resp(result: number, creation: number): Buffer {
   return b;
 }
 
+/** NAMES_RESP: EPMD's port, then a `name N at port P` line per node. */
 export function namesResp(epmdPort: number, entries: readonly NodeEntry[]): Buffer {
   const head = Buffer.alloc(4);
   head.writeUInt32BE(epmdPort);
@@ -122,6 +136,7 @@ export function parseNamesResp(b: Buffer): Array<{ name: string; port: number }>
   return out;
 }
 
+/** `body` preceded by its 2-byte length, as every request to EPMD is. */
 export function withLength(body: Buffer): Buffer {
   const b = Buffer.alloc(2 + body.length);
   b.writeUInt16BE(body.length, 0);

@@ -13,6 +13,11 @@ const MAX_REQUEST = 1024;
 const REFUSED_CREATION = 99;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * An embedded EPMD, started when nothing listens on the EPMD port so a cluster works without Erlang
+ * installed: it speaks OTP's `epmd` protocol (ALIVE2 with 32-bit creations, PORT_PLEASE2, NAMES), and stops
+ * when its owner asks and no registration is left.
+ */
 export class EpmdServer {
   private readonly nodes = new Map<string, { entry: NodeEntry; socket: Socket }>();
   private creation = (Math.random() * 0x7fffffff) >>> 0 || 1;
@@ -35,10 +40,12 @@ export class EpmdServer {
     });
   }
 
+  /** registered The nodes registered now. */
   get registered(): NodeEntry[] {
     return [...this.nodes.values()].map((n) => n.entry);
   }
 
+  /** Stops listening and drops every registration. */
   close(): Promise<void> {
     for (const n of this.nodes.values()) n.socket.destroy();
     this.nodes.clear();
