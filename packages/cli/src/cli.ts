@@ -190,10 +190,23 @@ async function cmdPing(v: Values, target: string): Promise<number> {
       ok = r === atom('yes');
     }
     out(ok ? 'pong' : 'pang');
-    // As `call`: a node that cannot be reached is 3, one that answered but refused is 1.
-    return ok ? EXIT.OK : up ? EXIT.REFUSED : EXIT.UNREACHABLE;
+    // As `call`: a node that cannot be reached is 3, one that answered but refused is 1 — a refused
+    // handshake (a wrong cookie) fails the connect too, so a name its host's EPMD knows counts as answered.
+    return ok ? EXIT.OK : up || (await registered(v, target)) ? EXIT.REFUSED : EXIT.UNREACHABLE;
   } finally {
     await node.stop();
+  }
+}
+
+/** Whether `target`'s host has it registered in EPMD (over the TCP carrier's EPMD port); false when that cannot be told. */
+async function registered(v: Values, target: string): Promise<boolean> {
+  const [name, host] = target.split('@');
+  if (name === undefined || host === undefined) return false;
+  const port = v['epmd-port'] ? Number(v['epmd-port']) : defaultEpmdPort();
+  try {
+    return (await names({ host, port })).some((n) => n.name === name);
+  } catch {
+    return false;
   }
 }
 
