@@ -9,6 +9,15 @@ import { cpus, loadavg, totalmem } from 'node:os';
 const loadAtStart = loadavg()[0] as number;
 
 /**
+ * The V8 flags every Courier node process of the network benches runs with, as docs/deploy.md
+ * recommends for a node: with V8's default, every ~16 MB of ArrayBuffers allocated after the
+ * first full collection (a 64 KiB binary received is one) starts another full collection, and a
+ * node receiving large binaries spends most of its time marking (docs/performance.md). The
+ * package.json scripts of those benches pass the same flags to the bench process itself.
+ */
+export const COURIER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+
+/**
  * `Erlang/OTP 26 (erts 14.2.5)` from the `erl` given, with the versions of the OTP applications
  * named (`Erlang/OTP 26 (erts 14.2.5, ssh 5.1.4)`), or undefined when it does not run.
  */
@@ -40,6 +49,7 @@ export function runInfo({ courier, runtimes = [], statistic }: RunInfo): string 
     `machine: ${cpu.length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform} ${process.arch}; ` +
       `load average ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] as number).toFixed(2)} at end`,
     `versions: node ${process.version}${courier === undefined ? '' : ` (${courier})`}${runtimes.map((r) => `; ${r}`).join('')}`,
+    `node flags: ${process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--conditions') && !a.startsWith('--import')).join(' ') || 'none'}`,
     `statistic: ${statistic}`,
   ].join('\n');
 }

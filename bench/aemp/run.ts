@@ -16,7 +16,7 @@ import { Node, type Process } from '@courier/core';
 import { freePort, LineReader } from '@courier/testkit';
 import { aemp, portIdOfPid, type Framing } from '@courier/transport-aemp';
 import { median } from '../median.js';
-import { runInfo } from '../run-info.js';
+import { COURIER_NODE_FLAGS, runInfo } from '../run-info.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 1.5 : 4;
@@ -41,6 +41,7 @@ interface Rates {
 async function startEcho(framing: Framing, port: number): Promise<ChildProcess> {
   const main = fileURLToPath(new URL('../../examples/echo-node/main.ts', import.meta.url));
   const args = [
+    ...COURIER_NODE_FLAGS,
     '--conditions=source',
     '--import',
     'tsx',

@@ -15,7 +15,7 @@ import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
 import { ErlFloat, Tuple, atom, encode, type Atom, type Term } from '@courier/term';
 import { compileErl, findErl, hasOpenssl, inProcess, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
-import { erlVersion, runInfo } from '../run-info.js';
+import { COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
 import { floorRoundTrips } from './floor.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
@@ -112,6 +112,7 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const courierPeer = spawn(
     process.execPath,
     [
+      ...COURIER_NODE_FLAGS,
       '--conditions=source',
       '--import',
       'tsx',

@@ -42,7 +42,7 @@ import { Tuple, atom, formatErlang, termEquals, type Atom, type Term } from '@co
 import { compileErl, findErl, inProcess, randomCookie, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd, type Epmd } from '../../interop/erlang/harness.js';
 import { median } from '../median.js';
-import { erlVersion, runInfo } from '../run-info.js';
+import { COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
 
 const ROUNDS = 5;
 const SIZES = [3, 6] as const;
@@ -259,6 +259,7 @@ async function startPeer(ctx: Ctx): Promise<{ child: ChildProcess; name: Atom }>
     process.execPath,
     [
       ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...COURIER_NODE_FLAGS,
       '--conditions=source',
       '--import',
       'tsx',

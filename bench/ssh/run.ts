@@ -15,7 +15,7 @@ import { LineReader, startErl } from '@courier/testkit';
 import { SshRpcClient, fingerprint } from '@courier/transport-ssh';
 import { Scratch, bare, blob, fixtures, makeKey, startErlDaemon } from '../../interop/ssh/harness.js';
 import { median } from '../median.js';
-import { erlVersion, runInfo } from '../run-info.js';
+import { COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
 import { big, pipe, seq } from './courier-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -89,7 +89,15 @@ async function main(): Promise<void> {
   s.file('courier/authorized_keys', me.publicLine);
   const daemon = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./courier-daemon.ts', import.meta.url)), s.path('courier/host_key'), s.path('courier/authorized_keys')],
+    [
+      ...COURIER_NODE_FLAGS,
+      '--conditions=source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./courier-daemon.ts', import.meta.url)),
+      s.path('courier/host_key'),
+      s.path('courier/authorized_keys'),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const ready = await new LineReader(daemon.stdout, () => 'the Courier daemon').waitFor(/^READY \d+/, 30_000);

@@ -4,7 +4,7 @@
  * @packageDocumentation
  * @module @courier/stream/length-prefixed
  */
-import { ProtocolError } from '@courier/term';
+import { ProtocolError, uninitialized } from '@courier/term';
 
 /**
  * A frame that arrived over several chunks, as views of them in order (nothing copied): the
@@ -154,7 +154,7 @@ export class LengthPrefixedReader {
 
   /** The next `n` bytes, which span chunks, copied into one buffer. */
   private takeCopy(n: number): Uint8Array {
-    const out = new Uint8Array(n);
+    const out = uninitialized(n);
     copySpanned(this.takeParts(n), 0, out, 0);
     return out;
   }

@@ -17,7 +17,7 @@ export { CourierError, ProtocolError, EncodeError, EtfErrorCode } from './errors
 export { decode, decodeTerm, type Decoded } from './codec/decode.js';
 export { DEFAULT_MAX_BIG_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TERM_BYTES, HEAP_FLOOR, HEAP_PER_TERM_BYTE, type DecodeOptions } from './codec/limits.js';
 export { HeapCost } from './codec/heap-cost.js';
-export { copyOut, pins, PIN_SHARE, POOLED_MAX } from './codec/binary-copy.js';
+export { copyOut, pins, uninitialized, PIN_SHARE, POOLED_MAX } from './codec/binary-copy.js';
 export { MAX_INFLATE_RATIO } from './codec/compressed.js';
 export { encode, type EncodeOptions } from './codec/encode.js';
 export { Encoder, DEFAULT_MAX_ENCODE_DEPTH } from './codec/encoder.js';

@@ -1,5 +1,5 @@
 import { ProtocolError } from '@courier/core';
-import type { Atom } from '@courier/term';
+import { uninitialized, type Atom } from '@courier/term';
 import { copySpanned, type SpannedFrame } from '@courier/stream/length-prefixed';
 
 /**
@@ -13,7 +13,8 @@ import { copySpanned, type SpannedFrame } from '@courier/stream/length-prefixed'
  * fragments (the second one tiny) would get twice its size, so the buffer is made for the full
  * fragments and TAIL_RESERVE bytes of the last one, and grown once, to its exact size, when the
  * last one is larger. The message is handed out as a view of that buffer, which holds nothing
- * else, so its binaries pin no socket chunk.
+ * else, so its binaries pin no socket chunk. The buffer is not zeroed (every byte is copied
+ * into it); an unwritten tail is zeroed before the message is handed out.
  *
  * Limits: the buffers of all open sequences together stay within `maxBytes` (a first fragment
  * gets what is left when its estimate would pass it, and a sequence that outgrows that is
@@ -66,7 +67,7 @@ export class Reassembler {
       const count = Number(fragId);
       const estimate = count <= FEW_FRAGMENTS ? (count - 1) * n + Math.min(n, TAIL_RESERVE) : count * n;
       const size = Math.max(n, Math.min(room, estimate));
-      s = { refs, buf: new Uint8Array(size), size: 0, next: fragId - 1n };
+      s = { refs, buf: uninitialized(size), size: 0, next: fragId - 1n };
       this.reserved += size;
       this.open.set(seq, s);
     } else {
@@ -81,7 +82,11 @@ export class Reassembler {
     if (first || fragId !== 1n) return undefined;
     this.open.delete(seq);
     this.reserved -= s.buf.length;
-    return { refs: s.refs, body: s.size === s.buf.length ? s.buf : s.buf.subarray(0, s.size) };
+    if (s.size === s.buf.length) return { refs: s.refs, body: s.buf };
+    // The buffer was not zeroed: its unwritten tail must not show another message's bytes to
+    // whoever looks at a binary's `.buffer`.
+    s.buf.fill(0, s.size);
+    return { refs: s.refs, body: s.buf.subarray(0, s.size) };
   }
 
   /** openSequences Fragmented messages being reassembled now. */
@@ -101,7 +106,7 @@ export class Reassembler {
   private grow(s: Sequence, need: number, last: boolean): void {
     const room = this.maxBytes - this.reserved + s.buf.length;
     if (need > room) throw this.tooMuch();
-    const buf = new Uint8Array(last ? need : Math.min(room, Math.max(need, 2 * s.buf.length)));
+    const buf = uninitialized(last ? need : Math.min(room, Math.max(need, 2 * s.buf.length)));
     buf.set(s.buf.subarray(0, s.size));
     this.reserved += buf.length - s.buf.length;
     s.buf = buf;
@@ -115,7 +120,7 @@ export class Reassembler {
 /** A single-fragment message: a view when it lay in one chunk, else its one copy. */
 function whole(src: FragmentBytes, from: number): Uint8Array {
   if (src instanceof Uint8Array) return from === 0 ? src : src.subarray(from);
-  const out = new Uint8Array(src.length - from);
+  const out = uninitialized(src.length - from);
   copySpanned(src, from, out, 0);
   return out;
 }

@@ -47,3 +47,20 @@ export function copyOut(buf: Uint8Array, start: number, n: number, pooled: boole
   else out.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n));
   return out;
 }
+
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
+/** Below this, zeroing costs less than the allocation: a plain Uint8Array. */
+const UNINITIALIZED_MIN = 4096;
+
+/**
+ * A buffer of `n` bytes that are not zeroed first (Node's `Buffer.allocUnsafeSlow`; a zeroed
+ * Uint8Array where there is no Buffer), for a buffer the caller fills entirely before anything
+ * reads it: a message reassembled from fragments, a frame copied from socket chunks. Zeroing a
+ * 64 KiB buffer that is overwritten at once was a tenth of a receiving node's CPU
+ * (docs/performance.md). The caller zeroes any part it hands out unwritten.
+ */
+export function uninitialized(n: number): Uint8Array {
+  if (NodeBuffer === undefined || n < UNINITIALIZED_MIN) return new Uint8Array(n);
+  const b = NodeBuffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
