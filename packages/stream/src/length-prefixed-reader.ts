@@ -6,6 +6,8 @@
  */
 import { ProtocolError, uninitialized } from '@courier/term';
 
+export { InPlaceFrameReader, REUSE_MAX, type FramePlacer } from './in-place-reader.js';
+
 /**
  * A frame that arrived over several chunks, as views of them in order (nothing copied): the
  * consumer copies it once, into the buffer where its bytes end up (see {@link copySpanned}).

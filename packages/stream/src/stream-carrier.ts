@@ -18,14 +18,22 @@ export abstract class StreamCarrier implements Carrier {
     protected readonly stream: Duplex,
     readonly remote: string,
   ) {
-    stream.on('data', (c: Buffer) => {
-      if (this.receiver !== undefined) this.receiver.onData(c);
-      else this.early.push(c);
-    });
+    stream.on('data', (c: Buffer) => this.deliver(c));
     stream.on('drain', () => this.receiver?.onDrain());
     stream.on('error', (err: Error) => {
       this.error ??= err;
     });
+  }
+
+  /** Bytes the receiver may keep: to it, or kept for the next receiver. */
+  protected deliver(c: Uint8Array): void {
+    if (this.receiver !== undefined) this.receiver.onData(c);
+    else this.early.push(c);
+  }
+
+  /** The receiver set now. */
+  protected get current(): CarrierReceiver | undefined {
+    return this.receiver;
   }
 
   write(chunk: Uint8Array): boolean {

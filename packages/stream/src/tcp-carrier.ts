@@ -1,15 +1,33 @@
 import type { Socket } from 'node:net';
 import { StreamCarrier } from './stream-carrier.js';
+import type { InPlaceReads } from './in-place-reads.js';
 
-/** A Carrier over a node:net Socket (or a tls.TLSSocket, which is one). */
+/**
+ * A Carrier over a node:net Socket (or a tls.TLSSocket, which is one). Given the {@link InPlaceReads}
+ * the socket was made with, it reads in place (`readsInPlace`): a receiver with `readBuffer` gets
+ * each read as a view valid during onData, into the buffer it asked for; a receiver without gets a
+ * copy it may keep (the handshake's, say).
+ */
 export class TcpCarrier extends StreamCarrier {
+  readonly readsInPlace: boolean;
+
   constructor(
     readonly socket: Socket,
     readonly kind = 'tcp',
+    reads?: InPlaceReads,
   ) {
     super(socket, `${socket.remoteAddress}:${socket.remotePort}`);
     socket.setNoDelay(true);
     socket.on('close', () => this.closedNow());
+    this.readsInPlace = reads !== undefined;
+    reads?.attach(
+      (chunk) => {
+        const r = this.current;
+        if (r?.readBuffer !== undefined) r.onData(chunk);
+        else this.deliver(Buffer.from(chunk));
+      },
+      () => this.current?.readBuffer?.(),
+    );
   }
 
   /** Writes several chunks corked into one segment; false under backpressure, as `write`. */

@@ -16,7 +16,7 @@ import {
   type TransportHost,
 } from '@courier/core';
 import { erlProtocol, installErlangServices } from '@courier/erl-dist';
-import { TcpCarrier } from '@courier/stream';
+import { InPlaceReads, TcpCarrier, adoptForInPlaceReads } from '@courier/stream';
 import { defaultEpmdPort, register, type Registration } from './epmd/client.js';
 import { EpmdServer } from './epmd/server.js';
 import { NODE_TYPE_HIDDEN, NODE_TYPE_NORMAL, PROTOCOL_TCP } from './epmd/messages.js';
@@ -83,20 +83,34 @@ export interface DistLayer {
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 
-/** The plain TCP {@link DistLayer}: accepted and dialed sockets become carriers as they are. */
+/**
+ * The plain TCP {@link DistLayer}: accepted and dialed sockets become carriers that read in place
+ * (InPlaceReads: a fragment's data is read by the kernel straight into its message's buffer).
+ */
 export const tcpLayer: DistLayer = {
   name: 'tcp',
   handshakeLengthBytes: 2,
   claims: (first) => first !== TLS_HANDSHAKE_RECORD,
   accept: (socket) => {
-    const c = new TcpCarrier(socket);
-    // The socket may have been paused to look at its first byte.
-    socket.resume();
+    const reads = new InPlaceReads();
+    const adopted = adoptForInPlaceReads(socket, reads);
+    if (adopted === undefined) {
+      const c = new TcpCarrier(socket);
+      // The socket may have been paused to look at its first byte.
+      socket.resume();
+      return Promise.resolve(c);
+    }
+    adopted.socket.on('error', () => undefined);
+    const c = new TcpCarrier(adopted.socket, 'tcp', reads);
+    // What the accepted socket had read (its first byte, looked at) comes first, on the next
+    // tick as a resumed socket's data would: after the handshake is listening, before any read.
+    if (adopted.buffered.length > 0) process.nextTick(() => adopted.buffered.forEach((b) => reads.onread.callback(b.length, b)));
     return Promise.resolve(c);
   },
   dial(host, port, _peer, signal) {
     return new Promise((resolve, reject) => {
-      const s = connect({ host, port, noDelay: true });
+      const reads = new InPlaceReads();
+      const s = connect({ host, port, noDelay: true, onread: reads.onread });
       // The signal bounds the connect only: it is detached once connected.
       const onAbort = () => s.destroy(new CarrierError('ABORTED', `connecting to ${host}:${port} was cancelled`));
       if (signal?.aborted) onAbort();
@@ -104,7 +118,7 @@ export const tcpLayer: DistLayer = {
       s.once('connect', () => {
         signal?.removeEventListener('abort', onAbort);
         s.removeAllListeners('error');
-        resolve(new TcpCarrier(s));
+        resolve(new TcpCarrier(s, 'tcp', reads));
       });
       s.once('error', (err) => {
         signal?.removeEventListener('abort', onAbort);

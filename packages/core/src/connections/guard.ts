@@ -38,9 +38,14 @@ export function guarded<A extends unknown[]>(what: string, handle: (...args: A) 
 
 /** A carrier receiver whose `onData` runs under the guard. */
 export function guardReceiver(receiver: CarrierReceiver, what: string, onFault: (fault: CourierError) => void): CarrierReceiver {
-  return {
+  const guardedReceiver: CarrierReceiver = {
     onData: guarded(what, (chunk: Uint8Array) => receiver.onData(chunk), onFault),
     onDrain: () => receiver.onDrain(),
     onClose: (error) => receiver.onClose(error),
   };
+  if (receiver.readBuffer !== undefined) {
+    const r = receiver as CarrierReceiver & { readBuffer(): Uint8Array | undefined };
+    guardedReceiver.readBuffer = () => r.readBuffer();
+  }
+  return guardedReceiver;
 }

@@ -5,8 +5,19 @@ import type { Atom } from '@courier/term';
  * or an in-memory pipe. It knows nothing of terms, nodes or handshakes.
  */
 export interface CarrierReceiver {
-  /** Bytes arrived. The chunk is the receiver's to keep (the carrier does not reuse it). */
+  /**
+   * Bytes arrived. The chunk is the receiver's to keep (the carrier does not reuse it), except
+   * from a carrier that {@link Carrier.readsInPlace | reads in place} to a receiver with
+   * {@link CarrierReceiver.readBuffer}: then it is valid only until onData returns.
+   */
   onData(chunk: Uint8Array): void;
+  /**
+   * Optional, for carriers that {@link Carrier.readsInPlace | read in place}: asked before each
+   * read where its bytes should go — a buffer of the receiver's (the rest of a frame it is
+   * assembling: the bytes land there, no copy), or undefined for the carrier's own buffer, which
+   * it reuses. A receiver that has this method takes every chunk as valid only during onData.
+   */
+  readBuffer?(): Uint8Array | undefined;
   /** `write` returned false earlier and the carrier can take more now. */
   onDrain(): void;
   /** The carrier closed, by either side; `error` set if it failed. Called exactly once. */
@@ -37,6 +48,12 @@ export interface Carrier {
   close(): void;
   /** Immediate close; queued bytes are dropped. */
   abort(error?: Error): void;
+  /**
+   * The carrier reads into buffers it reuses or the receiver gives it ({@link CarrierReceiver.readBuffer}),
+   * not a fresh buffer per read: a receiver with readBuffer gets chunks valid only during onData;
+   * one without gets copies it may keep. Plain TCP does (docs/performance.md).
+   */
+  readonly readsInPlace?: boolean;
   /** A short human description of the far end, for logs (`127.0.0.1:4370`). */
   readonly remote: string;
   /**

@@ -3,7 +3,7 @@ import { pidKey, type Carrier, type DistOp, type Logger, type PipelineSession, t
 import { refusal, DEFAULT_BUSY_LIMIT, DEFAULT_SEND_BY_REFERENCE_MIN } from './outgoing.js';
 import { DFLAG } from '../handshake/flags.js';
 import { AtomCache, FRAGMENT_HEAD, parseFragmentHead, parseFrame } from './dist-header.js';
-import { LengthPrefixedReader, copySpanned, spannedHead, type SpannedFrame } from '@courier/stream/length-prefixed';
+import { InPlaceFrameReader, LengthPrefixedReader, copySpanned, spannedHead, type FramePlacer, type SpannedFrame } from '@courier/stream/length-prefixed';
 import { UnknownControlError, decodeControl, encodeControl, type ControlOptions } from '../control/control.js';
 import { Reassembler } from './fragments.js';
 import { OutputLanes } from './output-lanes.js';
@@ -65,7 +65,7 @@ export class ErlSession implements PipelineSession {
   readonly hidden: boolean;
   readonly carrier: string;
   private readonly log: Logger;
-  private readonly reader: LengthPrefixedReader;
+  private readonly reader: LengthPrefixedReader | InPlaceFrameReader;
   private readonly cache = new AtomCache();
   private readonly reassembler: Reassembler;
   private readonly enc = new Encoder({ initialCapacity: 64 * 1024 });
@@ -75,6 +75,8 @@ export class ErlSession implements PipelineSession {
   private readonly fragmentSize: number;
   private readonly maxMessage: number;
   private readonly decodeOpts: { maxTermBytes: number; copySmallBinaries: true };
+  /** For a frame in a buffer the reader reuses: every binary copied out. */
+  private readonly decodeReusedOpts: { maxTermBytes: number; copySmallBinaries: true; inputReused: true };
   private flushScheduled = false;
   /** Large messages going out fragment by fragment, and what their senders sent after them. */
   private readonly lanes: OutputLanes;
@@ -115,6 +117,7 @@ export class ErlSession implements PipelineSession {
     this.maxMessage = o.maxMessage ?? DEFAULT_MAX_MESSAGE;
     this.fragmentSize = o.fragmentSize ?? 64 * 1024;
     this.decodeOpts = { maxTermBytes: this.maxMessage, copySmallBinaries: true };
+    this.decodeReusedOpts = { ...this.decodeOpts, inputReused: true };
     this.busyLimit = o.busyLimit ?? DEFAULT_BUSY_LIMIT;
     // V4_PORT_EXT only to peers that advertised V4_NC (OTP 24+); NEW_PORT_EXT to the others.
     this.enc.v4Ports = (o.flags & DFLAG.V4_NC) !== 0n;
@@ -124,12 +127,21 @@ export class ErlSession implements PipelineSession {
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
     this.reassembler = new Reassembler(this.maxMessage);
     this.lanes = new OutputLanes(this.fragmentSize);
-    this.reader = new LengthPrefixedReader(
-      this.maxMessage,
-      (f) => this.onFrame(f),
-      () => this.reads++,
-      (f) => this.onSpanned(f),
-    );
+    // A carrier that reads in place (plain TCP) reads a fragment's data straight into its
+    // message's buffer (the placer below); any other hands over chunks the session may keep.
+    this.reader = link.readsInPlace
+      ? new InPlaceFrameReader(
+          this.maxMessage,
+          (f, reused) => this.onFrame(f, reused),
+          () => this.reads++,
+          this.placer(),
+        )
+      : new LengthPrefixedReader(
+          this.maxMessage,
+          (f) => this.onFrame(f, false),
+          () => this.reads++,
+          (f) => this.onSpanned(f),
+        );
     const tickMs = ((o.netTicktime ?? 60) * 1000) / 4;
     this.tickTimer = setInterval(() => this.tick(), tickMs);
     this.tickTimer.unref?.();
@@ -337,19 +349,47 @@ export class ErlSession implements PipelineSession {
     }
   }
 
-  private onFrame(f: Uint8Array): void {
+  /** `readsInPlace` carriers: where the next read goes (the rest of a frame), else the carrier's own buffer. */
+  readBuffer(): Uint8Array | undefined {
+    return this.reader instanceof InPlaceFrameReader ? this.reader.readBuffer() : undefined;
+  }
+
+  /** A frame; `reused`: its buffer is reused once this returns (nothing may keep a view of it). */
+  private onFrame(f: Uint8Array, reused: boolean): void {
     if (this.closed) return;
     this.stats.framesIn++;
     const p = parseFrame(f, this.cache);
     if (p.kind === 'pass') {
       if (p.body[p.offset] !== VERSION) throw new ProtocolError('BAD_FRAME', 'pass-through frame without 131', p.offset);
-      this.dispatch(p.body, p.offset + 1, undefined, true);
+      this.dispatch(p.body, p.offset + 1, undefined, true, reused);
     } else if (p.kind === 'message') {
-      this.dispatch(p.body, p.offset, p.refs.length > 0 ? p.refs : undefined, false);
+      this.dispatch(p.body, p.offset, p.refs.length > 0 ? p.refs : undefined, false, reused);
     } else {
-      const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, p.data);
-      if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false);
+      const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, p.data, 0, reused);
+      if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false, false);
     }
+  }
+
+  /**
+   * Where a fragment that goes past its read lands: parsed from its first bytes, its data goes to
+   * the region of its message's buffer (Reassembler.reserve), which the carrier fills in place.
+   */
+  private placer(): FramePlacer {
+    return {
+      place: (head, length) => {
+        // A continuation's header is 18 bytes; a first fragment's parse checks its own length.
+        if (this.closed || head.length < 18) return undefined;
+        const p = parseFragmentHead(head.length > FRAGMENT_HEAD ? head.subarray(0, FRAGMENT_HEAD) : head, length, this.cache);
+        if (p === undefined) return undefined;
+        return { from: p.offset, into: this.reassembler.reserve(p.first, p.seq, p.fragId, p.refs, length - p.offset) };
+      },
+      placed: () => {
+        if (this.closed) return;
+        this.stats.framesIn++;
+        const whole = this.reassembler.commit();
+        if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false, false);
+      },
+    };
   }
 
   /**
@@ -362,16 +402,17 @@ export class ErlSession implements PipelineSession {
     if (p === undefined) {
       const flat = new Uint8Array(f.length);
       copySpanned(f, 0, flat, 0);
-      this.onFrame(flat);
+      this.onFrame(flat, false);
       return;
     }
     this.stats.framesIn++;
     const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, f, p.offset);
-    if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false);
+    if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false, false);
   }
 
-  private dispatch(body: Uint8Array, at: number, refs: readonly Atom[] | undefined, versioned: boolean): void {
-    const opts = refs === undefined ? this.decodeOpts : { ...this.decodeOpts, atomCache: (i: number) => refs[i] };
+  private dispatch(body: Uint8Array, at: number, refs: readonly Atom[] | undefined, versioned: boolean, reused: boolean): void {
+    const base = reused ? this.decodeReusedOpts : this.decodeOpts;
+    const opts = refs === undefined ? base : { ...base, atomCache: (i: number) => refs[i] };
     const c = decodeTerm(body, at, opts);
     let payload: Term | undefined;
     if (c.end < body.length) {

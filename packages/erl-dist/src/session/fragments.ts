@@ -43,6 +43,8 @@ export class Reassembler {
   private readonly open = new Map<bigint, Sequence>();
   /** Bytes of the buffers of the open sequences. */
   private reserved = 0;
+  /** The fragment reserved and not yet committed. */
+  private filling: { readonly s: Sequence; readonly seq: bigint; readonly n: number; readonly single: boolean } | undefined;
 
   constructor(
     private readonly maxBytes: number,
@@ -51,15 +53,37 @@ export class Reassembler {
 
   /**
    * Add a fragment, its data being the bytes of `src` from `from` on; returns the whole message
-   * (refs + bytes) when its last fragment arrived.
+   * (refs + bytes) when its last fragment arrived. `reused`: `src` is valid during this call only.
    */
-  add(first: boolean, seq: bigint, fragId: bigint, refs: readonly Atom[], src: FragmentBytes, from = 0): { refs: readonly Atom[]; body: Uint8Array } | undefined {
+  add(first: boolean, seq: bigint, fragId: bigint, refs: readonly Atom[], src: FragmentBytes, from = 0, reused = false): { refs: readonly Atom[]; body: Uint8Array } | undefined {
+    if (first && fragId === 1n && !reused) {
+      // A single-fragment message: no sequence, no copy when it lay in one chunk.
+      if (this.open.has(seq)) throw bad(`sequence ${seq} started twice`);
+      return { refs, body: whole(src, from) };
+    }
+    const into = this.reserve(first, seq, fragId, refs, src.length - from);
+    if (src instanceof Uint8Array) into.set(from === 0 ? src : src.subarray(from));
+    else copySpanned(src, from, into, 0);
+    return this.commit();
+  }
+
+  /**
+   * The region of its message's buffer where a fragment of `n` bytes goes; {@link Reassembler.commit}
+   * once it is filled, before any other fragment. (add() is reserve, copy, commit; a carrier that
+   * reads in place fills the region itself, with no copy.)
+   */
+  reserve(first: boolean, seq: bigint, fragId: bigint, refs: readonly Atom[], n: number): Uint8Array {
     if (fragId < 1n) throw bad(`fragment id ${fragId}`);
-    const n = src.length - from;
     let s = this.open.get(seq);
     if (first) {
       if (s !== undefined) throw bad(`sequence ${seq} started twice`);
-      if (fragId === 1n) return { refs, body: whole(src, from) };
+      if (fragId === 1n) {
+        // A single-fragment message: a buffer of its own, no sequence.
+        if (n > this.maxBytes - this.reserved) throw this.tooMuch();
+        s = { refs, buf: uninitialized(n), size: 0, next: 0n };
+        this.filling = { s, seq, n, single: true };
+        return s.buf;
+      }
       if (this.open.size >= this.maxSequences) throw bad(`more than ${this.maxSequences} fragmented messages open`);
       const room = this.maxBytes - this.reserved;
       if (n > room) throw this.tooMuch();
@@ -76,11 +100,20 @@ export class Reassembler {
       s.next = fragId - 1n;
       if (s.size + n > s.buf.length) this.grow(s, s.size + n, fragId === 1n);
     }
-    if (src instanceof Uint8Array) s.buf.set(from === 0 ? src : src.subarray(from), s.size);
-    else copySpanned(src, from, s.buf, s.size);
-    s.size += n;
-    if (first || fragId !== 1n) return undefined;
-    this.open.delete(seq);
+    this.filling = { s, seq, n, single: false };
+    return s.buf.subarray(s.size, s.size + n);
+  }
+
+  /** The region of the last {@link Reassembler.reserve} is filled: the whole message (refs + bytes) when that was its last fragment. */
+  commit(): { refs: readonly Atom[]; body: Uint8Array } | undefined {
+    const f = this.filling;
+    if (f === undefined) throw new RangeError('commit without reserve');
+    this.filling = undefined;
+    const s = f.s;
+    s.size += f.n;
+    if (f.single) return { refs: s.refs, body: s.buf };
+    if (s.next !== 0n) return undefined;
+    this.open.delete(f.seq);
     this.reserved -= s.buf.length;
     if (s.size === s.buf.length) return { refs: s.refs, body: s.buf };
     // The buffer was not zeroed: its unwritten tail must not show another message's bytes to

@@ -48,7 +48,8 @@ export function copyOut(buf: Uint8Array, start: number, n: number, pooled: boole
   return out;
 }
 
-const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
+const hasBuffer = typeof Buffer === 'function';
+const allocUnzeroed = hasBuffer ? (n: number): Uint8Array => Buffer.allocUnsafeSlow(n) : undefined;
 /** Below this, zeroing costs less than the allocation: a plain Uint8Array. */
 const UNINITIALIZED_MIN = 4096;
 
@@ -60,7 +61,7 @@ const UNINITIALIZED_MIN = 4096;
  * (docs/performance.md). The caller zeroes any part it hands out unwritten.
  */
 export function uninitialized(n: number): Uint8Array {
-  if (NodeBuffer === undefined || n < UNINITIALIZED_MIN) return new Uint8Array(n);
-  const b = NodeBuffer.allocUnsafeSlow(n);
+  if (allocUnzeroed === undefined || n < UNINITIALIZED_MIN) return new Uint8Array(n);
+  const b = allocUnzeroed(n);
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }

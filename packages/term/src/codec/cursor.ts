@@ -98,7 +98,8 @@ export class Cursor {
 
   /**
    * `n` bytes as a view into the input, or a copy with `copyBinaries` (or `copy`), or with
-   * `copySmallBinaries` when they are a small share of the input's buffer (binary-copy.ts);
+   * `copySmallBinaries` when they are a small share of the input's buffer (binary-copy.ts) or
+   * always with `inputReused`;
    * charged to the heap budget. A copy is a buffer of its own unless `copySmallBinaries` chose it.
    */
   bytes(n: number, what: string, copy: boolean = this.limits.copyBinaries): Uint8Array {
@@ -109,7 +110,7 @@ export class Cursor {
       this.charge(HeapCost.BINARY + HeapCost.BINARY_COPY + n, start);
       return copyOut(this.buf, start, n, false);
     }
-    if (this.limits.copySmallBinaries && pins(this.buf, n)) {
+    if (this.limits.inputReused || (this.limits.copySmallBinaries && pins(this.buf, n))) {
       const pooled = n <= POOLED_MAX;
       this.charge(pooled ? HeapCost.BINARY + n : HeapCost.BINARY + HeapCost.BINARY_COPY + n, start);
       return copyOut(this.buf, start, n, pooled);

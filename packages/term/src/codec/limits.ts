@@ -28,6 +28,11 @@ export interface DecodeOptions {
    */
   copySmallBinaries?: boolean;
   /**
+   * The input's buffer is reused once decode returns (a carrier's read buffer): every binary is
+   * copied out, small ones into the shared slabs as with `copySmallBinaries`. Default false.
+   */
+  inputReused?: boolean;
+  /**
    * Resolves ATOM_CACHE_REF (82) indexes, for terms following a distribution header. Return
    * `undefined` for an unknown index (decoding then fails with `ETF_ATOM_CACHE_MISS`).
    */
@@ -62,6 +67,7 @@ export interface DecodeLimits {
   readonly maxBigBytes: number;
   readonly copyBinaries: boolean;
   readonly copySmallBinaries: boolean;
+  readonly inputReused: boolean;
   readonly atomCache: ((index: number) => Atom | undefined) | undefined;
 }
 
@@ -72,6 +78,7 @@ const DEFAULT_LIMITS: DecodeLimits = {
   maxBigBytes: DEFAULT_MAX_BIG_BYTES,
   copyBinaries: false,
   copySmallBinaries: false,
+  inputReused: false,
   atomCache: undefined,
 };
 
@@ -86,6 +93,7 @@ export function resolveLimits(opts: DecodeOptions | undefined): DecodeLimits {
     maxBigBytes: limit(opts, 'maxBigBytes', DEFAULT_MAX_BIG_BYTES),
     copyBinaries: opts.copyBinaries ?? false,
     copySmallBinaries: opts.copySmallBinaries ?? false,
+    inputReused: opts.inputReused ?? false,
     atomCache: opts.atomCache,
   };
 }
