@@ -21,8 +21,9 @@ export class InPlaceReads {
 
   /** The `onread` option of `net.connect` / `new net.Socket`. */
   readonly onread = {
+    /** Where the next read goes: the receiver's buffer, or the one reused for every read. */
     buffer: (): Uint8Array => this.target?.() ?? (this.own ??= new Uint8Array(READ_SIZE)),
-    /** Always true: a false would pause the socket (the carrier pauses it itself). */
+    /** The `n` bytes read into `buf` go to the carrier; always true (a false would pause the socket, which the carrier does itself). */
     callback: (n: number, buf: Uint8Array): boolean => {
       const chunk = buf.subarray(0, n);
       if (this.sink !== undefined) this.sink(chunk);

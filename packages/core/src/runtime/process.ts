@@ -7,7 +7,7 @@ import { toMatcher, type Pattern } from './pattern.js';
 import type { Dest } from './dest.js';
 import type { Node, SpawnOptions } from './node.js';
 import { pidKey, refKey } from './keys.js';
-import type { KeyTable } from './key-table.js';
+import { ProcessExtrasHost, type ProcessExtras } from './process-extras.js';
 
 /** A process body: an async function of its own Process. What it returns is ignored (exit `normal`). */
 export type Body = (self: Process) => unknown;
@@ -37,29 +37,13 @@ const noop = (): void => undefined;
 
 const samePid = (a: Pid, b: Pid): boolean => a === b || (a.id === b.id && a.serial === b.serial && a.creation === b.creation && a.node === b.node);
 
-/** The fields of a {@link Process} that most processes never set (see `Process.x`). */
-class ProcessExtras {
-  name: Atom | undefined = undefined;
-  monitors: KeyTable<MonitorOut> | undefined = undefined;
-  monitoredBy: KeyTable<MonitorIn> | undefined = undefined;
-  unlinking: Map<string, bigint> | undefined = undefined;
-  aliases: Set<string> | undefined = undefined;
-  linksChanged: (() => void) | undefined = undefined;
-  nodeMonitors: Map<Atom, number> | undefined = undefined;
-  peers: Set<Atom> | undefined = undefined;
-  exitReason: Term | undefined = undefined;
-  parkedOn: { whenDrained(): Promise<void> } | undefined = undefined;
-  timers: Set<string> | undefined = undefined;
-  pending: Set<(err: Error) => void> | undefined = undefined;
-}
-
 /**
  * A process: its pid, mailbox, links, monitors and the API its body uses (Erlang's BIFs as
  * methods). A Process is single-use: once it has exited every operation throws ProcessGone, and
  * what its body was awaiting (receive, sleep, yield, a remote spawn) rejects with ProcessGone, so
  * its `finally` blocks run (docs/processes.md: what can and cannot be interrupted).
  */
-export class Process {
+export class Process extends ProcessExtrasHost {
   readonly mailbox = new Mailbox();
   trapExit = false;
   alive = true;
@@ -69,127 +53,20 @@ export class Process {
    */
   private lk: Pid | Map<string, Pid> | undefined = undefined;
   /**
-   * What most processes never use, in one object made on first use: an idle process pays one
-   * field for all of it (measured: 1,277 → 1,133 heap bytes per idle process, with the mailbox's shared empty queue and its markers in one object). The accessors
-   * below read and write it as if these were fields of the process.
+   * @internal What most processes never use, in one object made on first use: an idle process pays
+   * one field for all of it (measured: 1,277 → 1,133 heap bytes per idle process, with the mailbox's
+   * shared empty queue and its markers in one object). The accessors of {@link ProcessExtrasHost}
+   * read and write it as if these were fields of the process. Declared here, after the fields above,
+   * so that the process's hidden class keeps its field order.
    */
-  private x: ProcessExtras | undefined = undefined;
-
-  /** The name this process is registered as, if any. */
-  get name(): Atom | undefined {
-    return this.x?.name;
-  }
-  /** Set by the node when it registers or unregisters the process. */
-  set name(v: Atom | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().name = v;
-  }
-  /** The monitors this process holds, by reference key (made on first use). */
-  get monitors(): KeyTable<MonitorOut> | undefined {
-    return this.x?.monitors;
-  }
-  /** Set by the runtime. */
-  set monitors(v: KeyTable<MonitorOut> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().monitors = v;
-  }
-  /** The monitors held on this process, by reference key (made on first use). */
-  get monitoredBy(): KeyTable<MonitorIn> | undefined {
-    return this.x?.monitoredBy;
-  }
-  /** Set by the runtime. */
-  set monitoredBy(v: KeyTable<MonitorIn> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().monitoredBy = v;
-  }
-  /**
-   * Remote links this process is unlinking (UNLINK_ID sent, its ack not yet received), by pid key,
-   * with the id sent: not linked, and a crossing LINK or link EXIT from that pid is ignored.
-   */
-  get unlinking(): Map<string, bigint> | undefined {
-    return this.x?.unlinking;
-  }
-  /** Set by the runtime. */
-  set unlinking(v: Map<string, bigint> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().unlinking = v;
-  }
-  /** Aliases made by `alias()` still active (keys into the node's alias table). */
-  get aliases(): Set<string> | undefined {
-    return this.x?.aliases;
-  }
-  /** Set by the runtime. */
-  set aliases(v: Set<string> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().aliases = v;
-  }
-  /** Called after this process's link set changed (proxies link their target while linked to). */
-  get linksChanged(): (() => void) | undefined {
-    return this.x?.linksChanged;
-  }
-  /** Set by whoever watches this process's links. */
-  set linksChanged(v: (() => void) | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().linksChanged = v;
-  }
-  /** The nodes this process watches with monitor_node, with a count per node. */
-  get nodeMonitors(): Map<Atom, number> | undefined {
-    return this.x?.nodeMonitors;
-  }
-  /** Set by the runtime. */
-  set nodeMonitors(v: Map<Atom, number> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().nodeMonitors = v;
-  }
-  /** @internal The remote nodes this process is indexed under (runtime/peer-index.ts). */
-  get peers(): Set<Atom> | undefined {
-    return this.x?.peers;
-  }
-  /** @internal Set by the runtime. */
-  set peers(v: Set<Atom> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().peers = v;
-  }
-  /** Set once the process has exited. */
-  get exitReason(): Term | undefined {
-    return this.x?.exitReason;
-  }
-  /** Set by the runtime when the process exits. */
-  set exitReason(v: Term | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().exitReason = v;
-  }
-  /**
-   * A busy connection this process sent to (backpressure, Erlang's busy_dist_port suspension):
-   * its next receive, yield or sleep waits until that connection drains below its limit.
-   */
-  get parkedOn():
-    | {
-        /** Resolves once the connection is no longer busy. */
-        whenDrained(): Promise<void>;
-      }
-    | undefined {
-    return this.x?.parkedOn;
-  }
-  /** Set by the runtime when a send meets a busy connection. */
-  set parkedOn(v: { whenDrained(): Promise<void> } | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().parkedOn = v;
-  }
-  /** @internal Keys of the timers addressed to this pid (cancelled when it exits, as OTP). */
-  get timers(): Set<string> | undefined {
-    return this.x?.timers;
-  }
-  /** @internal Set by the runtime. */
-  set timers(v: Set<string> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().timers = v;
-  }
-  /** Rejecters of what the body awaits besides a receive (sleep, yield, a drain, a remote spawn). */
-  private get pending(): Set<(err: Error) => void> | undefined {
-    return this.x?.pending;
-  }
-  private set pending(v: Set<(err: Error) => void> | undefined) {
-    if (v !== undefined || this.x !== undefined) this.extras().pending = v;
-  }
-
-  private extras(): ProcessExtras {
-    return (this.x ??= new ProcessExtras());
-  }
+  protected x: ProcessExtras | undefined = undefined;
 
   constructor(
     readonly node: Node,
     readonly pid: Pid,
-  ) {}
+  ) {
+    super();
+  }
 
   /** This process's pid (Erlang's `self()`). */
   get self(): Pid {
