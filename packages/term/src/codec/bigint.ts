@@ -18,6 +18,20 @@ export function intFromLittleEndian(buf: Uint8Array, start: number, n: number, n
     for (let i = start + n - 1; i >= start; i--) v = v * 256 + (buf[i] as number);
     return negative ? -v || 0 : v;
   }
+  if (n <= 8) {
+    // A 64-bit magnitude (the common bignum: Erlang's integers past 2^59 or 2^27): two 32-bit halves.
+    let lo = 0;
+    let hi = 0;
+    for (let i = start + 3; i >= start; i--) lo = lo * 256 + (buf[i] as number);
+    for (let i = start + n - 1; i >= start + 4; i--) hi = hi * 256 + (buf[i] as number);
+    if (hi < 0x20_0000) {
+      // Below 2^53: exact in a double, as normalizeInt would give it.
+      const v = hi * 0x1_0000_0000 + lo;
+      return negative ? -v || 0 : v;
+    }
+    const m = (BigInt(hi) << 32n) | BigInt(lo);
+    return negative ? -m : m;
+  }
   const parts = new Array<string>(n);
   for (let i = 0; i < n; i++) parts[i] = HEX[buf[start + n - 1 - i] as number] as string;
   const magnitude = BigInt('0x' + parts.join(''));

@@ -253,6 +253,11 @@ export class Decoder extends Cursor {
   /** A map key is kept as its `termKey` text: charge that text (atoms' keys are shared) before it is built. */
   private chargeKey(key: Term, at: number): void {
     if (key instanceof Atom || typeof key === 'boolean') return;
+    if (key instanceof Uint8Array) {
+      // `b`, at most 10 digits of length, `:`, a char per byte (model/key.ts): no walk needed.
+      this.charge(HeapCost.STRING + key.length + 12, at);
+      return;
+    }
     const chars = keyCost(key, Math.min(this.heapLeft, MAX_KEY_CHARS));
     if (chars > MAX_KEY_CHARS) this.fail(LIMIT, `a map key whose text would pass ${MAX_KEY_CHARS} characters`, at);
     this.charge(HeapCost.STRING + chars, at);
