@@ -139,7 +139,10 @@ export class Seeds {
   private retry(address: string): void {
     const s = this.byAddress.get(address);
     if (s === undefined || this.stopped || s.timer !== undefined) return;
-    s.timer = setTimeout(() => this.attempt(address), s.delay);
+    // Jitter: two seeds that dial each other on the same beat keep replacing each other's
+    // connection (the newer one wins on each side, so both lose); a random half to one and a half
+    // of the delay lets one dial land first, and the other then finds the seed up.
+    s.timer = setTimeout(() => this.attempt(address), s.delay * (0.5 + Math.random()));
     s.timer.unref?.();
     s.delay = Math.min(this.maxMs, s.delay * 2);
   }
