@@ -1,55 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { uniqueName } from '@courier/testkit';
 import { REPO } from './repo-configs.js';
+import { runCourier, type CliRun } from '../cli/run.js';
 
 /** `courier node --config FILE`, the real process: a configuration it does not understand stops it before anything starts. */
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'courier-cli-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `courier ARGS` as the command does (tsx, the `source` condition). Resolves when it exits,
- * or with `code: null` once it prints READY (then it is stopped): a node that starts is an answer too.
- */
-function courier(args: string[]): Promise<Run> {
+/** `courier ARGS` from the repository root; a node that starts (READY) is stopped and answers `code: null`. */
+function courier(args: string[]): Promise<CliRun> {
   // A cookie in the environment: were the file's `cokie` ignored, the node would start with it.
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
-    cwd: REPO,
-    env: { ...process.env, COURIER_COOKIE: 'from-the-environment' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`courier ${args.join(' ')}: neither exited nor READY within 45 s\n${stdout}${stderr}`));
-    }, 45_000);
-    child.stdout.on('data', () => {
-      if (/^READY /m.test(stdout)) {
-        clearTimeout(timer);
-        child.once('exit', () => resolve({ code: null, stdout, stderr }));
-        child.kill('SIGTERM');
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCourier(args, { cwd: REPO, env: { COURIER_COOKIE: 'from-the-environment' }, stopAtReady: true });
 }
 
 const config = (name: string, node: string): string => {

@@ -8,6 +8,7 @@ import type { NodedownType } from './partitions.js';
 import type { SyncedNodes } from './synced.js';
 import type { GlobalTables } from './tables.js';
 import { A, VERIFY_CONNECT_VSN, VSN, castGns, t, volatileSend } from './wire.js';
+import { ServerPart } from './server-part.js';
 
 /**
  * global.erl's connection algorithm, in the name server's process: an attempt per node to bring it
@@ -42,24 +43,11 @@ export interface ConnectHost {
 }
 
 /** The connect attempts with the other nodes, one per node at a time. */
-export class GlobalConnect {
+export class GlobalConnect extends ServerPart {
   private readonly resolvers = new Map<Atom, { tag: Term; pid: Pid }>();
-  private readonly node: Node;
-  private readonly k: KnownNodes;
-  private readonly dict: NodeDicts;
-  private readonly synced: SyncedNodes;
-  private self!: Process;
 
   constructor(private readonly host: ConnectHost) {
-    this.node = host.node;
-    this.k = host.known;
-    this.dict = host.dict;
-    this.synced = host.synced;
-  }
-
-  /** Run in `self`, the name server's process (before its first message). */
-  attach(self: Process): void {
-    this.self = self;
+    super(host);
   }
 
   /** The resolver of the attempt under way with `node`, if any. */

@@ -1,11 +1,9 @@
 import { atoms, termEquals, type Atom, type Term } from '@courier/term';
-import type { Node, Process } from '@courier/core';
 import type { ConnectHost, GlobalConnect } from './connect.js';
 import { syncOthers } from './helpers.js';
-import { nodeList, type KnownNodes } from './known-nodes.js';
-import type { NodeDicts } from './node-dict.js';
-import type { SyncedNodes } from './synced.js';
+import { nodeList } from './known-nodes.js';
 import { A, PGPV_VSN, castGns, t } from './wire.js';
+import { ServerPart } from './server-part.js';
 
 /**
  * global.erl's exchange of names with a node being connected, in the name server's process, once
@@ -20,26 +18,12 @@ import { A, PGPV_VSN, castGns, t } from './wire.js';
 export type ExchangeHost = Pick<ConnectHost, 'node' | 'names' | 'known' | 'dict' | 'synced' | 'locker' | 'putFun'>;
 
 /** The exchange of names, per attempt, from lock_is_set to resolved; new_nodes and in_sync. */
-export class NameExchange {
-  private readonly node: Node;
-  private readonly k: KnownNodes;
-  private readonly dict: NodeDicts;
-  private readonly synced: SyncedNodes;
-  private self!: Process;
-
+export class NameExchange extends ServerPart {
   constructor(
     private readonly host: ExchangeHost,
     private readonly connect: GlobalConnect,
   ) {
-    this.node = host.node;
-    this.k = host.known;
-    this.dict = host.dict;
-    this.synced = host.synced;
-  }
-
-  /** Run in `self`, the name server's process (before its first message). */
-  attach(self: Process): void {
-    this.self = self;
+    super(host);
   }
 
   /** `{lock_is_set, Node, MyTag, LockId}` from our locker; a stale tag cancels it. */

@@ -1,11 +1,9 @@
-import { Atom, DEFAULT_MAX_TERM_BYTES, Encoder, ProtocolError, atom, decodeTerm, type Term } from '@courier/term';
+import { Atom, DEFAULT_MAX_TERM_BYTES, Encoder, ProtocolError, atom } from '@courier/term';
 import { pidKey, type Carrier, type DistOp, type Logger, type PipelineSession, type Router } from '@courier/core';
 import { refusal, DEFAULT_BUSY_LIMIT, DEFAULT_SEND_BY_REFERENCE_MIN } from './outgoing.js';
 import { DFLAG } from '../handshake/flags.js';
-import { AtomCache, FRAGMENT_HEAD, parseFragmentHead, parseFrame } from './dist-header.js';
-import { InPlaceFrameReader, LengthPrefixedReader, copySpanned, spannedHead, type FramePlacer, type SpannedFrame } from '@courier/stream/length-prefixed';
-import { UnknownControlError, decodeControl, encodeControl, type ControlOptions } from '../control/control.js';
-import { Reassembler } from './fragments.js';
+import { encodeControl, type ControlOptions } from '../control/control.js';
+import { IncomingFrames } from './incoming.js';
 import { OutputLanes } from './output-lanes.js';
 
 /**
@@ -65,18 +63,14 @@ export class ErlSession implements PipelineSession {
   readonly hidden: boolean;
   readonly carrier: string;
   private readonly log: Logger;
-  private readonly reader: LengthPrefixedReader | InPlaceFrameReader;
-  private readonly cache = new AtomCache();
-  private readonly reassembler: Reassembler;
+  /** Frames in: framing, the distribution header, reassembly, decode, to the router. */
+  private readonly incoming: IncomingFrames;
   private readonly enc = new Encoder({ initialCapacity: 64 * 1024 });
   private readonly ctl: ControlOptions;
   private readonly distHeader: boolean;
   private readonly fragments: boolean;
   private readonly fragmentSize: number;
   private readonly maxMessage: number;
-  private readonly decodeOpts: { maxTermBytes: number; copySmallBinaries: true };
-  /** For a frame in a buffer the reader reuses: every binary copied out. */
-  private readonly decodeReusedOpts: { maxTermBytes: number; copySmallBinaries: true; inputReused: true };
   private flushScheduled = false;
   /** Large messages going out fragment by fragment, and what their senders sent after them. */
   private readonly lanes: OutputLanes;
@@ -116,8 +110,6 @@ export class ErlSession implements PipelineSession {
     this.log = o.log;
     this.maxMessage = o.maxMessage ?? DEFAULT_MAX_MESSAGE;
     this.fragmentSize = o.fragmentSize ?? 64 * 1024;
-    this.decodeOpts = { maxTermBytes: this.maxMessage, copySmallBinaries: true };
-    this.decodeReusedOpts = { ...this.decodeOpts, inputReused: true };
     this.busyLimit = o.busyLimit ?? DEFAULT_BUSY_LIMIT;
     // V4_PORT_EXT only to peers that advertised V4_NC (OTP 24+); NEW_PORT_EXT to the others.
     this.enc.v4Ports = (o.flags & DFLAG.V4_NC) !== 0n;
@@ -125,23 +117,15 @@ export class ErlSession implements PipelineSession {
     this.ctl = { payloadExits: (o.flags & DFLAG.EXIT_PAYLOAD) !== 0n, sendSender: (o.flags & DFLAG.SEND_SENDER) !== 0n };
     this.fragments = (o.flags & DFLAG.FRAGMENTS) !== 0n;
     this.distHeader = this.fragments || (o.flags & DFLAG.DIST_HDR_ATOM_CACHE) !== 0n;
-    this.reassembler = new Reassembler(this.maxMessage);
     this.lanes = new OutputLanes(this.fragmentSize);
-    // A carrier that reads in place (plain TCP) reads a fragment's data straight into its
-    // message's buffer (the placer below); any other hands over chunks the session may keep.
-    this.reader = link.readsInPlace
-      ? new InPlaceFrameReader(
-          this.maxMessage,
-          (f, reused) => this.onFrame(f, reused),
-          () => this.reads++,
-          this.placer(),
-        )
-      : new LengthPrefixedReader(
-          this.maxMessage,
-          (f) => this.onFrame(f, false),
-          () => this.reads++,
-          (f) => this.onSpanned(f),
-        );
+    this.incoming = new IncomingFrames(link.readsInPlace === true, {
+      maxMessage: this.maxMessage,
+      isClosed: () => this.closed,
+      tick: () => this.reads++,
+      frame: () => this.stats.framesIn++,
+      route: (op) => this.router.route(op, this.peer),
+      unknownControl: (err) => this.log.warn({ peer: this.peer.name, err: err.message }, 'unknown control message ignored'),
+    });
     const tickMs = ((o.netTicktime ?? 60) * 1000) / 4;
     this.tickTimer = setInterval(() => this.tick(), tickMs);
     this.tickTimer.unref?.();
@@ -343,7 +327,7 @@ export class ErlSession implements PipelineSession {
     this.reads++;
     this.stats.bytesIn += chunk.length;
     try {
-      this.reader.push(chunk);
+      this.incoming.push(chunk);
     } catch (err) {
       this.protocolFailure(err);
     }
@@ -351,91 +335,7 @@ export class ErlSession implements PipelineSession {
 
   /** `readsInPlace` carriers: where the next read goes (the rest of a frame), else the carrier's own buffer. */
   readBuffer(): Uint8Array | undefined {
-    return this.reader instanceof InPlaceFrameReader ? this.reader.readBuffer() : undefined;
-  }
-
-  /** A frame; `reused`: its buffer is reused once this returns (nothing may keep a view of it). */
-  private onFrame(f: Uint8Array, reused: boolean): void {
-    if (this.closed) return;
-    this.stats.framesIn++;
-    const p = parseFrame(f, this.cache);
-    if (p.kind === 'pass') {
-      if (p.body[p.offset] !== VERSION) throw new ProtocolError('BAD_FRAME', 'pass-through frame without 131', p.offset);
-      this.dispatch(p.body, p.offset + 1, undefined, true, reused);
-    } else if (p.kind === 'message') {
-      this.dispatch(p.body, p.offset, p.refs.length > 0 ? p.refs : undefined, false, reused);
-    } else {
-      const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, p.data, 0, reused);
-      if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false, false);
-    }
-  }
-
-  /**
-   * Where a fragment that goes past its read lands: parsed from its first bytes, its data goes to
-   * the region of its message's buffer (Reassembler.reserve), which the carrier fills in place.
-   */
-  private placer(): FramePlacer {
-    return {
-      place: (head, length) => {
-        // A continuation's header is 18 bytes; a first fragment's parse checks its own length.
-        if (this.closed || head.length < 18) return undefined;
-        const p = parseFragmentHead(head.length > FRAGMENT_HEAD ? head.subarray(0, FRAGMENT_HEAD) : head, length, this.cache);
-        if (p === undefined) return undefined;
-        return { from: p.offset, into: this.reassembler.reserve(p.first, p.seq, p.fragId, p.refs, length - p.offset) };
-      },
-      placed: () => {
-        if (this.closed) return;
-        this.stats.framesIn++;
-        const whole = this.reassembler.commit();
-        if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false, false);
-      },
-    };
-  }
-
-  /**
-   * A frame that spanned socket chunks, as views of them: a fragment's bytes are copied straight
-   * into its message's buffer; any other frame into one buffer of its own. Either way once.
-   */
-  private onSpanned(f: SpannedFrame): void {
-    if (this.closed) return;
-    const p = parseFragmentHead(spannedHead(f, Math.min(f.length, FRAGMENT_HEAD)), f.length, this.cache);
-    if (p === undefined) {
-      const flat = new Uint8Array(f.length);
-      copySpanned(f, 0, flat, 0);
-      this.onFrame(flat, false);
-      return;
-    }
-    this.stats.framesIn++;
-    const whole = this.reassembler.add(p.first, p.seq, p.fragId, p.refs, f, p.offset);
-    if (whole !== undefined) this.dispatch(whole.body, 0, whole.refs.length > 0 ? whole.refs : undefined, false, false);
-  }
-
-  private dispatch(body: Uint8Array, at: number, refs: readonly Atom[] | undefined, versioned: boolean, reused: boolean): void {
-    const base = reused ? this.decodeReusedOpts : this.decodeOpts;
-    const opts = refs === undefined ? base : { ...base, atomCache: (i: number) => refs[i] };
-    const c = decodeTerm(body, at, opts);
-    let payload: Term | undefined;
-    if (c.end < body.length) {
-      let o = c.end;
-      if (versioned) {
-        if (body[o] !== VERSION) throw new ProtocolError('BAD_FRAME', 'payload without 131 in pass-through frame', o);
-        o++;
-      }
-      const d = decodeTerm(body, o, opts);
-      if (d.end !== body.length) throw new ProtocolError('BAD_FRAME', `${body.length - d.end} stray bytes after the payload`, d.end);
-      payload = d.term;
-    }
-    let op: DistOp;
-    try {
-      op = decodeControl(c.term, payload);
-    } catch (err) {
-      if (err instanceof UnknownControlError) {
-        this.log.warn({ peer: this.peer.name, err: err.message }, 'unknown control message ignored');
-        return;
-      }
-      throw err;
-    }
-    this.router.route(op, this.peer);
+    return this.incoming.readBuffer();
   }
 
   private protocolFailure(err: unknown): void {
