@@ -14,8 +14,17 @@ export * from './model/list.js';
 export type { Term } from './model/term.js';
 
 export { CourierError, ProtocolError, EncodeError, EtfErrorCode } from './errors.js';
-export { decode, decodeTerm, type Decoded } from './codec/decode.js';
-export { DEFAULT_MAX_BIG_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TERM_BYTES, HEAP_FLOOR, HEAP_PER_TERM_BYTE, type DecodeOptions } from './codec/limits.js';
+export { decode, decodeTerm, decodeTermWith, type Decoded } from './codec/decode.js';
+export {
+  DEFAULT_MAX_BIG_BYTES,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_TERM_BYTES,
+  HEAP_FLOOR,
+  HEAP_PER_TERM_BYTE,
+  decodeLimits,
+  type DecodeLimits,
+  type DecodeOptions,
+} from './codec/limits.js';
 export { HeapCost } from './codec/heap-cost.js';
 export { copyOut, pins, uninitialized, PIN_SHARE, POOLED_MAX } from './codec/binary-copy.js';
 export { MAX_INFLATE_RATIO } from './codec/compressed.js';

@@ -1,4 +1,4 @@
-import { ProtocolError, decodeTerm, type Atom, type Term } from '@courier/term';
+import { ProtocolError, decodeLimits, decodeTermWith, type Atom, type DecodeLimits, type Term } from '@courier/term';
 import type { DistOp } from '@courier/core';
 import { InPlaceFrameReader, LengthPrefixedReader, copySpanned, spannedHead, type FramePlacer, type SpannedFrame } from '@courier/stream/length-prefixed';
 import { UnknownControlError, decodeControl } from '../control/control.js';
@@ -31,17 +31,23 @@ export class IncomingFrames {
   private readonly reader: LengthPrefixedReader | InPlaceFrameReader;
   private readonly cache = new AtomCache();
   private readonly reassembler: Reassembler;
-  private readonly decodeOpts: { maxTermBytes: number; copySmallBinaries: true };
-  /** For a frame in a buffer the reader reuses: every binary copied out. */
-  private readonly decodeReusedOpts: { maxTermBytes: number; copySmallBinaries: true; inputReused: true };
+  /**
+   * Decode options, resolved once: [frame kept, frame in a buffer the reader reuses (every binary
+   * copied out)] × [no atom cache refs, the current frame's refs (read through `refs`)].
+   */
+  private readonly limits: readonly [DecodeLimits, DecodeLimits, DecodeLimits, DecodeLimits];
+  /** The atom cache refs of the frame being decoded. */
+  private refs: readonly Atom[] = [];
 
   /** `inPlace`: the carrier reads in place (`Carrier.readsInPlace`), so its chunks are valid only during `push`. */
   constructor(
     inPlace: boolean,
     private readonly h: IncomingHost,
   ) {
-    this.decodeOpts = { maxTermBytes: h.maxMessage, copySmallBinaries: true };
-    this.decodeReusedOpts = { ...this.decodeOpts, inputReused: true };
+    const atomCache = (i: number): Atom | undefined => this.refs[i];
+    const kept = { maxTermBytes: h.maxMessage, copySmallBinaries: true };
+    const reusedInput = { ...kept, inputReused: true };
+    this.limits = [decodeLimits(kept), decodeLimits({ ...kept, atomCache }), decodeLimits(reusedInput), decodeLimits({ ...reusedInput, atomCache })];
     this.reassembler = new Reassembler(h.maxMessage);
     // A carrier that reads in place (plain TCP) reads a fragment's data straight into its
     // message's buffer (the placer below); any other hands over chunks that may be kept.
@@ -122,9 +128,9 @@ export class IncomingFrames {
   }
 
   private dispatch(body: Uint8Array, at: number, refs: readonly Atom[] | undefined, versioned: boolean, reused: boolean): void {
-    const base = reused ? this.decodeReusedOpts : this.decodeOpts;
-    const opts = refs === undefined ? base : { ...base, atomCache: (i: number) => refs[i] };
-    const c = decodeTerm(body, at, opts);
+    if (refs !== undefined) this.refs = refs;
+    const opts = this.limits[(reused ? 2 : 0) + (refs === undefined ? 0 : 1)] as DecodeLimits;
+    const c = decodeTermWith(body, at, opts);
     let payload: Term | undefined;
     if (c.end < body.length) {
       let o = c.end;
@@ -132,7 +138,7 @@ export class IncomingFrames {
         if (body[o] !== VERSION) throw new ProtocolError('BAD_FRAME', 'payload without 131 in pass-through frame', o);
         o++;
       }
-      const d = decodeTerm(body, o, opts);
+      const d = decodeTermWith(body, o, opts);
       if (d.end !== body.length) throw new ProtocolError('BAD_FRAME', `${body.length - d.end} stray bytes after the payload`, d.end);
       payload = d.term;
     }

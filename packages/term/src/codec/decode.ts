@@ -35,7 +35,19 @@ export function decodeTerm(buf: Uint8Array, offset: number, opts?: DecodeOptions
   if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
     throw new RangeError(`offset ${offset} is outside the buffer of ${buf.length} bytes`);
   }
-  return decodeAt(buf, offset, resolveLimits(opts));
+  return decodeTermWith(buf, offset, resolveLimits(opts));
+}
+
+/**
+ * {@link decodeTerm} with options resolved once by {@link decodeLimits}: for a caller that decodes
+ * message after message with the same options (a distribution session), which then does not
+ * check and copy them at every call.
+ */
+export function decodeTermWith(buf: Uint8Array, offset: number, limits: DecodeLimits): Decoded {
+  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
+    throw new RangeError(`offset ${offset} is outside the buffer of ${buf.length} bytes`);
+  }
+  return decodeAt(buf, offset, limits);
 }
 
 function decodeAt(buf: Uint8Array, offset: number, limits: DecodeLimits): Decoded {

@@ -186,8 +186,9 @@ export class Decoder extends Cursor {
 
       // Deliver `value` to the innermost open container, closing every container it completes.
       for (;;) {
-        const f = stack[stack.length - 1];
-        if (f === undefined) return value;
+        // Checked by length: reading stack[-1] is a lookup of the property "-1" up the prototype chain.
+        if (stack.length === 0) return value;
+        const f = stack[stack.length - 1] as Frame;
         switch (f.kind) {
           case TUPLE:
             f.items[f.fill++] = value;

@@ -59,7 +59,7 @@ export const MAX_MAP_ENTRIES = (1 << 24) - 1;
 /** Most magnitude bytes of a bignum whatever `maxBigBytes` says: V8's BigInts end at 2^30 bits. */
 export const MAX_BIGINT_BYTES = 1 << 26;
 
-/** {@link DecodeOptions} with every default filled in, built once per decode call. */
+/** {@link DecodeOptions} with every default filled in: built per decode call, or once by {@link decodeLimits}. */
 export interface DecodeLimits {
   readonly maxDepth: number;
   readonly maxTermBytes: number;
@@ -81,6 +81,14 @@ const DEFAULT_LIMITS: DecodeLimits = {
   inputReused: false,
   atomCache: undefined,
 };
+
+/**
+ * `opts` resolved once, for `decodeTermWith` message after message (frozen: the options of later
+ * calls cannot drift from what was checked). A limit that is not a number ≥ 0 is a RangeError.
+ */
+export function decodeLimits(opts: DecodeOptions): DecodeLimits {
+  return Object.freeze(resolveLimits(opts));
+}
 
 /** Fill in the defaults. A limit that is not a number ≥ 0 is the caller's bug: RangeError. */
 export function resolveLimits(opts: DecodeOptions | undefined): DecodeLimits {

@@ -193,10 +193,19 @@ function sameBytes(key: string, bytes: Uint8Array): boolean {
 }
 
 /** The key of a term that contains no other terms, or undefined for a container. */
+/** Keys of the integers 0 ≤ n < SMALL_INT_KEYS, made once (an integer-keyed map's keys are mostly these). */
+const SMALL_INT_KEYS = 1024;
+const smallIntKeys: (string | undefined)[] = new Array<string | undefined>(SMALL_INT_KEYS).fill(undefined);
+
+function smallIntKey(n: number): string {
+  return (smallIntKeys[n] ??= `i${n.toString(16)};`);
+}
+
 function leafKey(t: Term): string | undefined {
   switch (typeof t) {
     case 'number':
-      return Number.isInteger(t) ? `i${t.toString(16)};` : `f${t};`;
+      if (!Number.isInteger(t)) return `f${t};`;
+      return t >= 0 && t < SMALL_INT_KEYS ? smallIntKey(t) : `i${t.toString(16)};`;
     case 'bigint':
       return `i${t.toString(16)};`;
     case 'boolean':
