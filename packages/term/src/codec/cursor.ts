@@ -116,8 +116,6 @@ export class Cursor {
       return copyOut(this.buf, start, n, pooled);
     }
     this.charge(HeapCost.BINARY, start);
-    // A plain Uint8Array view: a Buffer input's own subarray goes through its species
-    // constructor, which costs more than decoding a small binary otherwise (bench/codec).
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, n);
+    return this.buf.subarray(start, start + n);
   }
 }
