@@ -4,7 +4,8 @@
  * 1 MiB binaries. Each pair is two OS processes (erl or node) on 127.0.0.1 with a private epmd.
  * Prints one table with ratios against Erlang↔Erlang. Then, over TCP, the flood table: 1 MiB
  * binaries to an `erl` receiver stopped (SIGSTOP) for FLOOD_STOP_MS, the sender's RSS growth and
- * the throughput once it resumes, Courier→Erlang beside Erlang→Erlang. Not a test.
+ * the throughput once it resumes, Courier→Erlang beside Erlang→Erlang. `--runs N` repeats it all
+ * with fresh nodes and ends with each ratio run by run and its best. Not a test.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,9 @@ const quick = process.argv.includes('--quick');
 /** `--only tcp` or `--only tls`: one table, e.g. to rerun the rows of one carrier; `--only flood`: the flood table alone. */
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] as Proto | 'flood' | undefined) : undefined;
+/** `--runs N`: the whole set N times with fresh nodes, each run's tables, then each ratio run by run and its best. */
+const runsAt = process.argv.indexOf('--runs');
+const RUNS = runsAt >= 0 ? Math.max(1, Number(process.argv[runsAt + 1]) || 1) : 1;
 const N_RTT = quick ? 5_000 : 10_000;
 const N_SMALL = quick ? 50_000 : 200_000;
 const N_64K = quick ? 500 : 1_000;
@@ -66,12 +70,24 @@ async function main(): Promise<void> {
     return;
   }
   const dir = (await compileErl([fileURLToPath(new URL('../erlang/dist_bench.erl', import.meta.url))], tools)).dir;
-  const results: Partial<Record<Proto, Rows>> = {};
-  if (only !== 'tls') results.tcp = await runSet('tcp', dir);
-  if (only !== 'tcp' && only !== 'flood') {
-    if (hasOpenssl()) results.tls = await runSet('tls', dir);
-    else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
+  const runs: Array<Partial<Record<Proto, Rows>>> = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const results: Partial<Record<Proto, Rows>> = {};
+    if (only !== 'tls') results.tcp = await runSet('tcp', dir);
+    if (only !== 'tcp' && only !== 'flood') {
+      if (hasOpenssl()) results.tls = await runSet('tls', dir);
+      else console.log('openssl not found: TLS rows skipped (certificates are made with it).');
+    }
+    if (RUNS > 1) console.log(`\nRun ${run} of ${RUNS} (${new Date().toISOString().slice(11, 16)} UTC):`);
+    printRun(results);
+    runs.push(results);
   }
+  if (RUNS > 1)
+    for (const proto of ['tcp', 'tls'] as const)
+      printRuns(
+        proto,
+        runs.map((r) => r[proto]).filter((r): r is Rows => r !== undefined),
+      );
   console.log(
     `\n${runInfo({
       courier: 'a Courier node: one event loop, its own process',
@@ -79,6 +95,10 @@ async function main(): Promise<void> {
       statistic: `each figure warm-up passes for ${WARM_UP_MS} ms, then the best of ${PASSES} passes, on both sides; the flood: the best of ${PASSES} by throughput after resume, no warm-up, on both sides`,
     })}`,
   );
+}
+
+/** One run's tables: TCP and TLS, the flood, the TLS cost per message. */
+function printRun(results: Partial<Record<Proto, Rows>>): void {
   for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
   if (results.tcp?.flood) printFlood(results.tcp.flood);
   const [tcp, tls] = [results.tcp, results.tls];
@@ -353,6 +373,52 @@ function print(proto: Proto, { erlang: e, c2e, c2c, floor }: Rows): void {
     `targets (issue 16): round trips Courier↔Courier ≥ 1.0× and Courier↔Erlang ≥ 0.95× — or ≥ 0.9× the floor where the floor itself is below Erlang↔Erlang; ` +
       `64 KiB and 1 MiB binaries ≥ 1.0× both ways; small messages ≥ their previous ratios. N: rtt ${N_RTT}, small ${N_SMALL}, 64 KiB ${N_64K}, 1 MiB ${N_1M}; each: warm-up passes for ${WARM_UP_MS} ms, then the best of ${PASSES}`,
   );
+}
+
+/**
+ * The ratios of `runs` side by side, each against the Erlang↔Erlang figure of its own run (never
+ * across runs), and the best of them: the issue's "best of three, same session".
+ */
+function printRuns(proto: Proto, runs: readonly Rows[]): void {
+  const full = runs.filter((r): r is Required<Pick<Rows, 'erlang' | 'c2e' | 'c2c'>> & Rows => r.erlang !== undefined && r.c2e !== undefined && r.c2c !== undefined);
+  if (full.length < 2) return;
+  const figures: Array<[string, (r: Row) => number, boolean]> = [
+    ['round trips/s', (r) => r.rtt.perSec, false],
+    ['round trip p50 (µs)', (r) => r.rtt.p50us, true],
+    ['round trip p99 (µs)', (r) => r.rtt.p99us, true],
+    ['small msgs/s (one-way)', (r) => r.small.msgsPerSec, false],
+    ['64 KiB binaries MB/s', (r) => r.k64.bytesPerSec, false],
+    ['1 MiB binaries MB/s', (r) => r.m1.bytesPerSec, false],
+  ];
+  const ratioOf = (x: number, e: number, lowerBetter: boolean) => (lowerBetter ? e / x : x / e);
+  const cells = (pair: 'c2e' | 'c2c', get: (r: Row) => number, lowerBetter: boolean): [string, string] => {
+    const rs = full.map((r) => ratioOf(get(r[pair]), get(r.erlang), lowerBetter));
+    return [rs.map((x) => x.toFixed(2)).join(' '), `${Math.max(...rs).toFixed(2)}×`];
+  };
+  const rows = figures.map(([name, get, lowerBetter]) => [name, ...cells('c2e', get, lowerBetter), ...cells('c2c', get, lowerBetter)]);
+  const floors = full.map((r) => (r.floor === undefined ? undefined : r.floor / r.erlang.rtt.perSec));
+  if (floors.every((x) => x !== undefined)) {
+    const vsFloor = (pair: 'c2e' | 'c2c') => full.map((r) => r[pair].rtt.perSec / (r.floor as number));
+    rows.push(['floor: ping-pong/Erlang', floors.map((x) => x.toFixed(2)).join(' '), '', '', '']);
+    rows.push([
+      'round trips / floor',
+      vsFloor('c2e')
+        .map((x) => x.toFixed(2))
+        .join(' '),
+      `${Math.max(...vsFloor('c2e')).toFixed(2)}×`,
+      vsFloor('c2c')
+        .map((x) => x.toFixed(2))
+        .join(' '),
+      `${Math.max(...vsFloor('c2c')).toFixed(2)}×`,
+    ]);
+  }
+  const head = [`${proto.toUpperCase()}, ${full.length} runs`, 'Courier↔Erlang, run by run', 'best', 'Courier↔Courier, run by run', 'best'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join(' | ')} |`;
+  console.log(`\n${proto.toUpperCase()} over ${full.length} runs: each ratio against Erlang↔Erlang in its own run (higher is better), then the best of the runs`);
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
+  for (const r of rows) console.log(line(r));
 }
 
 const FLOOR_NOTE = '80-byte frames with a 4-byte length, no codec, no runtime';
