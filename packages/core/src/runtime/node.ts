@@ -2,7 +2,7 @@ import { Atom, Pid, Ref, Tuple, atom, atoms, type Term } from '@courier/term';
 import { Subject } from 'rxjs';
 import { CarrierError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { ConnectionTable, type DistAutoConnect } from '../connections/connection-table.js';
+import { ConnectionTable } from '../connections/connection-table.js';
 import { ConnectionPipeline } from '../connections/pipeline.js';
 import type { DistOp, Router } from '../seams/dist-op.js';
 import type { PipelineSession, Session } from '../seams/session.js';
@@ -19,79 +19,11 @@ import { RemoteSpawns } from './remote-spawn.js';
 import { installErpc } from './rpc.js';
 import { serviceHostOf } from './service-host.js';
 import { checkEncodable } from './encodable.js';
-import { NodeMonitors, type MonitorNodesOptions, type NodeType } from './node-monitors.js';
+import type { MonitorNodesOptions } from './node-monitors.js';
+import { NetKernel } from './net-kernel.js';
+import type { NodeEvent, NodeOptions, NodesKind, ProcessExit, SpawnOptions } from './node-types.js';
 
-/**
- * Options of a {@link Node}: its name and creation, a logger, its transports and which one reaches a peer,
- * auto-connect, and the nodes it allows.
- */
-export interface NodeOptions {
-  /** `alive@host`. A node without distribution may use `nonode@nohost`. */
-  readonly name: string | Atom;
-  /** Incarnation number; set by EPMD registration for Erlang carriers. Random when omitted. */
-  readonly creation?: number;
-  readonly log?: Logger;
-  /** Carriers this node listens on and dials with, in preference order. */
-  readonly transports?: readonly Transport[];
-  /** Which transport reaches `peer` (default: the first). */
-  readonly transportFor?: (peer: Atom, transports: readonly Transport[]) => Transport | undefined;
-  /**
-   * Whether a send, link, monitor or remote spawn to an unconnected node connects to it (OTP's
-   * kernel `dist_auto_connect`): `on` (default), `once` (until its first connection has gone down;
-   * then only an explicit {@link Node.connect} or an incoming connection brings it back), `never`
-   * (only explicit connects). A connect not made is `noconnection` to links and monitors.
-   */
-  readonly distAutoConnect?: DistAutoConnect;
-  /**
-   * The only nodes this node connects with (`net_kernel:allow/1`), by full name: a handshake from
-   * any other is answered `not_allowed` (an `erl` gets `pang`), a connect to one fails. Absent: all.
-   */
-  readonly allow?: readonly string[];
-}
-
-/** Options of {@link Node.spawn}: a process to link to, a registered name, trapping exits. */
-export interface SpawnOptions {
-  /** Link the new process to this one before it runs. */
-  readonly linkTo?: Process;
-  /** Register the new process under this name before it runs. */
-  readonly name?: Atom;
-  readonly trapExit?: boolean;
-}
-
-/**
- * Node up/down as net_kernel:monitor_nodes reports them. `nodeType` is how OTP classes the
- * connection (`hidden` when either side is hidden); `hidden` says the same, kept for existing code.
- * `reason` is the nodedown reason OTP gives (`connection_closed`, `net_tick_timeout`, `disconnect`,
- * `net_kernel_terminated`, …); links and monitors across the connection still get `noconnection`.
- * `connectionId` tells successive connections to one node apart (monitor_nodes' `connection_id`).
- */
-export type NodeEvent =
-  | {
-      readonly type: 'nodeup';
-      readonly node: Atom;
-      readonly carrier: string;
-      readonly hidden: boolean;
-      readonly nodeType: NodeType;
-      readonly connectionId: number;
-    }
-  | {
-      readonly type: 'nodedown';
-      readonly node: Atom;
-      readonly reason: Term;
-      readonly hidden: boolean;
-      readonly nodeType: NodeType;
-      readonly connectionId: number;
-    };
-
-/** What erlang:nodes/1 lists: `connected` = visible + hidden; `known` adds this node and nodes connected before. */
-export type NodesKind = 'visible' | 'hidden' | 'connected' | 'known' | 'this' | 'all';
-
-/** A process that exited: its pid, its registered name, and the exit reason (on `Node.exits$`). */
-export interface ProcessExit {
-  readonly pid: Pid;
-  readonly name: Atom | undefined;
-  readonly reason: Term;
-}
+export type { NodeEvent, NodeOptions, NodesKind, ProcessExit, SpawnOptions };
 
 /**
  * A Courier node: its processes, registered names, timers, exposed modules and connections.
@@ -127,13 +59,8 @@ export class Node implements Router {
   private started = false;
   /** The group leader given to processes this node spawns on other nodes (set by Erlang carriers). */
   groupLeader: Pid | undefined = undefined;
-  /** net_kernel:monitor_nodes subscriptions. */
-  private readonly nodeMonitors = new NodeMonitors((p, msg) => this.signals.message(p, msg));
-  /** Connection ids (monitor_nodes' `connection_id`), one per session. */
-  private readonly connIds = new WeakMap<Session, number>();
-  private nextConnId = 1;
-  /** Nodes this node has been connected to (nodes(known)). */
-  private readonly knownNodes = new Set<Atom>();
+  /** nodes/1, monitor_nodes, nodeup and nodedown (runtime/net-kernel.ts). */
+  private readonly netKernel: NetKernel;
   /** Creations this node's pids may carry: the one at construction and the one adopted from EPMD. */
   private readonly creations = new Set<number>();
   private readonly creationFixed: boolean;
@@ -157,7 +84,7 @@ export class Node implements Router {
       pickTransport: (peer) => pick(peer, this.transports),
       // Async, so a dialer that throws (unchanged) rejects the dial instead of throwing.
       dial: async (peer, transport, signal) => this.pipeline.dial(peer, transport.dialer(peer), signal),
-      onUp: (peer, s) => this.nodeUp(peer, s),
+      onUp: (peer, s) => this.netKernel.up(peer, s),
       onDown: (peer, reason, wasUp, s) => this.signals.nodeDown(peer, reason, wasUp, s),
     });
     this.pipeline = new ConnectionPipeline({
@@ -166,6 +93,14 @@ export class Node implements Router {
       attach: (s: PipelineSession) => this.dist.attach(s),
       current: (peer) => this.dist.session(peer),
       log: this.log,
+    });
+    this.netKernel = new NetKernel({
+      self: this.name,
+      log: this.log,
+      dist: this.dist,
+      events$: this.events$,
+      deliver: (p, msg) => this.signals.message(p, msg),
+      started: (s) => this.pipeline.started(s),
     });
     this.services = serviceHostOf(this);
     installErpc(this);
@@ -483,14 +418,7 @@ export class Node implements Router {
    * collects them, Courier keeps each connected node). A list is the union, in OTP's order.
    */
   nodes(which: NodesKind | readonly NodesKind[] = 'visible'): Atom[] {
-    const kinds = new Set(typeof which === 'string' ? [which] : which);
-    if (kinds.has('known')) return [this.name, ...[...this.knownNodes].filter((n) => n !== this.name)];
-    const out: Atom[] = [];
-    if (kinds.has('this')) out.push(this.name);
-    const all = kinds.has('connected') || kinds.has('all');
-    if (all || kinds.has('visible')) out.push(...this.dist.nodes('visible'));
-    if (all || kinds.has('hidden')) out.push(...this.dist.nodes('hidden'));
-    return out;
+    return this.netKernel.nodes(which);
   }
 
   /**
@@ -501,7 +429,7 @@ export class Node implements Router {
   monitorNodes(p: Process | Pid, on: boolean, opts?: MonitorNodesOptions): void {
     const proc = p instanceof Pid ? this.lookup(p) : p;
     if (proc === undefined || !proc.alive) throw new UsageError('NOPROC', `monitorNodes: ${String(p instanceof Pid ? p : p.pid)} is not a live process of this node`);
-    this.nodeMonitors.subscribe(proc, on, opts);
+    this.netKernel.subscribe(proc, on, opts);
   }
 
   /**
@@ -528,26 +456,9 @@ export class Node implements Router {
     this.creations.add(creation);
   }
 
-  private nodeUp(peer: Atom, s: Session): void {
-    const connectionId = this.nextConnId++;
-    this.connIds.set(s, connectionId);
-    this.knownNodes.add(peer);
-    const nodeType: NodeType = s.hidden ? 'hidden' : 'visible';
-    this.log.info({ peer: peer.name, carrier: s.carrier, nodeType }, 'node up');
-    this.nodeMonitors.nodeup({ node: peer, type: nodeType, connectionId });
-    this.events$.next({ type: 'nodeup', node: peer, carrier: s.carrier, hidden: s.hidden, nodeType, connectionId });
-    // Only now the bytes read past the handshake: as in OTP, nodeup reaches monitor_nodes
-    // subscribers (global, pg) before any message that came on the new connection.
-    this.pipeline.started(s);
-  }
-
   /** @internal A session that had been up went down: monitor_nodes subscribers and events$. */
   reportNodeDown(peer: Atom, reason: Term, s: Session | undefined): void {
-    const hidden = s?.hidden ?? false;
-    const nodeType: NodeType = hidden ? 'hidden' : 'visible';
-    const connectionId = s === undefined ? 0 : (this.connIds.get(s) ?? 0);
-    this.nodeMonitors.nodedown({ node: peer, type: nodeType, connectionId, reason });
-    this.events$.next({ type: 'nodedown', node: peer, reason, hidden, nodeType, connectionId });
+    this.netKernel.down(peer, reason, s);
   }
 
   /** Connect to `peer` now; true when a session is up (like net_kernel:connect_node/1). */
