@@ -3,9 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Node, type Process } from '@courier/core';
 import { Pid, Tuple, atom, atoms, type Atom, type Term } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
-import { compileErl, freePort, randomCookie, uniqueName, type ErlNode } from '@courier/testkit';
+import { compileErl, faultProxy, freePort, randomCookie, uniqueName, type ErlNode, type FaultProxy } from '@courier/testkit';
 import { erlNode, erlPeer, startEpmd, tools, until, type Epmd } from './harness.js';
-import { faultProxy, type FaultProxy } from './fault-proxy.js';
 
 /**
  * The link protocol (UNLINK_ID / UNLINK_ID_ACK) live against OTP 25: a fault proxy holds what
@@ -60,7 +59,7 @@ beforeAll(async () => {
     args: ['-pa', dir, '-kernel', 'inet_dist_listen_min', String(port), '-kernel', 'inet_dist_listen_max', String(port)],
   });
   erlName = atom(erl.node as string);
-  proxy = await faultProxy(port);
+  proxy = await faultProxy({ target: { host: '127.0.0.1', port } });
   node = new Node({ name: `${uniqueName('lp')}@127.0.0.1`, transports: [tcpDist({ cookie, epmd: false, peerPort: proxy.port, listen: { port: 0 } })] });
   await node.start();
   node.spawn(
@@ -84,7 +83,7 @@ describe('link protocol against OTP 25, signals crossing on the wire', () => {
   it('E unlinks and relinks while our UNLINK_ID is held: both end unlinked (no phantom link)', async (ctx) => {
     erlPeer.require(ctx);
     const e = await freshE();
-    proxy.pause('toTarget');
+    proxy.stall('toTarget');
     try {
       p.unlink(e);
       // E's UNLINK_ID and LINK reach us; ours reaches E only after them.
@@ -108,7 +107,7 @@ describe('link protocol against OTP 25, signals crossing on the wire', () => {
   it('E relinks and exits while we unlink: its EXIT crossed our UNLINK_ID and is ignored', async (ctx) => {
     erlPeer.require(ctx);
     const e = await freshE();
-    proxy.pause('toTarget');
+    proxy.stall('toTarget');
     try {
       p.unlink(e);
       await cmd('unlink_link');
@@ -127,7 +126,7 @@ describe('link protocol against OTP 25, signals crossing on the wire', () => {
   it('we unlink and relink before the ack; E exits meanwhile: its EXIT is not lost', async (ctx) => {
     erlPeer.require(ctx);
     const e = await freshE();
-    proxy.pause('toTarget');
+    proxy.stall('toTarget');
     try {
       p.unlink(e);
       p.link(e);

@@ -3,9 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Node, multicall, rpcCall, rpcMulticall, type NodeEvent, type Process } from '@courier/core';
 import { Tuple, atom, type Atom, type Term } from '@courier/term';
 import { tcpDist } from '@courier/transport-tcp';
-import { compileErl, freePort, randomCookie, uniqueName, type ErlNode } from '@courier/testkit';
+import { compileErl, faultProxy, freePort, randomCookie, uniqueName, type ErlNode, type FaultProxy } from '@courier/testkit';
 import { erlNode, erlPeer, fixtures, startEpmd, tools, until, type Epmd } from './harness.js';
-import { faultProxy, type FaultProxy } from './fault-proxy.js';
 
 /**
  * net_kernel parity against OTP 25: monitor_nodes on `erl` with `nodedown_reason` sees
@@ -84,7 +83,7 @@ describe('monitor_nodes: nodedown reasons on both sides', () => {
 
   beforeAll(async () => {
     if (!erlPeer.available) return;
-    proxy = await faultProxy(erlPort);
+    proxy = await faultProxy({ target: { host: '127.0.0.1', port: erlPort } });
     // Dials every peer at the proxy; listens elsewhere (erl never dials back here).
     node = new Node({
       name: `${uniqueName('nk')}@127.0.0.1`,
@@ -133,7 +132,7 @@ describe('monitor_nodes: nodedown reasons on both sides', () => {
     const me = node.name.name;
     await c.seen(`NK r {nodeup,'${me}'`);
     const t0 = Date.now();
-    proxy.pause('toTarget');
+    proxy.stall('toTarget');
     try {
       await c.seen(`NK r {nodedown,'${me}',[{nodedown_reason,net_tick_timeout},{node_type,hidden}]}`, 10_000);
       // OTP: down after ticktime of silence, within 1.25 × ticktime plus a tick.
@@ -152,7 +151,7 @@ describe('monitor_nodes: nodedown reasons on both sides', () => {
     expect(await node.connect(erlName)).toBe(true);
     const me = node.name.name;
     await c.seen(`NK r {nodeup,'${me}'`);
-    proxy.pause('toClient');
+    proxy.stall('toClient');
     try {
       await until(() => w.got.length === 2, 10_000, 'Courier nodedown');
       expect(String(w.got[1])).toBe(`{nodedown,'${erlName.name}',#{node_type => hidden,nodedown_reason => net_tick_timeout}}`);

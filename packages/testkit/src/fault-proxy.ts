@@ -12,6 +12,9 @@ export interface FaultProxyOptions {
   readonly target: { readonly host: string; readonly port: number };
 }
 
+/** One direction of a proxied connection: `toTarget` from the dialing side, `toClient` back to it. */
+export type Direction = 'toTarget' | 'toClient';
+
 export interface FaultProxy {
   readonly port: number;
   /** Connections accepted so far, and those still open. */
@@ -21,10 +24,15 @@ export interface FaultProxy {
   latency(ms: number): void;
   /** At most `bytesPerSecond` in each direction of each connection (0: unlimited). */
   bandwidth(bytesPerSecond: number): void;
-  /** Stop forwarding (and reading) without closing: the peers see silence. */
-  stall(): void;
-  /** Forward again after `stall`. */
-  resume(): void;
+  /**
+   * Stop forwarding (and reading) without closing: the peers see silence. `dir` stalls one
+   * direction only (`toTarget`: what the dialing side writes; `toClient`: what the target answers),
+   * e.g. to make one peer of a distribution connection silent to the other (net_tick_timeout) or
+   * to hold back signals so that they cross others on the wire.
+   */
+  stall(dir?: Direction): void;
+  /** Forward again after `stall` (both directions, or `dir`). */
+  resume(dir?: Direction): void;
   /** Reset every open connection (RST to both peers); new ones are accepted as before. */
   reset(): void;
   close(): Promise<void>;
@@ -40,6 +48,7 @@ class Pipe {
     private readonly from: Socket,
     private readonly to: Socket,
     private readonly faults: Faults,
+    private readonly dir: Direction,
   ) {
     from.on('data', (c: Buffer) => {
       this.queue.push({ at: Date.now() + faults.latencyMs, chunk: c });
@@ -51,7 +60,7 @@ class Pipe {
 
   pump(): void {
     if (this.timer !== undefined) return;
-    if (this.faults.stalled) {
+    if (this.faults.stalled.has(this.dir)) {
       this.from.pause();
       return;
     }
@@ -91,11 +100,13 @@ class Pipe {
 interface Faults {
   latencyMs: number;
   bytesPerSecond: number;
-  stalled: boolean;
+  readonly stalled: Set<Direction>;
 }
 
+const BOTH: readonly Direction[] = ['toTarget', 'toClient'];
+
 export async function faultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
-  const faults: Faults = { latencyMs: 0, bytesPerSecond: 0, stalled: false };
+  const faults: Faults = { latencyMs: 0, bytesPerSecond: 0, stalled: new Set() };
   const conns = new Set<{ client: Socket; target: Socket; pipes: Pipe[] }>();
   let accepted = 0;
   const pumpAll = (): void => {
@@ -104,7 +115,7 @@ export async function faultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
   const server: Server = createServer({ noDelay: true }, (client) => {
     accepted++;
     const target = connect({ host: opts.target.host, port: opts.target.port, noDelay: true });
-    const conn = { client, target, pipes: [new Pipe(client, target, faults), new Pipe(target, client, faults)] };
+    const conn = { client, target, pipes: [new Pipe(client, target, faults, 'toTarget'), new Pipe(target, client, faults, 'toClient')] };
     conns.add(conn);
     const end = (): void => {
       if (!conns.delete(conn)) return;
@@ -116,7 +127,7 @@ export async function faultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
       s.on('close', end);
       s.on('error', end);
     }
-    if (faults.stalled) pumpAll();
+    if (faults.stalled.size > 0) pumpAll();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,12 +153,12 @@ export async function faultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
       faults.bytesPerSecond = bytesPerSecond;
       pumpAll();
     },
-    stall() {
-      faults.stalled = true;
+    stall(dir) {
+      for (const d of dir === undefined ? BOTH : [dir]) faults.stalled.add(d);
       pumpAll();
     },
-    resume() {
-      faults.stalled = false;
+    resume(dir) {
+      for (const d of dir === undefined ? BOTH : [dir]) faults.stalled.delete(d);
       pumpAll();
     },
     reset() {

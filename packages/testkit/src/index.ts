@@ -9,7 +9,7 @@ export { captureLog, type CapturedLog, type LogEntry } from './log.js';
 export { inProcess } from './process.js';
 export { findChromium, launchChromium } from './browser.js';
 export { freePort } from './net.js';
-export { faultProxy, type FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
+export { faultProxy, type Direction, type FaultProxy, type FaultProxyOptions } from './fault-proxy.js';
 export {
   createCluster,
   netnsPeer,

@@ -6,9 +6,15 @@ import { faultProxy, type FaultProxy } from '../src/fault-proxy.js';
 let server: Server;
 let proxy: FaultProxy;
 const sockets: Socket[] = [];
+/** Bytes the echo server has received. */
+let serverGot = 0;
 
 async function setup(): Promise<Socket> {
-  server = createServer((s) => s.pipe(s));
+  serverGot = 0;
+  server = createServer((s) => {
+    s.on('data', (c: Buffer) => (serverGot += c.length));
+    s.pipe(s);
+  });
   await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, r));
   const port = (server.address() as { port: number }).port;
   proxy = await faultProxy({ target: { host: '127.0.0.1', port } });
@@ -70,6 +76,24 @@ describe('faultProxy', () => {
     expect(proxy.open).toBe(1);
     proxy.resume();
     expect(await back).toBeGreaterThanOrEqual(400);
+  });
+
+  it('stalls one direction: the target gets the bytes, its answer waits', async () => {
+    const s = await setup();
+    proxy.stall('toClient');
+    const back = roundtrip(s, 1000);
+    const early = await Promise.race([back.then(() => 'data'), new Promise((r) => setTimeout(() => r('silence'), 400))]);
+    expect(early).toBe('silence');
+    expect(serverGot).toBe(1000);
+    proxy.resume('toClient');
+    expect(await back).toBeGreaterThanOrEqual(400);
+    proxy.stall('toTarget');
+    const again = roundtrip(s, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(serverGot).toBe(1000);
+    proxy.resume();
+    await again;
+    expect(serverGot).toBe(1010);
   });
 
   it('resets open connections and accepts new ones', async () => {
