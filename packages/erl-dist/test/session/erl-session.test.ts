@@ -7,7 +7,7 @@ import { ErlSession } from '../../src/session/erl-session.js';
 import { COURIER_FLAGS } from '../../src/handshake/flags.js';
 import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
 import { Reassembler } from '../../src/session/fragments.js';
-import { FakeCarrier } from './fake-carrier.js';
+import { FakeCarrier, writtenMessages } from './fake-carrier.js';
 
 const peer = atom('erl@127.0.0.1');
 const to = new Pid(peer, 1, 0, 1);
@@ -22,21 +22,10 @@ function session(opts: { busyLimit?: number; warns?: unknown[] } = {}) {
   return { s, carrier, warns };
 }
 
-/** The payloads (messages) of every frame written so far, decoded. */
+/** The payloads (messages) of every frame written so far (the control term of one without), decoded. */
 async function frames(carrier: FakeCarrier): Promise<Term[]> {
   await new Promise((r) => process.nextTick(r));
-  const out: Term[] = [];
-  const reader = new LengthPrefixedReader(
-    1 << 30,
-    (f) => {
-      // 131, 68, 0 (no atom cache refs), control, payload
-      const c = decodeTerm(f, 3);
-      out.push(c.end < f.length ? decodeTerm(f, c.end).term : c.term);
-    },
-    () => undefined,
-  );
-  for (const c of carrier.out) reader.push(c);
-  return out;
+  return writtenMessages(carrier).map((m) => m.payload ?? m.control);
 }
 
 const send = (msg: Term): DistOp => ({ op: 'send', from, to, msg });

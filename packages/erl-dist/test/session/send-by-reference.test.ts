@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Pid, Tuple, atom, decodeTerm, termEquals, type Term } from '@courier/term';
+import { Pid, Tuple, atom, termEquals, type Term } from '@courier/term';
 import { silentLogger, type DistOp, type Router } from '@courier/core';
-import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { ErlSession } from '../../src/session/erl-session.js';
 import { COURIER_FLAGS } from '../../src/handshake/flags.js';
-import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
-import { Reassembler } from '../../src/session/fragments.js';
-import { FakeCarrier } from './fake-carrier.js';
+import { FakeCarrier, writtenMessages } from './fake-carrier.js';
 
 const peer = atom('erl@127.0.0.1');
 const to = new Pid(peer, 1, 0, 1);
@@ -23,25 +20,8 @@ function session(o: { fragmentSize: number; sendByReferenceMin: number; busyLimi
 
 /** Every message written, whole (fragments reassembled), with its sender, in the order its last byte went out. */
 function messages(carrier: FakeCarrier): Array<[Term, Term]> {
-  const out: Array<[Term, Term]> = [];
-  const cache = new AtomCache();
-  const r = new Reassembler(1 << 30);
-  const reader = new LengthPrefixedReader(
-    1 << 30,
-    (f) => {
-      const p = parseFrame(f, cache);
-      const body = p.kind === 'message' ? { bytes: p.body, at: p.offset } : p.kind === 'fragment' ? r.add(p.first, p.seq, p.fragId, p.refs, p.data) : undefined;
-      if (body === undefined) return;
-      const [bytes, at] = 'bytes' in body ? [body.bytes, body.at] : [body.body, 0];
-      const c = decodeTerm(bytes, at);
-      // SEND_SENDER {22, From, To}, then the message
-      out.push([(c.term as Tuple).elements[1], decodeTerm(bytes, c.end).term]);
-    },
-    () => undefined,
-  );
-  // Copies: the reader may keep views of what it is given, and the test reuses nothing.
-  for (const c of carrier.out) reader.push(c.slice());
-  return out;
+  // SEND_SENDER {22, From, To}, then the message
+  return writtenMessages(carrier).map((m) => [(m.control as Tuple).elements[1], m.payload]);
 }
 
 const send = (from: Pid, msg: Term): DistOp => ({ op: 'send', from, to, msg });
