@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Pid, Tuple, atom, atoms, decodeTerm, encode, termEquals, type Term } from '@courier/term';
+import { Pid, Tuple, atom, atoms, encode, termEquals, type Term } from '@courier/term';
 import { UsageError, silentLogger, type DistOp, type Router } from '@courier/core';
-import { LengthPrefixedReader } from '@courier/stream/length-prefixed';
 import { ErlSession } from '../../src/session/erl-session.js';
 import { COURIER_FLAGS } from '../../src/handshake/flags.js';
-import { AtomCache, parseFrame } from '../../src/session/dist-header.js';
-import { Reassembler } from '../../src/session/fragments.js';
 import { FakeCarrier, writtenMessages } from './fake-carrier.js';
 
 const peer = atom('erl@127.0.0.1');
@@ -156,23 +153,7 @@ describe('ErlSession output: large messages in fragments, interleaved (OTP 22+)'
 
   /** Every message written so far, whole (fragments reassembled), in the order its last byte went out. */
   function messages(carrier: FakeCarrier): Term[] {
-    const out: Term[] = [];
-    const cache = new AtomCache();
-    const r = new Reassembler(1 << 30);
-    const reader = new LengthPrefixedReader(
-      1 << 30,
-      (f) => {
-        const p = parseFrame(f, cache);
-        const body = p.kind === 'message' ? { bytes: p.body, at: p.offset } : p.kind === 'fragment' ? r.add(p.first, p.seq, p.fragId, p.refs, p.data) : undefined;
-        if (body === undefined) return;
-        const [bytes, at] = 'bytes' in body ? [body.bytes, body.at] : [body.body, 0];
-        const c = decodeTerm(bytes, at);
-        out.push(c.end < bytes.length ? decodeTerm(bytes, c.end).term : c.term);
-      },
-      () => undefined,
-    );
-    for (const c of carrier.out) reader.push(c);
-    return out;
+    return writtenMessages(carrier).map((m) => m.payload ?? m.control);
   }
   const tick = () => new Promise((r) => process.nextTick(r));
 
