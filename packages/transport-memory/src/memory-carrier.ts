@@ -10,6 +10,12 @@ export interface MemoryCarrierOptions {
    * same tick arrive coalesced, as a socket would deliver them. Default 64 KiB.
    */
   readonly maxChunk?: number;
+  /**
+   * How a delivery is scheduled. Default `setImmediate`: bytes arrive on a later turn of the event
+   * loop, as a socket's would. `process.nextTick` delivers within the tick, with no event-loop turn
+   * in between: what bench/dist/js-cost.ts uses to measure the runtime's own cost per message.
+   */
+  readonly schedule?: (task: () => void) => void;
 }
 
 /** Bytes in flight toward the peer past which a memory carrier's `write` returns false, by default. */
@@ -23,7 +29,8 @@ type State = 'open' | 'closing' | 'closed';
 
 /**
  * One end of an in-memory byte pipe. Bytes written at one end reach the other end's receiver
- * asynchronously (on a later turn of the event loop, never inside `write`), in order, copied.
+ * asynchronously (on a later turn of the event loop unless `schedule` says otherwise, never
+ * inside `write`), in order, copied.
  * `write` returns false while the bytes in flight toward the peer are at or past the high-water
  * mark; `onDrain` follows once the peer's receiver has taken all of them. `close` is graceful
  * (the peer gets the queued bytes first), `abort` drops them; either way both ends see
@@ -46,6 +53,8 @@ export class MemoryCarrier implements Carrier {
   private closeDelivered = false;
   private readonly hwm: number;
   private readonly maxChunk: number;
+  private readonly scheduleTask: (task: () => void) => void;
+  private readonly pumpTask = (): void => this.pump();
 
   /** @internal use {@link memoryCarrierPair} */
   constructor(
@@ -54,6 +63,7 @@ export class MemoryCarrier implements Carrier {
   ) {
     this.hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.maxChunk = opts.maxChunk ?? DEFAULT_MAX_CHUNK;
+    this.scheduleTask = opts.schedule ?? setImmediate;
   }
 
   /** Whether this end is closed (or closing). */
@@ -132,7 +142,7 @@ export class MemoryCarrier implements Carrier {
     const work = this.closeDue !== undefined ? this.receiver !== undefined && !this.closeDelivered : this.receiver !== undefined && !this.paused && this.inboxBytes > 0;
     if (!work) return;
     this.scheduled = true;
-    setImmediate(() => this.pump());
+    this.scheduleTask(this.pumpTask);
   }
 
   /** Deliver queued bytes to the receiver, then a drain to the writer, then a pending close. */

@@ -31,6 +31,19 @@ describe('MemoryCarrier', () => {
     expect(lb.events).toEqual(['data:3']);
   });
 
+  it('with schedule: process.nextTick, delivers within the tick (still not inside write), copied', async () => {
+    const [a, b] = memoryCarrierPair({ schedule: (task) => process.nextTick(task) });
+    const lb = new Log();
+    b.setReceiver(lb);
+    const bytes = new Uint8Array([1, 2, 3]);
+    a.write(bytes);
+    bytes[0] = 9;
+    expect(lb.events).toEqual([]);
+    await new Promise<void>((r) => process.nextTick(r));
+    expect(lb.events).toEqual(['data:3']);
+    expect([...(lb.data[0] as Uint8Array)]).toEqual([1, 2, 3]);
+  });
+
   it('coalesces small writes of one turn and splits large ones at maxChunk', async () => {
     const [a, b] = memoryCarrierPair({ maxChunk: 1000 });
     const lb = new Log();
