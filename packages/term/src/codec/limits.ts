@@ -61,13 +61,21 @@ export const MAX_BIGINT_BYTES = 1 << 26;
 
 /** {@link DecodeOptions} with every default filled in: built per decode call, or once by {@link decodeLimits}. */
 export interface DecodeLimits {
+  /** {@link DecodeOptions.maxDepth}, or its default. */
   readonly maxDepth: number;
+  /** {@link DecodeOptions.maxTermBytes}, or its default. */
   readonly maxTermBytes: number;
+  /** {@link DecodeOptions.maxHeapBytes}, or its default (from maxTermBytes). */
   readonly maxHeapBytes: number;
+  /** {@link DecodeOptions.maxBigBytes}, or its default. */
   readonly maxBigBytes: number;
+  /** {@link DecodeOptions.copyBinaries} (default false). */
   readonly copyBinaries: boolean;
+  /** {@link DecodeOptions.copySmallBinaries} (default false). */
   readonly copySmallBinaries: boolean;
+  /** {@link DecodeOptions.inputReused} (default false). */
   readonly inputReused: boolean;
+  /** {@link DecodeOptions.atomCache}: what ATOM_CACHE_REF indexes resolve to; none outside a distribution header. */
   readonly atomCache: ((index: number) => Atom | undefined) | undefined;
 }
 
