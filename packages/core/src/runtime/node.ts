@@ -8,7 +8,8 @@ import type { DistOp, Router } from '../seams/dist-op.js';
 import type { PipelineSession, Session } from '../seams/session.js';
 import type { ServiceHost, Transport, TransportHost } from '../seams/transport.js';
 import { resolveDest, type AddressResolver, type Dest } from './dest.js';
-import { ExceptionReason, nodedownAtom, reasonFromThrow, reasonText } from './exit-reason.js';
+import { nodedownAtom, reasonText } from './exit-reason.js';
+import { BodyRunner } from './body-runner.js';
 import { IdAllocator } from './ids.js';
 import { pidKey, refKey } from './keys.js';
 import { Process, type Body } from './process.js';
@@ -59,6 +60,8 @@ export class Node implements Router {
   private started = false;
   /** The group leader given to processes this node spawns on other nodes (set by Erlang carriers). */
   groupLeader: Pid | undefined = undefined;
+  /** Runs spawned processes' bodies and ends them as their bodies end (runtime/body-runner.ts). */
+  private readonly bodies: BodyRunner;
   /** nodes/1, monitor_nodes, nodeup and nodedown (runtime/net-kernel.ts). */
   private readonly netKernel: NetKernel;
   /** Creations this node's pids may carry: the one at construction and the one adopted from EPMD. */
@@ -73,6 +76,7 @@ export class Node implements Router {
     this.creations.add(this.ids.creation);
     this.timers = new Timers(this);
     this.signals = new Signals(this);
+    this.bodies = new BodyRunner(this.log, (p, reason) => this.signals.terminate(p, reason));
     this.remoteSpawns = new RemoteSpawns(this);
     this.transports = opts.transports ?? [];
     const pick = opts.transportFor ?? ((_p: Atom, ts: readonly Transport[]) => ts[0]);
@@ -164,52 +168,8 @@ export class Node implements Router {
         opts.linkTo.addLink(pid);
       }
     }
-    // Bodies start in one microtask per batch of spawns, not one each.
-    this.starting.push(p, body);
-    if (!this.startQueued) {
-      this.startQueued = true;
-      queueMicrotask(this.startBodies);
-    }
+    this.bodies.start(p, body);
     return pid;
-  }
-
-  private readonly starting: Array<Process | Body> = [];
-  private startQueued = false;
-  private readonly startBodies = (): void => {
-    this.startQueued = false;
-    const list = this.starting;
-    // Bodies spawned while this batch starts are appended and started in the same pass.
-    for (let i = 0; i < list.length; i += 2) this.run(list[i] as Process, list[i + 1] as Body);
-    list.length = 0;
-  };
-
-  private run(p: Process, body: Body): void {
-    if (!p.alive) return;
-    let r: unknown;
-    try {
-      r = body(p);
-    } catch (e) {
-      this.bodyEnded(p, e, true);
-      return;
-    }
-    if (r instanceof Promise) {
-      r.then(
-        () => this.bodyEnded(p, undefined, false),
-        (e: unknown) => this.bodyEnded(p, e, true),
-      );
-    } else {
-      this.bodyEnded(p, undefined, false);
-    }
-  }
-
-  private bodyEnded(p: Process, e: unknown, threw: boolean): void {
-    if (!p.alive) return;
-    const reason = threw ? reasonFromThrow(e) : atoms.normal;
-    if (reason instanceof ExceptionReason) {
-      const err = reason.error;
-      this.log.error({ pid: p.pid.toString(), name: p.name?.name, err }, 'process crashed');
-    }
-    this.signals.terminate(p, reason);
   }
 
   /** The local process behind `pid`, when alive. */
