@@ -1,4 +1,5 @@
 import { ProtocolError, uninitialized } from '@courier/term';
+import { u32be } from './u32.js';
 
 /**
  * Where the rest of a frame that goes past the read it started in should land: a consumer that
@@ -99,13 +100,12 @@ export class InPlaceFrameReader {
     while (o < n) {
       let len: number;
       if (this.prefixHave === 0 && n - o >= 4) {
-        len = ((chunk[o] as number) * 0x1000000 + (((chunk[o + 1] as number) << 16) | ((chunk[o + 2] as number) << 8) | (chunk[o + 3] as number))) >>> 0;
+        len = u32be(chunk, o);
         o += 4;
       } else {
         while (this.prefixHave < 4 && o < n) this.prefix[this.prefixHave++] = chunk[o++] as number;
         if (this.prefixHave < 4) return;
-        const p = this.prefix;
-        len = ((p[0] as number) * 0x1000000 + (((p[1] as number) << 16) | ((p[2] as number) << 8) | (p[3] as number))) >>> 0;
+        len = u32be(this.prefix, 0);
         this.prefixHave = 0;
       }
       if (len === 0) {

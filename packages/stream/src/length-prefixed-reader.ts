@@ -5,6 +5,7 @@
  * @module @courier/stream/length-prefixed
  */
 import { ProtocolError, uninitialized } from '@courier/term';
+import { u32be } from './u32.js';
 
 export { InPlaceFrameReader, REUSE_MAX, type FramePlacer } from './in-place-reader.js';
 
@@ -52,7 +53,7 @@ export class LengthPrefixedReader {
       let o = 0;
       const n = chunk.length;
       while (n - o >= 4) {
-        const len = ((chunk[o] as number) * 0x1000000 + (((chunk[o + 1] as number) << 16) | ((chunk[o + 2] as number) << 8) | (chunk[o + 3] as number))) >>> 0;
+        const len = u32be(chunk, o);
         if (len === 0) {
           o += 4;
           this.onTick();
