@@ -1,4 +1,5 @@
 import type { Atom } from '../model/atom.js';
+import { FNV_OFFSET, fnv1a } from './fnv.js';
 
 /**
  * A direct-mapped cache from the bytes of an atom on the wire to the interned Atom, so that the
@@ -13,9 +14,8 @@ const slotUtf8 = new Uint8Array(SLOTS);
 const slotAtom: (Atom | undefined)[] = new Array<Atom | undefined>(SLOTS).fill(undefined);
 
 function slot(buf: Uint8Array, start: number, len: number, utf8: boolean): number {
-  // FNV-1a over the name bytes, seeded with the encoding.
-  let h = utf8 ? 0x811c9dc5 : 0x050c5d1f;
-  for (let i = start; i < start + len; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+  // Seeded with the encoding.
+  const h = fnv1a(buf, start, start + len, utf8 ? FNV_OFFSET : 0x050c5d1f);
   return (h ^ (h >>> 15)) & (SLOTS - 1);
 }
 

@@ -5,6 +5,7 @@ import { Pid, Port, Ref } from './identifiers.js';
 import { ErlMap } from './map.js';
 import type { Term } from './term.js';
 import { latin1 } from '../codec/text.js';
+import { FNV_OFFSET, fnv1a } from '../codec/fnv.js';
 
 /**
  * A string that is equal for two terms exactly when they are equal under Erlang's `=:=`
@@ -159,9 +160,8 @@ function hex(bytes: Uint8Array): string {
 function binaryKey(bytes: Uint8Array): string {
   const n = bytes.length;
   if (n > CACHED_KEY_MAX) return `b${n}:${latin1(bytes, 0, n)}`;
-  // FNV-1a of the bytes: a hit is checked byte by byte, so a collision only costs a miss.
-  let h = 0x811c9dc5 ^ n;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  // A hit is checked byte by byte, so a collision only costs a miss.
+  const h = fnv1a(bytes, 0, n, FNV_OFFSET ^ n);
   const hit = binaryKeys.get(h);
   if (hit !== undefined && sameBytes(hit, bytes)) return hit;
   const k = `b${n}:${latin1(bytes, 0, n)}`;
