@@ -4,10 +4,12 @@
  * 1 MiB binaries. Each pair is two OS processes (erl or node) on 127.0.0.1 with a private epmd.
  * Prints one table with ratios against Erlang↔Erlang. Then, over TCP, the flood table: 1 MiB
  * binaries to an `erl` receiver stopped (SIGSTOP) for FLOOD_STOP_MS, the sender's RSS growth and
- * the throughput once it resumes, Courier→Erlang beside Erlang→Erlang. `--runs N` repeats it all
+ * the throughput once it resumes, Courier→Erlang beside Erlang→Erlang. Then, per carrier, round
+ * trips again with busy polling on both sides: Courier nodes with `busyPollMicros` BUSY_POLL_MICROS,
+ * erl nodes with their default scheduler busy wait (no `+sbwt none`). `--runs N` repeats it all
  * with fresh nodes and ends with each ratio run by run and its best. Not a test.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
@@ -36,6 +38,8 @@ const SMALL: Term = new Tuple([atom('msg'), 42]);
 const N_FLOOD = quick ? 200 : 500;
 const FLOOD_STOP_MS = 3000;
 const MiB = 1 << 20;
+/** `busyPollMicros` of both Courier nodes in the busy-polling round trips (runtime/busy-poll.ts). */
+const BUSY_POLL_MICROS = 100;
 
 interface Flood {
   /** The sender's peak RSS while flooding, less its RSS before, bytes. */
@@ -61,6 +65,14 @@ interface Rows {
   readonly floor?: number;
   /** TCP only: Erlang→Erlang and Courier→Erlang floods of a stopped receiver. */
   readonly flood?: { readonly erlang: Flood; readonly c2e: Flood };
+  /** Round trips with busy polling on both sides (Courier's busyPollMicros, erl's default busy wait). */
+  readonly busy?: BusyRows;
+}
+
+interface BusyRows {
+  readonly erlang: Rtt;
+  readonly c2e: Rtt;
+  readonly c2c: Rtt;
 }
 
 async function main(): Promise<void> {
@@ -91,7 +103,7 @@ async function main(): Promise<void> {
   console.log(
     `\n${runInfo({
       courier: 'a Courier node: one event loop, its own process',
-      runtimes: [`${erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)'}, flags +sbwt none`],
+      runtimes: [`${erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)'}, flags +sbwt none (busy-polling rows: default flags)`],
       statistic: `each figure warm-up passes for ${WARM_UP_MS} ms, then the best of ${PASSES} passes, on both sides; the flood: the best of ${PASSES} by throughput after resume, no warm-up, on both sides`,
     })}`,
   );
@@ -99,7 +111,10 @@ async function main(): Promise<void> {
 
 /** One run's tables: TCP and TLS, the flood, the TLS cost per message. */
 function printRun(results: Partial<Record<Proto, Rows>>): void {
-  for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) print(proto, rows);
+  for (const [proto, rows] of Object.entries(results) as Array<[Proto, Rows]>) {
+    print(proto, rows);
+    if (rows.busy) printBusy(proto, rows.busy, rows.erlang);
+  }
   if (results.tcp?.flood) printFlood(results.tcp.flood);
   const [tcp, tls] = [results.tcp, results.tls];
   if (tcp?.c2c && tcp.erlang && tls?.c2c && tls.erlang) {
@@ -115,45 +130,47 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const cookie = randomCookie();
   const env = { ERL_EPMD_PORT: String(epmd.port) };
   let tls: TlsDistOptions | undefined;
-  const erlArgs = ['+sbwt', 'none'];
+  const distArgs: string[] = [];
   if (proto === 'tls') {
     const certs = makeTestCerts();
     tls = { server: { certfile: certs.node.cert, keyfile: certs.node.key, cacertfile: certs.ca }, watch: false };
     const conf = sslDistOptfile(certs.dir, 'bench', { cert: certs.other.cert, key: certs.other.key, ca: certs.ca });
-    erlArgs.push('-proto_dist', 'inet_tls', '-ssl_dist_optfile', conf);
+    distArgs.push('-proto_dist', 'inet_tls', '-ssl_dist_optfile', conf);
   }
-  const startE = async (prefix: string, evalExpr: string): Promise<ErlNode> => {
-    const e = startErl({ name: uniqueName(prefix), cookie, codePath: [dir], env, eval: `${evalExpr}, io:format("UP~n").`, args: erlArgs });
+  /** An erl node; `busyWait` false: `+sbwt none`, as in the main table. */
+  const startE = async (prefix: string, evalExpr: string, busyWait = false): Promise<ErlNode> => {
+    const args = [...(busyWait ? [] : ['+sbwt', 'none']), ...distArgs];
+    const e = startErl({ name: uniqueName(prefix), cookie, codePath: [dir], env, eval: `${evalExpr}, io:format("UP~n").`, args });
     await e.stdout.waitFor('UP', 20_000);
     return e;
   };
+  const distOpts = { cookie, epmd: { port: epmd.port, embedded: false } };
+  const newDriver = (busyPollMicros = 0) =>
+    new Node({ name: `${uniqueName('bdriver')}@127.0.0.1`, busyPollMicros, transports: [tls ? tlsDist({ ...distOpts, tls }) : tcpDist(distOpts)] });
+  try {
+    const rows = await mainSet(proto, startE, () => startCourierPeer(cookie, epmd.port, tls), newDriver);
+    const busy =
+      only === 'flood'
+        ? undefined
+        : await busySet(
+            startE,
+            () => startCourierPeer(cookie, epmd.port, tls, BUSY_POLL_MICROS),
+            () => newDriver(BUSY_POLL_MICROS),
+          );
+    return { ...rows, busy };
+  } finally {
+    await epmd.stop();
+  }
+}
+
+type StartErl = (prefix: string, evalExpr: string, busyWait?: boolean) => Promise<ErlNode>;
+
+/** The main table (and over TCP the floor and the flood): erl with +sbwt none, Courier without busy polling. */
+async function mainSet(proto: Proto, startE: StartErl, startC: () => Promise<CourierPeer>, newDriver: () => Node): Promise<Rows> {
   const peerE = await startE('bpeer', 'dist_bench:serve()');
   const driverE = await startE('bdrv', 'ok');
-  const courierPeer = spawn(
-    process.execPath,
-    [
-      ...COURIER_NODE_FLAGS,
-      '--conditions=source',
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./peer.ts', import.meta.url)),
-      `${uniqueName('cpeer')}@127.0.0.1`,
-      cookie,
-      String(epmd.port),
-      tls ? JSON.stringify(tls) : '',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const peerName = await new Promise<string>((resolve, reject) => {
-    courierPeer.stdout.setEncoding('utf8');
-    courierPeer.stdout.on('data', (d: string) => {
-      const m = /READY (\S+)/.exec(d);
-      if (m) resolve(m[1] as string);
-    });
-    courierPeer.once('exit', (code) => reject(new Error(`courier peer exited ${code}`)));
-  });
-  const distOpts = { cookie, epmd: { port: epmd.port, embedded: false } };
-  const driver = new Node({ name: `${uniqueName('bdriver')}@127.0.0.1`, transports: [tls ? tlsDist({ ...distOpts, tls }) : tcpDist(distOpts)] });
+  const courierPeer = await startC();
+  const driver = newDriver();
   await driver.start();
   const sizes = { small: encode(SMALL).length - 1, k64: encode(Buffer.alloc(65536)).length - 1, m1: encode(Buffer.alloc(1 << 20)).length - 1 };
   try {
@@ -164,7 +181,7 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
           : {
               erlang: await erlangPair(self, atom(driverE.node as string), atom(peerE.node as string)),
               c2e: await courierPair(self, atom(peerE.node as string), sizes),
-              c2c: await courierPair(self, atom(peerName), sizes),
+              c2c: await courierPair(self, atom(courierPeer.name), sizes),
             };
       if (proto !== 'tcp') return rows;
       // The floor: what two Node.js processes do per round trip with no Courier in between (its own warm-up inside).
@@ -204,12 +221,75 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
       return { ...rows, floor, flood };
     });
   } finally {
-    courierPeer.kill('SIGTERM');
+    courierPeer.process.kill('SIGTERM');
     await driver.stop();
     await peerE.stop();
     await driverE.stop();
-    await epmd.stop();
   }
+}
+
+/**
+ * Round trips with busy polling on both sides, fresh nodes: an erl pair with its default scheduler
+ * busy wait, a Courier driver and peer with busyPollMicros BUSY_POLL_MICROS.
+ */
+async function busySet(startE: StartErl, startC: () => Promise<CourierPeer>, newDriver: () => Node): Promise<BusyRows> {
+  const peerE = await startE('bbpeer', 'dist_bench:serve()', true);
+  const driverE = await startE('bbdrv', 'ok', true);
+  const courierPeer = await startC();
+  const driver = newDriver();
+  await driver.start();
+  try {
+    return await inProcess(driver, async (self) => {
+      const courier = async (peer: Atom) => {
+        await self.node.connect(peer);
+        return best(() => rtt(self, peer, N_RTT), byRate);
+      };
+      return {
+        erlang: (await erlangPair(self, atom(driverE.node as string), atom(peerE.node as string), true)).rtt,
+        c2e: await courier(atom(peerE.node as string)),
+        c2c: await courier(atom(courierPeer.name)),
+      };
+    });
+  } finally {
+    courierPeer.process.kill('SIGTERM');
+    await driver.stop();
+    await peerE.stop();
+    await driverE.stop();
+  }
+}
+
+interface CourierPeer {
+  readonly process: ChildProcess;
+  readonly name: string;
+}
+
+/** bench/dist/peer.ts in its own node process, once it printed READY. */
+async function startCourierPeer(cookie: string, epmdPort: number, tls: TlsDistOptions | undefined, busyPollMicros = 0): Promise<CourierPeer> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...COURIER_NODE_FLAGS,
+      '--conditions=source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./peer.ts', import.meta.url)),
+      `${uniqueName('cpeer')}@127.0.0.1`,
+      cookie,
+      String(epmdPort),
+      tls ? JSON.stringify(tls) : '',
+      String(busyPollMicros),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const name = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      const m = /READY (\S+)/.exec(d);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`courier peer exited ${code}`)));
+  });
+  return { process: child, name };
 }
 
 const PASSES = 3;
@@ -237,10 +317,12 @@ async function best<T>(measure: () => Promise<T>, score: (t: T) => number, warmU
 }
 
 const byRate = (r: Rtt) => r.perSec;
+/** A throughput not measured (erlangPair with rttOnly). */
+const NONE: Tput = { msgsPerSec: Number.NaN, bytesPerSec: Number.NaN };
 const byMsgs = (t: Tput) => t.msgsPerSec;
 
-/** Erlang↔Erlang, driven inside the erl driver node by rpc (the control connection stays idle). */
-async function erlangPair(self: Process, drv: Atom, peer: Atom): Promise<Row> {
+/** Erlang↔Erlang, driven inside the erl driver node by rpc (the control connection stays idle); `rttOnly`: round trips alone. */
+async function erlangPair(self: Process, drv: Atom, peer: Atom, rttOnly = false): Promise<Row> {
   const num = (x: Term | undefined) => Number(x instanceof ErlFloat ? x.value : x);
   const call = async (f: string, args: Term[]) => ((await rpcCall(self, drv, atom('dist_bench'), atom(f), args, 600_000)) as Tuple).elements.map(num);
   const rttOnce = async (): Promise<Rtt> => {
@@ -251,8 +333,10 @@ async function erlangPair(self: Process, drv: Atom, peer: Atom): Promise<Row> {
     const [msgsPerSec, bytesPerSec] = (await call('tput', [peer, n, msg])) as [number, number];
     return { msgsPerSec, bytesPerSec };
   };
+  const rttBest = await best(rttOnce, byRate);
+  if (rttOnly) return { rtt: rttBest, small: NONE, k64: NONE, m1: NONE };
   return {
-    rtt: await best(rttOnce, byRate),
+    rtt: rttBest,
     small: await best(tputOnce(N_SMALL, SMALL), byMsgs),
     k64: await best(tputOnce(N_64K, Buffer.alloc(65536)), byMsgs),
     m1: await best(tputOnce(N_1M, Buffer.alloc(1 << 20)), byMsgs),
@@ -310,21 +394,62 @@ function printFlood({ erlang: e, c2e }: { readonly erlang: Flood; readonly c2e: 
       `${(c2e.bytesPerSecAfterResume / e.bytesPerSecAfterResume).toFixed(2)}× Erlang (target ≥ 0.8×)`,
     ],
   ];
-  const head = ['TCP flood, receiver stopped', 'Erlang→Erlang', 'Courier→Erlang', ''];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   console.log(
     `\nFlood: ${N_FLOOD} × 1 MiB binaries to an erl receiver stopped (SIGSTOP) for ${FLOOD_STOP_MS} ms, then resumed; default busy limits on both senders; best of ${PASSES} by throughput after resume (that pass's RSS growth), on both sides`,
   );
+  printTable(['TCP flood, receiver stopped', 'Erlang→Erlang', 'Courier→Erlang', ''], rows, [0, 3]);
+}
+
+/** A markdown table: columns in `left` left-aligned, the others right-aligned (numbers). */
+function printTable(head: readonly string[], rows: readonly (readonly string[])[], left: readonly number[] = [0]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   console.log(line(head));
-  console.log(`|${widths.map((w, i) => (i === 1 || i === 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`);
+  console.log(`|${widths.map((w, i) => (left.includes(i) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
   for (const r of rows) console.log(line(r));
+}
+
+const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const ratio = (a: number, b: number, lowerBetter = false) => `${(lowerBetter ? b / a : a / b).toFixed(2)}×`;
+
+/**
+ * The Erlang↔Erlang round trips the busy-polling rows are divided by: the faster of the run's two
+ * erl pairs, with its busy wait or without (+sbwt none, the main table), so that neither setting
+ * of Erlang's flatters Courier.
+ */
+function erlangBest(b: BusyRows, plain: Row | undefined): Rtt {
+  return plain !== undefined && plain.rtt.perSec > b.erlang.perSec ? plain.rtt : b.erlang;
+}
+
+/** The busy-polling round trips of one run, against the faster Erlang↔Erlang pair of the same run. */
+function printBusy(proto: Proto, b: BusyRows, plain: Row | undefined): void {
+  const e = erlangBest(b, plain);
+  const rows = (
+    [
+      ['round trips/s', (r: Rtt) => r.perSec, 0, false],
+      ['round trip p50 (µs)', (r: Rtt) => r.p50us, 1, true],
+      ['round trip p99 (µs)', (r: Rtt) => r.p99us, 1, true],
+    ] as const
+  ).map(([name, get, d, lower]) => [
+    name,
+    fmt(get(b.erlang), d),
+    plain ? fmt(get(plain.rtt), d) : '',
+    fmt(get(b.c2e), d),
+    ratio(get(b.c2e), get(e), lower),
+    fmt(get(b.c2c), d),
+    ratio(get(b.c2c), get(e), lower),
+  ]);
+  const P = proto.toUpperCase();
+  console.log(
+    `\n${P} round trips with busy polling on both sides: Courier nodes with busyPollMicros ${BUSY_POLL_MICROS} (runtime/busy-poll.ts), erl with its default scheduler busy wait; ` +
+      `fresh nodes, best of ${PASSES} after ${WARM_UP_MS} ms of warm-up passes; ratios against the faster Erlang↔Erlang pair of this run (${e === b.erlang ? 'busy wait' : '+sbwt none'})`,
+  );
+  printTable([`${P}, busy polling`, 'Erlang↔Erlang, busy wait', 'Erlang↔Erlang, +sbwt none', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'], rows);
 }
 
 function print(proto: Proto, { erlang: e, c2e, c2c, floor }: Rows): void {
   if (e === undefined || c2e === undefined || c2c === undefined) return;
-  const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const ratio = (a: number, b: number, lowerBetter = false) => `${(lowerBetter ? b / a : a / b).toFixed(2)}×`;
+  const f = fmt;
   const rows: string[][] = [
     ['round trips/s', f(e.rtt.perSec), f(c2e.rtt.perSec), ratio(c2e.rtt.perSec, e.rtt.perSec), f(c2c.rtt.perSec), ratio(c2c.rtt.perSec, e.rtt.perSec)],
     ['round trip p50 (µs)', f(e.rtt.p50us, 1), f(c2e.rtt.p50us, 1), ratio(c2e.rtt.p50us, e.rtt.p50us, true), f(c2c.rtt.p50us, 1), ratio(c2c.rtt.p50us, e.rtt.p50us, true)],
@@ -354,15 +479,10 @@ function print(proto: Proto, { erlang: e, c2e, c2c, floor }: Rows): void {
       ratio(c2c.m1.bytesPerSec, e.m1.bytesPerSec),
     ],
   ];
-  const head = [`${proto.toUpperCase()} distribution`, 'Erlang↔Erlang', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
   console.log(
     `\n${proto.toUpperCase()}: best of ${PASSES} after ${WARM_UP_MS} ms of warm-up passes, on both sides; ratios vs Erlang↔Erlang (higher is better; latency ratios are inverted so higher is better too)`,
   );
-  console.log(line(head));
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
-  for (const r of rows) console.log(line(r));
+  printTable([`${proto.toUpperCase()} distribution`, 'Erlang↔Erlang', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'], rows);
   if (floor !== undefined) {
     console.log(
       `Node.js socket ping-pong (the floor: bench/dist/floor.ts, two node processes, ${FLOOR_NOTE}): ${f(floor)} round trips/s = ${ratio(floor, e.rtt.perSec)} Erlang↔Erlang; ` +
@@ -412,13 +532,15 @@ function printRuns(proto: Proto, runs: readonly Rows[]): void {
       `${Math.max(...vsFloor('c2c')).toFixed(2)}×`,
     ]);
   }
-  const head = [`${proto.toUpperCase()}, ${full.length} runs`, 'Courier↔Erlang, run by run', 'best', 'Courier↔Courier, run by run', 'best'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join(' | ')} |`;
+  if (full.every((r) => r.busy !== undefined)) {
+    const busyCells = (pair: 'c2e' | 'c2c'): [string, string] => {
+      const rs = full.map((r) => (r.busy as BusyRows)[pair].perSec / erlangBest(r.busy as BusyRows, r.erlang).perSec);
+      return [rs.map((x) => x.toFixed(2)).join(' '), `${Math.max(...rs).toFixed(2)}×`];
+    };
+    rows.push([`round trips/s, busy polling (vs the faster Erlang↔Erlang)`, ...busyCells('c2e'), ...busyCells('c2c')]);
+  }
   console.log(`\n${proto.toUpperCase()} over ${full.length} runs: each ratio against Erlang↔Erlang in its own run (higher is better), then the best of the runs`);
-  console.log(line(head));
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`);
-  for (const r of rows) console.log(line(r));
+  printTable([`${proto.toUpperCase()}, ${full.length} runs`, 'Courier↔Erlang, run by run', 'best', 'Courier↔Courier, run by run', 'best'], rows);
 }
 
 const FLOOR_NOTE = '80-byte frames with a 4-byte length, no codec, no runtime';

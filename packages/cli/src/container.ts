@@ -164,6 +164,7 @@ export function buildNodeParts(config: CourierConfig, opts: { container?: Contai
     transportFor: (peer) => transportOfKind.get(carrierFor(peer)),
     distAutoConnect: config.node.distAutoConnect,
     allow: config.node.allow,
+    busyPollMicros: config.node.busyPollMicros,
   });
   // `bridge: true`: the Erlang ⇄ AEMP bridge's processes (docs/bridge.md) run from the start.
   // Which side a node is on follows the routes: the nodes reached over aemp are the AEMP side.

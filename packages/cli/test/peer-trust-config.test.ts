@@ -29,3 +29,18 @@ describe('configuration: node.allow and node.distAutoConnect', () => {
     await node.stop();
   });
 });
+
+describe('configuration: node.busyPollMicros', () => {
+  it.each([[0], [-5], ['100'], [true]])('%j is refused, naming the key', (busyPollMicros) => {
+    expect(() => validateConfig(withNode({ busyPollMicros }))).toThrow(/node\.busyPollMicros.*positive number/);
+  });
+
+  it('reaches the node; absent, busy polling is off', async () => {
+    const on = buildNode(validateConfig(withNode({ busyPollMicros: 80 })));
+    const off = buildNode(validateConfig(withNode({})));
+    expect(on.busyPollMicros).toBe(80);
+    expect(off.busyPollMicros).toBe(0);
+    await on.stop();
+    await off.stop();
+  });
+});

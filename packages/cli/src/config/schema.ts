@@ -32,6 +32,8 @@ export interface NodeSection {
   readonly distAutoConnect?: 'on' | 'once' | 'never';
   /** The only peer nodes this node connects with, in and out (`net_kernel:allow/1`); absent: all. */
   readonly allow?: readonly string[];
+  /** Keep polling this many µs after each message instead of sleeping (core's busyPollMicros); absent: off. */
+  readonly busyPollMicros?: number;
 }
 
 /** One entry of `carriers`: `kind` picks the plugin; the other keys are the plugin's (its `schemas`). */
@@ -79,6 +81,7 @@ const NODE_SECTION = obj({
   netTicktime: positive(),
   distAutoConnect: oneOf('on', 'once', 'never'),
   allow: list(nodeName(), { expect: 'a list of node names alive@host (the only peers this node connects with)' }),
+  busyPollMicros: positive(),
 });
 
 const ROUTE = obj({ match: required(str(), 'a glob on node names (* any run of characters, ? one)'), carrier: required(str(), 'the kind of a configured carrier') });

@@ -78,7 +78,7 @@ describe('an unknown key is refused at each level, naming its path', () => {
   it('keys that name the prototype of an object are keys like any other', () => {
     const json = '{"node":{"name":"a@h","__proto__":{"cookie":"x"}},"carriers":[{"kind":"tcp","constructor":1}],"toString":2}';
     expect(problems(JSON.parse(json))).toEqual([
-      'node.__proto__: unknown key (known here: name, cookie, cookieFile, hidden, netTicktime, distAutoConnect, allow)',
+      'node.__proto__: unknown key (known here: name, cookie, cookieFile, hidden, netTicktime, distAutoConnect, allow, busyPollMicros)',
       expect.stringMatching(/^carriers\[0\]\.constructor: unknown key/),
       expect.stringMatching(/^toString: unknown key/),
     ]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { distance, suggest } from '../../src/config/suggest.js';
 
 describe('suggest: the known key a mistyped one stands for', () => {
-  const node = ['name', 'cookie', 'cookieFile', 'hidden', 'netTicktime', 'distAutoConnect', 'allow'];
+  const node = ['name', 'cookie', 'cookieFile', 'hidden', 'netTicktime', 'distAutoConnect', 'allow', 'busyPollMicros'];
 
   it.each([
     ['cokie', node, 'cookie'], // a letter missing

@@ -22,6 +22,7 @@ import { serviceHostOf } from './service-host.js';
 import { checkEncodable } from './encodable.js';
 import type { MonitorNodesOptions } from './node-monitors.js';
 import { NetKernel } from './net-kernel.js';
+import { BusyPoll } from './busy-poll.js';
 import type { NodeEvent, NodeOptions, NodesKind, ProcessExit, SpawnOptions } from './node-types.js';
 
 export type { NodeEvent, NodeOptions, NodesKind, ProcessExit, SpawnOptions };
@@ -67,6 +68,10 @@ export class Node implements Router {
   /** Creations this node's pids may carry: the one at construction and the one adopted from EPMD. */
   private readonly creations = new Set<number>();
   private readonly creationFixed: boolean;
+  /** Keeps the event loop polling for a while after traffic, when asked (runtime/busy-poll.ts). */
+  private readonly busyPoll: BusyPoll;
+  /** {@link NodeOptions.busyPollMicros} as given (0: off). */
+  readonly busyPollMicros: number;
 
   constructor(opts: NodeOptions) {
     this.name = opts.name instanceof Atom ? opts.name : atom(opts.name);
@@ -74,6 +79,8 @@ export class Node implements Router {
     this.log = (opts.log ?? silentLogger).child({ node: this.name.name });
     this.ids = new IdAllocator(this.name, opts.creation ?? 1 + Math.floor(Math.random() * 0xfffffffe));
     this.creations.add(this.ids.creation);
+    this.busyPollMicros = opts.busyPollMicros ?? 0;
+    this.busyPoll = new BusyPoll(this.busyPollMicros);
     this.timers = new Timers(this);
     this.signals = new Signals(this);
     this.bodies = new BodyRunner(this.log, (p, reason) => this.signals.terminate(p, reason));
@@ -138,6 +145,7 @@ export class Node implements Router {
 
   /** Stop: close connections, stop transports, kill every process with `shutdown`. */
   async stop(): Promise<void> {
+    this.busyPoll.stop();
     this.pipeline.closeAll();
     this.dist.closeAll();
     for (const t of this.transports) await t.stop();
@@ -444,6 +452,7 @@ export class Node implements Router {
 
   /** Router: an operation arrived from `peer`. */
   route(op: DistOp, peer: Atom): void {
+    this.busyPoll.touch();
     this.signals.route(op, peer);
   }
 
