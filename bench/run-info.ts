@@ -18,6 +18,16 @@ const loadAtStart = loadavg()[0] as number;
 export const COURIER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /**
+ * The environment bench:dist's Courier processes run with, as docs/deploy.md recommends for a node
+ * that receives a stream of large binaries: glibc's malloc keeps 64 MiB at the top of its heap
+ * instead of handing every freed run back to the kernel. Without it, each scavenge that frees a
+ * few hundred received 64 KiB frames lets malloc trim them, and the next ones fault their pages in
+ * again: ~8,000 page faults and 4× the CPU per 1,000 frames in one pass of three (docs/performance.md,
+ * "Page faults"). bench:dist's package.json script sets it for the bench process itself.
+ */
+export const COURIER_NODE_ENV: Readonly<Record<string, string>> = { GLIBC_TUNABLES: 'glibc.malloc.top_pad=67108864' };
+
+/**
  * `Erlang/OTP 26 (erts 14.2.5)` from the `erl` given, with the versions of the OTP applications
  * named (`Erlang/OTP 26 (erts 14.2.5, ssh 5.1.4)`), or undefined when it does not run.
  */
@@ -49,7 +59,8 @@ export function runInfo({ courier, runtimes = [], statistic }: RunInfo): string 
     `machine: ${cpu.length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform} ${process.arch}; ` +
       `load average ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] as number).toFixed(2)} at end`,
     `versions: node ${process.version}${courier === undefined ? '' : ` (${courier})`}${runtimes.map((r) => `; ${r}`).join('')}`,
-    `node flags: ${process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--conditions') && !a.startsWith('--import')).join(' ') || 'none'}`,
+    `node flags: ${process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--conditions') && !a.startsWith('--import')).join(' ') || 'none'}` +
+      (process.env['GLIBC_TUNABLES'] ? `; environment: GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES']}` : ''),
     `statistic: ${statistic}`,
   ].join('\n');
 }

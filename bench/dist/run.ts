@@ -18,7 +18,7 @@ import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
 import { ErlFloat, Tuple, atom, encode, type Atom, type Term } from '@courier/term';
 import { compileErl, findErl, hasOpenssl, inProcess, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
-import { COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
+import { COURIER_NODE_ENV, COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
 import { floorRoundTrips } from './floor.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
@@ -279,7 +279,7 @@ async function startCourierPeer(cookie: string, epmdPort: number, tls: TlsDistOp
       tls ? JSON.stringify(tls) : '',
       String(busyPollMicros),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...COURIER_NODE_ENV } },
   );
   const name = await new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding('utf8');
