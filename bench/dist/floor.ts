@@ -4,9 +4,12 @@
  * `bench:dist` costs below Courier (two socket writes, two reads, two event-loop wake-ups).
  * The message is as long as a distribution round-trip frame (pass-through header, control
  * tuple, `{Pid, N}`). bench/dist/run.ts runs it beside the distribution pairs and prints it as
- * the "Node.js socket ping-pong" row; `node --import tsx bench/dist/floor.ts N` runs it alone.
+ * the "Node.js socket ping-pong" row; `node --import tsx bench/dist/floor.ts N [SPIN_MICROS]` runs it alone.
+ * With `spinMicros`, both processes keep their event loop turning for that long after each frame
+ * (a setImmediate loop, as a Courier node with busyPollMicros does): the floor of the busy-polling
+ * rows.
  *
- * Child role (`--echo`): listen on an ephemeral port, print it, echo every frame back.
+ * Child role (`--echo [SPIN_MICROS]`): listen on an ephemeral port, print it, echo every frame back.
  */
 import { spawn } from 'node:child_process';
 import { createConnection, createServer, type Socket } from 'node:net';
@@ -14,10 +17,32 @@ import { fileURLToPath } from 'node:url';
 
 const FRAME_BYTES = 80;
 
+/** Keeps the event loop turning for `micros` after the last {@link Spin.touch} (0: never). */
+class Spin {
+  private last = 0n;
+  private spinning = false;
+  constructor(private readonly windowNs: bigint) {}
+  touch(): void {
+    if (this.windowNs === 0n) return;
+    this.last = process.hrtime.bigint();
+    if (!this.spinning) {
+      this.spinning = true;
+      setImmediate(this.turn);
+    }
+  }
+  private readonly turn = (): void => {
+    if (process.hrtime.bigint() - this.last < this.windowNs) setImmediate(this.turn);
+    else this.spinning = false;
+  };
+}
+
+const spinOf = (micros: number) => new Spin(BigInt(Math.round(micros * 1000)));
+
 /** Calls `onFrame` with each complete frame's payload length; the socket's chunks are walked in place. */
-function frames(sock: Socket, onFrame: (len: number) => void): void {
+function frames(sock: Socket, spin: Spin, onFrame: (len: number) => void): void {
   let pending: Buffer | undefined;
   sock.on('data', (chunk: Buffer) => {
+    spin.touch();
     let buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
     pending = undefined;
     while (buf.length >= 4) {
@@ -30,12 +55,13 @@ function frames(sock: Socket, onFrame: (len: number) => void): void {
   });
 }
 
-function echo(): void {
+function echo(spinMicros: number): void {
+  const spin = spinOf(spinMicros);
   const server = createServer((sock) => {
     sock.setNoDelay(true);
     const frame = Buffer.alloc(4 + FRAME_BYTES);
     frame.writeUInt32BE(FRAME_BYTES, 0);
-    frames(sock, () => sock.write(frame));
+    frames(sock, spin, () => sock.write(frame));
   });
   server.listen(0, '127.0.0.1', () => {
     const addr = server.address();
@@ -43,9 +69,14 @@ function echo(): void {
   });
 }
 
-/** Round trips per second over `n` sequential round trips (a warm-up of n/10 first). */
-export async function floorRoundTrips(n: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--echo'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Round trips per second over `n` sequential round trips, after warm-up rounds of n/10 for
+ * `warmUpMs` (at least one); `spinMicros`: both ends busy-poll. The warm-up is as long as
+ * bench:dist's for every other figure: two fresh busy-polling processes start on one core and
+ * take the kernel a while to spread (10,000 round trips right after the spawn: 14–17k/s, later 28–29k).
+ */
+export async function floorRoundTrips(n: number, spinMicros = 0, warmUpMs = 0): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--echo', String(spinMicros)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -63,7 +94,7 @@ export async function floorRoundTrips(n: number): Promise<number> {
     frame.writeUInt32BE(FRAME_BYTES, 0);
     let left = 0;
     let done: () => void = () => undefined;
-    frames(sock, () => {
+    frames(sock, spinOf(spinMicros), () => {
       if (--left > 0) sock.write(frame);
       else done();
     });
@@ -74,7 +105,9 @@ export async function floorRoundTrips(n: number): Promise<number> {
         done = () => resolve((count * 1e9) / Number(process.hrtime.bigint() - t0));
         sock.write(frame);
       });
-    await run(Math.max(1, Math.floor(n / 10)));
+    const t0 = performance.now();
+    do await run(Math.max(1, Math.floor(n / 10)));
+    while (performance.now() - t0 < warmUpMs);
     const rate = await run(n);
     sock.destroy();
     return rate;
@@ -83,8 +116,10 @@ export async function floorRoundTrips(n: number): Promise<number> {
   }
 }
 
-if (process.argv.includes('--echo')) echo();
+const echoAt = process.argv.indexOf('--echo');
+if (echoAt >= 0) echo(Number(process.argv[echoAt + 1] ?? 0));
 else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const n = Number(process.argv[2] ?? 10_000);
-  console.log(`Node.js socket ping-pong: ${Math.round(await floorRoundTrips(n))} round trips/s`);
+  const spin = Number(process.argv[3] ?? 0);
+  console.log(`Node.js socket ping-pong${spin > 0 ? `, busy polling ${spin} µs` : ''}: ${Math.round(await floorRoundTrips(n, spin))} round trips/s`);
 }

@@ -73,6 +73,8 @@ interface BusyRows {
   readonly erlang: Rtt;
   readonly c2e: Rtt;
   readonly c2c: Rtt;
+  /** TCP only: the floor program with both ends busy-polling as long (bench/dist/floor.ts). */
+  readonly floor?: number;
 }
 
 async function main(): Promise<void> {
@@ -153,6 +155,7 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
       only === 'flood'
         ? undefined
         : await busySet(
+            proto,
             startE,
             () => startCourierPeer(cookie, epmd.port, tls, BUSY_POLL_MICROS),
             () => newDriver(BUSY_POLL_MICROS),
@@ -184,12 +187,12 @@ async function mainSet(proto: Proto, startE: StartErl, startC: () => Promise<Cou
               c2c: await courierPair(self, atom(courierPeer.name), sizes),
             };
       if (proto !== 'tcp') return rows;
-      // The floor: what two Node.js processes do per round trip with no Courier in between (its own warm-up inside).
+      // The floor: what two Node.js processes do per round trip with no Courier in between (warm-up inside, as long as the others).
       const floor =
         only === 'flood'
           ? undefined
           : await best(
-              () => floorRoundTrips(N_RTT),
+              () => floorRoundTrips(N_RTT, 0, WARM_UP_MS),
               (x) => x,
               false,
             );
@@ -232,7 +235,7 @@ async function mainSet(proto: Proto, startE: StartErl, startC: () => Promise<Cou
  * Round trips with busy polling on both sides, fresh nodes: an erl pair with its default scheduler
  * busy wait, a Courier driver and peer with busyPollMicros BUSY_POLL_MICROS.
  */
-async function busySet(startE: StartErl, startC: () => Promise<CourierPeer>, newDriver: () => Node): Promise<BusyRows> {
+async function busySet(proto: Proto, startE: StartErl, startC: () => Promise<CourierPeer>, newDriver: () => Node): Promise<BusyRows> {
   const peerE = await startE('bbpeer', 'dist_bench:serve()', true);
   const driverE = await startE('bbdrv', 'ok', true);
   const courierPeer = await startC();
@@ -248,6 +251,14 @@ async function busySet(startE: StartErl, startC: () => Promise<CourierPeer>, new
         erlang: (await erlangPair(self, atom(driverE.node as string), atom(peerE.node as string), true)).rtt,
         c2e: await courier(atom(peerE.node as string)),
         c2c: await courier(atom(courierPeer.name)),
+        floor:
+          proto === 'tcp'
+            ? await best(
+                () => floorRoundTrips(N_RTT, BUSY_POLL_MICROS, WARM_UP_MS),
+                (x) => x,
+                false,
+              )
+            : undefined,
       };
     });
   } finally {
@@ -445,6 +456,11 @@ function printBusy(proto: Proto, b: BusyRows, plain: Row | undefined): void {
       `fresh nodes, best of ${PASSES} after ${WARM_UP_MS} ms of warm-up passes; ratios against the faster Erlang↔Erlang pair of this run (${e === b.erlang ? 'busy wait' : '+sbwt none'})`,
   );
   printTable([`${P}, busy polling`, 'Erlang↔Erlang, busy wait', 'Erlang↔Erlang, +sbwt none', 'Courier↔Erlang', 'ratio', 'Courier↔Courier', 'ratio'], rows);
+  if (b.floor !== undefined)
+    console.log(
+      `Node.js socket ping-pong with the same busy polling (bench/dist/floor.ts, ${BUSY_POLL_MICROS} µs at both ends): ${fmt(b.floor)} round trips/s = ${ratio(b.floor, e.perSec)} Erlang↔Erlang; ` +
+        `Courier↔Erlang at ${ratio(b.c2e.perSec, b.floor)} and Courier↔Courier at ${ratio(b.c2c.perSec, b.floor)} it`,
+    );
 }
 
 function print(proto: Proto, { erlang: e, c2e, c2c, floor }: Rows): void {
