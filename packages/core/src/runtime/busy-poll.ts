@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+
 /**
  * Busy polling after network traffic (Linux's SO_BUSY_POLL, DPDK's poll loop, the BEAM's
  * scheduler busy wait), off unless {@link NodeOptions.busyPollMicros} is set. A Node.js process
@@ -17,15 +19,19 @@ export class BusyPoll {
   private spinning = false;
   private seen = false;
   private last = 0n;
-  private stopped = false;
+  /** On (a window > 0) and not stopped: a plain field, read on every message. */
+  private on: boolean;
 
-  /** `micros` ≤ 0 turns it off: {@link touch} then does nothing. */
+  /** `micros` 0 turns it off: {@link touch} then does nothing. Anything but a finite number ≥ 0 is a UsageError. */
   constructor(micros: number) {
-    this.windowNs = BigInt(Math.max(0, Math.round(micros * 1000)));
+    if (typeof micros !== 'number' || !Number.isFinite(micros) || micros < 0)
+      throw new UsageError('BAD_OPTION', `busyPollMicros must be a number of microseconds ≥ 0 (0: off), not ${String(micros)}`);
+    this.windowNs = BigInt(Math.round(micros * 1000));
+    this.on = this.windowNs > 0n;
   }
 
   get enabled(): boolean {
-    return this.windowNs > 0n && !this.stopped;
+    return this.on;
   }
 
   /** Whether the event loop is being kept turning now. */
@@ -39,7 +45,7 @@ export class BusyPoll {
       this.seen = true;
       return;
     }
-    if (!this.enabled) return;
+    if (!this.on) return;
     this.spinning = true;
     this.last = process.hrtime.bigint();
     setImmediate(this.spin);
@@ -47,7 +53,7 @@ export class BusyPoll {
 
   /** No spinning after this (node stop); a spin under way ends at its next turn. */
   stop(): void {
-    this.stopped = true;
+    this.on = false;
   }
 
   private readonly spin = (): void => {
@@ -56,7 +62,7 @@ export class BusyPoll {
       this.seen = false;
       this.last = now;
     }
-    if (!this.stopped && now - this.last < this.windowNs) setImmediate(this.spin);
+    if (this.on && now - this.last < this.windowNs) setImmediate(this.spin);
     else this.spinning = false;
   };
 }

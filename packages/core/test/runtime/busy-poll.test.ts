@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Node, type Process } from '@courier/core';
-import type { Pid } from '@courier/term';
+import { Node, UsageError, type Process } from '@courier/core';
 import { MemoryNetwork, memoryDist } from '@courier/transport-memory';
-import { atom, Tuple } from '@courier/term';
+import { atom, Tuple, type Pid } from '@courier/term';
 import { BusyPoll } from '../../src/runtime/busy-poll.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -14,6 +13,11 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('BusyPoll', () => {
+  it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['100']])('%j µs is a UsageError naming the option', (micros) => {
+    expect(() => new BusyPoll(micros as number)).toThrow(UsageError);
+    expect(() => new Node({ name: 'a@h', busyPollMicros: micros as number })).toThrow(/busyPollMicros must be a number of microseconds/);
+  });
+
   it('off (0 µs): a touch keeps nothing turning', () => {
     const p = new BusyPoll(0);
     p.touch();
