@@ -9,7 +9,6 @@
  * erl nodes with their default scheduler busy wait (no `+sbwt none`). `--runs N` repeats it all
  * with fresh nodes and ends with each ratio run by run and its best. Not a test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
@@ -18,7 +17,8 @@ import { tlsDist, type TlsDistOptions } from '@courier/transport-tls';
 import { ErlFloat, Tuple, atom, encode, type Atom, type Term } from '@courier/term';
 import { compileErl, findErl, hasOpenssl, inProcess, makeTestCerts, randomCookie, sslDistOptfile, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd } from '../../interop/erlang/harness.js';
-import { COURIER_NODE_ENV, COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
+import { startCourierPeer, type CourierPeer } from '../courier-peer.js';
+import { COURIER_NODE_ENV, erlVersion, runInfo } from '../run-info.js';
 import { floorRoundTrips } from './floor.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
@@ -150,14 +150,14 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const newDriver = (busyPollMicros = 0) =>
     new Node({ name: `${uniqueName('bdriver')}@127.0.0.1`, busyPollMicros, transports: [tls ? tlsDist({ ...distOpts, tls }) : tcpDist(distOpts)] });
   try {
-    const rows = await mainSet(proto, startE, () => startCourierPeer(cookie, epmd.port, tls), newDriver);
+    const rows = await mainSet(proto, startE, () => startDistPeer(cookie, epmd.port, tls), newDriver);
     const busy =
       only === 'flood'
         ? undefined
         : await busySet(
             proto,
             startE,
-            () => startCourierPeer(cookie, epmd.port, tls, BUSY_POLL_MICROS),
+            () => startDistPeer(cookie, epmd.port, tls, BUSY_POLL_MICROS),
             () => newDriver(BUSY_POLL_MICROS),
           );
     return { ...rows, busy };
@@ -269,38 +269,15 @@ async function busySet(proto: Proto, startE: StartErl, startC: () => Promise<Cou
   }
 }
 
-interface CourierPeer {
-  readonly process: ChildProcess;
-  readonly name: string;
-}
-
-/** bench/dist/peer.ts in its own node process, once it printed READY. */
-async function startCourierPeer(cookie: string, epmdPort: number, tls: TlsDistOptions | undefined, busyPollMicros = 0): Promise<CourierPeer> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...COURIER_NODE_FLAGS,
-      '--conditions=source',
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./peer.ts', import.meta.url)),
-      `${uniqueName('cpeer')}@127.0.0.1`,
-      cookie,
-      String(epmdPort),
-      tls ? JSON.stringify(tls) : '',
-      String(busyPollMicros),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...COURIER_NODE_ENV } },
+/** bench/dist/peer.ts in its own node process (docs/deploy.md's environment), once it printed READY. */
+function startDistPeer(cookie: string, epmdPort: number, tls: TlsDistOptions | undefined, busyPollMicros = 0): Promise<CourierPeer> {
+  return startCourierPeer(
+    new URL('./peer.ts', import.meta.url),
+    [`${uniqueName('cpeer')}@127.0.0.1`, cookie, String(epmdPort), tls ? JSON.stringify(tls) : '', String(busyPollMicros)],
+    {
+      env: COURIER_NODE_ENV,
+    },
   );
-  const name = await new Promise<string>((resolve, reject) => {
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      const m = /READY (\S+)/.exec(d);
-      if (m) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`courier peer exited ${code}`)));
-  });
-  return { process: child, name };
 }
 
 const PASSES = 3;

@@ -33,7 +33,7 @@
  * Courier peer runs with --cpu-prof (profiles in
  * bench/global/prof/). Not a test; not in CI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Node, rpcCall, type Process } from '@courier/core';
@@ -42,7 +42,8 @@ import { Tuple, atom, formatErlang, termEquals, type Atom, type Term } from '@co
 import { compileErl, findErl, inProcess, randomCookie, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { startEpmd, type Epmd } from '../../interop/erlang/harness.js';
 import { median } from '../median.js';
-import { COURIER_NODE_FLAGS, erlVersion, runInfo } from '../run-info.js';
+import { startCourierPeer } from '../courier-peer.js';
+import { erlVersion, runInfo } from '../run-info.js';
 
 const ROUNDS = 5;
 const SIZES = [3, 6] as const;
@@ -255,30 +256,10 @@ async function startNode(ctx: Ctx, prefix: string): Promise<ErlNode> {
 async function startPeer(ctx: Ctx): Promise<{ child: ChildProcess; name: Atom }> {
   const profDir = fileURLToPath(new URL('./prof/', import.meta.url));
   if (prof) mkdirSync(profDir, { recursive: true });
-  const child = spawn(
-    process.execPath,
-    [
-      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
-      ...COURIER_NODE_FLAGS,
-      '--conditions=source',
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./peer.ts', import.meta.url)),
-      `${uniqueName('gc')}@127.0.0.1`,
-      ctx.cookie,
-      String(ctx.epmd.port),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const name = await new Promise<string>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (d: string) => {
-      const m = /READY (\S+)/.exec(d);
-      if (m) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`the Courier peer exited ${code}`)));
+  const peer = await startCourierPeer(new URL('./peer.ts', import.meta.url), [`${uniqueName('gc')}@127.0.0.1`, ctx.cookie, String(ctx.epmd.port)], {
+    flags: prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
-  return { child, name: atom(name) };
+  return { child: peer.process, name: atom(peer.name) };
 }
 
 async function stopPeer(child: ChildProcess): Promise<void> {
