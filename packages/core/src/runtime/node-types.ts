@@ -33,8 +33,8 @@ export interface NodeOptions {
   readonly allow?: readonly string[];
   /**
    * Keep the event loop polling for this many microseconds after each message a connection
-   * delivers instead of sleeping until the next one (runtime/busy-poll.ts): 1.4–1.5× the round
-   * trips per second between two processes on one machine (docs/performance.md, "Busy polling"),
+   * delivers instead of sleeping until the next one (runtime/busy-poll.ts): typically 1.4–1.5× the
+   * round trips per second between two processes on one machine (docs/performance.md, "Busy polling"),
    * at the price of a core busy for the window after every burst of traffic. 0 (default): off.
    * 100 covers a loopback round trip. Not a finite number ≥ 0: the constructor throws a UsageError.
    */
