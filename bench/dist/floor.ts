@@ -73,7 +73,7 @@ function echo(spinMicros: number): void {
  * Round trips per second over `n` sequential round trips, after warm-up rounds of n/10 for
  * `warmUpMs` (at least one); `spinMicros`: both ends busy-poll. The warm-up is as long as
  * bench:dist's for every other figure: two fresh busy-polling processes start on one core and
- * take the kernel a while to spread (10,000 round trips right after the spawn: 14–17k/s, later 28–29k).
+ * take the kernel a while to spread (5,000 round trips right after the spawn: 14–17k/s, 20,000: 28–29k).
  */
 export async function floorRoundTrips(n: number, spinMicros = 0, warmUpMs = 0): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--echo', String(spinMicros)], { stdio: ['ignore', 'pipe', 'inherit'] });
