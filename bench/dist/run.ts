@@ -7,7 +7,8 @@
  * the throughput once it resumes, Courier→Erlang beside Erlang→Erlang. Then, per carrier, round
  * trips again with busy polling on both sides: Courier nodes with `busyPollMicros` BUSY_POLL_MICROS,
  * erl nodes with their default scheduler busy wait (no `+sbwt none`). `--runs N` repeats it all
- * with fresh nodes and ends with each ratio run by run and its best. Not a test.
+ * with fresh nodes and ends with each ratio run by run and its best; `--erl-buffer BYTES` gives
+ * the erl nodes' distribution sockets a larger inet buffer (see ERL_BUFFER). Not a test.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,16 @@ const SMALL: Term = new Tuple([atom('msg'), 42]);
 const N_FLOOD = quick ? 200 : 500;
 const FLOOD_STOP_MS = 3000;
 const MiB = 1 << 20;
+/**
+ * `--erl-buffer BYTES`: every erl node's distribution sockets get inet's user-level buffer of that
+ * size (`-kernel inet_dist_listen_options/inet_dist_connect_options [{buffer,N}]`). Over TLS the
+ * default (1,460 bytes) makes an erl receiver read 1,460 bytes at a time, the bound of every TLS
+ * binaries row (docs/performance.md, "TLS"); over TCP the distribution driver does not use it.
+ */
+const bufferAt = process.argv.indexOf('--erl-buffer');
+const ERL_BUFFER = bufferAt >= 0 ? Number(process.argv[bufferAt + 1]) : undefined;
+const ERL_BUFFER_ARGS: readonly string[] =
+  ERL_BUFFER === undefined ? [] : ['-kernel', 'inet_dist_listen_options', `[{buffer,${ERL_BUFFER}}]`, '-kernel', 'inet_dist_connect_options', `[{buffer,${ERL_BUFFER}}]`];
 /** `busyPollMicros` of both Courier nodes in the busy-polling round trips (runtime/busy-poll.ts). */
 const BUSY_POLL_MICROS = 100;
 
@@ -105,7 +116,9 @@ async function main(): Promise<void> {
   console.log(
     `\n${runInfo({
       courier: 'a Courier node: one event loop, its own process',
-      runtimes: [`${erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)'}, flags +sbwt none (busy-polling rows: default flags)`],
+      runtimes: [
+        `${erlVersion(tools.erl) ?? 'Erlang/OTP (version unknown)'}, flags +sbwt none (busy-polling rows: default flags)${ERL_BUFFER === undefined ? '' : `, distribution sockets' buffer ${ERL_BUFFER} bytes (--erl-buffer)`}`,
+      ],
       statistic: `each figure warm-up passes for ${WARM_UP_MS} ms, then the best of ${PASSES} passes, on both sides; the flood: the best of ${PASSES} by throughput after resume, no warm-up, on both sides`,
     })}`,
   );
@@ -132,7 +145,7 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const cookie = randomCookie();
   const env = { ERL_EPMD_PORT: String(epmd.port) };
   let tls: TlsDistOptions | undefined;
-  const distArgs: string[] = [];
+  const distArgs: string[] = [...ERL_BUFFER_ARGS];
   if (proto === 'tls') {
     const certs = makeTestCerts();
     tls = { server: { certfile: certs.node.cert, keyfile: certs.node.key, cacertfile: certs.ca }, watch: false };
