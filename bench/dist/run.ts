@@ -21,6 +21,7 @@ import { startEpmd } from '../../interop/erlang/harness.js';
 import { startCourierPeer, type CourierPeer } from '../courier-peer.js';
 import { COURIER_NODE_ENV, erlVersion, runInfo } from '../run-info.js';
 import { floorRoundTrips } from './floor.js';
+import { tlsFloorBytesPerSec, type TlsFiles } from './tls-floor.js';
 import { rtt, tput, type Rtt, type Tput } from './ops.js';
 
 const quick = process.argv.includes('--quick');
@@ -78,6 +79,8 @@ interface Rows {
   readonly flood?: { readonly erlang: Flood; readonly c2e: Flood };
   /** Round trips with busy polling on both sides (Courier's busyPollMicros, erl's default busy wait). */
   readonly busy?: BusyRows;
+  /** TLS only: bytes/s of a minimal Node.js TLS stream between two processes (bench/dist/tls-floor.ts). */
+  readonly tlsFloor?: number;
 }
 
 interface BusyRows {
@@ -145,10 +148,12 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
   const cookie = randomCookie();
   const env = { ERL_EPMD_PORT: String(epmd.port) };
   let tls: TlsDistOptions | undefined;
+  let tlsFiles: TlsFiles | undefined;
   const distArgs: string[] = [...ERL_BUFFER_ARGS];
   if (proto === 'tls') {
     const certs = makeTestCerts();
     tls = { server: { certfile: certs.node.cert, keyfile: certs.node.key, cacertfile: certs.ca }, watch: false };
+    tlsFiles = { cert: certs.node.cert, key: certs.node.key, ca: certs.ca };
     const conf = sslDistOptfile(certs.dir, 'bench', { cert: certs.other.cert, key: certs.other.key, ca: certs.ca });
     distArgs.push('-proto_dist', 'inet_tls', '-ssl_dist_optfile', conf);
   }
@@ -173,7 +178,17 @@ async function runSet(proto: Proto, dir: string): Promise<Rows> {
             () => startDistPeer(cookie, epmd.port, tls, BUSY_POLL_MICROS),
             () => newDriver(BUSY_POLL_MICROS),
           );
-    return { ...rows, busy };
+    // The TLS floor: what two Node.js processes move over Node's TLS with nothing of Courier's.
+    const files = tlsFiles;
+    const tlsFloor =
+      files === undefined || only === 'flood'
+        ? undefined
+        : await best(
+            () => tlsFloorBytesPerSec(files, WARM_UP_MS),
+            (x) => x,
+            false,
+          );
+    return { ...rows, busy, tlsFloor };
   } finally {
     await epmd.stop();
   }
@@ -453,7 +468,7 @@ function printBusy(proto: Proto, b: BusyRows, plain: Row | undefined): void {
     );
 }
 
-function print(proto: Proto, { erlang: e, c2e, c2c, floor }: Rows): void {
+function print(proto: Proto, { erlang: e, c2e, c2c, floor, tlsFloor }: Rows): void {
   if (e === undefined || c2e === undefined || c2c === undefined) return;
   const f = fmt;
   const rows: string[][] = [
@@ -493,6 +508,12 @@ function print(proto: Proto, { erlang: e, c2e, c2c, floor }: Rows): void {
     console.log(
       `Node.js socket ping-pong (the floor: bench/dist/floor.ts, two node processes, ${FLOOR_NOTE}): ${f(floor)} round trips/s = ${ratio(floor, e.rtt.perSec)} Erlang↔Erlang; ` +
         `Courier↔Erlang at ${ratio(c2e.rtt.perSec, floor)} and Courier↔Courier at ${ratio(c2c.rtt.perSec, floor)} the floor`,
+    );
+  }
+  if (tlsFloor !== undefined) {
+    console.log(
+      `Node.js TLS stream (the floor: bench/dist/tls-floor.ts, two node processes, 1 MiB writes, no framing, no codec): ${f(tlsFloor / 1e6)} MB/s = ${ratio(tlsFloor, e.m1.bytesPerSec)} Erlang↔Erlang's 1 MiB row; ` +
+        `Courier↔Erlang at ${ratio(c2e.m1.bytesPerSec, tlsFloor)} and Courier↔Courier at ${ratio(c2c.m1.bytesPerSec, tlsFloor)} it (1 MiB binaries)`,
     );
   }
   console.log(
