@@ -11,7 +11,7 @@
  *
  * Child role (`--echo [SPIN_MICROS]`): listen on an ephemeral port, print it, echo every frame back.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -70,23 +70,32 @@ function echo(spinMicros: number): void {
 }
 
 /**
+ * Run `script` with tsx in a node process of its own (a floor program's listening role) and wait
+ * for its line `PORT <n>`; rejects if it exits first. The caller kills it.
+ */
+export async function spawnListener(script: string, args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${fileURLToPath(script)} ${args.join(' ')} exited (${code}) before listening`)));
+  });
+  return { child, port };
+}
+
+/**
  * Round trips per second over `n` sequential round trips, after warm-up rounds of n/10 for
  * `warmUpMs` (at least one); `spinMicros`: both ends busy-poll. The warm-up is as long as
  * bench:dist's for every other figure: two fresh busy-polling processes start on one core and
  * take the kernel a while to spread (5,000 round trips right after the spawn: 14–17k/s, 20,000: 28–29k).
  */
 export async function floorRoundTrips(n: number, spinMicros = 0, warmUpMs = 0): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--echo', String(spinMicros)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, port } = await spawnListener(import.meta.url, ['--echo', String(spinMicros)]);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /PORT (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`the echo process exited (${code})`)));
-    });
     const sock = createConnection({ port, host: '127.0.0.1' });
     sock.setNoDelay(true);
     await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));

@@ -8,10 +8,10 @@
  * Child role (`--sink CERT KEY CA BYTES`): listen on an ephemeral port, print it, and answer one
  * byte each time BYTES have arrived.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { spawnListener } from './floor.js';
 
 const CHUNK = 1 << 20;
 const PASS_BYTES = 128 * CHUNK;
@@ -41,19 +41,8 @@ function sink(files: TlsFiles, bytes: number): void {
 
 /** Bytes per second of PASS_BYTES written in 1 MiB buffers, after passes for `warmUpMs` (at least one). */
 export async function tlsFloorBytesPerSec(files: TlsFiles, warmUpMs = 0): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sink', files.cert, files.key, files.ca, String(PASS_BYTES)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const { child, port } = await spawnListener(import.meta.url, ['--sink', files.cert, files.key, files.ca, String(PASS_BYTES)]);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /PORT (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`the TLS sink exited (${code})`)));
-    });
     const sock = connect({
       port,
       host: '127.0.0.1',
