@@ -276,7 +276,7 @@ async function busySet(proto: Proto, startE: StartErl, startC: () => Promise<Cou
         return best(() => rtt(self, peer, N_RTT), byRate);
       };
       return {
-        erlang: (await erlangPair(self, atom(driverE.node as string), atom(peerE.node as string), true)).rtt,
+        erlang: await erlangRtt(self, atom(driverE.node as string), atom(peerE.node as string)),
         c2e: await courier(atom(peerE.node as string)),
         c2c: await courier(atom(courierPeer.name)),
         floor:
@@ -333,26 +333,31 @@ async function best<T>(measure: () => Promise<T>, score: (t: T) => number, warmU
 }
 
 const byRate = (r: Rtt) => r.perSec;
-/** A throughput not measured (erlangPair with rttOnly). */
-const NONE: Tput = { msgsPerSec: Number.NaN, bytesPerSec: Number.NaN };
 const byMsgs = (t: Tput) => t.msgsPerSec;
 
-/** Erlang↔Erlang, driven inside the erl driver node by rpc (the control connection stays idle); `rttOnly`: round trips alone. */
-async function erlangPair(self: Process, drv: Atom, peer: Atom, rttOnly = false): Promise<Row> {
+/** dist_bench:F(Args) in the erl driver node `drv`, by rpc; its result tuple's numbers. */
+async function erlCall(self: Process, drv: Atom, f: string, args: Term[]): Promise<number[]> {
   const num = (x: Term | undefined) => Number(x instanceof ErlFloat ? x.value : x);
-  const call = async (f: string, args: Term[]) => ((await rpcCall(self, drv, atom('dist_bench'), atom(f), args, 600_000)) as Tuple).elements.map(num);
+  return ((await rpcCall(self, drv, atom('dist_bench'), atom(f), args, 600_000)) as Tuple).elements.map(num);
+}
+
+/** Erlang↔Erlang round trips, driven inside the erl driver node (the control connection stays idle). */
+function erlangRtt(self: Process, drv: Atom, peer: Atom): Promise<Rtt> {
   const rttOnce = async (): Promise<Rtt> => {
-    const [perSec, p50us, p99us] = (await call('rtt', [peer, N_RTT])) as [number, number, number];
+    const [perSec, p50us, p99us] = (await erlCall(self, drv, 'rtt', [peer, N_RTT])) as [number, number, number];
     return { perSec, p50us, p99us };
   };
+  return best(rttOnce, byRate);
+}
+
+/** Erlang↔Erlang, every row, driven inside the erl driver node by rpc. */
+async function erlangPair(self: Process, drv: Atom, peer: Atom): Promise<Row> {
   const tputOnce = (n: number, msg: Term) => async (): Promise<Tput> => {
-    const [msgsPerSec, bytesPerSec] = (await call('tput', [peer, n, msg])) as [number, number];
+    const [msgsPerSec, bytesPerSec] = (await erlCall(self, drv, 'tput', [peer, n, msg])) as [number, number];
     return { msgsPerSec, bytesPerSec };
   };
-  const rttBest = await best(rttOnce, byRate);
-  if (rttOnly) return { rtt: rttBest, small: NONE, k64: NONE, m1: NONE };
   return {
-    rtt: rttBest,
+    rtt: await erlangRtt(self, drv, peer),
     small: await best(tputOnce(N_SMALL, SMALL), byMsgs),
     k64: await best(tputOnce(N_64K, Buffer.alloc(65536)), byMsgs),
     m1: await best(tputOnce(N_1M, Buffer.alloc(1 << 20)), byMsgs),

@@ -32,9 +32,6 @@ export function decode(buf: Uint8Array, opts?: DecodeOptions): Term {
  * Bad bytes raise {@link ProtocolError}; an offset outside `buf` is a RangeError (a caller bug).
  */
 export function decodeTerm(buf: Uint8Array, offset: number, opts?: DecodeOptions): Decoded {
-  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
-    throw new RangeError(`offset ${offset} is outside the buffer of ${buf.length} bytes`);
-  }
   return decodeTermWith(buf, offset, resolveLimits(opts));
 }
 

@@ -192,7 +192,6 @@ function sameBytes(key: string, bytes: Uint8Array): boolean {
   return true;
 }
 
-/** The key of a term that contains no other terms, or undefined for a container. */
 /** Keys of the integers 0 ≤ n < SMALL_INT_KEYS, made once (an integer-keyed map's keys are mostly these). */
 const SMALL_INT_KEYS = 1024;
 const smallIntKeys: (string | undefined)[] = new Array<string | undefined>(SMALL_INT_KEYS).fill(undefined);
@@ -201,6 +200,7 @@ function smallIntKey(n: number): string {
   return (smallIntKeys[n] ??= `i${n.toString(16)};`);
 }
 
+/** The key of a term that contains no other terms, or undefined for a container. */
 function leafKey(t: Term): string | undefined {
   switch (typeof t) {
     case 'number':
