@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LineReader, freePort, randomCookie } from '@courier/testkit';
-import { startEchoNode, type EchoNodeProcess } from './echo-node-process.js';
+import { startEchoNode, type CollectedMemory, type EchoNodeProcess } from './echo-node-process.js';
 import { WINDOW, type Crash } from './hostile-target.js';
 import { exchange, hex, type Exchange, type ExchangeOptions } from './raw-exchange.js';
 import type { Window } from './window-checks.js';
@@ -61,6 +61,8 @@ export class AempTarget {
   leftOpen = 0;
   cases = 0;
   rssAtStart = 0;
+  /** The node's memory after a full collection, once the window runs (the leak check's baseline). */
+  memoryAtStart!: CollectedMemory;
   private seen = 0;
 
   private constructor(
@@ -75,6 +77,7 @@ export class AempTarget {
     const { node, peer, port } = await AempTarget.boot(secret);
     const t = new AempTarget(node, peer, port, secret);
     t.rssAtStart = node.rss();
+    t.memoryAtStart = await node.memory();
     return t;
   }
 
@@ -115,6 +118,7 @@ export class AempTarget {
     Object.assign(this, await AempTarget.boot(this.secret));
     this.seen = 0;
     this.rssAtStart = this.node.rss();
+    this.memoryAtStart = await this.node.memory();
     throw new Error(`case "${testCase}" ended the echo node (${crash.exit}); bytes ${crash.bytes}; its stderr:\n${crash.stderr}`);
   }
 

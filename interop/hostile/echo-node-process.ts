@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineReader } from '@courier/testkit';
 
@@ -9,6 +11,22 @@ import { LineReader } from '@courier/testkit';
  * listeners from outside, so a crash is a process exit, not an exception in the test runner.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const probe = fileURLToPath(new URL('./fixtures/memory-probe.ts', import.meta.url));
+
+/** `process.memoryUsage()` of the node after two full collections (fixtures/memory-probe.ts). */
+export interface CollectedMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  /** Off-heap memory V8 knows of: ArrayBuffer backing stores (socket chunks, frames) and more. */
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** What the node still holds after a full collection: its live heap and its live off-heap buffers. */
+export function retained(m: CollectedMemory): number {
+  return m.heapUsed + m.external;
+}
 
 export interface EchoNodeProcess {
   readonly pid: number;
@@ -20,6 +38,8 @@ export interface EchoNodeProcess {
   readonly running: boolean;
   /** VmRSS of the process in bytes, from /proc/<pid>/status. */
   rss(): number;
+  /** Its memory after two full collections: SIGUSR2 to the preloaded memory probe. */
+  memory(): Promise<CollectedMemory>;
   /** The last `n` characters of its stderr (its pino log, and a crash's stack). */
   stderrTail(n?: number): string;
   /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
@@ -28,9 +48,11 @@ export interface EchoNodeProcess {
 
 /** Start the echo node with `args` (after `main.ts`) and `env`; resolves at `READY`. */
 export async function startEchoNode(args: string[], env: Record<string, string>): Promise<EchoNodeProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/echo-node/main.ts', ...args], {
+  const probeDir = mkdtempSync(join(tmpdir(), 'courier-memory-'));
+  const probeFile = join(probeDir, 'memory.json');
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--conditions=source', '--import', 'tsx', '--import', probe, 'examples/echo-node/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, COURIER_MEMORY_PROBE: probeFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
@@ -39,6 +61,7 @@ export async function startEchoNode(args: string[], env: Record<string, string>)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       status = { code, signal };
+      rmSync(probeDir, { recursive: true, force: true });
       resolve(status);
     }),
   );
@@ -63,6 +86,23 @@ export async function startEchoNode(args: string[], env: Record<string, string>)
       const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
       return Number(m[1]) * 1024;
+    },
+    async memory() {
+      const seqBefore = existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as { seq: number }).seq : 0;
+      process.kill(pid, 'SIGUSR2');
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (existsSync(probeFile)) {
+          const m = JSON.parse(readFileSync(probeFile, 'utf8')) as CollectedMemory & { seq: number; collected: boolean };
+          if (m.seq > seqBefore) {
+            if (!m.collected) throw new Error('the echo node has no global.gc(): it was not started with --expose-gc');
+            return m;
+          }
+        }
+        if (status !== null) throw new Error(`the echo node exited before reporting its memory; stderr: ${stderrTail(2000)}`);
+        if (Date.now() > deadline) throw new Error(`the echo node did not report its memory within 15 s of SIGUSR2; stderr: ${stderrTail(2000)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     stderrTail,
     async stop() {

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { compileErl, freePort, randomCookie, startErl, uniqueName, type ErlNode } from '@courier/testkit';
 import { tools } from '../erlang/harness.js';
-import { startEchoNode, type EchoNodeProcess } from './echo-node-process.js';
+import { startEchoNode, type CollectedMemory, type EchoNodeProcess } from './echo-node-process.js';
 import { epmdNames, exchange, hex, type Exchange, type ExchangeOptions } from './raw-exchange.js';
 import type { Window } from './window-checks.js';
 
@@ -51,6 +51,8 @@ export class HostileTarget {
   leftOpen = 0;
   cases = 0;
   rssAtStart = 0;
+  /** The node's memory after a full collection, once the window runs (the leak check's baseline). */
+  memoryAtStart!: CollectedMemory;
   private erlSeen = 0;
 
   private constructor(
@@ -71,6 +73,7 @@ export class HostileTarget {
     const t = new HostileTarget(node, erl, distPort, epmdPort, observerPort, cookie, opts);
     await t.erlSays('count', /^COUNT /); // the window is running
     t.rssAtStart = node.rss();
+    t.memoryAtStart = await node.memory();
     return t;
   }
 
@@ -169,6 +172,7 @@ export class HostileTarget {
     this.erlSeen = 0;
     await this.erlSays('count', /^COUNT /);
     this.rssAtStart = this.node.rss();
+    this.memoryAtStart = await this.node.memory();
   }
 
   async stop(): Promise<void> {

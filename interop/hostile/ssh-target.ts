@@ -77,6 +77,7 @@ export class SshTarget {
     const window = await SshRpcWindow.start(SshTarget.legitLogin(sshPort, s));
     const target = new SshTarget(t, sshPort, s, keys, window);
     t.rssAtStart = t.node.rss();
+    t.memoryAtStart = await t.node.memory();
     return target;
   }
 

@@ -5,6 +5,7 @@ import { LengthPrefixedReader } from '@courier/stream';
 import { requirePeer } from '@courier/testkit';
 import { erlPeer } from '../erlang/harness.js';
 import { hasCommand, makeKey } from '../ssh/harness.js';
+import { retained, type CollectedMemory } from './echo-node-process.js';
 import { WINDOW } from './hostile-target.js';
 import { exchange, hex } from './raw-exchange.js';
 import { DIST_SUBSYSTEM, distArbitrary, distBomb, distNamedCases, handshake } from './ssh-dist-cases.js';
@@ -12,7 +13,7 @@ import { preauthArbitrary, preauthNamedCases } from './ssh-preauth-cases.js';
 import { rpcArbitrary, rpcNamedCases } from './ssh-rpc-cases.js';
 import { SshSession } from './ssh-session.js';
 import { INTRUDER, SshTarget } from './ssh-target.js';
-import { crashLines, expectWindowIntact } from './window-checks.js';
+import { RETAINED_BOUND, crashLines, expectMemoryBounded, expectWindowIntact, memoryLine } from './window-checks.js';
 
 /**
  * Hostile input against the echo node PROCESS on its SSH listener (`--carrier tcp,ssh`): raw bytes
@@ -63,8 +64,8 @@ const need = (ctx: Parameters<typeof erlPeer.require>[0]): void => {
 
 let t: SshTarget;
 /** The node's RSS around the generated cases (a node restarted by a crash makes them meaningless; the crash fails the run anyway). */
-let rssBeforeGenerated = 0;
-let rssAfterGenerated = 0;
+let memoryBeforeGenerated: CollectedMemory | undefined;
+let memoryAfterGenerated: CollectedMemory | undefined;
 /** Connections opened at the start and left silent: the node must close each at the grace time. */
 let silent: Array<{ what: string; closed: Promise<number> }> = [];
 
@@ -213,11 +214,11 @@ describe('Courier distribution channel, after authentication (named cases)', () 
 });
 
 describe(`generated cases (fast-check, ${RUNS} per layer)`, () => {
-  beforeAll(() => {
-    if (t !== undefined) rssBeforeGenerated = t.t.node.rss();
+  beforeAll(async () => {
+    if (t !== undefined) memoryBeforeGenerated = await t.t.node.memory();
   });
-  afterAll(() => {
-    if (t !== undefined) rssAfterGenerated = t.t.node.rss();
+  afterAll(async () => {
+    if (t !== undefined) memoryAfterGenerated = await t.t.node.memory();
   });
   // No shrinking: every shrink step of a crash would restart the node; the failing bytes are reported whole.
   it('raw bytes before authentication', async (ctx) => {
@@ -305,7 +306,7 @@ describe('after every case', () => {
       `[hostile] ssh: ${t.t.cases} cases (${RUNS} generated per layer) in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${t.t.crashes.length} crash(es); ` +
         `${t.t.leftOpen} raw connection(s) and ${t.channelsLeftOpen} channel(s) the node had not closed when we gave up; ${t.lostConnections.length} SSH connection(s) lost; ` +
         `sshrpc calls ${received}/${sent}; RSS ${(t.t.rssAtStart / 2 ** 20).toFixed(1)} → ${(t.t.node.rss() / 2 ** 20).toFixed(1)} MiB, peak ${(t.peakRss / 2 ** 20).toFixed(1)} MiB; ` +
-        `over the generated cases ${(rssBeforeGenerated / 2 ** 20).toFixed(1)} → ${(rssAfterGenerated / 2 ** 20).toFixed(1)} MiB`,
+        `over the generated cases ${memoryBeforeGenerated && memoryAfterGenerated ? memoryLine(memoryBeforeGenerated, memoryAfterGenerated) : 'not measured'}`,
     );
   }, 60_000);
 
@@ -314,16 +315,19 @@ describe('after every case', () => {
     expect(t.lostConnections).toEqual([]);
   });
 
-  it(`its RSS grew by less than ${RSS_BOUND_GENERATED / 2 ** 20} MiB over the generated cases`, (ctx) => {
+  it(`over the generated cases it came to hold less than ${RETAINED_BOUND / 2 ** 20} MiB more, and its RSS grew by less than ${RSS_BOUND_GENERATED / 2 ** 20} MiB`, (ctx) => {
     need(ctx);
-    expect(rssAfterGenerated - rssBeforeGenerated).toBeLessThan(RSS_BOUND_GENERATED);
+    if (memoryBeforeGenerated === undefined || memoryAfterGenerated === undefined) throw new Error('the generated cases did not run');
+    const line = memoryLine(memoryBeforeGenerated, memoryAfterGenerated);
+    expect(retained(memoryAfterGenerated) - retained(memoryBeforeGenerated), line).toBeLessThan(RETAINED_BOUND);
+    expect(memoryAfterGenerated.rss - memoryBeforeGenerated.rss, line).toBeLessThan(RSS_BOUND_GENERATED);
   });
 
-  it(`its RSS grew by less than ${RSS_BOUND / 2 ** 20} MiB in all, and never peaked ${PEAK_BOUND / 2 ** 20} MiB above the start`, (ctx) => {
+  it(`it holds less than ${RETAINED_BOUND / 2 ** 20} MiB more than at the start, its RSS grew by less than ${RSS_BOUND / 2 ** 20} MiB in all, and never peaked ${PEAK_BOUND / 2 ** 20} MiB above the start`, async (ctx) => {
     need(ctx);
     const jumps = `cases after which RSS rose 16 MiB or more:\n${t.rssJumps.join('\n')}`;
-    expect(t.t.node.rss() - t.t.rssAtStart, jumps).toBeLessThan(RSS_BOUND);
     expect(t.peakRss - t.t.rssAtStart, jumps).toBeLessThan(PEAK_BOUND);
+    console.log(`[hostile] ssh: ${await expectMemoryBounded(t.t.node, t.t.memoryAtStart, RSS_BOUND)}`);
   });
 });
 

@@ -13,6 +13,7 @@ export abstract class StreamCarrier implements Carrier {
   protected closed = false;
   protected ending = false;
   protected error: Error | undefined;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     protected readonly stream: Duplex,
@@ -68,10 +69,25 @@ export abstract class StreamCarrier implements Carrier {
   abstract close(): void;
   abstract abort(error?: Error): void;
 
+  /**
+   * After a graceful close: `abort` if the stream has not closed within `ms` (a peer that never
+   * answers our end must not hold it forever). The timer is dropped once the stream closes: armed,
+   * it would keep this carrier, its stream and their buffers alive for the whole `ms` after a
+   * close that took a millisecond (a peer opening and closing connections fast would pin memory
+   * in proportion to its rate).
+   */
+  protected lingerThenAbort(ms: number): void {
+    if (this.closed || this.lingerTimer !== undefined) return;
+    this.lingerTimer = setTimeout(() => this.abort(), ms);
+    this.lingerTimer.unref();
+  }
+
   /** The stream is gone: tell the receiver, once. */
   protected closedNow(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     this.early = [];
     this.receiver?.onClose(this.error);
   }

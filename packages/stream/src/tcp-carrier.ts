@@ -43,8 +43,7 @@ export class TcpCarrier extends StreamCarrier {
     if (this.ending || this.closed) return;
     this.ending = true;
     this.socket.end();
-    // A peer that never closes its side must not hold the socket forever.
-    setTimeout(() => this.socket.destroy(), 5000).unref();
+    this.lingerThenAbort(5000);
   }
 
   abort(error?: Error): void {

@@ -262,7 +262,8 @@ function refuseMalformed(err: NodeJS.ErrnoException, socket: import('node:stream
   s.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   s.on('data', () => undefined);
   s.once('end', () => s.destroy());
-  setTimeout(() => s.destroy(), LINGER_MS).unref();
+  const linger = setTimeout(() => s.destroy(), LINGER_MS).unref();
+  s.once('close', () => clearTimeout(linger));
 }
 
 /** Open a WebSocket to `url` (with the subprotocol's message limits) and wrap it once open. */

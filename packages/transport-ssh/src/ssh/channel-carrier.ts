@@ -52,8 +52,7 @@ export class SshChannelCarrier extends StreamCarrier {
     this.channel.end();
     // The close event needs our side to read to the end: a paused carrier being closed drains.
     this.channel.resume();
-    // A peer that never answers our EOF must not hold the channel forever.
-    setTimeout(() => this.abort(), 5000).unref();
+    this.lingerThenAbort(5000);
   }
 
   abort(error?: Error): void {
