@@ -13,7 +13,7 @@ import { RETAINED_BOUND, crashLines, expectMemoryBounded, expectWindowIntact } f
  * authentication: named cases, then COURIER_HOSTILE_RUNS generated cases (fast-check; `npm run
  * fuzz:hostile` runs 10,000). A Courier AEMP node in another process keeps 100 echo round trips
  * in flight throughout. Afterwards the node is alive and greets, the peer lost nothing, and the
- * node's RSS grew by less than RSS_BOUND. Needs no external peer: nothing is skipped.
+ * node's RSS grew by less than RSS_BOUND (both after full collections; it also retains less than RETAINED_BOUND more: window-checks.ts). Needs no external peer: nothing is skipped.
  *
  * Slow peers: before the cases start, three connections are opened and left waiting (silent; a
  * partial greeting line; a whole greeting and nonce and no auth line). The node must close each at

@@ -23,7 +23,9 @@ import { RETAINED_BOUND, crashLines, expectMemoryBounded, expectWindowIntact, me
  * erl keeps 100 echo round trips in flight over Erlang TCP distribution and OpenSSH's `ssh -s`
  * keeps sshrpc calls in flight with an allowed key. Afterwards the node is alive, both lost
  * nothing and saw their answers in order, the silent connections were closed at the login grace
- * time, and the node's RSS grew by less than RSS_BOUND (RSS_BOUND_GENERATED over the generated cases).
+ * time, and, measured after full collections, the node retains less than RETAINED_BOUND more
+ * (window-checks.ts) and its RSS grew by less than RSS_BOUND (RSS_BOUND_GENERATED over the
+ * generated cases).
  */
 const RUNS = Number(process.env['COURIER_HOSTILE_RUNS'] ?? 500);
 /**
@@ -63,7 +65,7 @@ const need = (ctx: Parameters<typeof erlPeer.require>[0]): void => {
 };
 
 let t: SshTarget;
-/** The node's RSS around the generated cases (a node restarted by a crash makes them meaningless; the crash fails the run anyway). */
+/** The node's memory (after full collections) around the generated cases (a node restarted by a crash makes them meaningless; the crash fails the run anyway). */
 let memoryBeforeGenerated: CollectedMemory | undefined;
 let memoryAfterGenerated: CollectedMemory | undefined;
 /** Connections opened at the start and left silent: the node must close each at the grace time. */
