@@ -1,4 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -8,19 +8,18 @@ setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
 
 /**
- * A connected pair on 127.0.0.1: the accepted socket and the dialling one. The listener is closed
- * and forgotten once it has accepted (it would otherwise keep the accepted socket reachable).
+ * A connected pair on 127.0.0.1: the accepted socket and the dialling one. The listener takes one
+ * connection (`once`: a listener left on it would keep the accepted socket reachable) and closes.
  */
 async function pair(allowHalfOpen = false): Promise<{ accepted: Socket; dialled: Socket }> {
-  let server: Server | undefined = createServer();
-  const accepted = new Promise<Socket>((resolve) => server?.once('connection', resolve));
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const server = createServer();
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address !== 'object') throw new Error('no address');
   const dialled = connect({ port: address.port, host: '127.0.0.1', allowHalfOpen });
   const socket = await accepted;
   server.close();
-  server = undefined;
   return { accepted: socket, dialled };
 }
 
