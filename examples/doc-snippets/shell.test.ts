@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findErl, requirePeer } from '@courier/testkit';
+import { findErl, freePort, requirePeer } from '@courier/testkit';
 import { extractShellBlocks, shellSteps, type ShellBlock, type ShellStep } from './shell.js';
 
 /**
@@ -15,6 +15,13 @@ const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).flatMap((f) => (f.
 /** What the blocks write into the repository (gitignored: .gitignore lists them); removed afterwards. */
 const WRITTEN = ['keys', 'erl_crash.dump'];
 const erlPeer = requirePeer('erl', findErl() !== null, 'erl/erlc not on PATH (install Debian erlang-base)');
+/**
+ * The EPMD port every block runs with (ERL_EPMD_PORT, which erl, epmd and Courier all honour): a
+ * free one, so that the blocks find no EPMD running, as on a fresh machine, and the `epmd -daemon`
+ * an `erl` in them starts is this run's own, stopped at the end, not one left on 4369 for the
+ * tests and programs that come after.
+ */
+const EPMD_PORT = await freePort();
 
 const docs = DOCS.map((doc) => ({ doc, blocks: extractShellBlocks(readFileSync(join(root, doc), 'utf8')) }));
 
@@ -27,7 +34,12 @@ interface Running {
 }
 
 function start(command: string, cwd: string, stdin?: string): Running {
-  const child = spawn('bash', ['-c', command], { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const child = spawn('bash', ['-c', command], {
+    cwd,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0', ERL_EPMD_PORT: String(EPMD_PORT) },
+  });
   const r: Running = { child, output: '', exited: false, exit: Promise.resolve(null) };
   child.stdout?.on('data', (b: Buffer) => (r.output += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (r.output += b.toString()));
@@ -118,6 +130,8 @@ describe('the shell blocks of the README and docs/', () => {
   afterAll(async () => {
     for (const r of carriedServers) await stop(r);
     for (const w of WRITTEN) rmSync(join(root, w), { recursive: true, force: true });
+    // The EPMD an erl of the blocks started, if any (every node is gone by now, so it may be killed).
+    spawnSync('epmd', ['-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(EPMD_PORT) }, stdio: 'ignore' });
   });
 
   it('every shell block is either run or skipped with its reason', () => {
