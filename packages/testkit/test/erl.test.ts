@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childPids, compileErl, findErl, isAlive, requirePeer, startErl, uniqueName } from '@courier/testkit';
+import { childPids, compileErl, findErl, freePort, isAlive, requirePeer, startErl, uniqueName } from '@courier/testkit';
 
 const tools = findErl();
 const peer = requirePeer('erl', tools !== null, 'erl/erlc not found on PATH');
@@ -11,7 +11,9 @@ describe('startErl', () => {
   it('starts a distributed node, reads its output with deadlines, and stops it by pid leaving nothing behind', async (ctx) => {
     peer.require(ctx);
     const name = uniqueName('testkit');
-    const node = startErl({ name, eval: 'io:format("node ~s~n", [node()]), io:format("cookie ~s~n", [erlang:get_cookie()])' });
+    // EPMD-less (OTP 23+): no `epmd -daemon` is started, which would outlive the node.
+    const args = ['-start_epmd', 'false', '-erl_epmd_port', String(await freePort())];
+    const node = startErl({ name, args, eval: 'io:format("node ~s~n", [node()]), io:format("cookie ~s~n", [erlang:get_cookie()])' });
     try {
       expect(node.node).toBe(`${name}@127.0.0.1`);
       expect(await node.stdout.waitFor(/^node /, 30_000)).toBe(`node ${name}@127.0.0.1`);

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, encode, termEquals } from '@courier/term';
-import { compileErl, findErl, isAlive, requirePeer, startErl, uniqueName, type CompiledErl, type ErlNode } from '@courier/testkit';
+import { compileErl, findErl, freePort, isAlive, requirePeer, startErl, uniqueName, type CompiledErl, type ErlNode } from '@courier/testkit';
 import { toHex } from '../support/bytes.js';
 
 /**
@@ -21,7 +21,9 @@ describe('golden round trip through a real erl', () => {
   beforeAll(async () => {
     if (!peer.available) return;
     compiled = await compileErl([fixture], tools);
-    node = startErl({ name: uniqueName('golden'), codePath: [compiled.dir], eval: 'etf_golden:main()' });
+    // EPMD-less (OTP 23+): a distributed node on a port of its own, so that no `epmd -daemon` is started and left behind.
+    const args = ['-start_epmd', 'false', '-erl_epmd_port', String(await freePort())];
+    node = startErl({ name: uniqueName('golden'), codePath: [compiled.dir], eval: 'etf_golden:main()', args });
   });
 
   afterAll(async () => {
