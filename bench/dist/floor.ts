@@ -6,40 +6,22 @@
  * tuple, `{Pid, N}`). bench/dist/run.ts runs it beside the distribution pairs and prints it as
  * the "Node.js socket ping-pong" row; `node --import tsx bench/dist/floor.ts N [SPIN_MICROS]` runs it alone.
  * With `spinMicros`, both processes keep their event loop turning for that long after each frame
- * (a setImmediate loop, as a Courier node with busyPollMicros does): the floor of the busy-polling
- * rows.
+ * (runtime/busy-poll.ts's setImmediate loop, as a Courier node with busyPollMicros): the floor of the
+ * busy-polling rows.
  *
  * Child role (`--echo [SPIN_MICROS]`): listen on an ephemeral port, print it, echo every frame back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+// Courier's own busy polling (a setImmediate loop for a window after each message), so that the
+// busy floor spins exactly as a Courier node with busyPollMicros does; nothing else of Courier.
+import { BusyPoll } from '../../packages/core/src/runtime/busy-poll.js';
 
 const FRAME_BYTES = 80;
 
-/** Keeps the event loop turning for `micros` after the last {@link Spin.touch} (0: never). */
-class Spin {
-  private last = 0n;
-  private spinning = false;
-  constructor(private readonly windowNs: bigint) {}
-  touch(): void {
-    if (this.windowNs === 0n) return;
-    this.last = process.hrtime.bigint();
-    if (!this.spinning) {
-      this.spinning = true;
-      setImmediate(this.turn);
-    }
-  }
-  private readonly turn = (): void => {
-    if (process.hrtime.bigint() - this.last < this.windowNs) setImmediate(this.turn);
-    else this.spinning = false;
-  };
-}
-
-const spinOf = (micros: number) => new Spin(BigInt(Math.round(micros * 1000)));
-
 /** Calls `onFrame` with each complete frame's payload length; the socket's chunks are walked in place. */
-function frames(sock: Socket, spin: Spin, onFrame: (len: number) => void): void {
+function frames(sock: Socket, spin: BusyPoll, onFrame: (len: number) => void): void {
   let pending: Buffer | undefined;
   sock.on('data', (chunk: Buffer) => {
     spin.touch();
@@ -56,7 +38,7 @@ function frames(sock: Socket, spin: Spin, onFrame: (len: number) => void): void 
 }
 
 function echo(spinMicros: number): void {
-  const spin = spinOf(spinMicros);
+  const spin = new BusyPoll(spinMicros);
   const server = createServer((sock) => {
     sock.setNoDelay(true);
     const frame = Buffer.alloc(4 + FRAME_BYTES);
@@ -103,7 +85,7 @@ export async function floorRoundTrips(n: number, spinMicros = 0, warmUpMs = 0): 
     frame.writeUInt32BE(FRAME_BYTES, 0);
     let left = 0;
     let done: () => void = () => undefined;
-    frames(sock, spinOf(spinMicros), () => {
+    frames(sock, new BusyPoll(spinMicros), () => {
       if (--left > 0) sock.write(frame);
       else done();
     });

@@ -17,7 +17,6 @@ const probe = fileURLToPath(new URL('./fixtures/memory-probe.ts', import.meta.ur
 export interface CollectedMemory {
   readonly rss: number;
   readonly heapUsed: number;
-  readonly heapTotal: number;
   /** Off-heap memory V8 knows of: ArrayBuffer backing stores (socket chunks, frames) and more. */
   readonly external: number;
   readonly arrayBuffers: number;

@@ -48,14 +48,18 @@ export function memoryLine(start: CollectedMemory, end: CollectedMemory): string
 }
 
 /**
- * The node's memory after the run, both measured after full collections: it retains less than
- * RETAINED_BOUND more than at `start`, and its RSS grew by less than `rssBound` (what V8 and
- * malloc keep for reuse may legitimately stay). Returns the measurement's log line.
+ * From `start` to `end`, both measured after full collections: the node came to retain less than
+ * RETAINED_BOUND more, and its RSS grew by less than `rssBound` (what V8 and malloc keep for reuse
+ * may legitimately stay). Returns the measurement's log line.
  */
-export async function expectMemoryBounded(node: EchoNodeProcess, start: CollectedMemory, rssBound: number): Promise<string> {
-  const end = await node.memory();
+export function expectMemoryWithin(start: CollectedMemory, end: CollectedMemory, rssBound: number): string {
   const line = memoryLine(start, end);
   expect(retained(end) - retained(start), line).toBeLessThan(RETAINED_BOUND);
   expect(end.rss - start.rss, line).toBeLessThan(rssBound);
   return line;
+}
+
+/** {@link expectMemoryWithin} from `start` to the node's memory now. */
+export async function expectMemoryBounded(node: EchoNodeProcess, start: CollectedMemory, rssBound: number): Promise<string> {
+  return expectMemoryWithin(start, await node.memory(), rssBound);
 }

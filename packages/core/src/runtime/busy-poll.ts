@@ -24,8 +24,7 @@ export class BusyPoll {
 
   /** `micros` 0 turns it off: {@link touch} then does nothing. Anything but a finite number ≥ 0 is a UsageError. */
   constructor(micros: number) {
-    if (typeof micros !== 'number' || !Number.isFinite(micros) || micros < 0)
-      throw new UsageError('BAD_OPTION', `busyPollMicros must be a number of microseconds ≥ 0 (0: off), not ${String(micros)}`);
+    if (!Number.isFinite(micros) || micros < 0) throw new UsageError('BAD_OPTION', `busyPollMicros must be a number of microseconds ≥ 0 (0: off), not ${String(micros)}`);
     this.windowNs = BigInt(Math.round(micros * 1000));
     this.on = this.windowNs > 0n;
   }
